@@ -1,0 +1,37 @@
+// The cluster secret: one Secrets Manager entry holding the generated DB passwords and the IS
+// admin password. Nodes read it at boot through their instance role; it never reaches
+// user-data, stack outputs or logs (only its ARN does).
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as secretsmanager from "@pulumi/aws/secretsmanager";
+
+export const dbAdminUser = "wso2admin";
+
+/** Characters RDS and MySQL Flexible accept in passwords and that survive env files unquoted. */
+export const passwordSpecials = "-_=+.#%";
+
+export interface ClusterSecret {
+    secret: secretsmanager.Secret;
+    dbAdminPassword: pulumi.Output<string>;
+    version: secretsmanager.SecretVersion;
+}
+
+export function generatedPassword(name: string, parent: pulumi.Resource): pulumi.Output<string> {
+    return new random.RandomPassword(name, { length: 32, special: true, overrideSpecial: passwordSpecials, minSpecial: 2, minNumeric: 2, minUpper: 2, minLower: 2 }, { parent }).result;
+}
+
+export function createClusterSecret(name: string, args: { adminPassword?: pulumi.Output<string>; production: boolean; tags: Record<string, string> }, parent: pulumi.Resource): ClusterSecret {
+    const dbAdminPassword = generatedPassword(`${name}-db-admin-password`, parent);
+    const dbAppPassword = generatedPassword(`${name}-db-app-password`, parent);
+    const adminPassword = args.adminPassword ?? generatedPassword(`${name}-is-admin-password`, parent);
+    const secret = new secretsmanager.Secret(`${name}-secret`, {
+        description: "WSO2 IS cluster: database and admin passwords, read by the nodes at boot",
+        recoveryWindowInDays: args.production ? 30 : 7,
+        tags: args.tags,
+    }, { parent });
+    const version = new secretsmanager.SecretVersion(`${name}-secret`, {
+        secretId: secret.id,
+        secretString: pulumi.jsonStringify({ dbAdminUser, dbAdminPassword, dbAppPassword, adminPassword }),
+    }, { parent });
+    return { secret, dbAdminPassword, version };
+}

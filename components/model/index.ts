@@ -1,0 +1,159 @@
+// The cloud-neutral cluster model: what every IS node must know, built from the validated
+// config plus the facts a target knows once its resources exist (DB endpoint, share address,
+// how nodes find their IP and each other). Renderers take only this model. Pure: no Pulumi.
+import type { MembershipScheme } from "../config/defaults";
+import type { ClusterConfig } from "../config/schema";
+
+export const isUser = "wso2is";
+export const shareMountPoint = "/mnt/wso2is-share";
+export const healthCheckPath = "/api/health-check/v1.0/health";
+/** Env var placeholders IS resolves at start ($env{...}); values come from secrets.env. */
+export const secretEnv = { dbPassword: "WSO2_DB_PASSWORD", adminPassword: "WSO2_ADMIN_PASSWORD" } as const;
+export const nodeIpEnv = "NODE_IP";
+
+/** Hazelcast member ports: WKA and kubernetes use 4000, the aws schemes 5701 (5701-5708 range). */
+export const hazelcastPorts: Record<MembershipScheme, number> = {
+    wka: 4000, kubernetes: 4000, aws: 5701, "aws-ecs": 5701, multicast: 45564,
+};
+
+/** How nodes find each other. Each variant holds exactly what its deployment.toml needs. */
+export type Membership =
+    | { scheme: "wka"; port: number; members: string[] }
+    | { scheme: "aws"; port: number; region: string; iamRole: string; securityGroup: string; tagKey: string; tagValue: string }
+    | { scheme: "aws-ecs"; region: string; clusterName: string; vpcCidrBlock: string }
+    | { scheme: "kubernetes"; port: number; namespace: string; services: string }
+    | { scheme: "multicast" };
+
+/** Facts the target supplies. Strings are final values (targets resolve Outputs first). */
+export interface TargetFacts {
+    /** Logical cluster name: used in tags, lock names and the Hazelcast domain. */
+    clusterName: string;
+    database: { host: string; port: number; tls: boolean; adminUser: string };
+    sharedFs:
+        | { protocol: "nfs"; source: string; options: string }
+        | { protocol: "smb"; source: string; options: string; credentialsFile: string }
+        | { protocol: "csi" };
+    secrets:
+        | { source: "aws-secrets-manager"; id: string; region: string }
+        | { source: "azure-key-vault"; id: string }
+        | { source: "kubernetes"; secretName: string };
+    /** How a node learns its own IP: looked up at boot, fixed, or the pod IP. */
+    nodeIp: "aws-imds" | "azure-imds" | "static" | "pod";
+    /** Node names and, for static targets, their addresses. ASG/pod targets give one template node. */
+    nodes: { name: string; ip?: string; zone?: string }[];
+    /** Membership details the target knows (the scheme itself comes from config). */
+    membership:
+        | { scheme: "wka" }
+        | { scheme: "aws"; region: string; iamRole: string; securityGroup: string; tagKey: string; tagValue: string }
+        | { scheme: "aws-ecs"; region: string; clusterName: string; vpcCidrBlock: string }
+        | { scheme: "kubernetes"; namespace: string; services: string }
+        | { scheme: "multicast" };
+}
+
+export interface DatabaseModel {
+    /** deployment.toml table: [database.<key>] */
+    key: "identity_db" | "shared_db" | "user";
+    name: string;
+    /** WSO2 dbscripts applied to it, relative to IS_HOME, in order. */
+    scripts: string[];
+}
+
+export interface NodeModel {
+    name: string;
+    /** A literal IP, or "$env{NODE_IP}" when the node learns it at boot. */
+    ip: string;
+    zone?: string;
+}
+
+export interface ClusterModel {
+    clusterName: string;
+    production: boolean;
+    hostname: string;
+    is: { version: string; home: string; user: string; distributionUrl: string; distributionSha256?: string; jdbcDriverUrl: string; jdbcDriverSha256: string; prebaked: boolean };
+    caching: ClusterConfig["caching"] & { forceLocalCache: boolean; clustering: boolean };
+    /** Undefined when the caching scenario turns Hazelcast clustering off (2 and 3). */
+    membership?: Membership;
+    database: TargetFacts["database"] & { appUser: string; jdbcParams: string[]; layout: ClusterConfig["database"]["layout"] };
+    databases: DatabaseModel[];
+    sharedFs: TargetFacts["sharedFs"] & { mountPoint: string };
+    secrets: TargetFacts["secrets"];
+    nodeIp: TargetFacts["nodeIp"];
+    nodes: NodeModel[];
+    healthCheckPath: string;
+}
+
+/** WSO2's MySQL guidance: driver timeouts + keepalive; TLS on when the server enforces it. */
+function jdbcParams(tls: boolean): string[] {
+    return [
+        tls ? "sslMode=REQUIRED" : "sslMode=DISABLED",
+        "characterEncoding=UTF-8",
+        "connectTimeout=10000",
+        "socketTimeout=60000",
+        "tcpKeepAlive=true",
+    ];
+}
+
+export function databasesFor(layout: ClusterConfig["database"]["layout"]): DatabaseModel[] {
+    const identity: DatabaseModel = { key: "identity_db", name: "WSO2IS_IDENTITY_DB", scripts: ["dbscripts/identity/mysql.sql", "dbscripts/consent/mysql.sql"] };
+    const shared: DatabaseModel = { key: "shared_db", name: "WSO2IS_SHARED_DB", scripts: ["dbscripts/mysql.sql"] };
+    if (layout === "identity-shared") return [identity, shared];
+    // WSO2 "separate databases for clustering": the user store (UM_* tables) gets its own DB.
+    return [identity, shared, { key: "user", name: "WSO2IS_USER_DB", scripts: ["dbscripts/mysql.sql"] }];
+}
+
+export function buildClusterModel(config: ClusterConfig, facts: TargetFacts): ClusterModel {
+    if (facts.membership.scheme !== config.membership) {
+        throw new Error(`target supplied ${facts.membership.scheme} membership facts for a ${config.membership} cluster`);
+    }
+    if (config.membership === "wka" && facts.nodeIp !== "static") {
+        throw new Error("wka membership needs nodes with static IPs (the members list is rendered before boot)");
+    }
+    const { scenario } = config.caching;
+    const clustering = scenario !== 2 && scenario !== 3;
+    const nodes: NodeModel[] = facts.nodes.map((n) => {
+        if (facts.nodeIp === "static" && !n.ip) throw new Error(`node ${n.name} has no static IP`);
+        return { name: n.name, ip: facts.nodeIp === "static" ? n.ip! : `$env{${nodeIpEnv}}`, zone: n.zone };
+    });
+    return {
+        clusterName: facts.clusterName,
+        production: config.production,
+        hostname: config.hostname,
+        is: {
+            version: config.is.version,
+            home: `/opt/wso2is/wso2is-${config.is.version}`,
+            user: isUser,
+            distributionUrl: config.is.distributionUrl,
+            distributionSha256: config.is.distributionSha256,
+            jdbcDriverUrl: config.is.jdbcDriverUrl,
+            jdbcDriverSha256: config.is.jdbcDriverSha256,
+            prebaked: config.node.imageId !== undefined,
+        },
+        caching: { ...config.caching, forceLocalCache: scenario !== 5, clustering },
+        membership: clustering ? membershipFor(facts, nodes) : undefined,
+        database: { ...facts.database, appUser: "wso2is", jdbcParams: jdbcParams(facts.database.tls), layout: config.database.layout },
+        databases: databasesFor(config.database.layout),
+        sharedFs: { ...facts.sharedFs, mountPoint: shareMountPoint },
+        secrets: facts.secrets,
+        nodeIp: facts.nodeIp,
+        nodes,
+        healthCheckPath,
+    };
+}
+
+function membershipFor(facts: TargetFacts, nodes: NodeModel[]): Membership {
+    const m = facts.membership;
+    switch (m.scheme) {
+        case "wka": {
+            const port = hazelcastPorts.wka;
+            return { scheme: "wka", port, members: nodes.map((n) => `${n.ip}:${port}`) };
+        }
+        case "aws":
+            return { ...m, port: hazelcastPorts.aws };
+        case "aws-ecs":
+            return { ...m };
+        case "kubernetes":
+            return { ...m, port: hazelcastPorts.kubernetes };
+        case "multicast":
+            return { scheme: "multicast" };
+    }
+}

@@ -1,0 +1,50 @@
+// cloud-init user-data (#cloud-config) for one VM node: packages, the rendered files, the
+// share's fstab entry and the boot order of scripts/CONTRACT.md. Holds no secret: the node
+// fetches those at boot with its own cloud identity.
+import * as YAML from "yaml";
+import { ClusterModel, NodeModel } from "../model";
+import { renderDeploymentToml } from "./deploymentToml";
+import { renderNodeEnv } from "./nodeEnv";
+import { bootScripts, scriptDir, scriptText } from "./scripts";
+import { renderSystemdUnit, unitPath } from "./systemdUnit";
+
+export const cloudConfigHeader = "#cloud-config";
+
+interface WriteFile { path: string; content: string; owner: string; permissions: string }
+
+export function cloudInitObject(model: ClusterModel, node: NodeModel): Record<string, unknown> {
+    const fs = model.sharedFs;
+    if (fs.protocol === "csi") throw new Error("cloud-init is for VM nodes; a CSI share belongs to Kubernetes");
+    const packages = ["openjdk-21-jre-headless", "unzip", "curl", "jq", "mysql-client", fs.protocol === "nfs" ? "nfs-common" : "cifs-utils"];
+
+    const files: WriteFile[] = [
+        { path: "/etc/wso2is/node.env", content: renderNodeEnv(model, node), owner: "root:root", permissions: "0644" },
+        { path: "/etc/wso2is/deployment.toml", content: renderDeploymentToml(model, node), owner: "root:root", permissions: "0640" },
+        { path: unitPath, content: renderSystemdUnit(model), owner: "root:root", permissions: "0644" },
+        ...bootScripts.map((s) => ({ path: `${scriptDir}/${s}`, content: scriptText(s), owner: "root:root", permissions: "0755" })),
+    ];
+
+    const mountOptions = fs.protocol === "smb" ? `${fs.options},credentials=${fs.credentialsFile}` : fs.options;
+    const confPath = `${model.is.home}/repository/conf/deployment.toml`;
+    const doc: Record<string, unknown> = {
+        package_update: true,
+        packages,
+        write_files: files,
+        // fstab entry; nofail keeps a late share from blocking boot, mount-share.sh then insists.
+        mounts: [[fs.source, fs.mountPoint, fs.protocol === "nfs" ? "nfs4" : "cifs", mountOptions, "0", "0"]],
+        runcmd: [
+            ...bootScripts.map((s) => [`${scriptDir}/${s}`]),
+            ["install", "-o", "root", "-g", model.is.user, "-m", "0640", "/etc/wso2is/deployment.toml", confPath],
+            ["systemctl", "daemon-reload"],
+            ["systemctl", "enable", "--now", "wso2is.service"],
+        ],
+    };
+    // Ubuntu 24.04 ships the AWS CLI only as a snap; the secret fetch needs it.
+    if (model.secrets.source === "aws-secrets-manager") doc.snap = { commands: ["snap install aws-cli --classic"] };
+    return doc;
+}
+
+export function renderCloudInit(model: ClusterModel, node: NodeModel): string {
+    const body = YAML.stringify(cloudInitObject(model, node), { lineWidth: 0 });
+    return `${cloudConfigHeader}\n# ${model.clusterName} / ${node.name}: rendered by wso2is-cluster\n${body}`;
+}

@@ -1,0 +1,6 @@
+// Pure renderers: cluster model in, file text out. No cloud SDK imports here.
+export * from "./cloudInit";
+export * from "./deploymentToml";
+export * from "./nodeEnv";
+export * from "./scripts";
+export * from "./systemdUnit";

@@ -1,0 +1,43 @@
+// /etc/wso2is/node.env: the non-secret parameters of the boot scripts (scripts/CONTRACT.md).
+import { ClusterModel, NodeModel } from "../model";
+
+/** Single-quoted for both bash `source` and systemd EnvironmentFile. */
+function quote(value: string): string {
+    if (value.includes("'") || value.includes("\n")) throw new Error(`node.env value must not contain quotes or newlines: ${value}`);
+    return `'${value}'`;
+}
+
+export function nodeEnvEntries(model: ClusterModel, node: NodeModel): [string, string][] {
+    const entries: [string, string][] = [
+        ["CLUSTER_NAME", model.clusterName],
+        ["NODE_NAME", node.name],
+        ["IS_VERSION", model.is.version],
+        ["IS_HOME", model.is.home],
+        ["IS_USER", model.is.user],
+        ["IS_ZIP_URL", model.is.distributionUrl],
+        ["IS_ZIP_SHA256", model.is.distributionSha256 ?? ""],
+        ["JDBC_DRIVER_URL", model.is.jdbcDriverUrl],
+        ["JDBC_DRIVER_SHA256", model.is.jdbcDriverSha256],
+        ["SHARE_MOUNT", model.sharedFs.mountPoint],
+        ["DB_HOST", model.database.host],
+        ["DB_PORT", String(model.database.port)],
+        ["DB_TLS", model.database.tls ? "required" : "disabled"],
+        ["DB_APP_USER", model.database.appUser],
+        // Nodes boot while the database is still being created (about 10 minutes): wait up to 30.
+        ["DB_INIT_RETRIES", "180"],
+        ["DB_INIT_RETRY_DELAY", "10"],
+        ["DB_INIT_PLAN", model.databases.map((d) => `${d.name}:${d.scripts.join(",")}`).join(" ")],
+        ["SECRET_SOURCE", model.secrets.source],
+        ["SECRET_ID", "id" in model.secrets ? model.secrets.id : model.secrets.secretName],
+        ["NODE_IP_SOURCE", model.nodeIp],
+        ["LB_HOSTNAME", model.hostname],
+    ];
+    if (model.secrets.source === "aws-secrets-manager") entries.push(["AWS_REGION", model.secrets.region]);
+    if (model.nodeIp === "static") entries.push(["NODE_IP", node.ip]);
+    return entries;
+}
+
+export function renderNodeEnv(model: ClusterModel, node: NodeModel): string {
+    const lines = nodeEnvEntries(model, node).map(([k, v]) => `${k}=${quote(v)}`);
+    return ["# Rendered by wso2is-cluster. No secrets here: they arrive in secrets.env at boot.", ...lines, ""].join("\n");
+}
