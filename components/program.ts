@@ -1,0 +1,45 @@
+// The program: config -> (platform stack) -> the chosen target's component -> outputs.
+// index.ts exports its outputs; synth also reads the component's rendered model and files.
+// Only the chosen target's modules (and so its provider SDK) are loaded.
+import * as pulumi from "@pulumi/pulumi";
+import { readClusterConfig } from "./config";
+import type { ClusterConfig } from "./config/schema";
+import type { ClusterModel } from "./model";
+import { readPlatformStack } from "./platform";
+
+/** What every target component offers besides its cloud resources. */
+export interface ClusterComponent extends pulumi.ComponentResource {
+    /** The cluster model the nodes' files are rendered from. */
+    readonly model: pulumi.Output<ClusterModel>;
+    /** Stack outputs, by name. */
+    outputs(): Record<string, pulumi.Output<unknown>>;
+}
+
+export interface Program {
+    config: ClusterConfig;
+    cluster: ClusterComponent;
+    outputs: Record<string, pulumi.Output<unknown>>;
+}
+
+export async function program(): Promise<Program> {
+    // Validation first: bad config stops here, before any resource is registered.
+    const { config, adminPassword } = readClusterConfig();
+    const name = `wso2is-${pulumi.getStack()}`;
+    const platform = async (required: string[], optional: string[]) =>
+        config.network.platformStack ? readPlatformStack(config.network.platformStack, required, optional) : undefined;
+
+    let cluster: ClusterComponent;
+    switch (config.cloud) {
+        case "aws": {
+            const aws: typeof import("./aws") = require("./aws");
+            const region = new pulumi.Config("aws").get("region");
+            if (!region) throw new pulumi.RunError("aws:region is required for cloud aws (pulumi config set aws:region eu-west-1)");
+            const p = await platform(aws.awsPlatformOutputs.required, aws.awsPlatformOutputs.optional);
+            cluster = new aws.AwsCluster(name, { config, region, adminPassword, network: p && aws.networkFromPlatform(p) });
+            break;
+        }
+        default:
+            throw new pulumi.RunError(`wso2is-cluster:cloud = "${config.cloud}" is not built yet in this version (available: aws)`);
+    }
+    return { config, cluster, outputs: cluster.outputs() };
+}
