@@ -117,7 +117,7 @@ export function parseConfig(given: Record<string, string>, secretKeys: string[] 
                 continue;
             }
             const key = String(issue.path[0] ?? "");
-            if (issue.code === "invalid_type" && raw[key] === undefined) {
+            if (raw[key] === undefined) {
                 problems.push(`${configNamespace}:${key} is required: ${configKeys[key as ConfigKeyName]?.description ?? ""}`.trim());
                 continue;
             }
@@ -148,7 +148,9 @@ function withoutAutomaticValues(given: Record<string, string>): Record<string, s
 /** Defaults per target and the rules that involve more than one key. */
 function resolve(r: Raw, raw: Record<string, string>, shown: (k: string, v: unknown) => string): ClusterConfig {
     const problems: string[] = [];
-    const bad = (key: ConfigKeyName, message: string) => problems.push(`${configNamespace}:${key} = ${shown(key, raw[key])} ${message}`);
+    // A key left unset is shown with the default that was applied to it.
+    const bad = (key: ConfigKeyName, message: string, effective?: unknown) =>
+        problems.push(`${configNamespace}:${key} = ${shown(key, raw[key] ?? effective)}${raw[key] === undefined ? " (the default)" : ""} ${message}`);
     const d = targetDefaults[r.cloud];
     const production = r.production ?? false;
     const nodes = r.nodes ?? 2;
@@ -196,12 +198,12 @@ function resolve(r: Raw, raw: Record<string, string>, shown: (k: string, v: unkn
     if (sharedFs !== "nfs" && r.sharedFsAddress) bad("sharedFsAddress", `only applies to sharedFs "nfs" (sharedFs is ${sharedFs})`);
 
     const backupDays = r.dbBackupDays ?? (production ? 7 : 1);
-    if (production && backupDays < 7) bad("dbBackupDays", "is below 7; production keeps at least 7 days of database backups");
+    if (production && backupDays < 7) bad("dbBackupDays", "is below 7; production keeps at least 7 days of database backups", backupDays);
 
     const certificate = parseCertificate(r.certificate ?? "self-signed", r.cloud);
     if ("error" in certificate) bad("certificate", certificate.error);
     else if (production && certificate.kind === "self-signed") {
-        bad("certificate", `is self-signed; production needs a real certificate (${r.cloud === "aws" ? "an ACM certificate ARN" : "a Key Vault secret id"})`);
+        bad("certificate", `is self-signed; production needs a real certificate (${r.cloud === "aws" ? "an ACM certificate ARN" : "a Key Vault secret id"})`, "self-signed");
     }
 
     if (problems.length > 0) throw new ConfigError(problems);

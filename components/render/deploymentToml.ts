@@ -63,7 +63,8 @@ export function jdbcUrl(model: ClusterModel, db: DatabaseModel): string {
 
 function databaseTable(model: ClusterModel, db: DatabaseModel): Table {
     return {
-        type: "mysql",
+        // `type` is read for identity_db and shared_db (infer.json); [database.user] takes url + driver.
+        ...(db.key === "user" ? {} : { type: "mysql" }),
         url: jdbcUrl(model, db),
         username: model.database.appUser,
         password: `$env{${secretEnv.dbPassword}}`,

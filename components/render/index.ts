@@ -4,3 +4,4 @@ export * from "./deploymentToml";
 export * from "./nodeEnv";
 export * from "./scripts";
 export * from "./systemdUnit";
+export * from "./nginx";
