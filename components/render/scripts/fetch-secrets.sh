@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# fetch-secrets.sh: reads the cluster secret (one JSON document, see CONTRACT.md) with the node's
+# own cloud identity and writes it as /etc/wso2is/secrets.env (mode 0600) for the systemd unit
+# (EnvironmentFile=) and for db-init.sh (bash `source`).
+#
+# Parameters (from node.env, see CONTRACT.md): SECRET_SOURCE (aws-secrets-manager |
+# azure-key-vault), SECRET_ID, AWS_REGION (aws), AZURE_CLIENT_ID (azure, optional: picks a
+# user-assigned managed identity when the VM has several).
+# Overrides (tests): WSO2IS_NODE_ENV, WSO2IS_SECRETS_ENV, WSO2IS_AWS_CLI (default aws from PATH,
+# else /snap/bin/aws),
+# WSO2IS_IMDS_ENDPOINT (default http://169.254.169.254), SECRET_FETCH_RETRIES (default 10),
+# SECRET_FETCH_RETRY_DELAY (seconds, default 5).
+#
+# Secret values never reach argv, the log or a file other than secrets.env.
+# Quoting: every value is written single-quoted, a ' inside it as '"'"' . Both bash and systemd
+# (env-file parser: after a closing quote it reads the next quoted segment and concatenates) read
+# that back byte for byte, so quotes, $, `, \ and spaces round-trip. Control characters (newline,
+# tab, ...) are refused: they have no portable env-file form.
+# Idempotent: an unchanged secret leaves secrets.env untouched.
+set -Eeuo pipefail
+umask 077
+
+readonly PROG=fetch-secrets.sh
+
+log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+trap 'log "error: command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+
+NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}
+SECRETS_ENV_FILE=${WSO2IS_SECRETS_ENV:-/etc/wso2is/secrets.env}
+AWS_CLI=${WSO2IS_AWS_CLI:-aws}
+# The snap of the AWS CLI (Ubuntu 24.04) lives in /snap/bin, which runcmd's PATH may lack.
+if [[ -z ${WSO2IS_AWS_CLI:-} ]] && ! command -v aws >/dev/null && [[ -x /snap/bin/aws ]]; then
+    AWS_CLI=/snap/bin/aws
+fi
+IMDS=${WSO2IS_IMDS_ENDPOINT:-http://169.254.169.254}
+IMDS=${IMDS%/}
+
+[[ -r $NODE_ENV_FILE ]] || die "cannot read $NODE_ENV_FILE"
+set -a
+# shellcheck source=/dev/null
+source "$NODE_ENV_FILE"
+set +a
+
+RETRIES=${SECRET_FETCH_RETRIES:-10}
+RETRY_DELAY=${SECRET_FETCH_RETRY_DELAY:-5}
+[[ $RETRIES =~ ^[1-9][0-9]*$ ]] || die "SECRET_FETCH_RETRIES must be a positive integer, got '$RETRIES'"
+[[ $RETRY_DELAY =~ ^[0-9]+$ ]] || die "SECRET_FETCH_RETRY_DELAY must be a non-negative integer, got '$RETRY_DELAY'"
+[[ -n ${SECRET_SOURCE:-} ]] || die "SECRET_SOURCE is not set in $NODE_ENV_FILE"
+[[ -n ${SECRET_ID:-} ]] || die "SECRET_ID is not set in $NODE_ENV_FILE"
+command -v jq >/dev/null || die "jq is not installed (it should come from cloud-init packages:)"
+
+# retry DESCRIPTION COMMAND...: runs COMMAND up to RETRIES times; its stdout passes through,
+# its stderr goes to our log, prefixed.
+retry() {
+    local desc=$1 n=1 err
+    shift
+    while true; do
+        if { err=$("$@" 2>&1 >&3 3>&-); } 3>&1; then return 0; fi
+        err=${err//$'\n'/ }
+        err=${err:0:300}
+        if ((n >= RETRIES)); then
+            log "$desc: failed after $n attempts${err:+ (last: $err)}"
+            return 1
+        fi
+        log "$desc: attempt $n/$RETRIES failed${err:+ ($err)}, retrying in ${RETRY_DELAY}s"
+        sleep "$RETRY_DELAY"
+        n=$((n + 1))
+    done
+}
+
+aws_secret() {
+    "$AWS_CLI" secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$SECRET_ID" \
+        --query SecretString --output text
+}
+
+azure_token() {
+    local url="$IMDS/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net"
+    [[ -z ${AZURE_CLIENT_ID:-} ]] || url+="&client_id=$AZURE_CLIENT_ID"
+    curl --fail --silent --show-error --noproxy '*' --connect-timeout 2 --max-time 10 \
+        -H "Metadata: true" "$url"
+}
+
+# The bearer token reaches curl through its config on stdin, never through argv.
+azure_secret() {
+    printf 'header = "Authorization: Bearer %s"\n' "$1" |
+        curl --fail --silent --show-error --connect-timeout 5 --max-time 20 -K - \
+            "$SECRET_ID?api-version=7.4"
+}
+
+case $SECRET_SOURCE in
+    aws-secrets-manager)
+        [[ -n ${AWS_REGION:-} ]] || die "AWS_REGION is not set in $NODE_ENV_FILE"
+        command -v "$AWS_CLI" >/dev/null || die "the AWS CLI ($AWS_CLI) is not installed"
+        secret=$(retry "Secrets Manager get-secret-value $SECRET_ID" aws_secret) ||
+            die "could not read $SECRET_ID from Secrets Manager in $AWS_REGION (does the node role allow secretsmanager:GetSecretValue?)"
+        ;;
+    azure-key-vault)
+        [[ $SECRET_ID =~ ^https://[^/]+/secrets/[^/?#]+(/[^/?#]+)?$ || $SECRET_ID =~ ^http://(127\.0\.0\.1|localhost):[0-9]+/secrets/[^/?#]+(/[^/?#]+)?$ ]] ||
+            die "SECRET_ID '$SECRET_ID' is not a Key Vault secret URL (https://<vault>.vault.azure.net/secrets/<name>)"
+        token_json=$(retry "managed identity token from $IMDS" azure_token) ||
+            die "could not get a managed identity token for Key Vault from $IMDS (does the VM have an identity?)"
+        token=$(jq -er '.access_token | strings' <<<"$token_json" 2>/dev/null) ||
+            die "the managed identity answer has no access_token"
+        unset token_json
+        response=$(retry "Key Vault GET $SECRET_ID" azure_secret "$token") ||
+            die "could not read $SECRET_ID from Key Vault (does the identity have the Key Vault Secrets User role?)"
+        unset token
+        secret=$(jq -er '.value | strings' <<<"$response" 2>/dev/null) ||
+            die "the Key Vault answer for $SECRET_ID has no string .value"
+        unset response
+        ;;
+    *)
+        die "unknown SECRET_SOURCE '$SECRET_SOURCE' (expected aws-secrets-manager or azure-key-vault)"
+        ;;
+esac
+
+# JSON -> env file. The error messages name keys only, never values.
+# shellcheck disable=SC2016 # a jq program, not a shell string
+readonly JQ_PROGRAM='
+def q: $sq + gsub($sq; $sq + "\"" + $sq + "\"" + $sq) + $sq;
+def need($k):
+  if (.[$k] | type) != "string" or .[$k] == "" then
+    error("key \($k) is missing, empty or not a string")
+  elif (.[$k] | explode | any(. < 32 or . == 127)) then
+    error("key \($k) contains a control character (newline, tab, ...), which an env file cannot carry")
+  else .[$k] end;
+if type != "object" then error("it is not a JSON object") else
+  "WSO2_DB_ADMIN_USER=\(need("dbAdminUser") | q)",
+  "WSO2_DB_ADMIN_PASSWORD=\(need("dbAdminPassword") | q)",
+  "WSO2_DB_PASSWORD=\(need("dbAppPassword") | q)",
+  "WSO2_ADMIN_PASSWORD=\(need("adminPassword") | q)"
+end'
+
+secrets_dir=$(dirname -- "$SECRETS_ENV_FILE")
+if [[ ! -d $secrets_dir ]]; then
+    (umask 022 && mkdir -p -- "$secrets_dir")
+fi
+tmp=$(mktemp "$secrets_dir/.secrets.env.XXXXXX")
+trap 'rm -f -- "$tmp"' EXIT
+jq_err=$(jq -r --arg sq "'" "$JQ_PROGRAM" <<<"$secret" 2>&1 >"$tmp") || {
+    # jq reports positions and our key names; it never quotes the input.
+    jq_err=${jq_err//$'\n'/ }
+    die "the secret $SECRET_ID is not usable: ${jq_err#jq: error (at <stdin>:*): }"
+}
+unset secret
+chmod 0600 -- "$tmp"
+if [[ -f $SECRETS_ENV_FILE ]] && cmp -s -- "$tmp" "$SECRETS_ENV_FILE" &&
+    [[ $(stat -c %a -- "$SECRETS_ENV_FILE") == 600 ]]; then
+    log "$SECRETS_ENV_FILE already up to date"
+    exit 0
+fi
+mv -f -- "$tmp" "$SECRETS_ENV_FILE"
+log "wrote $SECRETS_ENV_FILE (mode 0600) from $SECRET_SOURCE"

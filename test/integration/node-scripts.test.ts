@@ -1,0 +1,599 @@
+// node-ip.sh, fetch-secrets.sh, install-is.sh and mount-share.sh, run for real against temp
+// directories, with a local HTTP server standing in for the cloud metadata services, Key Vault
+// and the download sites, and a fake `aws` executable.
+import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { ensureCommands, tempDir } from "./support/system";
+import { HttpStub, RecordedRequest, Reply, run, RunResult, runScript as runScriptRaw, SCRIPTS_DIR, sha256, startHttpStub } from "./support/scripts";
+
+type Temp = { dir: string; cleanup: () => void };
+
+function writeEnv(file: string, vars: Record<string, string>): void {
+    fs.writeFileSync(file, Object.entries(vars).map(([k, v]) => `${k}='${v}'\n`).join(""));
+}
+
+function fileId(file: string): string {
+    const st = fs.statSync(file);
+    return `${st.ino} ${st.mtimeMs} ${st.ctimeMs}`;
+}
+
+function errorLines(stderr: string): string[] {
+    return stderr.split("\n").filter((l) => /^[\w.-]+\.sh: error: /.test(l));
+}
+
+/** Runs a script and checks that every line it logs carries its name. */
+async function runScript(name: string, env: Record<string, string>): Promise<RunResult> {
+    const r = await runScriptRaw(name, env);
+    for (const line of r.stderr.split("\n").filter((l) => l.length > 0)) {
+        assert.ok(line.startsWith(`${name}: `), `a log line of ${name} without its name: ${line}`);
+    }
+    return r;
+}
+
+/** True when some running process has `needle` in its argv. */
+function inSomeArgv(needle: string): boolean {
+    for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+        try {
+            if (fs.readFileSync(`/proc/${pid}/cmdline`, "latin1").includes(needle)) return true;
+        } catch {
+            // the process ended meanwhile
+        }
+    }
+    return false;
+}
+
+describe("node-ip.sh", function () {
+    this.timeout(60000);
+    let tmp: Temp;
+    let stub: HttpStub | undefined;
+    let hosts: string;
+    let runtimeEnv: string;
+    let nodeEnv: string;
+    const HOSTS = "127.0.0.1 localhost\n::1 localhost ip6-localhost\n10.9.9.9 other.example.com\n";
+
+    beforeEach(function () {
+        ensureCommands({ curl: "curl" });
+        tmp = tempDir("node-ip");
+        hosts = path.join(tmp.dir, "hosts");
+        runtimeEnv = path.join(tmp.dir, "etc", "runtime.env");
+        nodeEnv = path.join(tmp.dir, "node.env");
+        fs.writeFileSync(hosts, HOSTS);
+        fs.chmodSync(hosts, 0o644);
+    });
+
+    afterEach(async function () {
+        await stub?.close();
+        stub = undefined;
+        tmp.cleanup();
+    });
+
+    const env = (extra: Record<string, string> = {}) => ({
+        WSO2IS_NODE_ENV: nodeEnv,
+        WSO2IS_RUNTIME_ENV: runtimeEnv,
+        WSO2IS_HOSTS_FILE: hosts,
+        ...(stub ? { WSO2IS_IMDS_ENDPOINT: stub.base } : {}),
+        IMDS_RETRY_DELAY: "0",
+        ...extra,
+    });
+
+    function pinLines(): string[] {
+        return fs.readFileSync(hosts, "utf8").split("\n").filter((l) => l.includes("wso2is-lb-pin"));
+    }
+
+    it("static: writes NODE_IP and pins LB_HOSTNAME once; a rerun rewrites nothing; a new IP replaces the pin", async function () {
+        writeEnv(nodeEnv, { NODE_IP_SOURCE: "static", NODE_IP: "10.20.30.40", LB_HOSTNAME: "is.example.com" });
+        fs.mkdirSync(path.dirname(runtimeEnv));
+        fs.writeFileSync(runtimeEnv, "OTHER=kept\nNODE_IP=1.1.1.1\n");
+        let r = await runScript("node-ip.sh", env());
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /^node-ip\.sh: node IP is 10\.20\.30\.40 \(source: static\)$/m);
+        assert.equal(fs.readFileSync(runtimeEnv, "utf8"), "OTHER=kept\nNODE_IP=10.20.30.40\n");
+        assert.equal(fs.readFileSync(hosts, "utf8"), `${HOSTS}10.20.30.40 is.example.com # wso2is-lb-pin\n`);
+        assert.equal(fs.statSync(hosts).mode & 0o777, 0o644);
+        assert.equal(fs.statSync(runtimeEnv).mode & 0o777, 0o644);
+
+        const ids = [fileId(hosts), fileId(runtimeEnv)];
+        r = await runScript("node-ip.sh", env());
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual([fileId(hosts), fileId(runtimeEnv)], ids, "a rerun must not rewrite either file");
+        assert.equal(pinLines().length, 1);
+
+        writeEnv(nodeEnv, { NODE_IP_SOURCE: "static", NODE_IP: "10.20.30.41", LB_HOSTNAME: "is.example.com" });
+        r = await runScript("node-ip.sh", env());
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(pinLines(), ["10.20.30.41 is.example.com # wso2is-lb-pin"]);
+        assert.ok(fs.readFileSync(hosts, "utf8").startsWith(HOSTS), "other hosts lines kept");
+        assert.equal(fs.readFileSync(runtimeEnv, "utf8"), "OTHER=kept\nNODE_IP=10.20.30.41\n");
+        assert.deepEqual(fs.readdirSync(tmp.dir).sort(), ["etc", "hosts", "node.env"], "no temp file left");
+    });
+
+    it("static: refuses an address that is not IPv4, with one message, touching nothing", async function () {
+        writeEnv(nodeEnv, { NODE_IP_SOURCE: "static", NODE_IP: "10.0.0.256", LB_HOSTNAME: "is.example.com" });
+        const r = await runScript("node-ip.sh", env());
+        assert.notEqual(r.code, 0);
+        assert.deepEqual(errorLines(r.stderr), ["node-ip.sh: error: '10.0.0.256' from static is not an IPv4 address"]);
+        assert.equal(fs.readFileSync(hosts, "utf8"), HOSTS);
+        assert.ok(!fs.existsSync(runtimeEnv));
+    });
+
+    it("aws-imds: PUTs for an IMDSv2 token, then GETs local-ipv4 with it (the token never in argv)", async function () {
+        const token = "AQAEAtoken-" + Date.now();
+        let tokenInArgv: boolean | undefined;
+        stub = await startHttpStub((req) => {
+            if (req.method === "PUT" && req.url === "/latest/api/token") {
+                return req.headers["x-aws-ec2-metadata-token-ttl-seconds"] ? { body: token } : { status: 400 };
+            }
+            if (req.method === "GET" && req.url === "/latest/meta-data/local-ipv4") {
+                tokenInArgv = inSomeArgv(token);
+                return req.headers["x-aws-ec2-metadata-token"] === token ? { body: "172.31.5.17" } : { status: 401 };
+            }
+            return { status: 404 };
+        });
+        writeEnv(nodeEnv, { NODE_IP_SOURCE: "aws-imds", LB_HOSTNAME: "is.example.com" });
+        const r = await runScript("node-ip.sh", env());
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(
+            stub.requests.map((q) => [q.method, q.url]),
+            [["PUT", "/latest/api/token"], ["GET", "/latest/meta-data/local-ipv4"]],
+        );
+        assert.match(String(stub.requests[0].headers["x-aws-ec2-metadata-token-ttl-seconds"]), /^\d+$/);
+        assert.equal(stub.requests[1].headers["x-aws-ec2-metadata-token"], token);
+        assert.equal(tokenInArgv, false, "the IMDSv2 token showed up in some process's argv");
+        assert.equal(fs.readFileSync(runtimeEnv, "utf8"), "NODE_IP=172.31.5.17\n");
+        assert.deepEqual(pinLines(), ["172.31.5.17 is.example.com # wso2is-lb-pin"]);
+    });
+
+    it("azure-imds: GETs privateIpAddress with Metadata: true", async function () {
+        stub = await startHttpStub((req) =>
+            req.headers["metadata"] === "true" ? { body: "10.1.0.5\n" } : { status: 400, body: "Required metadata header not specified" },
+        );
+        writeEnv(nodeEnv, { NODE_IP_SOURCE: "azure-imds", LB_HOSTNAME: "is.example.com" });
+        const r = await runScript("node-ip.sh", env());
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(stub.requests.length, 1);
+        assert.equal(stub.requests[0].method, "GET");
+        assert.equal(
+            stub.requests[0].url,
+            "/metadata/instance/network/interface/0/ipv4/ipAddress/0/privateIpAddress?api-version=2021-02-01&format=text",
+        );
+        assert.equal(stub.requests[0].headers["metadata"], "true");
+        assert.equal(fs.readFileSync(runtimeEnv, "utf8"), "NODE_IP=10.1.0.5\n");
+        assert.deepEqual(pinLines(), ["10.1.0.5 is.example.com # wso2is-lb-pin"]);
+    });
+
+    it("retries a metadata service that is not ready yet, and gives up after IMDS_RETRIES", async function () {
+        let calls = 0;
+        stub = await startHttpStub(() => (++calls <= 2 ? { status: 503 } : { body: "10.1.0.6" }));
+        writeEnv(nodeEnv, { NODE_IP_SOURCE: "azure-imds", LB_HOSTNAME: "is.example.com" });
+        let r = await runScript("node-ip.sh", env({ IMDS_RETRIES: "5" }));
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(stub.requests.length, 3);
+        assert.match(r.stderr, /attempt 1\/5 failed/);
+        assert.equal(fs.readFileSync(runtimeEnv, "utf8"), "NODE_IP=10.1.0.6\n");
+
+        await stub.close();
+        stub = await startHttpStub(() => ({ status: 500 }));
+        r = await runScript("node-ip.sh", env({ IMDS_RETRIES: "3" }));
+        assert.notEqual(r.code, 0);
+        assert.equal(stub.requests.length, 3, "bounded: exactly IMDS_RETRIES attempts");
+        assert.deepEqual(errorLines(r.stderr), [`node-ip.sh: error: could not read the private IP from the Azure IMDS at ${stub.base}`]);
+    });
+
+    it("refuses garbage from the metadata service", async function () {
+        stub = await startHttpStub(() => ({ body: "<html>captive portal</html>" }));
+        writeEnv(nodeEnv, { NODE_IP_SOURCE: "azure-imds", LB_HOSTNAME: "is.example.com" });
+        const r = await runScript("node-ip.sh", env());
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, /is not an IPv4 address/);
+        assert.equal(fs.readFileSync(hosts, "utf8"), HOSTS);
+    });
+});
+
+// Reads an env file with systemd's own parser (load_env_file from libsystemd-shared, the code
+// behind EnvironmentFile=), through a 10-line C program.
+function systemdEnvReader(dir: string): (file: string) => Record<string, string> {
+    ensureCommands({ gcc: "gcc", systemctl: "systemd" });
+    const candidates = ["/usr/lib/x86_64-linux-gnu/systemd", "/usr/lib/aarch64-linux-gnu/systemd", "/usr/lib/systemd", "/lib/systemd", "/usr/lib64/systemd"];
+    let lib: string | undefined;
+    for (const d of candidates) {
+        const f = fs.existsSync(d) ? fs.readdirSync(d).find((n) => /^libsystemd-shared-.*\.so$/.test(n)) : undefined;
+        if (f) {
+            lib = path.join(d, f);
+            break;
+        }
+    }
+    if (!lib) throw new Error(`libsystemd-shared-*.so not found in ${candidates.join(", ")}`);
+    const src = path.join(dir, "envfile.c");
+    const bin = path.join(dir, "envfile");
+    fs.writeFileSync(
+        src,
+        `#include <stdio.h>
+int load_env_file(FILE *f, const char *fname, char ***ret);
+int main(int argc, char **argv) {
+    char **m = 0;
+    if (argc != 2 || load_env_file(NULL, argv[1], &m) < 0) return 1;
+    for (char **p = m; p && *p; p++) { fputs(*p, stdout); fputc(0, stdout); }
+    return 0;
+}
+`,
+    );
+    execFileSync("gcc", ["-o", bin, src, lib, `-Wl,-rpath,${path.dirname(lib)}`]);
+    return (file: string) => {
+        const out = execFileSync(bin, [file], { encoding: "utf8" });
+        const vars: Record<string, string> = {};
+        for (const kv of out.split("\0").filter((s) => s.length > 0)) {
+            const i = kv.indexOf("=");
+            vars[kv.slice(0, i)] = kv.slice(i + 1);
+        }
+        return vars;
+    };
+}
+
+function bashSource(file: string, variable: string): string {
+    return execFileSync("bash", ["-c", `set -a; source "$1"; printf %s "$${variable}"`, "bash", file], {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH, HOME: "/nonexistent-home" },
+    });
+}
+
+describe("fetch-secrets.sh", function () {
+    this.timeout(60000);
+    let tmp: Temp;
+    let stub: HttpStub | undefined;
+    let readWithSystemd: (file: string) => Record<string, string>;
+    let nodeEnv: string;
+    let secretsEnv: string;
+    const NASTY = ` it's "quoted" $HOME \`id\` $(id) \\back\\slash\\ ; # ümlaut ${"'"}${"'"} end `;
+    const SECRET = {
+        dbAdminUser: "dbadmin",
+        dbAdminPassword: "adm'in $x \\",
+        dbAppPassword: NASTY,
+        adminPassword: 'S3cr"et!*?[a]',
+    };
+    const EXPECTED = {
+        WSO2_DB_ADMIN_USER: SECRET.dbAdminUser,
+        WSO2_DB_ADMIN_PASSWORD: SECRET.dbAdminPassword,
+        WSO2_DB_PASSWORD: SECRET.dbAppPassword,
+        WSO2_ADMIN_PASSWORD: SECRET.adminPassword,
+    };
+
+    before(function () {
+        ensureCommands({ jq: "jq", curl: "curl" });
+        tmp = tempDir("fetch-secrets");
+        readWithSystemd = systemdEnvReader(tmp.dir);
+    });
+
+    after(function () {
+        tmp.cleanup();
+    });
+
+    let caseDir: string;
+    beforeEach(function () {
+        caseDir = fs.mkdtempSync(path.join(tmp.dir, "case-"));
+        nodeEnv = path.join(caseDir, "node.env");
+        secretsEnv = path.join(caseDir, "etc", "secrets.env");
+    });
+
+    afterEach(async function () {
+        await stub?.close();
+        stub = undefined;
+    });
+
+    /** A fake `aws`: records its argv one per line, prints secret.json as the CLI would. */
+    function fakeAws(secretJson: string, exitCode = 0): { bin: string; argsFile: string } {
+        const bin = path.join(caseDir, "aws");
+        const argsFile = path.join(caseDir, "aws.args");
+        fs.writeFileSync(path.join(caseDir, "secret.json"), secretJson);
+        fs.writeFileSync(
+            bin,
+            `#!/usr/bin/env bash\nprintf '%s\\n' "$@" >> '${argsFile}'\n` +
+                (exitCode === 0
+                    ? `cat '${path.join(caseDir, "secret.json")}'\necho\n`
+                    : `echo "An error occurred (AccessDeniedException)" >&2\nexit ${exitCode}\n`),
+        );
+        fs.chmodSync(bin, 0o755);
+        return { bin, argsFile };
+    }
+
+    function assertSecretsFile(): void {
+        assert.equal(fs.statSync(secretsEnv).mode & 0o777, 0o600);
+        for (const [k, v] of Object.entries(EXPECTED)) assert.equal(bashSource(secretsEnv, k), v, `bash source: ${k}`);
+        assert.deepEqual(readWithSystemd(secretsEnv), EXPECTED, "systemd EnvironmentFile parser");
+        assert.deepEqual(fs.readdirSync(path.dirname(secretsEnv)), ["secrets.env"], "no temp file left");
+    }
+
+    it("aws-secrets-manager: calls the CLI with the right arguments, writes a 0600 file that bash and systemd read back", async function () {
+        const aws = fakeAws(JSON.stringify(SECRET));
+        const secretId = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:wso2is-AbCdEf";
+        writeEnv(nodeEnv, { SECRET_SOURCE: "aws-secrets-manager", SECRET_ID: secretId, AWS_REGION: "eu-west-1" });
+        const env = { WSO2IS_NODE_ENV: nodeEnv, WSO2IS_SECRETS_ENV: secretsEnv, WSO2IS_AWS_CLI: aws.bin };
+        let r = await runScript("fetch-secrets.sh", env);
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(fs.readFileSync(aws.argsFile, "utf8").trim().split("\n"), [
+            "secretsmanager", "get-secret-value", "--region", "eu-west-1", "--secret-id", secretId,
+            "--query", "SecretString", "--output", "text",
+        ]);
+        assertSecretsFile();
+        for (const v of Object.values(SECRET).slice(1)) assert.ok(!r.stderr.includes(v), "a secret value reached the log");
+
+        const id = fileId(secretsEnv);
+        r = await runScript("fetch-secrets.sh", env);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(fileId(secretsEnv), id, "an unchanged secret must leave secrets.env untouched");
+    });
+
+    it("azure-key-vault: managed identity token from IMDS, then the secret with the bearer token (never in argv)", async function () {
+        const token = "eyJ0eXAiOiJKV1Qi.token-" + Date.now();
+        let tokenInArgv: boolean | undefined;
+        stub = await startHttpStub((req: RecordedRequest): Reply => {
+            if (req.url.startsWith("/metadata/identity/oauth2/token")) {
+                if (req.headers["metadata"] !== "true") return { status: 400 };
+                return { body: JSON.stringify({ access_token: token, token_type: "Bearer", resource: "https://vault.azure.net" }) };
+            }
+            if (req.url.startsWith("/secrets/wso2is-cluster")) {
+                tokenInArgv = inSomeArgv(token);
+                if (req.headers["authorization"] !== `Bearer ${token}`) return { status: 401 };
+                return { body: JSON.stringify({ value: JSON.stringify(SECRET), id: "x", attributes: { enabled: true } }) };
+            }
+            return { status: 404 };
+        });
+        writeEnv(nodeEnv, { SECRET_SOURCE: "azure-key-vault", SECRET_ID: `${stub.base}/secrets/wso2is-cluster` });
+        const r = await runScript("fetch-secrets.sh", {
+            WSO2IS_NODE_ENV: nodeEnv,
+            WSO2IS_SECRETS_ENV: secretsEnv,
+            WSO2IS_IMDS_ENDPOINT: stub.base,
+        });
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(
+            stub.requests.map((q) => [q.method, q.url]),
+            [
+                ["GET", "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net"],
+                ["GET", "/secrets/wso2is-cluster?api-version=7.4"],
+            ],
+        );
+        assert.equal(stub.requests[0].headers["metadata"], "true");
+        assert.equal(stub.requests[1].headers["authorization"], `Bearer ${token}`);
+        assert.equal(tokenInArgv, false, "the bearer token showed up in some process's argv");
+        assertSecretsFile();
+    });
+
+    it("refuses a secret with a missing key, naming the key only, and writes nothing", async function () {
+        const { adminPassword: _dropped, ...partial } = SECRET;
+        const aws = fakeAws(JSON.stringify(partial));
+        writeEnv(nodeEnv, { SECRET_SOURCE: "aws-secrets-manager", SECRET_ID: "wso2is", AWS_REGION: "eu-west-1" });
+        const r = await runScript("fetch-secrets.sh", { WSO2IS_NODE_ENV: nodeEnv, WSO2IS_SECRETS_ENV: secretsEnv, WSO2IS_AWS_CLI: aws.bin });
+        assert.notEqual(r.code, 0);
+        assert.deepEqual(errorLines(r.stderr), [
+            "fetch-secrets.sh: error: the secret wso2is is not usable: key adminPassword is missing, empty or not a string",
+        ]);
+        for (const v of Object.values(partial).slice(1)) assert.ok(!r.stderr.includes(v), "a secret value reached the log");
+        assert.ok(!fs.existsSync(secretsEnv));
+        assert.deepEqual(fs.readdirSync(path.dirname(secretsEnv)), [], "no temp file left");
+    });
+
+    it("refuses a password with a newline (no env-file form for it) and a secret that is not JSON", async function () {
+        writeEnv(nodeEnv, { SECRET_SOURCE: "aws-secrets-manager", SECRET_ID: "wso2is", AWS_REGION: "eu-west-1" });
+        let aws = fakeAws(JSON.stringify({ ...SECRET, dbAppPassword: "line1\nline2" }));
+        let r = await runScript("fetch-secrets.sh", { WSO2IS_NODE_ENV: nodeEnv, WSO2IS_SECRETS_ENV: secretsEnv, WSO2IS_AWS_CLI: aws.bin });
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, /key dbAppPassword contains a control character/);
+        assert.ok(!r.stderr.includes("line1"));
+        aws = fakeAws("not json at all: hunter2");
+        r = await runScript("fetch-secrets.sh", { WSO2IS_NODE_ENV: nodeEnv, WSO2IS_SECRETS_ENV: secretsEnv, WSO2IS_AWS_CLI: aws.bin });
+        assert.notEqual(r.code, 0);
+        assert.equal(errorLines(r.stderr).length, 1, r.stderr);
+        assert.match(r.stderr, /the secret wso2is is not usable/);
+        assert.ok(!r.stderr.includes("hunter2"));
+        assert.ok(!fs.existsSync(secretsEnv));
+    });
+
+    it("gives up after SECRET_FETCH_RETRIES when the CLI keeps failing", async function () {
+        const aws = fakeAws("", 254);
+        writeEnv(nodeEnv, { SECRET_SOURCE: "aws-secrets-manager", SECRET_ID: "wso2is", AWS_REGION: "eu-west-1" });
+        const r = await runScript("fetch-secrets.sh", {
+            WSO2IS_NODE_ENV: nodeEnv,
+            WSO2IS_SECRETS_ENV: secretsEnv,
+            WSO2IS_AWS_CLI: aws.bin,
+            SECRET_FETCH_RETRIES: "3",
+            SECRET_FETCH_RETRY_DELAY: "0",
+        });
+        assert.notEqual(r.code, 0);
+        assert.equal(fs.readFileSync(aws.argsFile, "utf8").split("secretsmanager").length - 1, 3, "exactly 3 attempts");
+        assert.deepEqual(errorLines(r.stderr), [
+            "fetch-secrets.sh: error: could not read wso2is from Secrets Manager in eu-west-1 (does the node role allow secretsmanager:GetSecretValue?)",
+        ]);
+        assert.ok(!fs.existsSync(secretsEnv));
+    });
+});
+
+describe("install-is.sh", function () {
+    this.timeout(60000);
+    let tmp: Temp;
+    let stub: HttpStub;
+    let zip: Buffer;
+    const jar = Buffer.from("PK\u0003\u0004 fake Connector/J " + "x".repeat(1000));
+    const user = `wso2t${process.pid.toString(16)}`;
+    const ZIP_PATH = "/dist/wso2is-7.1.0.zip";
+    const JAR_PATH = "/maven/com/mysql/mysql-connector-j/9.1.0/mysql-connector-j-9.1.0.jar";
+
+    before(async function () {
+        ensureCommands({ zip: "zip", unzip: "unzip", curl: "curl", sha256sum: "coreutils", useradd: "passwd" });
+        tmp = tempDir("install-is");
+        const src = path.join(tmp.dir, "zipsrc");
+        fs.mkdirSync(path.join(src, "wso2is-7.1.0", "bin"), { recursive: true });
+        fs.mkdirSync(path.join(src, "wso2is-7.1.0", "repository", "components", "lib"), { recursive: true });
+        fs.writeFileSync(path.join(src, "wso2is-7.1.0", "bin", "wso2server.sh"), "#!/bin/sh\necho fake IS\n", { mode: 0o755 });
+        fs.writeFileSync(path.join(src, "wso2is-7.1.0", "repository", "README"), "fake\n");
+        execFileSync("zip", ["-q", "-r", path.join(tmp.dir, "is.zip"), "wso2is-7.1.0"], { cwd: src });
+        zip = fs.readFileSync(path.join(tmp.dir, "is.zip"));
+        stub = await startHttpStub((req) => {
+            if (req.url === ZIP_PATH) return { body: zip, headers: { "content-type": "application/zip" } };
+            if (req.url === JAR_PATH) return { body: jar, headers: { "content-type": "application/java-archive" } };
+            return { status: 404 };
+        });
+    });
+
+    after(async function () {
+        await stub?.close();
+        spawnQuiet("userdel", [user]);
+        spawnQuiet("groupdel", [user]);
+        tmp?.cleanup();
+    });
+
+    function spawnQuiet(cmd: string, args: string[]): void {
+        try {
+            execFileSync(cmd, args, { stdio: "ignore" });
+        } catch {
+            // already gone
+        }
+    }
+
+    function setup(name: string, zipSha = sha256(zip)): { home: string; env: Record<string, string> } {
+        const root = path.join(tmp.dir, name);
+        const home = path.join(root, "opt", "wso2is-7.1.0");
+        fs.mkdirSync(root);
+        writeEnv(path.join(root, "node.env"), {
+            IS_VERSION: "7.1.0",
+            IS_HOME: home,
+            IS_USER: user,
+            IS_ZIP_URL: stub.base + ZIP_PATH,
+            IS_ZIP_SHA256: zipSha,
+            JDBC_DRIVER_URL: stub.base + JAR_PATH,
+            JDBC_DRIVER_SHA256: sha256(jar).toUpperCase(),
+        });
+        return {
+            home,
+            env: { WSO2IS_NODE_ENV: path.join(root, "node.env"), WSO2IS_DOWNLOAD_DIR: path.join(root, "cache"), DOWNLOAD_RETRIES: "1" },
+        };
+    }
+
+    function listing(dir: string): string {
+        return execFileSync("find", [dir, "-printf", "%p %y %m %u:%g %s %T@ %C@\\n"], { encoding: "utf8" }).split("\n").sort().join("\n");
+    }
+
+    it("downloads, verifies and unpacks IS, installs the driver, creates the user; a rerun downloads and changes nothing", async function () {
+        const { home, env } = setup("fresh");
+        let r = await runScript("install-is.sh", env);
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(stub.requests.map((q) => q.url), [ZIP_PATH, JAR_PATH]);
+        assert.ok(fs.statSync(path.join(home, "bin", "wso2server.sh")).mode & 0o100, "wso2server.sh executable");
+        const driver = path.join(home, "repository", "components", "lib", "mysql-connector-j-9.1.0.jar");
+        assert.ok(fs.readFileSync(driver).equals(jar));
+        assert.equal(fs.statSync(driver).mode & 0o777, 0o644);
+        const [, , uid, gid, , homeDir, shell] = execFileSync("getent", ["passwd", user], { encoding: "utf8" }).trim().split(":");
+        assert.equal(homeDir, path.dirname(home));
+        assert.match(shell, /nologin$/);
+        assert.ok(Number(uid) < 1000, `a system user (uid ${uid})`);
+        for (const p of [home, driver, path.join(home, "bin", "wso2server.sh")]) {
+            const st = fs.statSync(p);
+            assert.deepEqual([st.uid, st.gid], [Number(uid), Number(gid)], p);
+        }
+        assert.deepEqual(fs.readdirSync(path.dirname(home)), ["wso2is-7.1.0"], "no unpack leftovers");
+
+        const before = listing(path.dirname(home));
+        const n = stub.requests.length;
+        r = await runScript("install-is.sh", env);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(stub.requests.length, n, "a rerun downloads nothing");
+        assert.equal(listing(path.dirname(home)), before);
+    });
+
+    it("refuses a zip whose sha256 does not match, showing expected and actual, and leaves no IS_HOME", async function () {
+        const wrong = sha256("something else");
+        const { home, env } = setup("badsha", wrong);
+        const r = await runScript("install-is.sh", env);
+        assert.notEqual(r.code, 0);
+        assert.deepEqual(errorLines(r.stderr), [
+            `install-is.sh: error: sha256 mismatch for ${stub.base}${ZIP_PATH}: expected ${wrong}, actual ${sha256(zip)}; refusing to use it`,
+        ]);
+        assert.ok(!fs.existsSync(home));
+        assert.deepEqual(fs.existsSync(path.dirname(home)) ? fs.readdirSync(path.dirname(home)) : [], []);
+        assert.deepEqual(fs.readdirSync(env.WSO2IS_DOWNLOAD_DIR), [], "the bad download is not kept");
+    });
+
+    it("pre-baked image: skips the IS download, still installs the driver and owns IS_HOME", async function () {
+        const { home, env } = setup("prebaked", "0".repeat(64));
+        fs.mkdirSync(path.join(home, "bin"), { recursive: true });
+        fs.writeFileSync(path.join(home, "bin", "wso2server.sh"), "#!/bin/sh\n", { mode: 0o755 });
+        const n = stub.requests.length;
+        const r = await runScript("install-is.sh", env);
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(stub.requests.slice(n).map((q) => q.url), [JAR_PATH]);
+        assert.match(r.stderr, /skipping the IS download/);
+        assert.ok(fs.readFileSync(path.join(home, "repository", "components", "lib", "mysql-connector-j-9.1.0.jar")).equals(jar));
+        const uid = Number(execFileSync("id", ["-u", user], { encoding: "utf8" }).trim());
+        assert.equal(fs.statSync(path.join(home, "bin", "wso2server.sh")).uid, uid);
+    });
+
+    it("refuses to unpack over an IS_HOME that exists without bin/wso2server.sh", async function () {
+        const { home, env } = setup("halfway");
+        fs.mkdirSync(home, { recursive: true });
+        fs.writeFileSync(path.join(home, "keep.txt"), "local data");
+        const r = await runScript("install-is.sh", env);
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, /exists but has no bin\/wso2server\.sh; refusing to unpack over it/);
+        assert.deepEqual(fs.readdirSync(home), ["keep.txt"]);
+    });
+});
+
+describe("mount-share.sh", function () {
+    this.timeout(60000);
+    let tmp: Temp;
+
+    before(function () {
+        ensureCommands({ mount: "mount", mountpoint: "util-linux", unshare: "util-linux", findmnt: "util-linux" });
+        tmp = tempDir("mount-share");
+    });
+    after(() => tmp.cleanup());
+
+    // Each case runs in a private mount namespace: nothing it mounts outlives it.
+    function inNamespace(script: string, env: Record<string, string>) {
+        return run("unshare", ["-m", "--propagation", "private", "bash", "-c", script, "bash", path.join(SCRIPTS_DIR, "mount-share.sh")], env);
+    }
+
+    it("mounts the fstab entry, then leaves a mounted share alone", async function () {
+        const mnt = path.join(tmp.dir, "a", "share");
+        fs.mkdirSync(path.join(tmp.dir, "a"));
+        writeEnv(path.join(tmp.dir, "a", "node.env"), { SHARE_MOUNT: mnt });
+        fs.writeFileSync(path.join(tmp.dir, "a", "fstab"), `tmpfs ${mnt} tmpfs size=1m,nofail 0 0\n`);
+        const r = await inNamespace('bash "$1" && mountpoint -q "$SHARE" && bash "$1" && echo OK', {
+            WSO2IS_NODE_ENV: path.join(tmp.dir, "a", "node.env"),
+            WSO2IS_FSTAB: path.join(tmp.dir, "a", "fstab"),
+            SHARE: mnt,
+        });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout.trim(), "OK");
+        assert.equal(r.stderr, `mount-share.sh: mounted ${mnt}\nmount-share.sh: ${mnt} is already mounted\n`);
+    });
+
+    it("fails at once when fstab has no entry for SHARE_MOUNT", async function () {
+        const mnt = path.join(tmp.dir, "b", "share");
+        fs.mkdirSync(path.join(tmp.dir, "b"));
+        writeEnv(path.join(tmp.dir, "b", "node.env"), { SHARE_MOUNT: mnt });
+        fs.writeFileSync(path.join(tmp.dir, "b", "fstab"), "");
+        const r = await inNamespace('bash "$1"', { WSO2IS_NODE_ENV: path.join(tmp.dir, "b", "node.env"), WSO2IS_FSTAB: path.join(tmp.dir, "b", "fstab") });
+        assert.notEqual(r.code, 0);
+        assert.deepEqual(errorLines(r.stderr), [`mount-share.sh: error: ${path.join(tmp.dir, "b", "fstab")} has no entry for ${mnt} (cloud-init should have written it)`]);
+    });
+
+    it("retries a failing mount SHARE_MOUNT_RETRIES times, then fails loudly", async function () {
+        const mnt = path.join(tmp.dir, "c", "share");
+        fs.mkdirSync(path.join(tmp.dir, "c"));
+        writeEnv(path.join(tmp.dir, "c", "node.env"), { SHARE_MOUNT: mnt });
+        fs.writeFileSync(path.join(tmp.dir, "c", "fstab"), `/dev/wso2is-no-such-device ${mnt} ext4 defaults 0 0\n`);
+        const r = await inNamespace('bash "$1"', {
+            WSO2IS_NODE_ENV: path.join(tmp.dir, "c", "node.env"),
+            WSO2IS_FSTAB: path.join(tmp.dir, "c", "fstab"),
+            SHARE_MOUNT_RETRIES: "3",
+            SHARE_MOUNT_RETRY_DELAY: "0",
+        });
+        assert.notEqual(r.code, 0);
+        assert.equal((r.stderr.match(/failed \(attempt \d\/3: mount: .*special device .*does not exist/g) ?? []).length, 2, r.stderr);
+        assert.ok(r.stderr.split("\n").filter((l) => l).every((l) => l.startsWith("mount-share.sh: ")), r.stderr);
+        assert.deepEqual(errorLines(r.stderr), [
+            `mount-share.sh: error: ${mnt} is not a mount point after 3 attempt(s); check its fstab entry and that the file system is reachable from this node`,
+        ]);
+    });
+});
