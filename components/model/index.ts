@@ -5,6 +5,8 @@ import type { MembershipScheme } from "../config/defaults";
 import type { ClusterConfig } from "../config/schema";
 
 export const isUser = "wso2is";
+/** Fixed uid/gid of the IS user on every node (WSO2's images use 802), so shared files match. */
+export const isUid = 802;
 export const shareMountPoint = "/mnt/wso2is-share";
 export const healthCheckPath = "/api/health-check/v1.0/health";
 /** Env var placeholders IS resolves at start ($env{...}); values come from secrets.env. */
@@ -69,7 +71,7 @@ export interface ClusterModel {
     clusterName: string;
     production: boolean;
     hostname: string;
-    is: { version: string; home: string; user: string; distributionUrl: string; distributionSha256?: string; jdbcDriverUrl: string; jdbcDriverSha256: string; prebaked: boolean };
+    is: { version: string; home: string; user: string; uid: number; distributionUrl: string; distributionSha256?: string; jdbcDriverUrl: string; jdbcDriverSha256: string; prebaked: boolean };
     caching: ClusterConfig["caching"] & { forceLocalCache: boolean; clustering: boolean };
     /** Undefined when the caching scenario turns Hazelcast clustering off (2 and 3). */
     membership?: Membership;
@@ -122,6 +124,7 @@ export function buildClusterModel(config: ClusterConfig, facts: TargetFacts): Cl
             version: config.is.version,
             home: `/opt/wso2is/wso2is-${config.is.version}`,
             user: isUser,
+            uid: isUid,
             distributionUrl: config.is.distributionUrl,
             distributionSha256: config.is.distributionSha256,
             jdbcDriverUrl: config.is.jdbcDriverUrl,

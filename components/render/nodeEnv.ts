@@ -14,6 +14,7 @@ export function nodeEnvEntries(model: ClusterModel, node: NodeModel): [string, s
         ["IS_VERSION", model.is.version],
         ["IS_HOME", model.is.home],
         ["IS_USER", model.is.user],
+        ["IS_UID", String(model.is.uid)],
         ["IS_ZIP_URL", model.is.distributionUrl],
         ["IS_ZIP_SHA256", model.is.distributionSha256 ?? ""],
         ["JDBC_DRIVER_URL", model.is.jdbcDriverUrl],

@@ -25,6 +25,8 @@ export function renderSystemdUnit(model: ClusterModel): string {
         "EnvironmentFile=/etc/wso2is/secrets.env",
         "Environment=JAVA_HOME=/usr/lib/jvm/java-21-openjdk-amd64",
         `WorkingDirectory=${home}`,
+        // Refresh NODE_IP and the /etc/hosts pin on every start (runcmd runs on first boot only); + = as root.
+        "ExecStartPre=+/usr/local/lib/wso2is/node-ip.sh",
         `ExecStart=${home}/bin/wso2server.sh`,
         // SIGTERM runs IS's shutdown hook; 143 is the JVM's exit code for it.
         "KillSignal=SIGTERM",

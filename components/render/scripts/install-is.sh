@@ -138,14 +138,19 @@ else
 fi
 
 # --- System user -------------------------------------------------------------------------------
+# A fixed uid/gid (IS_UID, WSO2's images use 802) so every node owns the shared files alike.
+id_args=()
+[[ -n ${IS_UID:-} ]] && id_args=(--gid "$IS_UID")
 if ! getent group "$IS_USER" >/dev/null; then
-    groupadd --system "$IS_USER"
+    groupadd --system "${id_args[@]}" "$IS_USER"
     log "created system group $IS_USER"
 fi
 if ! getent passwd "$IS_USER" >/dev/null; then
     nologin=/usr/sbin/nologin
     [[ -x $nologin ]] || nologin=/sbin/nologin
-    useradd --system --gid "$IS_USER" --home-dir "$(dirname -- "$IS_HOME")" --no-create-home \
+    uid_args=()
+    [[ -n ${IS_UID:-} ]] && uid_args=(--uid "$IS_UID")
+    useradd --system "${uid_args[@]}" --gid "$IS_USER" --home-dir "$(dirname -- "$IS_HOME")" --no-create-home \
         --shell "$nologin" "$IS_USER"
     log "created system user $IS_USER"
 fi
