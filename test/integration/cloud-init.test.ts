@@ -1,0 +1,347 @@
+// The cloud-init user-data we render, through Debian's real `cloud-init schema`: for every node
+// of every example stack (synth run as a child process, stacks globbed so a new Pulumi.<x>.yaml
+// is covered the day it lands) and straight from the renderer for both node kinds, SMB and a
+// non-default caching scenario. Plus checks the schema cannot make: every top-level key is one
+// cloud-init knows (`cloud-init schema` accepts unknown keys silently), no secret in any written
+// file, and every boot script shipped byte for byte. The share's fstab entry goes through
+// cloud-init's own mounts module, and the result must be the entry mount-share.sh looks for.
+// And proof that each check can fail.
+import { strict as assert } from "assert";
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { ClusterModel, NodeModel } from "../../components/model";
+import { bootScripts, renderCloudInit, scriptDir } from "../../components/render";
+import { awsModel, azureModel } from "../fixtures/models";
+import { SCRIPTS_DIR } from "./support/scripts";
+import { ensureCommands, tempDir } from "./support/system";
+
+const REPO = path.resolve(__dirname, "../..");
+const SYNTH_CLI = path.join(REPO, "synth", "cli.ts");
+
+/** Example stacks: every Pulumi.<name>.yaml in the repo root, with its `cloud`. */
+const stacks = fs
+    .readdirSync(REPO)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => {
+        const doc = YAML.parse(fs.readFileSync(path.join(REPO, m[0]), "utf8")) as { config?: Record<string, unknown> } | null;
+        return { name: m[1], cloud: String(doc?.config?.["wso2is-cluster:cloud"] ?? "") };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+
+/** Azure Files over SMB (test/render/cloudInit.test.ts builds it the same way). */
+function smbModel(): ClusterModel {
+    return { ...azureModel(), sharedFs: { protocol: "smb", source: "//acct.file.core.windows.net/is-share", options: "vers=3.1.1,_netdev,nofail", credentialsFile: "/etc/wso2is/smb-credentials", mountPoint: "/mnt/wso2is-share" } };
+}
+
+interface Checked { status: number | null; output: string }
+
+/** `cloud-init schema --config-file`: 22.4 exits 1 on a schema error, with no extra flag. */
+function schema(file: string): Checked {
+    const r = spawnSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8" });
+    if (r.error) throw r.error;
+    return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
+}
+
+/**
+ * Top-level keys cloud-init's own schema (the installed package's JSON) defines. `cloud-init
+ * schema` (22.4) does not reject unknown keys, so a typo like `write_file:` would pass it.
+ */
+function knownTopLevelKeys(): Set<string> {
+    const r = spawnSync("dpkg", ["-L", "cloud-init"], { encoding: "utf8" });
+    const file = r.stdout.split("\n").find((l) => l.endsWith("/schema-cloud-config-v1.json"));
+    assert.ok(file, `cloud-init ships no schema-cloud-config-v1.json (dpkg -L cloud-init)\n${r.stderr}`);
+    const s = JSON.parse(fs.readFileSync(file, "utf8")) as { $defs?: Record<string, any>; allOf?: any[]; properties?: Record<string, unknown> };
+    const keys = new Set(Object.keys(s.properties ?? {}));
+    for (const part of s.allOf ?? []) {
+        const def = typeof part.$ref === "string" ? s.$defs?.[part.$ref.replace(/^#\/\$defs\//, "")] : part;
+        for (const k of Object.keys(def?.properties ?? {})) keys.add(k);
+    }
+    assert.ok(keys.has("write_files") && keys.has("runcmd") && keys.size > 40, `schema parsed badly: ${[...keys].join(", ")}`);
+    return keys;
+}
+
+let knownKeys: Set<string>;
+
+/** Problems with one user-data text: everything except `cloud-init schema` itself. */
+function contentProblems(text: string, where: string): string[] {
+    const problems: string[] = [];
+    if (!text.startsWith("#cloud-config\n")) problems.push(`${where}: does not start with #cloud-config`);
+    for (const bad of ["mock-secret-", "[secret"]) {
+        if (text.includes(bad)) problems.push(`${where}: contains "${bad}" (a secret value, or a redacted one, reached user-data)`);
+    }
+    const doc = YAML.parse(text) as Record<string, unknown>;
+    for (const k of Object.keys(doc)) if (!knownKeys.has(k)) problems.push(`${where}: top-level key "${k}" is not in cloud-init's schema`);
+
+    const files = (doc.write_files ?? []) as { path?: string; content?: unknown }[];
+    if (!Array.isArray(files) || files.length === 0) return [...problems, `${where}: no write_files`];
+    for (const f of files) {
+        const content = String(f.content ?? "");
+        for (const bad of ["mock-secret-", "[secret"]) {
+            if (content.includes(bad)) problems.push(`${where}: ${f.path} contains "${bad}"`);
+        }
+        if (f.path?.endsWith(".sh")) {
+            const src = path.join(SCRIPTS_DIR, path.basename(f.path));
+            if (!fs.existsSync(src)) problems.push(`${where}: ${f.path} has no source in components/render/scripts`);
+            else if (content !== fs.readFileSync(src, "utf8")) problems.push(`${where}: ${f.path} differs from ${path.relative(REPO, src)}`);
+        }
+    }
+    // Every boot script that runcmd calls is shipped, and nothing else claims the script dir.
+    const shipped = new Set(files.map((f) => f.path));
+    for (const s of bootScripts) if (!shipped.has(`${scriptDir}/${s}`)) problems.push(`${where}: ${scriptDir}/${s} not in write_files`);
+    const runcmd = (doc.runcmd ?? []) as unknown[];
+    for (const c of runcmd) {
+        const exe = Array.isArray(c) ? String(c[0]) : String(c).split(/\s+/)[0];
+        if (exe.startsWith(`${scriptDir}/`) && !shipped.has(exe)) problems.push(`${where}: runcmd calls ${exe}, which write_files does not ship`);
+    }
+    return problems;
+}
+
+/** `cloud-init schema` plus contentProblems on one file; every problem in one message. */
+function validate(file: string, where: string): string[] {
+    const r = schema(file);
+    const problems: string[] = [];
+    if (r.status !== 0) problems.push(`${where}: cloud-init schema exit ${r.status}:\n${r.output}`);
+    else if (!/^Valid cloud-config/m.test(r.output) || /deprecat/i.test(r.output)) problems.push(`${where}: cloud-init schema said:\n${r.output}`);
+    return [...problems, ...contentProblems(fs.readFileSync(file, "utf8"), where)];
+}
+
+/** cloud-init's Python (its shebang): the package's modules are importable only there. */
+function cloudInitPython(): string {
+    const bin = spawnSync("sh", ["-c", "command -v cloud-init"], { encoding: "utf8" }).stdout.trim();
+    const shebang = /^#!\s*(\S+)/.exec(fs.readFileSync(bin, "utf8").split("\n")[0]);
+    assert.ok(shebang, `${bin} has no shebang`);
+    return shebang[1];
+}
+
+// Runs cc_mounts.handle (the module that turns `mounts:` into fstab lines) on a user-data file,
+// with FSTAB_PATH pointed at a temp file and its commands (mount -a, systemctl daemon-reload)
+// recorded instead of run. Works with handle(name, cfg, cloud, log, args) (<= 23.x) and
+// handle(name, cfg, cloud, args) (newer).
+const CC_MOUNTS = String.raw`
+import inspect, json, logging, os, sys, yaml
+from cloudinit.config import cc_mounts
+from cloudinit import subp, util
+user_data, fstab = sys.argv[1], sys.argv[2]
+cfg = yaml.safe_load(open(user_data))
+cc_mounts.FSTAB_PATH = fstab
+calls = []
+def record(cmd, *a, **k):
+    calls.append(cmd)
+    return ("", "")
+subp.subp = record
+cc_mounts.subp.subp = record
+util.ensure_dir = lambda *a, **k: None
+class Distro:
+    def uses_systemd(self):
+        return True
+class Cloud:
+    distro = Distro()
+    def device_name_to_device(self, name):
+        return None
+log = logging.getLogger("cc_mounts")
+if "log" in inspect.signature(cc_mounts.handle).parameters:
+    cc_mounts.handle("mounts", cfg, Cloud(), log, [])
+else:
+    cc_mounts.handle("mounts", cfg, Cloud(), [])
+print(json.dumps(calls))
+`;
+
+/** The fstab cloud-init writes for `file`, starting from an fstab with only the root entry. */
+function fstabFromCloudInit(file: string, python: string): { fstab: string; calls: string[][]; fstabFile: string } {
+    const fstabFile = `${file}.fstab`;
+    fs.writeFileSync(fstabFile, "UUID=0000-test / ext4 defaults 0 1\n");
+    const r = spawnSync(python, ["-c", CC_MOUNTS, file, fstabFile], { encoding: "utf8" });
+    assert.equal(r.status, 0, `cc_mounts on ${file}:\n${r.stdout}${r.stderr}`);
+    return { fstab: fs.readFileSync(fstabFile, "utf8"), calls: JSON.parse(r.stdout.trim().split("\n").pop()!), fstabFile };
+}
+
+/** What mount-share.sh asks before mounting: is there an fstab entry for the mount point? */
+function findmnt(fstabFile: string, mountPoint: string): { status: number | null; output: string } {
+    const r = spawnSync("findmnt", ["--fstab", "--tab-file", fstabFile, "--noheadings", "--raw", "--output", "SOURCE,TARGET,FSTYPE,OPTIONS", "--mountpoint", mountPoint], { encoding: "utf8" });
+    return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
+}
+
+function runSynth(stack: string, out: string): Promise<{ code: number | null; output: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", SYNTH_CLI, "--stack", stack, "--out", out], {
+            cwd: REPO,
+            env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let output = "";
+        child.stdout.on("data", (d) => (output += d));
+        child.stderr.on("data", (d) => (output += d));
+        const timer = setTimeout(() => child.kill("SIGKILL"), 80_000);
+        child.on("error", (e) => {
+            clearTimeout(timer);
+            reject(e);
+        });
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            resolve({ code, output });
+        });
+    });
+}
+
+describe("cloud-init schema on the rendered user-data", function () {
+    this.timeout(90_000);
+    let tmp: { dir: string; cleanup: () => void };
+
+    before(function () {
+        this.timeout(300_000); // the first run may apt-get install cloud-init
+        ensureCommands({ "cloud-init": "cloud-init" });
+        const v = spawnSync("cloud-init", ["--version"], { encoding: "utf8" });
+        console.log(`      cloud-init version: ${`${v.stdout}${v.stderr}`.trim()}`);
+        knownKeys = knownTopLevelKeys();
+        tmp = tempDir("cloud-init");
+    });
+
+    after(function () {
+        tmp?.cleanup();
+    });
+
+    describe("every node of every example stack (offline synth)", function () {
+        it("finds the example stacks", function () {
+            assert.ok(stacks.length >= 2, `Pulumi.*.yaml in ${REPO}: ${stacks.map((s) => s.name).join(", ")}`);
+            for (const s of stacks) assert.match(s.cloud, /^(aws|azure|aks)$/, `Pulumi.${s.name}.yaml: wso2is-cluster:cloud is "${s.cloud}"`);
+        });
+
+        for (const stack of stacks) {
+            it(`stack ${stack.name} (${stack.cloud}): synth, then every node's cloud-init.yaml`, async function () {
+                assert.ok(fs.existsSync(SYNTH_CLI), `${path.relative(REPO, SYNTH_CLI)} is missing`);
+                const out = path.join(tmp.dir, `synth-${stack.name}`);
+                const r = await runSynth(stack.name, out);
+                assert.equal(r.code, 0, `synth --stack ${stack.name} exit ${r.code}:\n${r.output}`);
+                const nodesDir = path.join(out, stack.name, "nodes");
+                if (stack.cloud === "aks") {
+                    assert.ok(!fs.existsSync(nodesDir), `aks has no VM nodes, yet synth wrote ${nodesDir}`);
+                    return;
+                }
+                assert.ok(fs.existsSync(nodesDir), `cloud ${stack.cloud} has VM nodes, but synth wrote no ${nodesDir}:\n${r.output}`);
+                const nodes = fs.readdirSync(nodesDir).sort();
+                assert.ok(nodes.length > 0, `${nodesDir} is empty`);
+                const problems: string[] = [];
+                for (const node of nodes) {
+                    const file = path.join(nodesDir, node, "cloud-init.yaml");
+                    if (!fs.existsSync(file)) problems.push(`${stack.name}/${node}: no cloud-init.yaml`);
+                    else problems.push(...validate(file, `${stack.name}/${node}`));
+                }
+                assert.deepEqual(problems, [], problems.join("\n"));
+            });
+        }
+    });
+
+    describe("the renderer directly", function () {
+        const cases: [string, () => ClusterModel][] = [
+            ["aws (ASG node, NFS/EFS, aws membership)", () => awsModel()],
+            ["azure (static-IP nodes, Azure Files NFS, wka)", () => azureModel()],
+            ["azure with Azure Files over SMB", smbModel],
+            ["aws with caching scenario 3", () => awsModel({ caching: "3" })],
+        ];
+        for (const [label, model] of cases) {
+            it(label, function () {
+                const m = model();
+                assert.ok(m.nodes.length > 0);
+                const problems: string[] = [];
+                m.nodes.forEach((node: NodeModel, i: number) => {
+                    const text = renderCloudInit(m, node);
+                    const file = path.join(tmp.dir, `direct-${label.replace(/\W+/g, "-")}-${i}.yaml`);
+                    fs.writeFileSync(file, text);
+                    problems.push(...validate(file, `${label} / ${node.name}`));
+                });
+                assert.deepEqual(problems, [], problems.join("\n"));
+            });
+        }
+    });
+
+    describe("the share's fstab entry, written by cloud-init's own mounts module", function () {
+        let python: string;
+        before(function () {
+            python = cloudInitPython();
+        });
+
+        for (const [label, model, type] of [["aws / EFS", awsModel, "nfs4"], ["azure / Azure Files NFS", azureModel, "nfs4"], ["azure / Azure Files SMB", smbModel, "cifs"]] as const) {
+            it(`${label}: one ${type} line that mount-share.sh's findmnt finds, never blocking boot`, function () {
+                const m = model();
+                const file = path.join(tmp.dir, `mounts-${label.replace(/\W+/g, "-")}.yaml`);
+                fs.writeFileSync(file, renderCloudInit(m, m.nodes[0]));
+                const { fstab, calls, fstabFile } = fstabFromCloudInit(file, python);
+                const lines = fstab.split("\n").filter((l) => l && !l.startsWith("#"));
+                assert.equal(lines[0], "UUID=0000-test / ext4 defaults 0 1", `cloud-init kept the existing entries:\n${fstab}`);
+                assert.equal(lines.length, 2, `one entry added:\n${fstab}`);
+                const f = findmnt(fstabFile, m.sharedFs.mountPoint);
+                assert.equal(f.status, 0, `findmnt --fstab --mountpoint ${m.sharedFs.mountPoint}:\n${f.output}\n--- fstab ---\n${fstab}`);
+                const [source, target, fstype, options] = f.output.split(" ");
+                const share = m.sharedFs;
+                assert.ok(share.protocol !== "csi");
+                assert.deepEqual([source, target, fstype], [share.source, share.mountPoint, type], fstab);
+                for (const o of ["_netdev", "nofail"]) assert.ok(options.split(",").includes(o), `${o} in ${options}`);
+                assert.ok(calls.some((c) => c.join(" ") === "mount -a"), JSON.stringify(calls));
+            });
+        }
+    });
+
+    describe("the check can fail", function () {
+        it("cloud-init schema rejects broken user-data (non-zero exit)", function () {
+            const broken: Record<string, string> = {
+                "runcmd-not-a-list": "#cloud-config\nruncmd: 5\n",
+                "write-files-without-path": "#cloud-config\nwrite_files:\n  - content: x\n",
+                "packages-a-map": "#cloud-config\npackages: {a: 1}\n",
+            };
+            for (const [name, text] of Object.entries(broken)) {
+                const file = path.join(tmp.dir, `broken-${name}.yaml`);
+                fs.writeFileSync(file, text);
+                const r = schema(file);
+                console.log(`      ${name}: exit ${r.status}: ${r.output.replace(/\s*\n\s*/g, " | ")}`);
+                assert.notEqual(r.status, 0, `cloud-init schema accepted ${name}:\n${r.output}`);
+                assert.match(r.output, /schema errors/i, r.output);
+            }
+        });
+
+        it("rejects our own user-data with one write_files entry missing its path", function () {
+            const m = awsModel();
+            const doc = YAML.parse(renderCloudInit(m, m.nodes[0])) as { write_files: { path?: string }[] };
+            delete doc.write_files[0].path;
+            const file = path.join(tmp.dir, "broken-rendered.yaml");
+            fs.writeFileSync(file, `#cloud-config\n${YAML.stringify(doc, { lineWidth: 0 })}`);
+            const r = schema(file);
+            assert.notEqual(r.status, 0, `cloud-init schema accepted it:\n${r.output}`);
+            assert.match(r.output, /write_files\.0: 'path' is a required property/, r.output);
+        });
+
+        it("the fstab check fails when the mount point does not match node.env's SHARE_MOUNT", function () {
+            const m = awsModel();
+            const doc = YAML.parse(renderCloudInit(m, m.nodes[0])) as { mounts: string[][] };
+            doc.mounts[0][1] = "/mnt/elsewhere";
+            const file = path.join(tmp.dir, "mounts-elsewhere.yaml");
+            fs.writeFileSync(file, `#cloud-config\n${YAML.stringify(doc, { lineWidth: 0 })}`);
+            const { fstabFile, fstab } = fstabFromCloudInit(file, cloudInitPython());
+            assert.match(fstab, /\/mnt\/elsewhere/);
+            assert.notEqual(findmnt(fstabFile, m.sharedFs.mountPoint).status, 0, fstab);
+        });
+
+        it("the extra checks catch what cloud-init schema lets through: a misspelled key, a secret, a changed script", function () {
+            const m = awsModel();
+            const good = renderCloudInit(m, m.nodes[0]);
+            assert.deepEqual(contentProblems(good, "good"), []);
+
+            const typo = good.replace(/^write_files:/m, "write_file:");
+            const file = path.join(tmp.dir, "typo.yaml");
+            fs.writeFileSync(file, typo);
+            const r = schema(file);
+            console.log(`      cloud-init schema on a misspelled top-level key (write_file): exit ${r.status}: ${r.output}`);
+            assert.ok(contentProblems(typo, "typo").some((p) => /"write_file" is not in cloud-init's schema/.test(p)));
+
+            const doc = YAML.parse(good) as { write_files: { path: string; content: string }[] };
+            doc.write_files.find((f) => f.path === "/etc/wso2is/node.env")!.content += "WSO2_DB_PASSWORD=mock-secret-0123456789abcdef\n";
+            const script = doc.write_files.find((f) => f.path.endsWith("/db-init.sh"))!;
+            script.content = script.content.replace("set -", "set -x\nset -");
+            const problems = contentProblems(`#cloud-config\n${YAML.stringify(doc, { lineWidth: 0 })}`, "tampered");
+            assert.ok(problems.some((p) => /node\.env contains "mock-secret-"/.test(p)), problems.join("\n"));
+            assert.ok(problems.some((p) => /db-init\.sh differs from/.test(p)), problems.join("\n"));
+        });
+    });
+});
