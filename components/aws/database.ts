@@ -5,17 +5,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as rds from "@pulumi/aws/rds";
 import * as route53 from "@pulumi/aws/route53";
 import { ClusterConfig } from "../config/schema";
-import { dbAdminUser } from "./secrets";
+import { maxConnections } from "../shared/database";
+import { dbAdminUser } from "../shared/passwords";
+
+export { maxConnections };
 
 export interface AwsDatabase {
     instance: rds.Instance;
     /** Stable private DNS name the nodes use; a CNAME to the RDS endpoint. */
     host: string;
-}
-
-/** Connections IS opens: two pools of maxActive 80 per database per node, plus headroom. */
-export function maxConnections(nodes: number, databases: number): number {
-    return nodes * databases * 80 + 50;
 }
 
 export function parameterGroupFamily(version: string): string {

@@ -5,12 +5,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config/schema";
 import { ClusterModel, buildClusterModel, healthCheckPath } from "../model";
 import { renderCloudInit } from "../render/cloudInit";
+import { dbAdminUser } from "../shared/passwords";
 import { createDatabase } from "./database";
 import { createNodeIdentity } from "./identity";
 import { createLoadBalancer } from "./loadBalancer";
 import { AwsNetwork, createNetwork } from "./network";
 import { createNodes } from "./nodes";
-import { createClusterSecret, dbAdminUser } from "./secrets";
+import { createClusterSecret } from "./secrets";
 import { createSecurityGroups } from "./securityGroups";
 import { AwsSharedFs, createSharedFs, efsMountOptions } from "./sharedFs";
 

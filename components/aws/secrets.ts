@@ -2,22 +2,13 @@
 // admin password. Nodes read it at boot through their instance role; it never reaches
 // user-data, stack outputs or logs (only its ARN does).
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import * as secretsmanager from "@pulumi/aws/secretsmanager";
-
-export const dbAdminUser = "wso2admin";
-
-/** Characters RDS and MySQL Flexible accept in passwords and that survive env files unquoted. */
-export const passwordSpecials = "-_=+.#%";
+import { dbAdminUser, generatedPassword } from "../shared/passwords";
 
 export interface ClusterSecret {
     secret: secretsmanager.Secret;
     dbAdminPassword: pulumi.Output<string>;
     version: secretsmanager.SecretVersion;
-}
-
-export function generatedPassword(name: string, parent: pulumi.Resource): pulumi.Output<string> {
-    return new random.RandomPassword(name, { length: 32, special: true, overrideSpecial: passwordSpecials, minSpecial: 2, minNumeric: 2, minUpper: 2, minLower: 2 }, { parent }).result;
 }
 
 export function createClusterSecret(name: string, args: { adminPassword?: pulumi.Output<string>; production: boolean; tags: Record<string, string> }, parent: pulumi.Resource): ClusterSecret {
