@@ -10,7 +10,15 @@ import { renderSystemdUnit, unitPath } from "./systemdUnit";
 
 export const cloudConfigHeader = "#cloud-config";
 
-interface WriteFile { path: string; content: string; owner: string; permissions: string }
+interface WriteFile { path: string; content: string; owner: string; permissions: string; append?: boolean }
+
+type VmShare = Exclude<ClusterModel["sharedFs"], { protocol: "csi" }>;
+
+/** The fstab line of the share: NFS 4.1 (EFS, Azure Files NFS) or SMB with a credentials file. */
+export function fstabLine(share: VmShare): string {
+    const options = share.protocol === "smb" ? `${share.options},credentials=${share.credentialsFile}` : share.options;
+    return [share.source, share.mountPoint, share.protocol === "nfs" ? "nfs4" : "cifs", options, "0", "0"].join(" ");
+}
 
 export function cloudInitObject(model: ClusterModel, node: NodeModel): Record<string, unknown> {
     const fs = model.sharedFs;
@@ -22,17 +30,20 @@ export function cloudInitObject(model: ClusterModel, node: NodeModel): Record<st
         { path: "/etc/wso2is/deployment.toml", content: renderDeploymentToml(model, node), owner: "root:root", permissions: "0640" },
         { path: unitPath, content: renderSystemdUnit(model), owner: "root:root", permissions: "0644" },
         ...bootScripts.map((s) => ({ path: `${scriptDir}/${s}`, content: scriptText(s), owner: "root:root", permissions: "0755" })),
+        // The share's fstab entry, appended as text: cloud-init's `mounts` module would run
+        // `mount -a` before the NFS/SMB client is installed. mount-share.sh mounts it (with retries);
+        // nofail keeps a late share from blocking later boots.
+        { path: "/etc/fstab", content: `${fstabLine(fs)}\n`, owner: "root:root", permissions: "0644", append: true },
     ];
 
-    const mountOptions = fs.protocol === "smb" ? `${fs.options},credentials=${fs.credentialsFile}` : fs.options;
     const confPath = `${model.is.home}/repository/conf/deployment.toml`;
     const doc: Record<string, unknown> = {
         package_update: true,
         packages,
         write_files: files,
-        // fstab entry; nofail keeps a late share from blocking boot, mount-share.sh then insists.
-        mounts: [[fs.source, fs.mountPoint, fs.protocol === "nfs" ? "nfs4" : "cifs", mountOptions, "0", "0"]],
         runcmd: [
+            // runcmd becomes one /bin/sh script; without this a failed step would not stop the boot.
+            "set -e",
             ...bootScripts.map((s) => [`${scriptDir}/${s}`]),
             ["install", "-o", "root", "-g", model.is.user, "-m", "0640", "/etc/wso2is/deployment.toml", confPath],
             ["systemctl", "daemon-reload"],

@@ -23,6 +23,8 @@ export function renderSystemdUnit(model: ClusterModel): string {
         "EnvironmentFile=/etc/wso2is/runtime.env",
         // Read by systemd as root before it drops to the IS user; the file stays 0600 root.
         "EnvironmentFile=/etc/wso2is/secrets.env",
+        // Only db-init needs the database admin pair; IS itself never sees it.
+        "UnsetEnvironment=WSO2_DB_ADMIN_USER WSO2_DB_ADMIN_PASSWORD",
         "Environment=JAVA_HOME=/usr/lib/jvm/java-21-openjdk-amd64",
         `WorkingDirectory=${home}`,
         // Refresh NODE_IP and the /etc/hosts pin on every start (runcmd runs on first boot only); + = as root.

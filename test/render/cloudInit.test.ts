@@ -45,7 +45,10 @@ describe("render/cloudInit", function () {
 
     it("runs the boot steps in order, then installs the config and starts IS", function () {
         const model = awsModel();
-        const runcmd = doc(model).doc.runcmd as string[][];
+        const all = doc(model).doc.runcmd as (string | string[])[];
+        // runcmd is one sh script: `set -e` first, so a failed step stops the boot before IS starts.
+        assert.strictEqual(all[0], "set -e");
+        const runcmd = all.slice(1) as string[][];
         assert.deepStrictEqual(runcmd.slice(0, bootScripts.length).map((c) => c[0]), bootScripts.map((s) => `/usr/local/lib/wso2is/${s}`));
         assert.deepStrictEqual(bootScripts.slice(), ["node-ip.sh", "install-is.sh", "fetch-secrets.sh", "mount-share.sh", "artifact-sync.sh", "db-init.sh"]);
         assert.deepStrictEqual(runcmd[bootScripts.length], ["install", "-o", "root", "-g", "wso2is", "-m", "0640", "/etc/wso2is/deployment.toml", `${model.is.home}/repository/conf/deployment.toml`]);
@@ -53,9 +56,13 @@ describe("render/cloudInit", function () {
     });
 
     it("mounts the share over NFS 4.1 with an fstab entry that never blocks boot", function () {
-        const mounts = doc(awsModel()).doc.mounts as string[][];
-        assert.deepStrictEqual(mounts.length, 1);
-        const [source, point, type, options] = mounts[0];
+        const d = doc(awsModel()).doc;
+        assert.strictEqual(d.mounts, undefined, "no cloud-init mounts module: it would mount before the NFS client exists");
+        const fstab = file(d, "/etc/fstab") as { content: string; append?: boolean };
+        assert.strictEqual(fstab.append, true);
+        const lines = fstab.content.trimEnd().split("\n");
+        assert.strictEqual(lines.length, 1);
+        const [source, point, type, options] = lines[0].split(" ");
         assert.deepStrictEqual([source, point, type], ["fs-0123456789abcdef0.efs.eu-west-1.amazonaws.com:/", "/mnt/wso2is-share", "nfs4"]);
         assert.match(options, /nfsvers=4\.1/);
         assert.match(options, /_netdev/);
@@ -66,13 +73,14 @@ describe("render/cloudInit", function () {
         const base = azureModel();
         const model: ClusterModel = { ...base, sharedFs: { protocol: "smb", source: "//acct.file.core.windows.net/is-share", options: "vers=3.1.1,_netdev,nofail", credentialsFile: "/etc/wso2is/smb-credentials", mountPoint: "/mnt/wso2is-share" } };
         const { text, doc: d } = doc(model);
-        const [source, , type, options] = d.mounts[0];
+        const [source, , type, options] = file(d, "/etc/fstab").content.trim().split(" ");
         assert.deepStrictEqual([source, type], ["//acct.file.core.windows.net/is-share", "cifs"]);
         assert.match(options, /credentials=\/etc\/wso2is\/smb-credentials/);
         assert.doesNotMatch(options, /password=/);
         assert.ok(d.packages.includes("cifs-utils"));
         // Only the boot scripts (code that writes the credentials file at boot) may say password=.
         const rendered = (d.write_files as { path: string; content: string }[]).filter((f) => !f.path.endsWith(".sh"));
+        assert.ok(rendered.some((f) => f.path === "/etc/fstab"));
         for (const f of rendered) assert.doesNotMatch(f.content, /password=/i, f.path);
         assert.doesNotMatch(text.replace(/^ {6}.*$/gm, ""), /password=/i);
     });
