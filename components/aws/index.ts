@@ -1,6 +1,7 @@
 // wso2is:aws:Cluster: a 2+ node WSO2 IS cluster on EC2 with the `aws` membership scheme,
 // RDS MySQL, EFS, an ALB and Secrets Manager. Each concern lives in its own file; this class
 // wires them and renders the nodes' cloud-init from the cluster model.
+import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config/schema";
 import { ClusterModel, buildClusterModel, healthCheckPath } from "../model";
@@ -25,6 +26,18 @@ export interface AwsClusterArgs {
     network?: AwsNetwork;
     /** IS super admin password from config; generated when absent. */
     adminPassword?: pulumi.Output<string>;
+}
+
+/** EC2 accepts at most 16 KB of user-data (before base64). */
+export const userDataLimitBytes = 16384;
+
+/** gzip (cloud-init unpacks it) keeps the user-data under EC2's limit; mtime 0 keeps it stable. */
+export function userDataBase64(cloudInit: string): string {
+    const packed = zlib.gzipSync(Buffer.from(cloudInit, "utf8"), { level: 9 });
+    if (packed.length > userDataLimitBytes) {
+        throw new pulumi.RunError(`the nodes' cloud-init is ${packed.length} bytes gzipped; EC2 accepts ${userDataLimitBytes}`);
+    }
+    return packed.toString("base64");
 }
 
 /** The tag the aws membership scheme filters instances by. */
@@ -99,7 +112,7 @@ export class AwsCluster extends pulumi.ComponentResource {
             securityGroupId: groups.nodes.id,
             instanceProfileArn: identity.instanceProfile.arn,
             targetGroupArn: loadBalancer.targetGroup.arn,
-            userData: this.cloudInit.apply((text) => Buffer.from(text, "utf8").toString("base64")),
+            userData: this.cloudInit.apply(userDataBase64),
             discoveryTag: { key: discoveryTagKey, value: clusterName },
         }, this);
 

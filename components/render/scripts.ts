@@ -16,14 +16,28 @@ export type BootScript = (typeof bootScripts)[number];
 
 export const scriptDir = "/usr/local/lib/wso2is";
 
+export const scriptSourceDir = path.join(__dirname, "scripts");
+
 const cache = new Map<string, string>();
 
-/** The text of one script from components/render/scripts/. */
-export function scriptText(name: BootScript): string {
+/** The source of one script in components/render/scripts/, comments and all. */
+export function scriptSource(name: BootScript): string {
     let text = cache.get(name);
     if (text === undefined) {
-        text = fs.readFileSync(path.join(__dirname, "scripts", name), "utf8");
+        text = fs.readFileSync(path.join(scriptSourceDir, name), "utf8");
         cache.set(name, text);
     }
     return text;
+}
+
+/**
+ * The script as nodes receive it: the source without comment-only and blank lines (none of
+ * the scripts has a heredoc). EC2 takes at most 16 KB of user-data, so what ships is lean;
+ * the integration tests and shellcheck run this shipped text.
+ */
+export function scriptText(name: BootScript): string {
+    const lines = scriptSource(name).split("\n");
+    // shellcheck directives stay: shellcheck runs on the shipped text too.
+    const body = lines.slice(1).filter((line) => !/^\s*(#(?! shellcheck ).*)?$/.test(line));
+    return [lines[0], ...body, ""].join("\n");
 }

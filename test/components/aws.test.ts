@@ -1,6 +1,7 @@
 // wso2is:aws:Cluster under the mock engine: resources, their security-relevant inputs, the
 // rendered user-data, protection of stateful resources and the platform stack path.
 import * as assert from "assert";
+import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { AwsCluster, discoveryTagKey } from "../../components/aws";
@@ -56,7 +57,7 @@ async function build(name: string, extra: Record<string, string> = {}, more: { n
 }
 
 function userDataOf(resources: RecordedResource[]): string {
-    return Buffer.from(one(resources, T.lt).inputs.userData, "base64").toString("utf8");
+    return zlib.gunzipSync(Buffer.from(one(resources, T.lt).inputs.userData, "base64")).toString("utf8");
 }
 
 describe("aws target (wso2is:aws:Cluster)", function () {
@@ -180,6 +181,10 @@ describe("aws target (wso2is:aws:Cluster)", function () {
     it("the launch template's user-data is the rendered cloud-init with the aws membership, and holds no secret", function () {
         const userData = userDataOf(dev.resources);
         assert.strictEqual(userData, dev.cloudInit);
+        // gzipped under EC2's 16 KB user-data limit (the plain text is well over it).
+        const raw = Buffer.from(one(dev.resources, T.lt).inputs.userData, "base64");
+        assert.ok(raw.length <= 16384, `user-data is ${raw.length} bytes`);
+        assert.deepStrictEqual([raw[0], raw[1]], [0x1f, 0x8b], "gzip magic");
         assert.ok(userData.startsWith("#cloud-config\n"));
         const files = (YAML.parse(userData).write_files as { path: string; content: string }[]);
         const toml = files.find((f) => f.path === "/etc/wso2is/deployment.toml")!.content;

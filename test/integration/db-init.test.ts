@@ -1,13 +1,15 @@
 // db-init.sh against a real MariaDB server started by the test (own datadir, socket and port on
 // 127.0.0.1): concurrent boots, idempotency, the app user, fail-fast auth, bounded retries,
 // GET_LOCK held for real, secrets off argv, TLS enforcement, and never a DROP.
+import { SCRIPTS_DIR } from "./support/scripts";
 import { strict as assert } from "assert";
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ensureCommands, freePort, hasCommand, tempDir } from "./support/system";
 
-const SCRIPT = path.resolve(__dirname, "../../components/render/scripts/db-init.sh");
+// The script as nodes receive it (see support/scripts.ts).
+const SCRIPT = path.join(SCRIPTS_DIR, "db-init.sh");
 const LOCK = "wso2is-db-init";
 
 // Secrets with every character that could break an option file, a SQL literal or the client's

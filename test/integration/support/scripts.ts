@@ -6,9 +6,22 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
+import { bootScripts, scriptText } from "../../../components/render/scripts";
 import { tempDir } from "./system";
 
-export const SCRIPTS_DIR = path.resolve(__dirname, "../../../components/render/scripts");
+/** The scripts' sources, comments and all. */
+export const SOURCE_SCRIPTS_DIR = path.resolve(__dirname, "../../../components/render/scripts");
+
+/**
+ * The scripts exactly as cloud-init ships them to a node (scriptText: comment-only lines
+ * dropped), written once per test process: what the tests run is what nodes run.
+ */
+export const SCRIPTS_DIR = (() => {
+    const dir = tempDir("shipped-scripts").dir;
+    for (const name of bootScripts) fs.writeFileSync(path.join(dir, name), scriptText(name), { mode: 0o755 });
+    process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    return dir;
+})();
 
 export interface RunResult {
     code: number | null;
