@@ -38,6 +38,14 @@ export async function program(): Promise<Program> {
             cluster = new aws.AwsCluster(name, { config, region, adminPassword, network: p && aws.networkFromPlatform(p) });
             break;
         }
+        case "azure": {
+            const azure: typeof import("./azure") = require("./azure");
+            const location = new pulumi.Config("azure-native").get("location");
+            if (!location) throw new pulumi.RunError("azure-native:location is required for cloud azure (pulumi config set azure-native:location westeurope)");
+            const p = await platform(azure.azurePlatformOutputs.required, azure.azurePlatformOutputs.optional);
+            cluster = new azure.AzureVmCluster(name, { config, location, adminPassword, network: p && azure.networkFromPlatform(p) });
+            break;
+        }
         default:
             throw new pulumi.RunError(`wso2is-cluster:cloud = "${config.cloud}" is not built yet in this version (available: aws)`);
     }

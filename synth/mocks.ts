@@ -46,6 +46,7 @@ export function platformPlaceholders(stack: string): Record<string, unknown> {
         vnetId: p("vnetId"),
         nodeSubnetId: p("nodeSubnetId"),
         nodeSubnetCidr: "10.50.1.0/24",
+        gatewaySubnetCidr: "10.50.0.0/24",
         gatewaySubnetId: p("gatewaySubnetId"),
         databaseSubnetId: p("databaseSubnetId"),
         endpointSubnetId: p("endpointSubnetId"),
@@ -130,9 +131,99 @@ function computed(type: string, name: string, inputs: Record<string, any>, o: Re
             return { id: n, state: { name: n, arn: arn("autoscaling", `autoScalingGroup:${h(8)}:autoScalingGroupName/${n}`) } };
         }
         case "random:index/randomPassword:RandomPassword": return { id: "none", state: { result: `mock-secret-${h(24)}` } };
-        case "tls:index/privateKey:PrivateKey": return { id: h(40), state: { privateKeyPem: `-----BEGIN PRIVATE KEY-----\nmock-secret-${h(24)}\n-----END PRIVATE KEY-----\n`, publicKeyOpenssh: `ssh-rsa AAAAmock${h(16)} generated` } };
+        case "tls:index/privateKey:PrivateKey": return { id: h(40), state: { privateKeyPem: `-----BEGIN PRIVATE KEY-----\nmock-secret-${h(24)}\n-----END PRIVATE KEY-----\n`, privateKeyPemPkcs8: `-----BEGIN PRIVATE KEY-----\nmock-secret-${h(24)}\n-----END PRIVATE KEY-----\n`, publicKeyOpenssh: `ssh-rsa AAAAmock${h(16)} generated` } };
         case "tls:index/selfSignedCert:SelfSignedCert": return { id: h(32), state: { certPem: `-----BEGIN CERTIFICATE-----\nmock-self-signed-${h(16)}\n-----END CERTIFICATE-----\n` } };
-        default: return { id: `${name}-${h(8)}`, state: {} };
+        case "random:index/randomString:RandomString": return { id: "none", state: { result: h(Number(inputs.length ?? 8)) } };
+        case "tls:index/certRequest:CertRequest": return { id: h(32), state: { certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nmock-csr-${h(16)}\n-----END CERTIFICATE REQUEST-----\n` } };
+        case "tls:index/locallySignedCert:LocallySignedCert": return { id: h(32), state: { certPem: `-----BEGIN CERTIFICATE-----\nmock-signed-${h(16)}\n-----END CERTIFICATE-----\n` } };
+        default: return azureComputed(type, name, inputs, o.location) ?? { id: `${name}-${h(8)}`, state: {} };
+    }
+}
+
+/** The id the mocks give a resource (deterministic): lets tests match references to it. */
+export function mockId(type: string, name: string, inputs: Record<string, any>, options: Omit<MockOptions, "platformOutputs"> = {}): string {
+    return computed(type, name, inputs, { region: options.region ?? "eu-west-1", location: options.location ?? "westeurope" }).id;
+}
+
+/** The mock Azure subscription and tenant. */
+export const azureSubscription = "00000000-0000-0000-0000-000000000000";
+export const azureTenant = "11111111-1111-4111-8111-111111111111";
+
+/** A deterministic GUID (v4 layout) of a seed: principal ids, client ids, role assignment names. */
+export function stableGuid(seed: string): string {
+    const x = stableHex(seed, 32);
+    return `${x.slice(0, 8)}-${x.slice(8, 12)}-4${x.slice(13, 16)}-8${x.slice(17, 20)}-${x.slice(20, 32)}`;
+}
+
+/** azure-native resources: ARM ids, names, FQDNs, addresses, identities. Undefined for other providers. */
+function azureComputed(type: string, name: string, inputs: Record<string, any>, location: string): { id: string; state: Record<string, any> } | undefined {
+    if (!type.startsWith("azure-native:")) return undefined;
+    const h = (n: number) => stableHex(`${type}::${name}`, n);
+    const rg = String(inputs.resourceGroupName ?? "");
+    const arm = (path: string) => `/subscriptions/${azureSubscription}/resourceGroups/${rg}/providers/${path}`;
+    const named = (key: string) => String(inputs[key] ?? autoname(name));
+    const simple = (key: string, path: (n: string) => string, extra: Record<string, any> = {}) => {
+        const n = named(key);
+        return { id: arm(path(n)), state: { name: n, ...extra } };
+    };
+    switch (type) {
+        case "azure-native:resources:ResourceGroup": {
+            const n = named("resourceGroupName");
+            return { id: `/subscriptions/${azureSubscription}/resourceGroups/${n}`, state: { name: n, location: inputs.location ?? location } };
+        }
+        case "azure-native:network:VirtualNetwork": return simple("virtualNetworkName", (n) => `Microsoft.Network/virtualNetworks/${n}`);
+        case "azure-native:network:Subnet": return simple("subnetName", (n) => `Microsoft.Network/virtualNetworks/${inputs.virtualNetworkName}/subnets/${n}`);
+        case "azure-native:network:NetworkSecurityGroup": return simple("networkSecurityGroupName", (n) => `Microsoft.Network/networkSecurityGroups/${n}`);
+        case "azure-native:network:NatGateway": return simple("natGatewayName", (n) => `Microsoft.Network/natGateways/${n}`);
+        case "azure-native:network:PublicIPAddress":
+            return simple("publicIpAddressName", (n) => `Microsoft.Network/publicIPAddresses/${n}`, { ipAddress: `203.0.113.${(parseInt(h(2), 16) % 250) + 1}` });
+        case "azure-native:network:NetworkInterface": return simple("networkInterfaceName", (n) => `Microsoft.Network/networkInterfaces/${n}`);
+        case "azure-native:network:ApplicationGateway": return simple("applicationGatewayName", (n) => `Microsoft.Network/applicationGateways/${n}`);
+        case "azure-native:network:PrivateEndpoint": return simple("privateEndpointName", (n) => `Microsoft.Network/privateEndpoints/${n}`);
+        case "azure-native:network:PrivateDnsZoneGroup":
+            return simple("privateDnsZoneGroupName", (n) => `Microsoft.Network/privateEndpoints/${inputs.privateEndpointName}/privateDnsZoneGroups/${n}`);
+        case "azure-native:privatedns:PrivateZone": return simple("privateZoneName", (n) => `Microsoft.Network/privateDnsZones/${n}`);
+        case "azure-native:privatedns:VirtualNetworkLink":
+            return simple("virtualNetworkLinkName", (n) => `Microsoft.Network/privateDnsZones/${inputs.privateZoneName}/virtualNetworkLinks/${n}`);
+        case "azure-native:compute:VirtualMachine":
+            return simple("vmName", (n) => `Microsoft.Compute/virtualMachines/${n}`, {
+                vmId: stableGuid(`vmId:${type}::${name}`),
+                ...(inputs.identity ? { identity: { ...inputs.identity, principalId: stableGuid(`principal:${type}::${name}`), tenantId: azureTenant } } : {}),
+            });
+        case "azure-native:dbformysql:Server": {
+            const n = named("serverName");
+            return { id: arm(`Microsoft.DBforMySQL/flexibleServers/${n}`), state: { name: n, fullyQualifiedDomainName: `${n}.mysql.database.azure.com`, state: "Ready" } };
+        }
+        case "azure-native:dbformysql:Configuration":
+            return simple("configurationName", (n) => `Microsoft.DBforMySQL/flexibleServers/${inputs.serverName}/configurations/${n}`);
+        case "azure-native:keyvault:Vault": {
+            const n = named("vaultName");
+            return { id: arm(`Microsoft.KeyVault/vaults/${n}`), state: { name: n, properties: { ...inputs.properties, vaultUri: `https://${n}.vault.azure.net/` } } };
+        }
+        case "azure-native:keyvault:Secret": {
+            const n = named("secretName");
+            const uri = `https://${inputs.vaultName}.vault.azure.net/secrets/${n}`;
+            // Like ARM: the value is never returned.
+            return { id: arm(`Microsoft.KeyVault/vaults/${inputs.vaultName}/secrets/${n}`), state: { name: n, properties: { contentType: inputs.properties?.contentType, secretUri: uri, secretUriWithVersion: `${uri}/${h(32)}` } } };
+        }
+        case "azure-native:storage:StorageAccount":
+            return simple("accountName", (n) => `Microsoft.Storage/storageAccounts/${n}`, { primaryEndpoints: { file: `https://${named("accountName")}.file.core.windows.net/` } });
+        case "azure-native:storage:FileServiceProperties":
+            return simple("fileServicesName", () => `Microsoft.Storage/storageAccounts/${inputs.accountName}/fileServices/default`);
+        case "azure-native:storage:FileShare":
+            return simple("shareName", (n) => `Microsoft.Storage/storageAccounts/${inputs.accountName}/fileServices/default/shares/${n}`);
+        case "azure-native:authorization:RoleAssignment": {
+            const n = String(inputs.roleAssignmentName ?? stableGuid(`${type}::${name}`));
+            return { id: `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${n}`, state: { name: n } };
+        }
+        case "azure-native:managedidentity:UserAssignedIdentity":
+            return simple("resourceName", (n) => `Microsoft.ManagedIdentity/userAssignedIdentities/${n}`, {
+                principalId: stableGuid(`principal:${type}::${name}`),
+                clientId: stableGuid(`client:${type}::${name}`),
+                tenantId: azureTenant,
+            });
+        default:
+            return { id: arm(`${type.split(":")[1]}/${name}`), state: { name: autoname(name) } };
     }
 }
 
@@ -168,6 +259,12 @@ export function createMocks(options: MockOptions = {}): { mocks: pulumi.runtime.
         },
         call(args) {
             switch (args.token) {
+                case "azure-native:authorization:getClientConfig":
+                    return { subscriptionId: azureSubscription, tenantId: azureTenant, objectId: stableGuid("deployer:object"), clientId: stableGuid("deployer:client") };
+                case "azure-native:storage:listStorageAccountKeys": {
+                    const account = String(args.inputs.accountName ?? "");
+                    return { keys: ["key1", "key2"].map((keyName) => ({ keyName, permissions: "FULL", value: `mock-secret-${stableHex(`${account}:${keyName}`, 24)}` })) };
+                }
                 case "aws:ec2/getAmi:getAmi":
                     return { id: `ami-${stableHex(JSON.stringify(args.inputs), 17)}`, name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-<mock>", architecture: "x86_64" };
                 default:

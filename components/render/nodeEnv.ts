@@ -35,6 +35,8 @@ export function nodeEnvEntries(model: ClusterModel, node: NodeModel): [string, s
     ];
     if (model.secrets.source === "aws-secrets-manager") entries.push(["AWS_REGION", model.secrets.region]);
     if (model.nodeIp === "static") entries.push(["NODE_IP", node.ip]);
+    // SMB mounts read their credentials from this file; fetch-secrets.sh writes it (0600).
+    if (model.sharedFs.protocol === "smb") entries.push(["SMB_CREDENTIALS_FILE", model.sharedFs.credentialsFile]);
     return entries;
 }
 

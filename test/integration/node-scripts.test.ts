@@ -359,6 +359,47 @@ describe("fetch-secrets.sh", function () {
         assertSecretsFile();
     });
 
+    it("SMB share: also writes the cifs credentials file (0600) from smbUsername/smbPassword; a rerun changes nothing", async function () {
+        const smb = { smbUsername: "wso2isazdev1a2b3c", smbPassword: "k3y+/with=base64/chars'and$more==" };
+        stub = await startHttpStub((req: RecordedRequest): Reply => {
+            if (req.url.startsWith("/metadata/identity/oauth2/token")) return { body: JSON.stringify({ access_token: "tok" }) };
+            if (req.url.startsWith("/secrets/cluster")) return { body: JSON.stringify({ value: JSON.stringify({ ...SECRET, ...smb }) }) };
+            return { status: 404 };
+        });
+        const credentials = path.join(caseDir, "smb", "smb-credentials");
+        writeEnv(nodeEnv, { SECRET_SOURCE: "azure-key-vault", SECRET_ID: `${stub.base}/secrets/cluster`, SMB_CREDENTIALS_FILE: credentials });
+        const env = { WSO2IS_NODE_ENV: nodeEnv, WSO2IS_SECRETS_ENV: secretsEnv, WSO2IS_IMDS_ENDPOINT: stub.base };
+        let r = await runScript("fetch-secrets.sh", env);
+        assert.equal(r.code, 0, r.stderr);
+        assertSecretsFile();
+        assert.equal(fs.readFileSync(credentials, "utf8"), `username=${smb.smbUsername}\npassword=${smb.smbPassword}\n`);
+        assert.equal(fs.statSync(credentials).mode & 0o777, 0o600);
+        assert.deepEqual(fs.readdirSync(path.dirname(credentials)), ["smb-credentials"], "no temp file left");
+        assert.ok(!r.stderr.includes(smb.smbPassword), "the storage key reached the log");
+        assert.ok(!bashSource(secretsEnv, "WSO2_DB_PASSWORD").includes(smb.smbPassword));
+        assert.ok(!fs.readFileSync(secretsEnv, "utf8").includes(smb.smbPassword), "the storage key belongs in the credentials file only");
+
+        const ids = [fileId(secretsEnv), fileId(credentials)];
+        r = await runScript("fetch-secrets.sh", env);
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual([fileId(secretsEnv), fileId(credentials)], ids, "an unchanged secret must leave both files untouched");
+    });
+
+    it("SMB share: a secret without smbPassword fails naming the key, and writes neither file", async function () {
+        const aws = fakeAws(JSON.stringify({ ...SECRET, smbUsername: "acct" }));
+        const credentials = path.join(caseDir, "smb-credentials");
+        writeEnv(nodeEnv, { SECRET_SOURCE: "aws-secrets-manager", SECRET_ID: "wso2is", AWS_REGION: "eu-west-1", SMB_CREDENTIALS_FILE: credentials });
+        const r = await runScript("fetch-secrets.sh", { WSO2IS_NODE_ENV: nodeEnv, WSO2IS_SECRETS_ENV: secretsEnv, WSO2IS_AWS_CLI: aws.bin });
+        assert.notEqual(r.code, 0);
+        assert.deepEqual(errorLines(r.stderr), [
+            "fetch-secrets.sh: error: the secret wso2is is not usable: key smbPassword is missing, empty or not a string",
+        ]);
+        assert.ok(!fs.existsSync(secretsEnv));
+        assert.ok(!fs.existsSync(credentials));
+        assert.deepEqual(fs.readdirSync(path.dirname(secretsEnv)), [], "no temp file left");
+        assert.ok(!fs.readdirSync(caseDir).some((f) => f.startsWith(".smb-credentials")), "no temp file left");
+    });
+
     it("refuses a secret with a missing key, naming the key only, and writes nothing", async function () {
         const { adminPassword: _dropped, ...partial } = SECRET;
         const aws = fakeAws(JSON.stringify(partial));

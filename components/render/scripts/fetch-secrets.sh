@@ -5,11 +5,12 @@
 #
 # Parameters (from node.env, see CONTRACT.md): SECRET_SOURCE (aws-secrets-manager |
 # azure-key-vault), SECRET_ID, AWS_REGION (aws), AZURE_CLIENT_ID (azure, optional: picks a
-# user-assigned managed identity when the VM has several).
+# user-assigned managed identity when the VM has several), SMB_CREDENTIALS_FILE (SMB shares
+# only: also write the secret's smbUsername/smbPassword there as a cifs credentials file, 0600).
 # Overrides (tests): WSO2IS_NODE_ENV, WSO2IS_SECRETS_ENV, WSO2IS_AWS_CLI (default aws from PATH,
 # else /snap/bin/aws),
-# WSO2IS_IMDS_ENDPOINT (default http://169.254.169.254), SECRET_FETCH_RETRIES (default 10),
-# SECRET_FETCH_RETRY_DELAY (seconds, default 5).
+# WSO2IS_IMDS_ENDPOINT (default http://169.254.169.254), SECRET_FETCH_RETRIES (default 10;
+# azure-key-vault 60), SECRET_FETCH_RETRY_DELAY (seconds, default 5; azure-key-vault 10).
 #
 # Secret values never reach argv, the log or a file other than secrets.env.
 # Quoting: every value is written single-quoted, a ' inside it as '"'"' . Both bash and systemd
@@ -42,8 +43,15 @@ set -a
 source "$NODE_ENV_FILE"
 set +a
 
-RETRIES=${SECRET_FETCH_RETRIES:-10}
-RETRY_DELAY=${SECRET_FETCH_RETRY_DELAY:-5}
+# Azure: a VM's system-assigned identity gets its Key Vault role only after the VM exists, and
+# role assignments take minutes to propagate, so Key Vault gets 10 minutes by default.
+if [[ ${SECRET_SOURCE:-} == azure-key-vault ]]; then
+    RETRIES=${SECRET_FETCH_RETRIES:-60}
+    RETRY_DELAY=${SECRET_FETCH_RETRY_DELAY:-10}
+else
+    RETRIES=${SECRET_FETCH_RETRIES:-10}
+    RETRY_DELAY=${SECRET_FETCH_RETRY_DELAY:-5}
+fi
 [[ $RETRIES =~ ^[1-9][0-9]*$ ]] || die "SECRET_FETCH_RETRIES must be a positive integer, got '$RETRIES'"
 [[ $RETRY_DELAY =~ ^[0-9]+$ ]] || die "SECRET_FETCH_RETRY_DELAY must be a non-negative integer, got '$RETRY_DELAY'"
 [[ -n ${SECRET_SOURCE:-} ]] || die "SECRET_SOURCE is not set in $NODE_ENV_FILE"
@@ -116,8 +124,8 @@ case $SECRET_SOURCE in
 esac
 
 # JSON -> env file. The error messages name keys only, never values.
-# shellcheck disable=SC2016 # a jq program, not a shell string
-readonly JQ_PROGRAM='
+# shellcheck disable=SC2016 # jq programs, not shell strings
+readonly JQ_LIB='
 def q: $sq + gsub($sq; $sq + "\"" + $sq + "\"" + $sq) + $sq;
 def need($k):
   if (.[$k] | type) != "string" or .[$k] == "" then
@@ -125,30 +133,70 @@ def need($k):
   elif (.[$k] | explode | any(. < 32 or . == 127)) then
     error("key \($k) contains a control character (newline, tab, ...), which an env file cannot carry")
   else .[$k] end;
-if type != "object" then error("it is not a JSON object") else
+def object: if type != "object" then error("it is not a JSON object") else . end;'
+# shellcheck disable=SC2016
+readonly JQ_PROGRAM=$JQ_LIB'
+object |
   "WSO2_DB_ADMIN_USER=\(need("dbAdminUser") | q)",
   "WSO2_DB_ADMIN_PASSWORD=\(need("dbAdminPassword") | q)",
   "WSO2_DB_PASSWORD=\(need("dbAppPassword") | q)",
-  "WSO2_ADMIN_PASSWORD=\(need("adminPassword") | q)"
-end'
+  "WSO2_ADMIN_PASSWORD=\(need("adminPassword") | q)"'
+# mount.cifs credentials: key=value lines, the value verbatim up to the end of the line.
+# shellcheck disable=SC2016
+readonly JQ_SMB_PROGRAM=$JQ_LIB'
+object |
+  "username=\(need("smbUsername"))",
+  "password=\(need("smbPassword"))"'
 
-secrets_dir=$(dirname -- "$SECRETS_ENV_FILE")
-if [[ ! -d $secrets_dir ]]; then
-    (umask 022 && mkdir -p -- "$secrets_dir")
+if [[ -n ${SMB_CREDENTIALS_FILE:-} ]]; then
+    [[ $SMB_CREDENTIALS_FILE == /* ]] || die "SMB_CREDENTIALS_FILE must be an absolute path, got '$SMB_CREDENTIALS_FILE'"
 fi
-tmp=$(mktemp "$secrets_dir/.secrets.env.XXXXXX")
-trap 'rm -f -- "$tmp"' EXIT
-jq_err=$(jq -r --arg sq "'" "$JQ_PROGRAM" <<<"$secret" 2>&1 >"$tmp") || {
-    # jq reports positions and our key names; it never quotes the input.
-    jq_err=${jq_err//$'\n'/ }
-    die "the secret $SECRET_ID is not usable: ${jq_err#jq: error (at <stdin>:*): }"
+
+tmp=
+smb_tmp=
+rendered=
+trap 'rm -f -- ${tmp:+"$tmp"} ${smb_tmp:+"$smb_tmp"} ${rendered:+"$rendered"}' EXIT
+
+# render PROGRAM DEST: runs the jq PROGRAM on the secret into a new temp file beside DEST, named
+# in $rendered; dies naming the problem (jq reports positions and our key names, never input).
+render() {
+    local program=$1 dest=$2 dir jq_err
+    dir=$(dirname -- "$dest")
+    if [[ ! -d $dir ]]; then
+        (umask 022 && mkdir -p -- "$dir")
+    fi
+    rendered=$(mktemp "$dir/.$(basename -- "$dest").XXXXXX")
+    if ! jq_err=$(jq -r --arg sq "'" "$program" <<<"$secret" 2>&1 >"$rendered"); then
+        rm -f -- "$rendered"
+        jq_err=${jq_err//$'\n'/ }
+        die "the secret $SECRET_ID is not usable: ${jq_err#jq: error (at <stdin>:*): }"
+    fi
+    chmod 0600 -- "$rendered"
 }
-unset secret
-chmod 0600 -- "$tmp"
-if [[ -f $SECRETS_ENV_FILE ]] && cmp -s -- "$tmp" "$SECRETS_ENV_FILE" &&
-    [[ $(stat -c %a -- "$SECRETS_ENV_FILE") == 600 ]]; then
-    log "$SECRETS_ENV_FILE already up to date"
-    exit 0
+
+# install TMP DEST: DEST becomes TMP (mode 0600) unless it already holds the same bytes.
+install_file() {
+    local from=$1 dest=$2
+    if [[ -f $dest ]] && cmp -s -- "$from" "$dest" && [[ $(stat -c %a -- "$dest") == 600 ]]; then
+        rm -f -- "$from"
+        log "$dest already up to date"
+        return 0
+    fi
+    mv -f -- "$from" "$dest"
+    log "wrote $dest (mode 0600) from $SECRET_SOURCE"
+}
+
+# Both files are rendered (and so checked) before either is replaced.
+render "$JQ_PROGRAM" "$SECRETS_ENV_FILE"
+tmp=$rendered
+if [[ -n ${SMB_CREDENTIALS_FILE:-} ]]; then
+    render "$JQ_SMB_PROGRAM" "$SMB_CREDENTIALS_FILE"
+    smb_tmp=$rendered
 fi
-mv -f -- "$tmp" "$SECRETS_ENV_FILE"
-log "wrote $SECRETS_ENV_FILE (mode 0600) from $SECRET_SOURCE"
+unset secret
+install_file "$tmp" "$SECRETS_ENV_FILE"
+tmp=
+if [[ -n $smb_tmp ]]; then
+    install_file "$smb_tmp" "$SMB_CREDENTIALS_FILE"
+    smb_tmp=
+fi
