@@ -11,13 +11,11 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { policies } from "../../policy/policies";
-import { Policy, Props, RunResult, StackResourceInput, isResourcePolicy, messages, runPolicy } from "./harness";
+import { Props, RunResult, StackResourceInput, effective, isResourcePolicy, messages, runPolicy } from "./harness";
 
 const repo = path.resolve(__dirname, "..", "..");
-const productionConfig: Record<string, { enforcementLevel?: string; production?: boolean }> =
-    JSON.parse(fs.readFileSync(path.join(repo, "policy", "config.production.json"), "utf8"));
 
-export const exampleStacks = fs.readdirSync(repo)
+const exampleStacks = fs.readdirSync(repo)
     .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
     .filter((s): s is string => s !== undefined)
     .sort();
@@ -54,19 +52,9 @@ function restoreUserData(v: unknown, dir: string): unknown {
 }
 
 /** The stack's resources as the policies see them. */
-export function loadResources(dir: string): StackResourceInput[] {
+function loadResources(dir: string): StackResourceInput[] {
     const list = JSON.parse(fs.readFileSync(path.join(dir, "resources.json"), "utf8")) as { type: string; name: string; parent: string; inputs: Props }[];
     return list.map((r) => ({ type: r.type, name: r.name, parent: r.parent || undefined, props: restoreUserData(r.inputs ?? {}, dir) as Props }));
-}
-
-export interface Effective { level: string; config: Record<string, unknown> }
-
-/** The enforcement level and config a policy runs with on a stack (production or not). */
-export function effective(p: Policy, production: boolean): Effective {
-    const c = production ? productionConfig[p.name] : undefined;
-    const config: Record<string, unknown> = {};
-    if (c?.production !== undefined) config.production = c.production;
-    return { level: c?.enforcementLevel ?? p.enforcementLevel ?? "advisory", config };
 }
 
 describe("policy: example stacks", function () {

@@ -5,6 +5,8 @@
 // validations awaited. Stack resources get parent, dependencies and propertyDependencies
 // resolved to the other resources, as the server does. Tests import policy/policies.ts or the
 // policy modules, never policy/index.ts (`new PolicyPack` starts a gRPC server).
+import * as fs from "fs";
+import * as path from "path";
 import type {
     PolicyResource,
     PolicyResourceOptions,
@@ -185,4 +187,20 @@ export async function runPolicy(policy: Policy, resources: StackResourceInput[],
 /** Messages of a result, for assertion messages. */
 export function messages(r: RunResult): string {
     return r.violations.map((v) => v.message).join("\n") || `(${r.status}${r.reason ? `: ${r.reason}` : ""})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The production profile (policy/config.production.json), as `--policy-pack-config` applies it.
+
+const productionProfile: Record<string, { enforcementLevel?: string; production?: boolean }> =
+    JSON.parse(fs.readFileSync(path.resolve(__dirname, "..", "..", "policy", "config.production.json"), "utf8"));
+
+export interface Effective { level: string; config: Record<string, unknown> }
+
+/** The enforcement level and config a policy runs with on a production or other stack. */
+export function effective(p: Policy, production: boolean): Effective {
+    const c = production ? productionProfile[p.name] : undefined;
+    const config: Record<string, unknown> = {};
+    if (c?.production !== undefined) config.production = c.production;
+    return { level: c?.enforcementLevel ?? p.enforcementLevel ?? "advisory", config };
 }
