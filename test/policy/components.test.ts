@@ -1,6 +1,7 @@
 // Component resources straight from the mock engine (test/setup.ts), with their inputs exactly
 // as the program registers them (no synth redaction or markers): the AWS cluster (its user data
-// gzip'd and base64'd as EC2 receives it) in dev and production through every policy, and the
+// gzip'd and base64'd as EC2 receives it) and the Azure VM cluster (NFS, SMB and own-NFS shares)
+// in dev and production through every policy, and the
 // Kubernetes workload (components/kubernetes), which has no example stack yet, through every
 // Kubernetes policy and the cross-cloud ones that apply to a workload on its own (its database
 // belongs to the aks target).
@@ -8,6 +9,7 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { AwsCluster } from "../../components/aws";
+import { AzureVmCluster } from "../../components/azure";
 import { Workload } from "../../components/kubernetes";
 import { kubernetesPolicies, policies } from "../../policy/policies";
 import * as stack from "../../policy/stack";
@@ -66,6 +68,47 @@ describe("policy: component resources under the mock engine", function () {
             });
         });
     }
+
+    const kvCertificate = "https://acme-certs.vault.azure.net/secrets/login-example-com";
+    const azureVariants: { label: string; production: boolean; extra: Record<string, string>; policyConfig?: Record<string, Record<string, unknown>> }[] = [
+        { label: "dev (Azure Files NFS)", production: false, extra: {} },
+        { label: "production, with config.production.json", production: true, extra: { production: "true", nodes: "3", certificate: kvCertificate, dbBackupDays: "14" } },
+        { label: "Azure Files SMB", production: false, extra: { sharedFs: "azure-files-smb" } },
+        {
+            label: "own NFS server (allowExternalSharedFs)", production: false,
+            extra: { sharedFs: "nfs", sharedFsAddress: "nfs.internal.example.com:/exports/wso2is" },
+            policyConfig: { "wso2is-single-database-and-share": { allowExternalSharedFs: true } },
+        },
+    ];
+    const mustRun = (production: boolean) => [
+        "azure-mysql-private", "azure-mysql-tls-required", "azure-nsg-no-public-sensitive-ports", "azure-vm-managed-identity", "azure-vm-ssh-keys-only",
+        "azure-appgw-https", "azure-appgw-cookie-affinity", "wso2is-min-nodes", "wso2is-zone-spread", "wso2is-single-database-and-share",
+        "wso2is-consistent-node-config", "wso2is-no-secrets-in-user-data", ...(production ? ["azure-mysql-production-ha", "azure-keyvault-purge-protection"] : []),
+    ];
+    azureVariants.forEach((v, i) => {
+        describe(`azure vm cluster (${v.label})`, function () {
+            let resources: StackResourceInput[] = [];
+            const name = `azpol${i}`;
+
+            before(async function () {
+                const cluster = new AzureVmCluster(name, { config: configFor("azure", v.extra), location: "westeurope" });
+                await new Promise((resolve) => cluster.cloudInit.apply(resolve));
+                resources = await recorded("wso2is:azure:VmCluster", name, "azure-native:");
+                assert.ok(resources.filter((r) => r.type === "azure-native:compute:VirtualMachine").length >= 2, "the cluster registered its VMs");
+            });
+
+            it("passes every policy at its effective level", async function () {
+                const failures: string[] = [];
+                for (const p of policies) {
+                    const config = { ...effective(p, v.production).config, ...(v.policyConfig?.[p.name] ?? {}) };
+                    const r = await runPolicy(p, resources, { config });
+                    if (r.status === "violations" || r.status === "unknown") failures.push(`${p.name} (${effective(p, v.production).level}): ${messages(r)}`);
+                    if (r.status === "n/a" && mustRun(v.production).includes(p.name)) failures.push(`${p.name} found nothing to check`);
+                }
+                assert.deepEqual(failures, [], failures.join("\n"));
+            });
+        });
+    });
 
     describe("kubernetes workload", function () {
         let resources: StackResourceInput[] = [];
