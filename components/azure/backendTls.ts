@@ -14,7 +14,9 @@
 // nodes serve on 9443. The gateway sends the public hostname as Host header and SNI, which is
 // also what IS expects behind a proxy ([server] hostname). The server key reaches the nodes
 // only through the cluster secret in Key Vault (keys tlsCertificate, tlsPrivateKey,
-// tlsKeystorePassword; see scripts/CONTRACT.md), never through user-data.
+// tlsCaCertificate, tlsKeystorePassword; see scripts/CONTRACT.md), never through user-data:
+// fetch-secrets.sh builds the keystore IS's [keystore.tls] names and adds the CA to IS's client
+// truststore (IS calls itself by the public hostname, pinned to the node).
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { generatedPassword } from "../shared/passwords";
@@ -31,6 +33,8 @@ export interface BackendTls {
     caCertData: pulumi.Output<string>;
     /** Server certificate chain (server, then CA), PEM. */
     certificatePem: pulumi.Output<string>;
+    /** The CA alone, PEM (for the nodes' truststore). */
+    caCertificatePem: pulumi.Output<string>;
     /** Server key, PKCS#8 PEM (a Pulumi secret). */
     privateKeyPem: pulumi.Output<string>;
     /** Password of the PKCS#12 keystore the nodes build from them (a Pulumi secret). */
@@ -75,6 +79,7 @@ export function createBackendTls(name: string, args: { hostname: string; nodeIps
         caCertPem: ca.certPem,
         caCertData: ca.certPem.apply(pemToBase64Der),
         certificatePem: pulumi.interpolate`${server.certPem}${ca.certPem}`,
+        caCertificatePem: ca.certPem,
         privateKeyPem: pulumi.secret(serverKey.privateKeyPemPkcs8),
         keystorePassword: generatedPassword(`${name}-backend-keystore-password`, parent),
     };

@@ -145,6 +145,8 @@ export class AzureVmCluster extends pulumi.ComponentResource {
                     nodeIp: "static",
                     nodes,
                     membership: { scheme: "wka" },
+                    // The gateway verifies 9443 against the cluster CA (backendTls.ts).
+                    backendTls: true,
                 }));
         this.cloudInit = this.model.apply((m) => Object.fromEntries(m.nodes.map((n) => [n.name, renderCloudInit(m, n)])));
 

@@ -81,6 +81,7 @@ export function createClusterSecret(
         ...(args.smbCredentials ? { smbUsername: args.smbCredentials.username, smbPassword: args.smbCredentials.password } : {}),
         tlsCertificate: tls.certificatePem,
         tlsPrivateKey: tls.privateKeyPem,
+        tlsCaCertificate: tls.caCertificatePem,
         tlsKeystorePassword: tls.keystorePassword,
     });
     const secret = new keyvault.Secret(`${name}-secret`, {

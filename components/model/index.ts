@@ -10,7 +10,13 @@ export const isUid = 802;
 export const shareMountPoint = "/mnt/wso2is-share";
 export const healthCheckPath = "/api/health-check/v1.0/health";
 /** Env var placeholders IS resolves at start ($env{...}); values come from secrets.env. */
-export const secretEnv = { dbPassword: "WSO2_DB_PASSWORD", adminPassword: "WSO2_ADMIN_PASSWORD" } as const;
+export const secretEnv = { dbPassword: "WSO2_DB_PASSWORD", adminPassword: "WSO2_ADMIN_PASSWORD", tlsKeystorePassword: "WSO2_TLS_KEYSTORE_PASSWORD" } as const;
+/**
+ * The keystore IS serves 9443 from when the load balancer verifies the nodes' certificate
+ * (Application Gateway v2): built at boot by fetch-secrets.sh from the cluster secret, in
+ * IS_HOME/repository/resources/security/, and named in deployment.toml's [keystore.tls].
+ */
+export const backendKeystore = { file: "wso2is-backend.p12", alias: "wso2is-backend", caAlias: "wso2is-cluster-ca" } as const;
 export const nodeIpEnv = "NODE_IP";
 
 /** Hazelcast member ports: WKA and kubernetes use 4000, the aws schemes 5701 (5701-5708 range). */
@@ -39,6 +45,11 @@ export interface TargetFacts {
         | { source: "aws-secrets-manager"; id: string; region: string }
         | { source: "azure-key-vault"; id: string }
         | { source: "kubernetes"; secretName: string };
+    /**
+     * True when 9443 must present the cluster's own certificate (the load balancer verifies it):
+     * the secret then carries it, and IS uses it instead of its default keystore for TLS.
+     */
+    backendTls?: boolean;
     /** How a node learns its own IP: looked up at boot, fixed, or the pod IP. */
     nodeIp: "aws-imds" | "azure-imds" | "static" | "pod";
     /** Node names and, for static targets, their addresses. ASG/pod targets give one template node. */
@@ -82,6 +93,8 @@ export interface ClusterModel {
     nodeIp: TargetFacts["nodeIp"];
     nodes: NodeModel[];
     healthCheckPath: string;
+    /** The keystore of 9443 (TargetFacts.backendTls); absent: IS's default keystore. */
+    backendTls?: { keystoreFile: string; alias: string; caAlias: string };
 }
 
 /** WSO2's MySQL guidance: driver timeouts + keepalive; TLS on when the server enforces it. */
@@ -140,6 +153,7 @@ export function buildClusterModel(config: ClusterConfig, facts: TargetFacts): Cl
         nodeIp: facts.nodeIp,
         nodes,
         healthCheckPath,
+        ...(facts.backendTls ? { backendTls: { keystoreFile: backendKeystore.file, alias: backendKeystore.alias, caAlias: backendKeystore.caAlias } } : {}),
     };
 }
 

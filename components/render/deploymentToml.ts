@@ -32,6 +32,12 @@ export function deploymentTomlObject(model: ClusterModel, node: NodeModel): Tabl
         // The load balancer probes /api/health-check/v1.0/health; it answers only when enabled.
         carbon_health_check: { enable: true },
     };
+    if (model.backendTls) {
+        // 9443 serves the cluster's certificate, which the load balancer verifies; the primary
+        // keystore (token signing) stays as it is. Built at boot by fetch-secrets.sh.
+        const password = `$env{${secretEnv.tlsKeystorePassword}}`;
+        doc.keystore = { tls: { file_name: model.backendTls.keystoreFile, type: "PKCS12", password, alias: model.backendTls.alias, key_password: password } };
+    }
     if (model.membership) {
         doc.clustering = clusteringTable(model, node, model.membership);
         doc.hazelcast = { "hazelcast.shutdownhook.enabled": "false", "hazelcast.logging.type": "log4j2" };

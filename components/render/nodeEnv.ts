@@ -35,6 +35,14 @@ export function nodeEnvEntries(model: ClusterModel, node: NodeModel): [string, s
     ];
     if (model.secrets.source === "aws-secrets-manager") entries.push(["AWS_REGION", model.secrets.region]);
     if (model.nodeIp === "static") entries.push(["NODE_IP", node.ip]);
+    // The keystore of 9443 and the alias of the cluster CA in IS's truststore (fetch-secrets.sh).
+    if (model.backendTls) {
+        entries.push(
+            ["TLS_KEYSTORE_FILE", `${model.is.home}/repository/resources/security/${model.backendTls.keystoreFile}`],
+            ["TLS_KEYSTORE_ALIAS", model.backendTls.alias],
+            ["TLS_CA_ALIAS", model.backendTls.caAlias],
+        );
+    }
     // SMB mounts read their credentials from this file; fetch-secrets.sh writes it (0600).
     if (model.sharedFs.protocol === "smb") entries.push(["SMB_CREDENTIALS_FILE", model.sharedFs.credentialsFile]);
     return entries;

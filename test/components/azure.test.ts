@@ -246,6 +246,34 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
         });
     });
 
+    it("9443 serves the cluster's certificate: [keystore.tls] with $env passwords, node.env names the keystore, the secret carries the PEMs", function () {
+        const userData = dev.cloudInit["node-1"];
+        const toml = writeFile(userData, "/etc/wso2is/deployment.toml");
+        const tlsTable = /\[keystore\.tls\]\n((?:[a-z_]+ = .*\n)+)/.exec(toml);
+        assert.ok(tlsTable, "a [keystore.tls] table");
+        const entries = Object.fromEntries(tlsTable[1].trim().split("\n").map((l) => l.split(" = ")).map(([k, v]) => [k, JSON.parse(v)]));
+        assert.deepStrictEqual(entries, {
+            file_name: "wso2is-backend.p12", type: "PKCS12", alias: "wso2is-backend",
+            password: "$env{WSO2_TLS_KEYSTORE_PASSWORD}", key_password: "$env{WSO2_TLS_KEYSTORE_PASSWORD}",
+        });
+        const reference = path.join(__dirname, "..", "..", "..", "shared", "reference", "wso2-is-deployment-toml-keys.txt");
+        if (fs.existsSync(reference)) {
+            const known = new Set(fs.readFileSync(reference, "utf8").split("\n"));
+            for (const k of Object.keys(entries)) assert.ok(known.has(`keystore.tls.${k}`), `keystore.tls.${k} is a key IS knows`);
+        }
+        const env = nodeEnv(userData);
+        assert.deepStrictEqual([env.TLS_KEYSTORE_FILE, env.TLS_KEYSTORE_ALIAS, env.TLS_CA_ALIAS],
+            ["/opt/wso2is/wso2is-7.1.0/repository/resources/security/wso2is-backend.p12", "wso2is-backend", "wso2is-cluster-ca"]);
+        const secret = clusterSecret(dev);
+        const ca = engine.records.find((r) => r.type === T.selfSigned && r.name === "azdev-backend-ca")!;
+        assert.strictEqual(secret.tlsCaCertificate, ca.state.certPem);
+        assert.match(secret.tlsPrivateKey, /^-----BEGIN PRIVATE KEY-----/);
+        assert.match(secret.tlsKeystorePassword, /^mock-secret-/);
+        const request = engine.records.find((r) => r.type === "tls:index/certRequest:CertRequest" && r.name === "azdev-backend")!;
+        assert.deepStrictEqual([request.inputs.subject.commonName, request.inputs.dnsNames, request.inputs.ipAddresses],
+            ["is.example.com", ["is.example.com", "localhost"], ["10.41.1.4", "10.41.1.5", "127.0.0.1"]]);
+    });
+
     it("customData holds no secret: no generated password, no storage key, no private key, no mock secret", async function () {
         const secrets = engine.records.filter((r) => r.type === T.password && r.name.startsWith("azdev-")).map((r) => r.state.result as string);
         assert.strictEqual(secrets.length, 5);
@@ -326,7 +354,7 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
         assert.strictEqual(d.networkAcls.defaultAction, "Deny");
         assert.deepStrictEqual(d.networkAcls.ipRules, [{ value: one(dev.resources, T.pip, "azdev-nat").state.ipAddress }]);
         const secret = clusterSecret(dev);
-        assert.deepStrictEqual(Object.keys(secret).sort(), ["adminPassword", "dbAdminPassword", "dbAdminUser", "dbAppPassword", "tlsCertificate", "tlsKeystorePassword", "tlsPrivateKey"]);
+        assert.deepStrictEqual(Object.keys(secret).sort(), ["adminPassword", "dbAdminPassword", "dbAdminUser", "dbAppPassword", "tlsCaCertificate", "tlsCertificate", "tlsKeystorePassword", "tlsPrivateKey"]);
         assert.strictEqual(secret.dbAdminUser, "wso2admin");
         for (const k of ["dbAdminPassword", "dbAppPassword", "adminPassword"]) assert.match(secret[k], /^mock-secret-/);
         assert.strictEqual(one(dev.resources, T.secret).inputs.secretName, "cluster");

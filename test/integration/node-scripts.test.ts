@@ -400,6 +400,96 @@ describe("fetch-secrets.sh", function () {
         assert.ok(!fs.readdirSync(caseDir).some((f) => f.startsWith(".smb-credentials")), "no temp file left");
     });
 
+    it("backend TLS: builds IS's 9443 keystore from the secret's PEMs and adds the cluster CA to IS's truststore; a rerun changes nothing", async function () {
+        ensureCommands({ openssl: "openssl", keytool: "default-jre-headless" });
+        const pki = path.join(caseDir, "pki");
+        fs.mkdirSync(pki);
+        const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: pki, stdio: ["ignore", "pipe", "pipe"] });
+        const makeCa = (name: string) => ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.pem`, "-subj", `/CN=${name}`, "-days", "2",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+        makeCa("ca");
+        ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=is.example.com");
+        ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2");
+        ssl("pkey", "-in", "server.key", "-out", "server8.key");
+        const read = (f: string) => fs.readFileSync(path.join(pki, f), "utf8");
+        const tls = { tlsCertificate: read("server.pem") + read("ca.pem"), tlsPrivateKey: read("server8.key"), tlsCaCertificate: read("ca.pem"), tlsKeystorePassword: "Ks-pass_1.2#3%" };
+
+        // A stand-in IS_HOME with IS's default truststore (PKCS12, password wso2carbon).
+        const isHome = path.join(caseDir, "is");
+        const security = path.join(isHome, "repository", "resources", "security");
+        fs.mkdirSync(security, { recursive: true });
+        makeCa("other");
+        const truststore = path.join(security, "client-truststore.p12");
+        const keytool = (...args: string[]) => execFileSync("keytool", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        keytool("-importcert", "-noprompt", "-alias", "wso2carbon", "-file", path.join(pki, "other.pem"), "-keystore", truststore, "-storetype", "PKCS12", "-storepass", "wso2carbon");
+        const group = execFileSync("id", ["-gn"], { encoding: "utf8" }).trim();
+
+        let secretJson = JSON.stringify({ ...SECRET, ...tls });
+        stub = await startHttpStub((req: RecordedRequest): Reply => {
+            if (req.url.startsWith("/metadata/identity/oauth2/token")) return { body: JSON.stringify({ access_token: "tok" }) };
+            if (req.url.startsWith("/secrets/cluster")) return { body: JSON.stringify({ value: secretJson }) };
+            return { status: 404 };
+        });
+        const keystore = path.join(security, "wso2is-backend.p12");
+        writeEnv(nodeEnv, {
+            SECRET_SOURCE: "azure-key-vault", SECRET_ID: `${stub.base}/secrets/cluster`, IS_HOME: isHome, IS_USER: group,
+            TLS_KEYSTORE_FILE: keystore, TLS_KEYSTORE_ALIAS: "wso2is-backend", TLS_CA_ALIAS: "wso2is-cluster-ca",
+        });
+        const env = { WSO2IS_NODE_ENV: nodeEnv, WSO2IS_SECRETS_ENV: secretsEnv, WSO2IS_IMDS_ENDPOINT: stub.base };
+        let r = await runScript("fetch-secrets.sh", env);
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(readWithSystemd(secretsEnv), { ...EXPECTED, WSO2_TLS_KEYSTORE_PASSWORD: tls.tlsKeystorePassword });
+        assert.deepEqual(fs.readdirSync(path.dirname(secretsEnv)), ["secrets.env"], "no temp file or directory left");
+        for (const v of [tls.tlsKeystorePassword, "BEGIN PRIVATE KEY"]) assert.ok(!r.stderr.includes(v), `${v} reached the log`);
+
+        // The keystore: the server key with its chain under the alias, group-readable by IS only.
+        const st = fs.statSync(keystore);
+        assert.equal(st.mode & 0o777, 0o640);
+        assert.equal(execFileSync("stat", ["-c", "%G", keystore], { encoding: "utf8" }).trim(), group);
+        const listing = keytool("-list", "-v", "-keystore", keystore, "-storetype", "PKCS12", "-storepass", tls.tlsKeystorePassword, "-alias", "wso2is-backend");
+        assert.match(listing, /Entry type: PrivateKeyEntry/);
+        assert.match(listing, /Certificate chain length: 2/);
+        assert.match(listing, /Owner: CN=is\.example\.com/);
+        const fingerprint = (pem: string) => String(ssl("x509", "-in", pem, "-noout", "-fingerprint", "-sha256")).trim().split("=")[1];
+        const trusted = (alias: string) => {
+            try {
+                return /SHA-256\): (\S+)/.exec(keytool("-list", "-keystore", truststore, "-storepass", "wso2carbon", "-alias", alias))?.[1];
+            } catch {
+                return undefined;
+            }
+        };
+        assert.equal(trusted("wso2is-cluster-ca"), fingerprint("ca.pem"));
+        assert.equal(trusted("wso2carbon"), fingerprint("other.pem"), "IS's own entries stay");
+
+        const ids = [fileId(secretsEnv), fileId(keystore), fileId(truststore)];
+        r = await runScript("fetch-secrets.sh", env);
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual([fileId(secretsEnv), fileId(keystore), fileId(truststore)], ids, "an unchanged secret must leave every file untouched");
+        assert.match(r.stderr, /already trusts the cluster CA/);
+
+        // A new CA (a re-created cluster PKI) replaces the trusted entry and the keystore.
+        makeCa("ca2");
+        secretJson = JSON.stringify({ ...SECRET, ...tls, tlsCaCertificate: read("ca2.pem") });
+        r = await runScript("fetch-secrets.sh", env);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(trusted("wso2is-cluster-ca"), fingerprint("ca2.pem"));
+        assert.notEqual(fileId(keystore), ids[1]);
+    });
+
+    it("backend TLS: a secret without the PEMs fails naming the key, and replaces nothing", async function () {
+        const aws = fakeAws(JSON.stringify({ ...SECRET, tlsCertificate: "not a pem", tlsPrivateKey: "x", tlsCaCertificate: "y", tlsKeystorePassword: "z" }));
+        writeEnv(nodeEnv, {
+            SECRET_SOURCE: "aws-secrets-manager", SECRET_ID: "wso2is", AWS_REGION: "eu-west-1", IS_HOME: caseDir, IS_USER: "root",
+            TLS_KEYSTORE_FILE: path.join(caseDir, "ks.p12"), TLS_KEYSTORE_ALIAS: "a", TLS_CA_ALIAS: "b",
+        });
+        const r = await runScript("fetch-secrets.sh", { WSO2IS_NODE_ENV: nodeEnv, WSO2IS_SECRETS_ENV: secretsEnv, WSO2IS_AWS_CLI: aws.bin });
+        assert.notEqual(r.code, 0);
+        assert.deepEqual(errorLines(r.stderr), ["fetch-secrets.sh: error: the secret wso2is is not usable: key tlsCertificate is missing or not PEM"]);
+        assert.ok(!fs.existsSync(secretsEnv));
+        assert.ok(!fs.existsSync(path.join(caseDir, "ks.p12")));
+        assert.deepEqual(fs.readdirSync(path.dirname(secretsEnv)), [], "no temp file left");
+    });
+
     it("refuses a secret with a missing key, naming the key only, and writes nothing", async function () {
         const { adminPassword: _dropped, ...partial } = SECRET;
         const aws = fakeAws(JSON.stringify(partial));

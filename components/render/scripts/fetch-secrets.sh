@@ -6,7 +6,11 @@
 # Parameters (from node.env, see CONTRACT.md): SECRET_SOURCE (aws-secrets-manager |
 # azure-key-vault), SECRET_ID, AWS_REGION (aws), AZURE_CLIENT_ID (azure, optional: picks a
 # user-assigned managed identity when the VM has several), SMB_CREDENTIALS_FILE (SMB shares
-# only: also write the secret's smbUsername/smbPassword there as a cifs credentials file, 0600).
+# only: also write the secret's smbUsername/smbPassword there as a cifs credentials file, 0600),
+# TLS_KEYSTORE_FILE, TLS_KEYSTORE_ALIAS, TLS_CA_ALIAS (when the load balancer verifies the nodes'
+# 9443 certificate: build that PKCS#12 keystore from the secret's tlsCertificate/tlsPrivateKey/
+# tlsKeystorePassword for IS's [keystore.tls], and add tlsCaCertificate to IS's client truststore,
+# whose password is IS's published default unless TLS_TRUSTSTORE_STOREPASS says otherwise).
 # Overrides (tests): WSO2IS_NODE_ENV, WSO2IS_SECRETS_ENV, WSO2IS_AWS_CLI (default aws from PATH,
 # else /snap/bin/aws),
 # WSO2IS_IMDS_ENDPOINT (default http://169.254.169.254), SECRET_FETCH_RETRIES (default 10;
@@ -133,14 +137,21 @@ def need($k):
   elif (.[$k] | explode | any(. < 32 or . == 127)) then
     error("key \($k) contains a control character (newline, tab, ...), which an env file cannot carry")
   else .[$k] end;
-def object: if type != "object" then error("it is not a JSON object") else . end;'
+def object: if type != "object" then error("it is not a JSON object") else . end;
+def pem($k):
+  if (.[$k] | type) != "string" or (.[$k] | test("-----BEGIN [A-Z0-9 ]+-----") | not) then
+    error("key \($k) is missing or not PEM")
+  elif (.[$k] | explode | any((. < 32 and . != 10 and . != 13) or . == 127)) then
+    error("key \($k) contains a control character")
+  else .[$k] end;'
 # shellcheck disable=SC2016
 readonly JQ_PROGRAM=$JQ_LIB'
 object |
   "WSO2_DB_ADMIN_USER=\(need("dbAdminUser") | q)",
   "WSO2_DB_ADMIN_PASSWORD=\(need("dbAdminPassword") | q)",
   "WSO2_DB_PASSWORD=\(need("dbAppPassword") | q)",
-  "WSO2_ADMIN_PASSWORD=\(need("adminPassword") | q)"'
+  "WSO2_ADMIN_PASSWORD=\(need("adminPassword") | q)",
+  (if $tls == "1" then "WSO2_TLS_KEYSTORE_PASSWORD=\(need("tlsKeystorePassword") | q)" else empty end)'
 # mount.cifs credentials: key=value lines, the value verbatim up to the end of the line.
 # shellcheck disable=SC2016
 readonly JQ_SMB_PROGRAM=$JQ_LIB'
@@ -151,11 +162,19 @@ object |
 if [[ -n ${SMB_CREDENTIALS_FILE:-} ]]; then
     [[ $SMB_CREDENTIALS_FILE == /* ]] || die "SMB_CREDENTIALS_FILE must be an absolute path, got '$SMB_CREDENTIALS_FILE'"
 fi
+if [[ -n ${TLS_KEYSTORE_FILE:-} ]]; then
+    [[ $TLS_KEYSTORE_FILE == /* ]] || die "TLS_KEYSTORE_FILE must be an absolute path, got '$TLS_KEYSTORE_FILE'"
+    [[ -n ${TLS_KEYSTORE_ALIAS:-} && -n ${TLS_CA_ALIAS:-} ]] || die "TLS_KEYSTORE_ALIAS and TLS_CA_ALIAS must be set with TLS_KEYSTORE_FILE"
+    [[ -n ${IS_USER:-} && -n ${IS_HOME:-} ]] || die "IS_USER and IS_HOME must be set with TLS_KEYSTORE_FILE"
+    command -v openssl >/dev/null || die "openssl is not installed"
+    command -v keytool >/dev/null || die "keytool is not installed (it comes with the JRE)"
+fi
 
 tmp=
 smb_tmp=
 rendered=
-trap 'rm -f -- ${tmp:+"$tmp"} ${smb_tmp:+"$smb_tmp"} ${rendered:+"$rendered"}' EXIT
+tls_dir=
+trap 'rm -f -- ${tmp:+"$tmp"} ${smb_tmp:+"$smb_tmp"} ${rendered:+"$rendered"}; rm -rf -- ${tls_dir:+"$tls_dir"}' EXIT
 
 # render PROGRAM DEST: runs the jq PROGRAM on the secret into a new temp file beside DEST, named
 # in $rendered; dies naming the problem (jq reports positions and our key names, never input).
@@ -166,7 +185,7 @@ render() {
         (umask 022 && mkdir -p -- "$dir")
     fi
     rendered=$(mktemp "$dir/.$(basename -- "$dest").XXXXXX")
-    if ! jq_err=$(jq -r --arg sq "'" "$program" <<<"$secret" 2>&1 >"$rendered"); then
+    if ! jq_err=$(jq -r --arg sq "'" --arg tls "${TLS_KEYSTORE_FILE:+1}" "$program" <<<"$secret" 2>&1 >"$rendered"); then
         rm -f -- "$rendered"
         jq_err=${jq_err//$'\n'/ }
         die "the secret $SECRET_ID is not usable: ${jq_err#jq: error (at <stdin>:*): }"
@@ -193,10 +212,84 @@ if [[ -n ${SMB_CREDENTIALS_FILE:-} ]]; then
     render "$JQ_SMB_PROGRAM" "$SMB_CREDENTIALS_FILE"
     smb_tmp=$rendered
 fi
+# The TLS material, checked and parked (0600, in a 0700 directory) before anything is replaced.
+if [[ -n ${TLS_KEYSTORE_FILE:-} ]]; then
+    tls_dir=$(mktemp -d "$(dirname -- "$SECRETS_ENV_FILE")/.tls.XXXXXX")
+    for part in cert:tlsCertificate key:tlsPrivateKey ca:tlsCaCertificate pass:tlsKeystorePassword; do
+        key=${part#*:}
+        # shellcheck disable=SC2016
+        if ! jq_err=$(jq -j --arg k "$key" --arg sq "'" "$JQ_LIB"' object | if $k == "tlsKeystorePassword" then need($k) else pem($k) end' \
+            <<<"$secret" 2>&1 >"$tls_dir/${part%%:*}"); then
+            jq_err=${jq_err//$'\n'/ }
+            die "the secret $SECRET_ID is not usable: ${jq_err#jq: error (at <stdin>:*): }"
+        fi
+    done
+fi
 unset secret
 install_file "$tmp" "$SECRETS_ENV_FILE"
 tmp=
 if [[ -n $smb_tmp ]]; then
     install_file "$smb_tmp" "$SMB_CREDENTIALS_FILE"
     smb_tmp=
+fi
+
+# keystore: the PKCS#12 IS serves 9443 from ([keystore.tls] in deployment.toml), readable by
+# IS's group. Rebuilt only when its inputs change (a stamp of them sits beside it, root-only).
+install_keystore() {
+    local stamp ks_tmp err
+    stamp=$(cat -- "$tls_dir/cert" "$tls_dir/key" "$tls_dir/ca" "$tls_dir/pass" | sha256sum)
+    stamp=${stamp%% *}
+    if [[ -f $TLS_KEYSTORE_FILE && -f $TLS_KEYSTORE_FILE.sha256 && $(<"$TLS_KEYSTORE_FILE.sha256") == "$stamp" ]]; then
+        log "$TLS_KEYSTORE_FILE already up to date"
+        return 0
+    fi
+    ks_tmp=$(mktemp "$(dirname -- "$TLS_KEYSTORE_FILE")/.keystore.XXXXXX")
+    # The password reaches openssl through its environment, never argv.
+    if ! err=$(WSO2IS_KEYSTORE_PASS=$(<"$tls_dir/pass") openssl pkcs12 -export -name "$TLS_KEYSTORE_ALIAS" \
+        -in "$tls_dir/cert" -inkey "$tls_dir/key" -passout env:WSO2IS_KEYSTORE_PASS -out "$ks_tmp" 2>&1); then
+        rm -f -- "$ks_tmp"
+        die "could not build $TLS_KEYSTORE_FILE from the secret's tlsCertificate and tlsPrivateKey: ${err//$'\n'/ }"
+    fi
+    chgrp -- "$IS_USER" "$ks_tmp"
+    chmod 0640 -- "$ks_tmp"
+    mv -f -- "$ks_tmp" "$TLS_KEYSTORE_FILE"
+    (umask 077 && printf '%s\n' "$stamp" >"$TLS_KEYSTORE_FILE.sha256")
+    log "wrote $TLS_KEYSTORE_FILE (alias $TLS_KEYSTORE_ALIAS, mode 0640, group $IS_USER)"
+}
+
+# truststore: IS calls itself by its public hostname (pinned to this node), so it must trust the
+# CA of that certificate. The alias is replaced only when it holds another certificate.
+trust_ca() {
+    local dir=$IS_HOME/repository/resources/security truststore='' want have
+    for f in client-truststore.p12 client-truststore.jks; do
+        if [[ -f $dir/$f ]]; then
+            truststore=$dir/$f
+            break
+        fi
+    done
+    if [[ -z $truststore ]]; then
+        log "warning: no client-truststore.p12/.jks in $dir; IS will not trust the cluster CA for calls to itself"
+        return 0
+    fi
+    export WSO2IS_STOREPASS=${TLS_TRUSTSTORE_STOREPASS:-wso2carbon}
+    want=$(openssl x509 -in "$tls_dir/ca" -noout -fingerprint -sha256)
+    want=${want#*=}
+    have=$(keytool -list -keystore "$truststore" -storepass:env WSO2IS_STOREPASS -alias "$TLS_CA_ALIAS" 2>/dev/null | sed -n 's/^Certificate fingerprint (SHA-256): //p') || have=
+    if [[ $have == "$want" ]]; then
+        log "$truststore already trusts the cluster CA ($TLS_CA_ALIAS)"
+        return 0
+    fi
+    if [[ -n $have ]]; then
+        keytool -delete -keystore "$truststore" -storepass:env WSO2IS_STOREPASS -alias "$TLS_CA_ALIAS" >/dev/null 2>&1 ||
+            die "could not remove the old $TLS_CA_ALIAS from $truststore"
+    fi
+    keytool -importcert -noprompt -keystore "$truststore" -storepass:env WSO2IS_STOREPASS -alias "$TLS_CA_ALIAS" \
+        -file "$tls_dir/ca" >/dev/null 2>&1 ||
+        die "could not add the cluster CA to $truststore (is TLS_TRUSTSTORE_STOREPASS right?)"
+    log "added the cluster CA to $truststore ($TLS_CA_ALIAS)"
+}
+
+if [[ -n $tls_dir ]]; then
+    install_keystore
+    trust_ca
 fi
