@@ -543,6 +543,23 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
         assert.ok(!("smbUsername" in clusterSecret(r)));
     });
 
+    it("the program builds it for cloud azure, and stops with a clear message without azure-native:location", async function () {
+        const { program } = await import("../../components/program");
+        const saved = pulumi.runtime.allConfig();
+        const base = { "wso2is-cluster:cloud": "azure", "wso2is-cluster:hostname": "is.example.com", "wso2is-cluster:isDistributionSha256": "a".repeat(64), "wso2is-cluster:jdbcDriverSha256": "a".repeat(64) };
+        try {
+            pulumi.runtime.setAllConfig(base);
+            await assert.rejects(program(), (e: Error) => e instanceof pulumi.RunError && /azure-native:location is required for cloud azure/.test(e.message));
+            pulumi.runtime.setAllConfig({ ...base, "azure-native:location": "westeurope" });
+            const p = await program();
+            assert.ok(p.cluster instanceof AzureVmCluster);
+            assert.strictEqual(await promiseOf(p.outputs.membershipScheme as pulumi.Output<string>), "wka");
+            await resourcesNamed("wso2is-test");
+        } finally {
+            pulumi.runtime.setAllConfig(saved);
+        }
+    });
+
     it("bad Azure-specific config is rejected with the key, the value and what is allowed", function () {
         const problems = (extra: Record<string, string>) => {
             try { configFor("azure", extra); } catch (e) { if (e instanceof ConfigError) return e.message; throw e; }
