@@ -114,9 +114,11 @@ export function createNodes(
             tags: { ...args.tags, "wso2is-node": node.name },
         }, {
             parent,
-            // customData is read once, at the first boot: a change means a new VM. The old one
-            // must go first: the new one takes over its name, its NIC and so its static IP.
-            replaceOnChanges: ["osProfile.customData"],
+            // customData is read once, at the first boot. Replacing every VM on a config change
+            // would take the whole cluster down at once, so a change is not applied here: the
+            // operator rolls it node by node with `pulumi up --replace <vm urn>` (README). When a
+            // node is replaced, the old one goes first: the new one takes its name, NIC and IP.
+            ignoreChanges: ["osProfile.customData"],
             deleteBeforeReplace: true,
         });
     });
