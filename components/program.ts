@@ -46,8 +46,21 @@ export async function program(): Promise<Program> {
             cluster = new azure.AzureVmCluster(name, { config, location, adminPassword, network: p && azure.networkFromPlatform(p) });
             break;
         }
-        default:
-            throw new pulumi.RunError(`wso2is-cluster:cloud = "${config.cloud}" is not built yet in this version (available: aws)`);
+        case "aks": {
+            const aks: typeof import("./aks") = require("./aks");
+            const location = new pulumi.Config("azure-native").get("location");
+            if (!location) throw new pulumi.RunError("azure-native:location is required for cloud aks (pulumi config set azure-native:location westeurope)");
+            const p = await platform(aks.aksPlatformOutputs.required, aks.aksPlatformOutputs.optional);
+            cluster = new aks.AksCluster(name, {
+                config, location, adminPassword,
+                platform: p && {
+                    network: aks.networkFromPlatform(p),
+                    kubeconfig: String(p.values.kubeconfig),
+                    ingressClassName: typeof p.values.ingressClassName === "string" ? p.values.ingressClassName : undefined,
+                },
+            });
+            break;
+        }
     }
     return { config, cluster, outputs: cluster.outputs() };
 }

@@ -7,7 +7,7 @@ import type * as pulumi from "@pulumi/pulumi";
 export interface RecordedResource {
     type: string;
     name: string;
-    /** The parent's URN ("" for the stack's direct children). */
+    /** Left "" by the mocks (the SDK does not pass them); synth/cli.ts fills them in. */
     parent: string;
     urn: string;
     custom: boolean;
@@ -122,7 +122,8 @@ function computed(type: string, name: string, inputs: Record<string, any>, o: Re
             return { id: lArn, state: { arn: lArn } };
         }
         case "aws:acm/certificate:Certificate": {
-            const cArn = arn("acm", `certificate/${h(8)}-${h(12).slice(8)}`);
+            const u = h(32);
+            const cArn = arn("acm", `certificate/${u.slice(0, 8)}-${u.slice(8, 12)}-${u.slice(12, 16)}-${u.slice(16, 20)}-${u.slice(20)}`);
             return { id: cArn, state: { arn: cArn } };
         }
         case "aws:ec2/launchTemplate:LaunchTemplate": return { id: `lt-${h(17)}`, state: { latestVersion: 1, defaultVersion: 1 } };
@@ -216,6 +217,19 @@ function azureComputed(type: string, name: string, inputs: Record<string, any>, 
             const n = String(inputs.roleAssignmentName ?? stableGuid(`${type}::${name}`));
             return { id: `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${n}`, state: { name: n } };
         }
+        case "azure-native:containerservice:ManagedCluster": {
+            const n = named("resourceName");
+            const addon = (key: string) => ({ clientId: stableGuid(`client:${key}:${name}`), objectId: stableGuid(`object:${key}:${name}`), resourceId: arm(`Microsoft.ManagedIdentity/userAssignedIdentities/${key}-${n}`) });
+            return {
+                id: arm(`Microsoft.ContainerService/managedClusters/${n}`),
+                state: {
+                    name: n,
+                    fqdn: `${inputs.dnsPrefix ?? n}-${h(8)}.hcp.${location}.azmk8s.io`,
+                    identity: { ...inputs.identity, principalId: stableGuid(`principal:${type}::${name}`), tenantId: azureTenant },
+                    addonProfiles: Object.fromEntries(Object.entries(inputs.addonProfiles ?? {}).map(([k, v]) => [k, { ...(v as object), identity: addon(k) }])),
+                },
+            };
+        }
         case "azure-native:managedidentity:UserAssignedIdentity":
             return simple("resourceName", (n) => `Microsoft.ManagedIdentity/userAssignedIdentities/${n}`, {
                 principalId: stableGuid(`principal:${type}::${name}`),
@@ -264,6 +278,11 @@ export function createMocks(options: MockOptions = {}): { mocks: pulumi.runtime.
                 case "azure-native:storage:listStorageAccountKeys": {
                     const account = String(args.inputs.accountName ?? "");
                     return { keys: ["key1", "key2"].map((keyName) => ({ keyName, permissions: "FULL", value: `mock-secret-${stableHex(`${account}:${keyName}`, 24)}` })) };
+                }
+                case "azure-native:containerservice:listManagedClusterAdminCredentials": {
+                    const cluster = String(args.inputs.resourceName ?? "");
+                    const kubeconfig = `apiVersion: v1\nkind: Config\nclusters:\n- name: ${cluster}\n  cluster:\n    server: https://${cluster}.hcp.mock.azmk8s.io:443\nusers:\n- name: clusterAdmin\n  user:\n    token: mock-secret-${stableHex(cluster, 24)}\n`;
+                    return { kubeconfigs: [{ name: "clusterAdmin", value: Buffer.from(kubeconfig).toString("base64") }] };
                 }
                 case "aws:ec2/getAmi:getAmi":
                     return { id: `ami-${stableHex(JSON.stringify(args.inputs), 17)}`, name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-<mock>", architecture: "x86_64" };

@@ -25,6 +25,8 @@ const keySiblings = ["value", "values", "operator", "path", "name", "effect", "p
 /** True when the value under `key` (in an object with keys `siblings`) must not be shown. */
 export function isSecretKey(key: string, siblings: string[] = []): boolean {
     if (/^public/i.test(key)) return false;
+    // Names of things, not keys to them (pod anti-affinity, discovery tags, table keys).
+    if (/^(topologyKey|tagKey|hashKey|rangeKey|sortKey|partitionKey)$/i.test(key)) return false;
     if (key.toLowerCase() === "key") return !siblings.some((s) => keySiblings.includes(s));
     if (identifierEnding.test(key) && !keyEnding.test(key)) return false;
     return secretWords.test(key) || keyEnding.test(key);
@@ -65,7 +67,10 @@ export function collectSecretValues(v: unknown, into: Set<string>, underSecret =
     if (!isPlainObject(v)) return;
     const keys = Object.keys(v);
     for (const k of keys) {
-        const named = isSecretKey(k, keys.filter((s) => s !== k)) && secretWords.test(k);
+        // Only a scalar under a secret-sounding key is a secret; an object there (a Kubernetes
+        // volume's `secret: {secretName, items}`) is described, not hidden.
+        const scalar = typeof v[k] === "string" || typeof v[k] === "number";
+        const named = scalar && isSecretKey(k, keys.filter((s) => s !== k)) && secretWords.test(k);
         collectSecretValues(v[k], into, underSecret || named);
     }
 }

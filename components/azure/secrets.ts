@@ -21,6 +21,8 @@ export interface AzureClusterSecret {
     /** https://<vault>.vault.azure.net/secrets/<name>: what the nodes read, known from the names alone. */
     secretUrl: pulumi.Output<string>;
     dbAdminPassword: pulumi.Output<string>;
+    dbAppPassword: pulumi.Output<string>;
+    adminPassword: pulumi.Output<string>;
 }
 
 export function keyVaultSecretUrl(vaultName: string, secretName: string): string {
@@ -37,7 +39,8 @@ export function createClusterSecret(
         production: boolean;
         adminPassword?: pulumi.Output<string>;
         smbCredentials?: { username: pulumi.Output<string>; password: pulumi.Output<string> };
-        backendTls: BackendTls;
+        /** VM nodes' 9443 certificate (VmCluster); AKS pods keep IS's own. */
+        backendTls?: BackendTls;
         /** The nodes' only egress address (the NAT gateway's), when this program owns the network. */
         egressIp?: pulumi.Output<string>;
         tags: Record<string, string>;
@@ -79,10 +82,12 @@ export function createClusterSecret(
         dbAppPassword,
         adminPassword,
         ...(args.smbCredentials ? { smbUsername: args.smbCredentials.username, smbPassword: args.smbCredentials.password } : {}),
-        tlsCertificate: tls.certificatePem,
-        tlsPrivateKey: tls.privateKeyPem,
-        tlsCaCertificate: tls.caCertificatePem,
-        tlsKeystorePassword: tls.keystorePassword,
+        ...(tls ? {
+            tlsCertificate: tls.certificatePem,
+            tlsPrivateKey: tls.privateKeyPem,
+            tlsCaCertificate: tls.caCertificatePem,
+            tlsKeystorePassword: tls.keystorePassword,
+        } : {}),
     });
     const secret = new keyvault.Secret(`${name}-secret`, {
         resourceGroupName: args.resourceGroupName,
@@ -97,5 +102,7 @@ export function createClusterSecret(
         secret,
         secretUrl: args.vaultName.apply((v) => keyVaultSecretUrl(v, clusterSecretName)),
         dbAdminPassword,
+        dbAppPassword,
+        adminPassword,
     };
 }

@@ -14,7 +14,7 @@ import { ClusterModel, buildClusterModel } from "../model";
 import { nodeEnvEntries } from "../render/nodeEnv";
 import { renderDeploymentToml } from "../render/deploymentToml";
 import { scriptText } from "../render/scripts";
-import { IngressArgs, createIngress } from "./ingress";
+import { IngressArgs, createIngress, tlsProviderClassName } from "./ingress";
 import { createNetworkPolicies, createServices } from "./network";
 import { createRbac } from "./rbac";
 import { curlImage, healthPath, imageHome, imageUser, labels, livenessPath, mysqlClientImage, ports, selector } from "./names";
@@ -28,8 +28,10 @@ export interface WorkloadArgs {
     database: { host: pulumi.Input<string>; port: number; adminUser: string; tls: boolean };
     passwords: { dbAdmin: pulumi.Output<string>; dbApp: pulumi.Output<string>; admin: pulumi.Output<string> };
     /** A ReadWriteMany storage class (azurefile-csi for SMB, azurefile-csi-nfs for NFS on AKS). */
-    storageClassName: string;
+    storageClassName: pulumi.Input<string>;
     ingress: IngressArgs;
+    /** Where IS pods may run (e.g. a dedicated node pool's label). */
+    nodeSelector?: Record<string, string>;
 }
 
 export class Workload extends pulumi.ComponentResource {
@@ -76,8 +78,9 @@ export class Workload extends pulumi.ComponentResource {
         }, o);
 
         const quoted = (v: pulumi.Output<string>) => v.apply((s) => `'${s.replace(/'/g, `'"'"'`)}'`);
+        const secretName = "wso2is-secrets";
         const secret = new core.Secret(`${name}-secrets`, {
-            metadata: { name: "wso2is-secrets", namespace, labels },
+            metadata: { name: secretName, namespace, labels },
             type: "Opaque",
             stringData: {
                 WSO2_DB_PASSWORD: args.passwords.dbApp,
@@ -93,7 +96,9 @@ export class Workload extends pulumi.ComponentResource {
         }, { ...o, protect: config.production, retainOnDelete: config.production });
 
         const checksum = pulumi.all([this.deploymentToml, dbInitEnv]).apply(([a, b]) => crypto.createHash("sha256").update(a).update(b).digest("hex"));
-        const secretEnv = (envName: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: secret.metadata.name, key: envName } } });
+        // A CSI-synced certificate exists only while some pod mounts its provider class.
+        const tlsSync = args.ingress.tls.source === "secret-provider-class";
+        const secretEnv = (envName: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: secretName, key: envName } } });
 
         new apps.Deployment(`${name}-is`, {
             metadata: { name: "wso2is", namespace, labels },
@@ -108,6 +113,7 @@ export class Workload extends pulumi.ComponentResource {
                     metadata: { labels: { ...labels, ...selector }, annotations: { "wso2is-cluster/config-sha256": checksum } },
                     spec: {
                         serviceAccountName: serviceAccount.metadata.name,
+                        ...(args.nodeSelector ? { nodeSelector: args.nodeSelector } : {}),
                         terminationGracePeriodSeconds: 90,
                         securityContext: { runAsNonRoot: true, runAsUser: imageUser, runAsGroup: imageUser, fsGroup: imageUser, seccompProfile: { type: "RuntimeDefault" } },
                         affinity: {
@@ -169,6 +175,7 @@ export class Workload extends pulumi.ComponentResource {
                                 { name: "artifacts", mountPath: "/home/wso2carbon/wso2-artifact-volume" },
                                 { name: "share", mountPath: `${home}/repository/deployment/server/userstores`, subPath: "Userstores" },
                                 { name: "share", mountPath: `${home}/repository/tenants`, subPath: "Tenants" },
+                                ...(tlsSync ? [{ name: "tls-sync", mountPath: "/mnt/tls-sync", readOnly: true }] : []),
                             ],
                             startupProbe: { tcpSocket: { port: ports.https }, periodSeconds: 10, failureThreshold: 60 },
                             readinessProbe: { httpGet: { path: healthPath, port: ports.https, scheme: "HTTPS" }, periodSeconds: 5, timeoutSeconds: 4, failureThreshold: 2 },
@@ -180,15 +187,17 @@ export class Workload extends pulumi.ComponentResource {
                         volumes: [
                             { name: "config", configMap: { name: configMap.metadata.name, items: [{ key: "deployment.toml", path: "deployment.toml" }] } },
                             { name: "boot", configMap: { name: configMap.metadata.name, items: [{ key: "db-init.sh", path: "db-init.sh" }, { key: "db-init.env", path: "db-init.env" }] } },
-                            { name: "secrets", secret: { secretName: secret.metadata.name, items: [{ key: "secrets.env", path: "secrets.env" }], defaultMode: 0o400 } },
+                            { name: "secrets", secret: { secretName, items: [{ key: "secrets.env", path: "secrets.env" }], defaultMode: 0o400 } },
                             { name: "share", persistentVolumeClaim: { claimName: share.metadata.name } },
                             { name: "artifacts", emptyDir: {} },
                             { name: "dbscripts", emptyDir: {} },
+                            ...(tlsSync ? [{ name: "tls-sync", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: tlsProviderClassName } } }] : []),
                         ],
                     },
                 },
             },
-        }, o);
+        // The pods read the Secret by name (its metadata output is marked secret under some engines).
+        }, { ...o, dependsOn: [secret] });
 
         new policy.PodDisruptionBudget(`${name}-pdb`, {
             metadata: { name: "wso2is", namespace, labels },

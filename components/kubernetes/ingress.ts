@@ -13,9 +13,19 @@ export interface IngressArgs {
     installController: boolean;
     controllerNamespace: string;
     ingressClassName: string;
-    /** The TLS certificate: PEMs to store in a Secret, or a Secret that already exists (e.g. synced from Key Vault). */
-    tls: { source: "pem"; certPem: pulumi.Input<string>; keyPem: pulumi.Input<string> } | { source: "secret"; secretName: pulumi.Input<string> };
+    /**
+     * The TLS certificate: PEMs to store in a Secret; a Secret that already exists; or a Secrets
+     * Store CSI SecretProviderClass (e.g. Azure Key Vault) that syncs it into `secretName` while
+     * the IS pods mount it.
+     */
+    tls:
+        | { source: "pem"; certPem: pulumi.Input<string>; keyPem: pulumi.Input<string> }
+        | { source: "secret"; secretName: pulumi.Input<string> }
+        | { source: "secret-provider-class"; secretName: string; providerSpec: pulumi.Input<Record<string, unknown>> };
 }
+
+/** Name of the SecretProviderClass the workload creates for a CSI-synced certificate. */
+export const tlsProviderClassName = "wso2is-tls";
 
 export const affinityCookie = "WSO2IS_LB";
 const serversTransportName = "wso2is-backend";
@@ -60,7 +70,7 @@ export function createIngress(
             },
         }, opts);
         dependsOn.push(release);
-        controllerService = release.status.apply((s) => `${s.namespace}/${s.name}`);
+        controllerService = release.status.apply((s) => (s ? `${s.namespace}/${s.name}` : ""));
     }
 
     // IS ships a self-signed keystore; the hop from Traefik to the pod stays inside the pod
@@ -72,13 +82,26 @@ export function createIngress(
         spec: { insecureSkipVerify: true, serverName: a.hostname },
     }, { ...opts, dependsOn });
 
-    const tlsSecretName = a.args.tls.source === "secret"
-        ? a.args.tls.secretName
-        : new core.Secret(`${name}-tls`, {
+    const tls = a.args.tls;
+    let tlsSecretName: pulumi.Input<string>;
+    if (tls.source === "secret") {
+        tlsSecretName = tls.secretName;
+    } else if (tls.source === "pem") {
+        tlsSecretName = new core.Secret(`${name}-tls`, {
             metadata: { name: "wso2is-tls", namespace: a.namespace, labels },
             type: "kubernetes.io/tls",
-            stringData: { "tls.crt": a.args.tls.certPem, "tls.key": a.args.tls.keyPem },
+            stringData: { "tls.crt": tls.certPem, "tls.key": tls.keyPem },
         }, { ...opts, additionalSecretOutputs: ["stringData", "data"] }).metadata.name;
+    } else {
+        // The CSI driver creates the Secret `secretName` from the provider's objects.
+        new apiextensions.CustomResource(`${name}-tls-provider`, {
+            apiVersion: "secrets-store.csi.x-k8s.io/v1",
+            kind: "SecretProviderClass",
+            metadata: { name: tlsProviderClassName, namespace: a.namespace, labels },
+            spec: tls.providerSpec,
+        }, opts);
+        tlsSecretName = tls.secretName;
+    }
 
     const ingress = new networking.Ingress(`${name}-ingress`, {
         metadata: {

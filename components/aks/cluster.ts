@@ -1,0 +1,88 @@
+// The AKS cluster: a system pool and an IS pool spread over three zones, Azure CNI overlay
+// with Cilium (which enforces our NetworkPolicies), the Key Vault secrets provider add-on
+// (to sync a Key Vault certificate into the ingress TLS secret), patch auto-upgrades.
+import * as pulumi from "@pulumi/pulumi";
+import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as k8s from "@pulumi/kubernetes";
+import { ClusterConfig } from "../config/schema";
+
+export const zones = ["1", "2", "3"];
+export const isPoolLabel = { "wso2is-cluster/pool": "is" } as const;
+
+export interface AksKubernetes {
+    cluster?: containerservice.ManagedCluster;
+    provider: k8s.Provider;
+    /** Client id of the Key Vault secrets provider add-on's identity (grant it on your certificate's vault). */
+    secretsProviderClientId?: pulumi.Output<string>;
+}
+
+export function createCluster(
+    name: string,
+    args: { config: ClusterConfig; resourceGroupName: pulumi.Input<string>; location: pulumi.Input<string>; nodeSubnetId: pulumi.Input<string>; tags: Record<string, string> },
+    parent: pulumi.Resource,
+): AksKubernetes {
+    const { config } = args;
+    const cluster = new containerservice.ManagedCluster(`${name}-aks`, {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        dnsPrefix: name,
+        identity: { type: "SystemAssigned" },
+        sku: { name: "Base", tier: config.production ? "Standard" : "Free" },
+        enableRBAC: true,
+        agentPoolProfiles: [
+            {
+                name: "system",
+                mode: "System",
+                vmSize: "Standard_D4s_v5",
+                count: 2,
+                availabilityZones: zones,
+                osType: "Linux",
+                osSKU: "Ubuntu",
+                vnetSubnetID: args.nodeSubnetId,
+                nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"],
+            },
+            {
+                name: "is",
+                mode: "User",
+                vmSize: config.node.size,
+                // One IS pod per node (hard anti-affinity) plus one spare node for the rolling
+                // update's surge pod; the autoscaler adds it only while a rollout needs it.
+                enableAutoScaling: true,
+                minCount: config.nodes,
+                maxCount: config.nodes + 1,
+                count: config.nodes,
+                availabilityZones: zones,
+                osType: "Linux",
+                osSKU: "Ubuntu",
+                osDiskSizeGB: Math.max(config.node.diskGb, 64),
+                vnetSubnetID: args.nodeSubnetId,
+                nodeLabels: { ...isPoolLabel },
+            },
+        ],
+        networkProfile: {
+            networkPlugin: "azure",
+            networkPluginMode: "overlay",
+            networkDataplane: "cilium",
+            networkPolicy: "cilium",
+            loadBalancerSku: "standard",
+            podCidr: "192.168.0.0/16",
+            serviceCidr: "172.16.0.0/16",
+            dnsServiceIP: "172.16.0.10",
+        },
+        addonProfiles: { azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: "true" } } },
+        autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
+        storageProfile: { fileCSIDriver: { enabled: true } },
+        tags: args.tags,
+    }, { parent });
+
+    const kubeconfig = containerservice.listManagedClusterAdminCredentialsOutput({ resourceGroupName: args.resourceGroupName, resourceName: cluster.name }, { parent })
+        .kubeconfigs.apply((k) => Buffer.from(k[0].value, "base64").toString("utf8"));
+    const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: pulumi.secret(kubeconfig), enableServerSideApply: true }, { parent });
+    const secretsProviderClientId = cluster.addonProfiles.apply((a) => a?.azureKeyvaultSecretsProvider?.identity?.clientId ?? "");
+    return { cluster, provider, secretsProviderClientId };
+}
+
+/** A provider for the platform's cluster, from its kubeconfig output. */
+export function providerFromKubeconfig(name: string, kubeconfig: string, parent: pulumi.Resource): AksKubernetes {
+    return { provider: new k8s.Provider(`${name}-k8s`, { kubeconfig: pulumi.secret(kubeconfig), enableServerSideApply: true }, { parent }) };
+}

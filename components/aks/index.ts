@@ -1,0 +1,180 @@
+// wso2is:azure:AksCluster: IS on AKS with the `kubernetes` membership scheme. An AKS cluster
+// (or the platform's, through its kubeconfig), MySQL Flexible Server and the Key Vault of the
+// Azure VM target (the same modules), a Retain storage class on Azure Files for the share,
+// and the generic wso2is:kubernetes:Workload on top.
+import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as storage from "@pulumi/kubernetes/storage/v1";
+import * as tls from "@pulumi/tls";
+import { ClusterConfig } from "../config/schema";
+import { ClusterModel } from "../model";
+import { createDatabase } from "../azure/database";
+import { createNames } from "../azure/names";
+import { createResourceGroup } from "../azure/network";
+import { createClusterSecret } from "../azure/secrets";
+import { Workload } from "../kubernetes";
+import { IngressArgs } from "../kubernetes/ingress";
+import { imageUser } from "../kubernetes/names";
+import { dbAdminUser } from "../shared/passwords";
+import { AksKubernetes, createCluster, isPoolLabel, providerFromKubeconfig } from "./cluster";
+import { AksNetwork, createNetwork } from "./network";
+
+export { aksPlatformOutputs, networkFromPlatform } from "./network";
+
+export interface AksClusterArgs {
+    config: ClusterConfig;
+    location: string;
+    /** From the platform stack: its cluster (kubeconfig) and network; otherwise both are created. */
+    platform?: { network: AksNetwork; kubeconfig: string; ingressClassName?: string };
+    adminPassword?: pulumi.Output<string>;
+}
+
+export const clusterTagKey = "wso2is-cluster";
+export const storageClassName = "wso2is-files";
+
+export class AksCluster extends pulumi.ComponentResource {
+    public readonly url: pulumi.Output<string>;
+    public readonly hostname: pulumi.Output<string>;
+    /** The ingress controller's public address: point the hostname's DNS record here. */
+    public readonly ingressAddress: pulumi.Output<string>;
+    public readonly databaseFqdn: pulumi.Output<string>;
+    public readonly keyVaultSecretId: pulumi.Output<string>;
+    public readonly clusterName: pulumi.Output<string>;
+    public readonly namespace: pulumi.Output<string>;
+    public readonly membershipScheme: pulumi.Output<string>;
+    public readonly nodeCount: pulumi.Output<number>;
+    /** With a Key Vault certificate: the add-on identity to grant "Key Vault Secrets User" on that vault. */
+    public readonly secretsProviderClientId?: pulumi.Output<string>;
+    public readonly model: pulumi.Output<ClusterModel>;
+
+    constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("wso2is:azure:AksCluster", name, {}, opts);
+        const { config } = args;
+        const tags = { [clusterTagKey]: name, "managed-by": "pulumi" };
+        const client = authorization.getClientConfigOutput({ parent: this });
+
+        let network: AksNetwork;
+        let kube: AksKubernetes;
+        if (args.platform) {
+            network = args.platform.network;
+            kube = providerFromKubeconfig(name, args.platform.kubeconfig, this);
+        } else {
+            const group = createResourceGroup(name, { location: args.location, tags }, this);
+            network = createNetwork(name, { resourceGroupName: group.name, location: args.location, cidr: config.network.cidr, tags }, this);
+            kube = createCluster(name, { config, resourceGroupName: group.name, location: args.location, nodeSubnetId: network.nodeSubnetId!, tags }, this);
+        }
+        const where = { resourceGroupName: network.resourceGroupName, location: network.location };
+        const names = createNames(name, this);
+
+        // The same vault and database modules as the VM target. Pods get the passwords from a
+        // Kubernetes Secret; the vault keeps the cluster secret for operators and recovery.
+        const secret = createClusterSecret(name, { ...where, tags, tenantId: client.tenantId, vaultName: names.keyVault, production: config.production, adminPassword: args.adminPassword }, this);
+        const database = createDatabase(name, {
+            ...where, config, tags,
+            databaseCount: config.database.layout === "separate" ? 3 : 2,
+            serverName: names.mysqlServer,
+            subnetId: network.databaseSubnetId,
+            vnetId: network.vnetId,
+            dnsZoneId: network.mysqlDnsZoneId,
+            adminPassword: secret.dbAdminPassword,
+        }, this);
+
+        // Azure Files through the CSI driver; Retain, so deleting the claim never deletes the share.
+        const nfs = config.sharedFs.kind === "azure-files-nfs";
+        const storageClass = new storage.StorageClass(`${name}-files`, {
+            metadata: { name: storageClassName },
+            provisioner: "file.csi.azure.com",
+            reclaimPolicy: "Retain",
+            allowVolumeExpansion: true,
+            volumeBindingMode: "Immediate",
+            parameters: nfs ? { skuName: "Premium_LRS", protocol: "nfs" } : { skuName: config.production ? "Premium_ZRS" : "Standard_LRS" },
+            // SMB: files owned by the image's user (802) like on the VM targets' shares.
+            mountOptions: nfs ? ["nconnect=4"] : [`uid=${imageUser}`, `gid=${imageUser}`, "dir_mode=0770", "file_mode=0660", "mfsymlinks", "cache=strict", "actimeo=30", "nosharesock"],
+        }, { parent: this, provider: kube.provider });
+
+        const workload = new Workload(name, {
+            config,
+            provider: kube.provider,
+            database: { host: database.host, port: 3306, adminUser: dbAdminUser, tls: true },
+            passwords: { dbAdmin: secret.dbAdminPassword, dbApp: secret.dbAppPassword, admin: secret.adminPassword },
+            storageClassName: storageClass.metadata.name,
+            ingress: ingressFor(name, config, args.platform?.ingressClassName, client.tenantId, kube.secretsProviderClientId, this),
+            nodeSelector: args.platform ? undefined : { ...isPoolLabel },
+        }, { parent: this });
+
+        this.hostname = pulumi.output(config.hostname);
+        this.url = pulumi.output(`https://${config.hostname}`);
+        this.ingressAddress = workload.ingressAddress;
+        this.databaseFqdn = database.host;
+        this.keyVaultSecretId = secret.secretUrl;
+        this.clusterName = kube.cluster ? kube.cluster.name : pulumi.output("<platform cluster>");
+        this.namespace = workload.namespace;
+        this.membershipScheme = pulumi.output(config.membership);
+        this.nodeCount = pulumi.output(config.nodes);
+        this.secretsProviderClientId = kube.secretsProviderClientId;
+        this.model = workload.model;
+        this.registerOutputs(this.outputs());
+    }
+
+    public outputs(): Record<string, pulumi.Output<unknown>> {
+        return {
+            url: this.url,
+            hostname: this.hostname,
+            ingressAddress: this.ingressAddress,
+            databaseFqdn: this.databaseFqdn,
+            keyVaultSecretId: this.keyVaultSecretId,
+            clusterName: this.clusterName,
+            namespace: this.namespace,
+            membershipScheme: this.membershipScheme,
+            nodeCount: this.nodeCount,
+            ...(this.secretsProviderClientId ? { secretsProviderClientId: this.secretsProviderClientId } : {}),
+        };
+    }
+}
+
+/**
+ * TLS and the controller: Traefik installed here unless the platform names its ingress class;
+ * the certificate self-signed (not in production) or synced from Key Vault by the CSI add-on.
+ */
+function ingressFor(
+    name: string,
+    config: ClusterConfig,
+    platformIngressClass: string | undefined,
+    tenantId: pulumi.Output<string>,
+    secretsProviderClientId: pulumi.Output<string> | undefined,
+    parent: pulumi.Resource,
+): IngressArgs {
+    const controller = { installController: platformIngressClass === undefined, controllerNamespace: "traefik", ingressClassName: platformIngressClass ?? "traefik" };
+    if (config.certificate.kind === "key-vault") {
+        const m = /^https:\/\/([a-z0-9-]+)\.vault\.azure\.net\/secrets\/([A-Za-z0-9-]+)/.exec(config.certificate.secretId)!;
+        return {
+            ...controller,
+            tls: {
+                source: "secret-provider-class",
+                secretName: "wso2is-tls",
+                providerSpec: pulumi.all([tenantId, secretsProviderClientId ?? pulumi.output("")]).apply(([tenant, clientId]) => ({
+                    provider: "azure",
+                    parameters: {
+                        usePodIdentity: "false",
+                        useVMManagedIdentity: "true",
+                        userAssignedIdentityID: clientId,
+                        keyvaultName: m[1],
+                        tenantId: tenant,
+                        // A Key Vault certificate read as a secret is its PEM bundle (key + chain).
+                        objects: `array:\n  - |\n    objectName: ${m[2]}\n    objectType: secret\n`,
+                    },
+                    secretObjects: [{ secretName: "wso2is-tls", type: "kubernetes.io/tls", data: [{ objectName: m[2], key: "tls.key" }, { objectName: m[2], key: "tls.crt" }] }],
+                })),
+            },
+        };
+    }
+    const key = new tls.PrivateKey(`${name}-self-signed`, { algorithm: "RSA", rsaBits: 2048 }, { parent });
+    const cert = new tls.SelfSignedCert(`${name}-self-signed`, {
+        privateKeyPem: key.privateKeyPem,
+        subject: { commonName: config.hostname, organization: "wso2is-cluster (self-signed, not for production)" },
+        dnsNames: [config.hostname],
+        validityPeriodHours: 24 * 365,
+        allowedUses: ["key_encipherment", "digital_signature", "server_auth"],
+    }, { parent });
+    return { ...controller, tls: { source: "pem", certPem: cert.certPem, keyPem: key.privateKeyPem } };
+}
