@@ -5,7 +5,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as storage from "@pulumi/kubernetes/storage/v1";
-import * as tls from "@pulumi/tls";
 import { ClusterConfig } from "../config/schema";
 import { ClusterModel } from "../model";
 import { createDatabase } from "../azure/database";
@@ -18,6 +17,7 @@ import { imageUser } from "../kubernetes/names";
 import { dbAdminUser } from "../shared/passwords";
 import { AksKubernetes, createCluster, isPoolLabel, providerFromKubeconfig } from "./cluster";
 import { AksNetwork, createNetwork } from "./network";
+import { selfSignedCertificate } from "../shared/selfSigned";
 
 export { aksPlatformOutputs, networkFromPlatform } from "./network";
 
@@ -168,13 +168,6 @@ function ingressFor(
             },
         };
     }
-    const key = new tls.PrivateKey(`${name}-self-signed`, { algorithm: "RSA", rsaBits: 2048 }, { parent });
-    const cert = new tls.SelfSignedCert(`${name}-self-signed`, {
-        privateKeyPem: key.privateKeyPem,
-        subject: { commonName: config.hostname, organization: "wso2is-cluster (self-signed, not for production)" },
-        dnsNames: [config.hostname],
-        validityPeriodHours: 24 * 365,
-        allowedUses: ["key_encipherment", "digital_signature", "server_auth"],
-    }, { parent });
+    const { key, cert } = selfSignedCertificate(name, config.hostname, parent);
     return { ...controller, tls: { source: "pem", certPem: cert.certPem, keyPem: key.privateKeyPem } };
 }

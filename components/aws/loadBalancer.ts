@@ -4,8 +4,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as acm from "@pulumi/aws/acm";
 import * as lb from "@pulumi/aws/lb";
-import * as tls from "@pulumi/tls";
 import { ClusterConfig } from "../config/schema";
+import { selfSignedCertificate } from "../shared/selfSigned";
 
 export const healthCheck = { intervalSeconds: 5, timeoutSeconds: 4, healthyThreshold: 2, unhealthyThreshold: 2 } as const;
 export const tlsPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06";
@@ -84,13 +84,6 @@ export function createLoadBalancer(
 /** The configured ACM certificate, or (outside production only) a self-signed one imported into ACM. */
 function certificateArn(name: string, config: ClusterConfig, parent: pulumi.Resource): pulumi.Input<string> {
     if (config.certificate.kind === "acm") return config.certificate.arn;
-    const key = new tls.PrivateKey(`${name}-self-signed`, { algorithm: "RSA", rsaBits: 2048 }, { parent });
-    const cert = new tls.SelfSignedCert(`${name}-self-signed`, {
-        privateKeyPem: key.privateKeyPem,
-        subject: { commonName: config.hostname, organization: "wso2is-cluster (self-signed, not for production)" },
-        dnsNames: [config.hostname],
-        validityPeriodHours: 24 * 365,
-        allowedUses: ["key_encipherment", "digital_signature", "server_auth"],
-    }, { parent });
+    const { key, cert } = selfSignedCertificate(name, config.hostname, parent);
     return new acm.Certificate(`${name}-self-signed`, { privateKey: key.privateKeyPem, certificateBody: cert.certPem }, { parent }).arn;
 }

@@ -10,10 +10,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as network from "@pulumi/azure-native/network";
-import * as tls from "@pulumi/tls";
 import { ClusterConfig } from "../config/schema";
 import { generatedPassword } from "../shared/passwords";
 import { buildPfx } from "./pfx";
+import { selfSignedCertificate } from "../shared/selfSigned";
 
 export const healthCheck = { intervalSeconds: 5, timeoutSeconds: 4, unhealthyThreshold: 2 } as const;
 export const sslPolicyName = "AppGwSslPolicy20220101S";
@@ -184,14 +184,7 @@ function listenerCertificate(
     if (config.certificate.kind !== "self-signed") {
         throw new pulumi.RunError(`wso2is-cluster:certificate: an ACM certificate cannot serve an Azure Application Gateway; use a Key Vault secret id or self-signed`);
     }
-    const key = new tls.PrivateKey(`${name}-self-signed`, { algorithm: "RSA", rsaBits: 2048 }, { parent });
-    const cert = new tls.SelfSignedCert(`${name}-self-signed`, {
-        privateKeyPem: key.privateKeyPem,
-        subject: { commonName: config.hostname, organization: "wso2is-cluster (self-signed, not for production)" },
-        dnsNames: [config.hostname],
-        validityPeriodHours: 24 * 365,
-        allowedUses: ["key_encipherment", "digital_signature", "server_auth"],
-    }, { parent });
+    const { key, cert } = selfSignedCertificate(name, config.hostname, parent);
     const password = generatedPassword(`${name}-listener-pfx-password`, parent);
     const data = pulumi
         .all([key.privateKeyPemPkcs8, cert.certPem, password])
