@@ -123,18 +123,20 @@ export function createNetwork(
         previous = s;
         return s;
     };
+    // The database subnet first: MySQL (the longest creation, ~10 min) starts as soon as it
+    // exists; the node subnet comes last because it waits for the NAT gateway (~2 min).
+    const database = subnet("database", {
+        delegations: [{ name: "mysql-flexible", serviceName: "Microsoft.DBforMySQL/flexibleServers" }],
+    });
     const gateway = subnet("gateway", {});
+    const endpoints = subnet("endpoints", {
+        // Without this the subnet's NSG does not apply to private endpoints.
+        privateEndpointNetworkPolicies: "Enabled",
+    });
     const nodes = subnet("nodes", {
         natGateway: { id: nat.id },
         // Private subnet: no implicit outbound IP; egress is the NAT gateway only.
         defaultOutboundAccess: false,
-    });
-    const database = subnet("database", {
-        delegations: [{ name: "mysql-flexible", serviceName: "Microsoft.DBforMySQL/flexibleServers" }],
-    });
-    const endpoints = subnet("endpoints", {
-        // Without this the subnet's NSG does not apply to private endpoints.
-        privateEndpointNetworkPolicies: "Enabled",
     });
 
     return {
