@@ -178,6 +178,18 @@ check_tls() {
     fi
 }
 
+# The value of the Ssl_cipher row in tab-separated status output (pure bash: the Kubernetes
+# init container's mysql image may have no awk).
+ssl_cipher_of() {
+    local line
+    while IFS= read -r line; do
+        if [[ $line == Ssl_cipher$'\t'* ]]; then
+            printf '%s' "${line#Ssl_cipher$'\t'}"
+            return 0
+        fi
+    done < <(printf '%s\n' "$@")
+}
+
 # ---------------------------------------------------------------- wait for the server
 log "waiting for $DB_HOST:$DB_PORT as '$WSO2_DB_ADMIN_USER' (client: $CLIENT_VERSION; TLS $DB_TLS; up to $RETRIES attempts, ${RETRY_DELAY}s apart)"
 attempt=0
@@ -185,7 +197,7 @@ last_error=""
 while :; do
     attempt=$((attempt + 1))
     if out=$(mysql_cmd -e "SHOW SESSION STATUS LIKE 'Ssl_cipher'" 2>"$PROBE_ERR"); then
-        cipher=$(printf '%s\n' "$out" | awk -F'\t' '$1 == "Ssl_cipher" { print $2 }')
+        cipher=$(ssl_cipher_of "$out")
         check_tls "$cipher"
         log "connected on attempt $attempt${cipher:+ (TLS: $cipher)}"
         break
@@ -277,7 +289,7 @@ sql_value() {
 
 sql "opening the session" 60 "SELECT 1;"
 sql "checking TLS" 60 "SHOW SESSION STATUS LIKE 'Ssl_cipher';"
-check_tls "$(printf '%s\n' "${SQL_RESULT[@]}" | awk -F'\t' '$1 == "Ssl_cipher" { print $2 }')"
+check_tls "$(ssl_cipher_of "${SQL_RESULT[@]}")"
 
 # String literals: '' for quotes, and \\ unless the server runs with NO_BACKSLASH_ESCAPES.
 sql_value "reading sql_mode" "SELECT @@SESSION.sql_mode LIKE '%NO_BACKSLASH_ESCAPES%';"
