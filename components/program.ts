@@ -56,7 +56,7 @@ export async function program(): Promise<Program> {
                 platform: p && {
                     network: aks.networkFromPlatform(p),
                     kubeconfig: String(p.values.kubeconfig),
-                    ingressClassName: typeof p.values.ingressClassName === "string" ? p.values.ingressClassName : undefined,
+                    ingress: aks.platformIngress(p),
                 },
             });
             break;

@@ -284,6 +284,8 @@ export function createMocks(options: MockOptions = {}): { mocks: pulumi.runtime.
                     const kubeconfig = `apiVersion: v1\nkind: Config\nclusters:\n- name: ${cluster}\n  cluster:\n    server: https://${cluster}.hcp.mock.azmk8s.io:443\nusers:\n- name: clusterAdmin\n  user:\n    token: mock-secret-${stableHex(cluster, 24)}\n`;
                     return { kubeconfigs: [{ name: "clusterAdmin", value: Buffer.from(kubeconfig).toString("base64") }] };
                 }
+                case "aws:index/getAvailabilityZones:getAvailabilityZones":
+                    return { names: ["a", "b", "c"].map((z) => `${o.region}${z}`), zoneIds: ["1", "2", "3"].map((z) => `euw1-az${z}`), id: o.region };
                 case "aws:ec2/getAmi:getAmi":
                     return { id: `ami-${stableHex(JSON.stringify(args.inputs), 17)}`, name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-<mock>", architecture: "x86_64" };
                 default:

@@ -2,15 +2,22 @@
 // with Cilium (which enforces our NetworkPolicies), the Key Vault secrets provider add-on
 // (to sync a Key Vault certificate into the ingress TLS secret), patch auto-upgrades.
 import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterConfig } from "../config/schema";
+import { roleDefinitionId } from "../azure/identity";
+
+/** Built-in role "Network Contributor". */
+export const networkContributorRoleId = "4d97b98b-1d4f-4787-a291-c67834d212e7";
 
 export const zones = ["1", "2", "3"];
 export const isPoolLabel = { "wso2is-cluster/pool": "is" } as const;
 
 export interface AksKubernetes {
     cluster?: containerservice.ManagedCluster;
+    /** What the cluster's workloads must wait for before they provision storage or load balancers. */
+    ready: pulumi.Resource[];
     provider: k8s.Provider;
     /** Client id of the Key Vault secrets provider add-on's identity (grant it on your certificate's vault). */
     secretsProviderClientId?: pulumi.Output<string>;
@@ -18,7 +25,14 @@ export interface AksKubernetes {
 
 export function createCluster(
     name: string,
-    args: { config: ClusterConfig; resourceGroupName: pulumi.Input<string>; location: pulumi.Input<string>; nodeSubnetId: pulumi.Input<string>; tags: Record<string, string> },
+    args: {
+        config: ClusterConfig;
+        resourceGroupName: pulumi.Input<string>;
+        location: pulumi.Input<string>;
+        nodeSubnetId: pulumi.Input<string>;
+        subscriptionId: pulumi.Input<string>;
+        tags: Record<string, string>;
+    },
     parent: pulumi.Resource,
 ): AksKubernetes {
     const { config } = args;
@@ -75,14 +89,25 @@ export function createCluster(
         tags: args.tags,
     }, { parent });
 
+    // `az aks create` grants this on a subnet it did not create; ARM does not. The cluster
+    // identity needs it to join load balancers and, for Azure Files NFS, to add the storage
+    // service endpoint and network rule on the node subnet.
+    const networkAccess = new authorization.RoleAssignment(`${name}-aks-network`, {
+        principalId: cluster.identity.apply((i) => i?.principalId ?? ""),
+        principalType: "ServicePrincipal",
+        roleDefinitionId: roleDefinitionId(args.subscriptionId, networkContributorRoleId),
+        scope: args.nodeSubnetId,
+        description: "WSO2 IS AKS cluster identity: manage its node subnet",
+    }, { parent });
+
     const kubeconfig = containerservice.listManagedClusterAdminCredentialsOutput({ resourceGroupName: args.resourceGroupName, resourceName: cluster.name }, { parent })
         .kubeconfigs.apply((k) => Buffer.from(k[0].value, "base64").toString("utf8"));
     const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: pulumi.secret(kubeconfig), enableServerSideApply: true }, { parent });
     const secretsProviderClientId = cluster.addonProfiles.apply((a) => a?.azureKeyvaultSecretsProvider?.identity?.clientId ?? "");
-    return { cluster, provider, secretsProviderClientId };
+    return { cluster, provider, secretsProviderClientId, ready: [networkAccess] };
 }
 
 /** A provider for the platform's cluster, from its kubeconfig output. */
 export function providerFromKubeconfig(name: string, kubeconfig: string, parent: pulumi.Resource): AksKubernetes {
-    return { provider: new k8s.Provider(`${name}-k8s`, { kubeconfig: pulumi.secret(kubeconfig), enableServerSideApply: true }, { parent }) };
+    return { provider: new k8s.Provider(`${name}-k8s`, { kubeconfig: pulumi.secret(kubeconfig), enableServerSideApply: true }, { parent }), ready: [] };
 }

@@ -19,13 +19,14 @@ import { AksKubernetes, createCluster, isPoolLabel, providerFromKubeconfig } fro
 import { AksNetwork, createNetwork } from "./network";
 import { selfSignedCertificate } from "../shared/selfSigned";
 
-export { aksPlatformOutputs, networkFromPlatform } from "./network";
+export { aksPlatformOutputs, networkFromPlatform, platformIngress } from "./network";
 
 export interface AksClusterArgs {
     config: ClusterConfig;
     location: string;
     /** From the platform stack: its cluster (kubeconfig) and network; otherwise both are created. */
-    platform?: { network: AksNetwork; kubeconfig: string; ingressClassName?: string };
+    /** ingress: a Traefik controller the platform runs (its class and namespace); else Traefik is installed here. */
+    platform?: { network: AksNetwork; kubeconfig: string; ingress?: { className: string; namespace: string } };
     adminPassword?: pulumi.Output<string>;
 }
 
@@ -61,7 +62,7 @@ export class AksCluster extends pulumi.ComponentResource {
         } else {
             const group = createResourceGroup(name, { location: args.location, tags }, this);
             network = createNetwork(name, { resourceGroupName: group.name, location: args.location, cidr: config.network.cidr, tags }, this);
-            kube = createCluster(name, { config, resourceGroupName: group.name, location: args.location, nodeSubnetId: network.nodeSubnetId!, tags }, this);
+            kube = createCluster(name, { config, resourceGroupName: group.name, location: args.location, nodeSubnetId: network.nodeSubnetId!, subscriptionId: client.subscriptionId, tags }, this);
         }
         const where = { resourceGroupName: network.resourceGroupName, location: network.location };
         const names = createNames(name, this);
@@ -90,7 +91,7 @@ export class AksCluster extends pulumi.ComponentResource {
             parameters: nfs ? { skuName: "Premium_LRS", protocol: "nfs" } : { skuName: config.production ? "Premium_ZRS" : "Standard_LRS" },
             // SMB: files owned by the image's user (802) like on the VM targets' shares.
             mountOptions: nfs ? ["nconnect=4"] : [`uid=${imageUser}`, `gid=${imageUser}`, "dir_mode=0770", "file_mode=0660", "mfsymlinks", "cache=strict", "actimeo=30", "nosharesock"],
-        }, { parent: this, provider: kube.provider });
+        }, { parent: this, provider: kube.provider, dependsOn: kube.ready });
 
         const workload = new Workload(name, {
             config,
@@ -98,7 +99,7 @@ export class AksCluster extends pulumi.ComponentResource {
             database: { host: database.host, port: 3306, adminUser: dbAdminUser, tls: true },
             passwords: { dbAdmin: secret.dbAdminPassword, dbApp: secret.dbAppPassword, admin: secret.adminPassword },
             storageClassName: storageClass.metadata.name,
-            ingress: ingressFor(name, config, args.platform?.ingressClassName, client.tenantId, kube.secretsProviderClientId, this),
+            ingress: ingressFor(name, config, args.platform?.ingress, client.tenantId, kube.secretsProviderClientId, this),
             nodeSelector: args.platform ? undefined : { ...isPoolLabel },
         }, { parent: this });
 
@@ -133,18 +134,21 @@ export class AksCluster extends pulumi.ComponentResource {
 }
 
 /**
- * TLS and the controller: Traefik installed here unless the platform names its ingress class;
+ * TLS and the controller: Traefik installed here unless the platform runs one (the workload's
+ * Service annotations and ServersTransport are Traefik's, so the platform's must be Traefik);
  * the certificate self-signed (not in production) or synced from Key Vault by the CSI add-on.
  */
 function ingressFor(
     name: string,
     config: ClusterConfig,
-    platformIngressClass: string | undefined,
+    platformIngress: { className: string; namespace: string } | undefined,
     tenantId: pulumi.Output<string>,
     secretsProviderClientId: pulumi.Output<string> | undefined,
     parent: pulumi.Resource,
 ): IngressArgs {
-    const controller = { installController: platformIngressClass === undefined, controllerNamespace: "traefik", ingressClassName: platformIngressClass ?? "traefik" };
+    const controller = platformIngress
+        ? { installController: false, controllerNamespace: platformIngress.namespace, ingressClassName: platformIngress.className }
+        : { installController: true, controllerNamespace: "traefik", ingressClassName: "traefik" };
     if (config.certificate.kind === "key-vault") {
         const m = /^https:\/\/([a-z0-9-]+)\.vault\.azure\.net\/secrets\/([A-Za-z0-9-]+)/.exec(config.certificate.secretId)!;
         return {

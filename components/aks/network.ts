@@ -19,7 +19,7 @@ export interface AksNetwork {
 /** The platform stack contract for cloud aks: a cluster to deploy to and where the database goes. */
 export const aksPlatformOutputs = {
     required: ["kubeconfig", "resourceGroupName", "location", "vnetId", "databaseSubnetId"],
-    optional: ["mysqlDnsZoneId", "ingressClassName"],
+    optional: ["mysqlDnsZoneId", "ingressClassName", "ingressControllerNamespace"],
 };
 
 export function networkFromPlatform(p: PlatformOutputs): AksNetwork {
@@ -56,4 +56,15 @@ export function createNetwork(
         delegations: [{ name: "mysql-flexible", serviceName: "Microsoft.DBforMySQL/flexibleServers" }],
     }, { parent, dependsOn: [nodes] });
     return { resourceGroupName: args.resourceGroupName, location: args.location, vnetId: vnet.id, nodeSubnetId: nodes.id, databaseSubnetId: database.id };
+}
+
+/** The platform's Traefik controller, if it runs one: its ingress class and namespace (both or neither). */
+export function platformIngress(p: PlatformOutputs): { className: string; namespace: string } | undefined {
+    const className = p.values.ingressClassName;
+    const namespace = p.values.ingressControllerNamespace;
+    if (className === undefined && namespace === undefined) return undefined;
+    if (typeof className !== "string" || typeof namespace !== "string" || !className || !namespace) {
+        throw new pulumi.RunError(`wso2is-cluster:platformStack = "${p.stack}": export both ingressClassName and ingressControllerNamespace (a Traefik controller), or neither`);
+    }
+    return { className, namespace };
 }

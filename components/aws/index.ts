@@ -7,6 +7,7 @@ import { ClusterConfig } from "../config/schema";
 import { ClusterModel, buildClusterModel, healthCheckPath } from "../model";
 import { renderCloudInit } from "../render/cloudInit";
 import { dbAdminUser } from "../shared/passwords";
+import { createBackendTls } from "../shared/backendTls";
 import { createDatabase } from "./database";
 import { createNodeIdentity } from "./identity";
 import { createLoadBalancer } from "./loadBalancer";
@@ -67,7 +68,10 @@ export class AwsCluster extends pulumi.ComponentResource {
 
         const network = args.network ?? createNetwork(name, { cidr: config.network.cidr, region: args.region, production: config.production, tags }, this);
         const groups = createSecurityGroups(name, { vpcId: network.vpcId, allowedCidrs: config.network.allowedCidrs, tags }, this);
-        const secret = createClusterSecret(name, { adminPassword: args.adminPassword, production: config.production, tags }, this);
+        // IS calls itself by the public hostname (pinned to the node), so 9443 serves a
+        // certificate for that name from the cluster's own CA instead of IS's CN=localhost one.
+        const backendTls = createBackendTls(name, { hostname: config.hostname, nodeIps: [], clusterName }, this);
+        const secret = createClusterSecret(name, { adminPassword: args.adminPassword, production: config.production, backendTls, tags }, this);
         const identity = createNodeIdentity(name, { secretArn: secret.secret.arn, tags }, this);
 
         const databaseCount = config.database.layout === "separate" ? 3 : 2;
@@ -103,6 +107,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                     // One launch template serves every instance; each learns its IP at boot.
                     nodes: [{ name: "asg-node" }],
                     membership: { scheme: "aws", region: args.region, iamRole, securityGroup, tagKey: discoveryTagKey, tagValue: clusterName },
+                    backendTls: true,
                 }));
         this.cloudInit = this.model.apply((m) => renderCloudInit(m, m.nodes[0]));
 

@@ -2,6 +2,7 @@
 // subnets (ALB, NAT) and private subnets (nodes, RDS, EFS) in two availability zones.
 import * as pulumi from "@pulumi/pulumi";
 import * as ec2 from "@pulumi/aws/ec2";
+import { getAvailabilityZonesOutput } from "@pulumi/aws/getAvailabilityZones";
 import { subnetCidr } from "../model/network";
 import { PlatformOutputs, platformList, platformString } from "../platform";
 
@@ -26,7 +27,12 @@ export const availabilityZoneCount = 2;
 
 export function createNetwork(name: string, args: { cidr: string; region: string; production: boolean; tags: Record<string, string> }, parent: pulumi.Resource): AwsNetwork {
     const opts = { parent };
-    const zones = Array.from({ length: availabilityZoneCount }, (_, i) => `${args.region}${"abc"[i]}`);
+    // The account's zone names (not every region has an "a" and a "b"): the first two available.
+    const available = getAvailabilityZonesOutput({ state: "available" }, { parent }).names;
+    const zones = Array.from({ length: availabilityZoneCount }, (_, i) => available.apply((names) => {
+        if (names.length < availabilityZoneCount) throw new pulumi.RunError(`${args.region} has ${names.length} available zone(s); the cluster needs ${availabilityZoneCount}`);
+        return names[i];
+    }));
     const vpc = new ec2.Vpc(`${name}-vpc`, {
         cidrBlock: args.cidr,
         enableDnsHostnames: true,
@@ -46,7 +52,7 @@ export function createNetwork(name: string, args: { cidr: string; region: string
             availabilityZone: az,
             cidrBlock: subnetCidr(args.cidr, 24, i),
             mapPublicIpOnLaunch: false,
-            tags: { ...args.tags, Name: `${name}-public-${az}`, tier: "public" },
+            tags: { ...args.tags, Name: `${name}-public-${i + 1}`, tier: "public" },
         }, opts);
         new ec2.RouteTableAssociation(`${name}-public-${i + 1}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, opts);
         return subnet;
@@ -68,12 +74,12 @@ export function createNetwork(name: string, args: { cidr: string; region: string
             vpcId: vpc.id,
             availabilityZone: az,
             cidrBlock: subnetCidr(args.cidr, 24, zones.length + i),
-            tags: { ...args.tags, Name: `${name}-private-${az}`, tier: "private" },
+            tags: { ...args.tags, Name: `${name}-private-${i + 1}`, tier: "private" },
         }, opts);
         const routes = new ec2.RouteTable(`${name}-private-${i + 1}`, {
             vpcId: vpc.id,
             routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nats[Math.min(i, natCount - 1)].id }],
-            tags: { ...args.tags, Name: `${name}-private-${az}` },
+            tags: { ...args.tags, Name: `${name}-private-${i + 1}` },
         }, opts);
         new ec2.RouteTableAssociation(`${name}-private-${i + 1}`, { subnetId: subnet.id, routeTableId: routes.id }, opts);
         return subnet;

@@ -1,8 +1,10 @@
-// The cluster secret: one Secrets Manager entry holding the generated DB passwords and the IS
-// admin password. Nodes read it at boot through their instance role; it never reaches
-// user-data, stack outputs or logs (only its ARN does).
+// The cluster secret: one Secrets Manager entry holding the generated DB passwords, the IS
+// admin password and the nodes' 9443 certificate and key (components/shared/backendTls.ts).
+// Nodes read it at boot through their instance role; it never reaches user-data, stack
+// outputs or logs (only its ARN does).
 import * as pulumi from "@pulumi/pulumi";
 import * as secretsmanager from "@pulumi/aws/secretsmanager";
+import { BackendTls } from "../shared/backendTls";
 import { dbAdminUser, generatedPassword } from "../shared/passwords";
 
 export interface ClusterSecret {
@@ -11,7 +13,11 @@ export interface ClusterSecret {
     version: secretsmanager.SecretVersion;
 }
 
-export function createClusterSecret(name: string, args: { adminPassword?: pulumi.Output<string>; production: boolean; tags: Record<string, string> }, parent: pulumi.Resource): ClusterSecret {
+export function createClusterSecret(
+    name: string,
+    args: { adminPassword?: pulumi.Output<string>; production: boolean; backendTls: BackendTls; tags: Record<string, string> },
+    parent: pulumi.Resource,
+): ClusterSecret {
     const dbAdminPassword = generatedPassword(`${name}-db-admin-password`, parent);
     const dbAppPassword = generatedPassword(`${name}-db-app-password`, parent);
     const adminPassword = args.adminPassword ?? generatedPassword(`${name}-is-admin-password`, parent);
@@ -22,7 +28,13 @@ export function createClusterSecret(name: string, args: { adminPassword?: pulumi
     }, { parent });
     const version = new secretsmanager.SecretVersion(`${name}-secret`, {
         secretId: secret.id,
-        secretString: pulumi.jsonStringify({ dbAdminUser, dbAdminPassword, dbAppPassword, adminPassword }),
+        secretString: pulumi.jsonStringify({
+            dbAdminUser, dbAdminPassword, dbAppPassword, adminPassword,
+            tlsCertificate: args.backendTls.certificatePem,
+            tlsPrivateKey: args.backendTls.privateKeyPem,
+            tlsCaCertificate: args.backendTls.caCertificatePem,
+            tlsKeystorePassword: args.backendTls.keystorePassword,
+        }),
     }, { parent });
     return { secret, dbAdminPassword, version };
 }

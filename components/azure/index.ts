@@ -10,7 +10,7 @@ import { hostAddresses } from "../model/network";
 import { renderCloudInit } from "../render/cloudInit";
 import { renderNginxConf } from "../render/nginx";
 import { dbAdminUser } from "../shared/passwords";
-import { createBackendTls } from "./backendTls";
+import { createBackendTls } from "../shared/backendTls";
 import { createDatabase } from "./database";
 import { grantSecretRead } from "./identity";
 import { createLoadBalancer } from "./loadBalancer";

@@ -11,7 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import { dbAdminUser, generatedPassword } from "../shared/passwords";
-import { BackendTls } from "./backendTls";
+import { BackendTls } from "../shared/backendTls";
 
 export const clusterSecretName = "cluster";
 

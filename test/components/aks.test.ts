@@ -4,7 +4,7 @@ import * as assert from "assert";
 import * as TOML from "@iarna/toml";
 import * as pulumi from "@pulumi/pulumi";
 import { AksCluster, storageClassName } from "../../components/aks";
-import { networkFromPlatform } from "../../components/aks/network";
+import { networkFromPlatform, platformIngress } from "../../components/aks/network";
 import { readPlatformStack } from "../../components/platform";
 import { configFor } from "../fixtures/models";
 import { ofType, one, promiseOf, resourcesNamed, setPlatformOutputs } from "../harness";
@@ -68,6 +68,10 @@ describe("aks target (wso2is:azure:AksCluster)", function () {
         assert.deepStrictEqual(is.availabilityZones, ["1", "2", "3"]);
         assert.deepStrictEqual([aks.networkProfile.networkPolicy, aks.networkProfile.networkDataplane], ["cilium", "cilium"], "NetworkPolicies are enforced");
         assert.strictEqual(aks.addonProfiles.azureKeyvaultSecretsProvider.enabled, true);
+        // The cluster identity may manage its node subnet (Azure Files NFS, load balancers).
+        const grant = one(dev.resources, "azure-native:authorization:RoleAssignment").inputs;
+        assert.match(grant.roleDefinitionId, /roleDefinitions\/4d97b98b-1d4f-4787-a291-c67834d212e7$/);
+        assert.match(grant.scope, /\/subnets\//);
         const pod = one(dev.resources, A.deploy).inputs.spec.template.spec;
         assert.deepStrictEqual(pod.nodeSelector, { "wso2is-cluster/pool": "is" });
     });
@@ -120,9 +124,10 @@ describe("aks target (wso2is:azure:AksCluster)", function () {
             vnetId: "/subscriptions/s/resourceGroups/rg-platform/providers/Microsoft.Network/virtualNetworks/vnet",
             databaseSubnetId: "/subscriptions/s/resourceGroups/rg-platform/providers/Microsoft.Network/virtualNetworks/vnet/subnets/db",
             ingressClassName: "platform-traefik",
+            ingressControllerNamespace: "edge",
         });
-        const p = await readPlatformStack("acme/aks/prod", ["kubeconfig", "resourceGroupName", "location", "vnetId", "databaseSubnetId"], ["mysqlDnsZoneId", "ingressClassName"]);
-        const r = await build("aksplat", {}, { network: networkFromPlatform(p), kubeconfig: String(p.values.kubeconfig), ingressClassName: "platform-traefik" });
+        const p = await readPlatformStack("acme/aks/prod", ["kubeconfig", "resourceGroupName", "location", "vnetId", "databaseSubnetId"], ["mysqlDnsZoneId", "ingressClassName", "ingressControllerNamespace"]);
+        const r = await build("aksplat", {}, { network: networkFromPlatform(p), kubeconfig: String(p.values.kubeconfig), ingress: platformIngress(p) });
         assert.strictEqual(ofType(r.resources, A.aks).length, 0);
         assert.strictEqual(ofType(r.resources, A.vnet).length, 0);
         assert.strictEqual(ofType(r.resources, A.release).length, 0, "the platform runs the ingress controller");
@@ -130,6 +135,13 @@ describe("aks target (wso2is:azure:AksCluster)", function () {
         assert.match(JSON.stringify(provider.kubeconfig), /platform cluster/);
         assert.strictEqual(one(r.resources, A.mysql).inputs.network.delegatedSubnetResourceId, "/subscriptions/s/resourceGroups/rg-platform/providers/Microsoft.Network/virtualNetworks/vnet/subnets/db");
         assert.strictEqual(one(r.resources, "kubernetes:networking.k8s.io/v1:Ingress").inputs.spec.ingressClassName, "platform-traefik");
+        // 9443 admitted from the platform controller's namespace, not a hard-coded one.
+        const rules = one(r.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs.spec.ingress;
+        assert.deepStrictEqual(rules[0].from, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "edge" } } }]);
+        assert.strictEqual(ofType(r.resources, "azure-native:authorization:RoleAssignment").length, 0, "no grant on a cluster we did not create");
+        setPlatformOutputs("acme/aks/half", { ingressClassName: "x" });
+        const half = await readPlatformStack("acme/aks/half", [], ["ingressClassName", "ingressControllerNamespace"]);
+        assert.throws(() => platformIngress(half), /export both ingressClassName and ingressControllerNamespace/);
     });
 
     it("bad AKS config is rejected: multicast, wka, a node pool VM too small for one IS pod", function () {

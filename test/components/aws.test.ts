@@ -195,9 +195,21 @@ describe("aws target (wso2is:aws:Cluster)", function () {
         assert.match(toml, /url = "jdbc:mysql:\/\/db\.awsdev\.wso2is\.internal:3306\/WSO2IS_IDENTITY_DB\?sslMode=REQUIRED&amp;/);
         // Every generated secret value the engine saw must be absent from user-data.
         const secrets = engine.records.filter((r) => r.type === "random:index/randomPassword:RandomPassword" && r.name.startsWith("awsdev-")).map((r) => r.state.result as string);
-        assert.strictEqual(secrets.length, 3);
+        // DB admin, DB app, IS admin, and the 9443 keystore's password.
+        assert.strictEqual(secrets.length, 4);
         for (const s of secrets) assert.ok(!userData.includes(s), "a generated password leaked into user-data");
         assert.doesNotMatch(userData, /accessKey|secretKey|BEGIN .*PRIVATE KEY/);
+        // 9443 serves the cluster CA's certificate for the hostname; its key comes from the secret at boot.
+        assert.match(toml, /\[keystore\.tls\]/);
+        assert.match(files.find((f) => f.path === "/etc/wso2is/node.env")!.content, /^TLS_KEYSTORE_FILE=/m);
+    });
+
+    it("the cluster secret carries the DB and admin passwords and the 9443 certificate and key", function () {
+        const version = one(dev.resources, "aws:secretsmanager/secretVersion:SecretVersion").inputs.secretString;
+        const text = typeof version === "string" ? version : version.value;
+        const doc = JSON.parse(text);
+        assert.deepStrictEqual(Object.keys(doc).sort(), ["adminPassword", "dbAdminPassword", "dbAdminUser", "dbAppPassword", "tlsCaCertificate", "tlsCertificate", "tlsKeystorePassword", "tlsPrivateKey"]);
+        assert.match(doc.tlsPrivateKey, /PRIVATE KEY/);
     });
 
     it("outputs: url, hostname, endpoints and ids, the secret only as an ARN", function () {

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
 import * as YAML from "yaml";
 import { AzureVmCluster, azurePlatformOutputs, networkFromPlatform } from "../../components/azure";
-import { pemToBase64Der } from "../../components/azure/backendTls";
+import { pemToBase64Der } from "../../components/shared/backendTls";
 import { keyVaultSecretsUserRoleId } from "../../components/azure/identity";
 import { buildPfx } from "../../components/azure/pfx";
 import { ConfigError } from "../../components/config/schema";

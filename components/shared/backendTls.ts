@@ -19,7 +19,7 @@
 // truststore (IS calls itself by the public hostname, pinned to the node).
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { generatedPassword } from "../shared/passwords";
+import { generatedPassword } from "./passwords";
 
 /** CA validity: 10 years; the server certificate: 2 years, renewed by `pulumi up` in its last 30 days. */
 export const caValidityHours = 10 * 365 * 24;
