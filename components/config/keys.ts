@@ -39,7 +39,7 @@ export const configKeys = {
     isVersion: { kind: "string", description: "WSO2 Identity Server version.", defaultText: "7.1.0", projectDefault: "7.1.0" },
     isDistributionUrl: { kind: "string", description: "URL of the IS zip the VM nodes download.", defaultText: "GitHub release of isVersion", projectDefault: "" },
     isDistributionSha256: { kind: "string", description: "sha256 of the IS zip (64 hex characters); nodes refuse a mismatch.", defaultText: "required on VM targets", projectDefault: "" },
-    isImage: { kind: "string", description: "IS container image (aks).", defaultText: "docker.wso2.com/wso2is:<isVersion>", projectDefault: "" },
+    isImage: { kind: "string", description: "IS container image (aks).", defaultText: "wso2/wso2is:<isVersion> (Docker Hub)", projectDefault: "" },
     jdbcDriverUrl: { kind: "string", description: "URL of MySQL Connector/J (>= 8.2.0).", defaultText: "Maven Central mysql-connector-j 9.1.0", projectDefault: "" },
     jdbcDriverSha256: { kind: "string", description: "sha256 of the Connector/J jar (64 hex characters).", defaultText: "required", projectDefault: "" },
     platformStack: { kind: "string", description: "Stack reference (org/project/stack) whose outputs supply the network (or the AKS cluster).", defaultText: "none: the program creates the network", projectDefault: "" },

@@ -223,7 +223,8 @@ function resolve(r: Raw, raw: Record<string, string>, shown: (k: string, v: unkn
             version: isVersion,
             distributionUrl: r.isDistributionUrl ?? `https://github.com/wso2/product-is/releases/download/v${isVersion}/wso2is-${isVersion}.zip`,
             distributionSha256: r.isDistributionSha256?.toLowerCase(),
-            image: r.isImage ?? `docker.wso2.com/wso2is:${isVersion}`,
+            // The public Docker Hub image; docker.wso2.com serves subscription (updated) images.
+            image: r.isImage ?? `wso2/wso2is:${isVersion}`,
             jdbcDriverUrl: r.jdbcDriverUrl ?? `https://repo1.maven.org/maven2/com/mysql/mysql-connector-j/${defaultJdbcDriverVersion}/mysql-connector-j-${defaultJdbcDriverVersion}.jar`,
             jdbcDriverSha256: r.jdbcDriverSha256!.toLowerCase(),
         },

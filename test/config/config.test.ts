@@ -34,7 +34,7 @@ describe("config", function () {
             const az = parseConfig({ ...base, cloud: "azure" });
             assert.deepStrictEqual([az.membership, az.sharedFs.kind, az.node.size], ["wka", "azure-files-nfs", "Standard_D4s_v5"]);
             const aks = parseConfig({ cloud: "aks", hostname: "is.example.com", jdbcDriverSha256: sha });
-            assert.deepStrictEqual([aks.membership, aks.sharedFs.kind, aks.is.image], ["kubernetes", "azure-files-smb", "docker.wso2.com/wso2is:7.1.0"]);
+            assert.deepStrictEqual([aks.membership, aks.sharedFs.kind, aks.is.image], ["kubernetes", "azure-files-smb", "wso2/wso2is:7.1.0"]);
         });
         it("production defaults to 7 days of backups and a larger database", function () {
             const c = parseConfig({ ...base, production: "true", certificate: "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123" });
