@@ -8,11 +8,11 @@
 // (about 10 minutes) and db-init waits for it.
 import * as pulumi from "@pulumi/pulumi";
 import * as dbformysql from "@pulumi/azure-native/dbformysql";
-import * as privatedns from "@pulumi/azure-native/privatedns";
 import { ClusterConfig } from "../config/schema";
 import { maxConnections } from "../shared/database";
 import { dbAdminUser } from "../shared/passwords";
 import { kebab } from "./names";
+import { linkedPrivateZone } from "./privateDns";
 
 export interface AzureDatabase {
     server: dbformysql.Server;
@@ -63,21 +63,14 @@ export function createDatabase(
     let dnsZoneId = args.dnsZoneId;
     const dependsOn: pulumi.Resource[] = [];
     if (!dnsZoneId) {
-        const zone = new privatedns.PrivateZone(`${name}-mysql-dns`, {
+        const { zone, link } = linkedPrivateZone(`${name}-mysql-dns`, {
             resourceGroupName: args.resourceGroupName,
-            privateZoneName: `${kebab(name)}.private.mysql.database.azure.com`,
-            location: "global",
+            zoneName: `${kebab(name)}.private.mysql.database.azure.com`,
+            vnetId: args.vnetId,
             tags: args.tags,
-        }, { parent });
+        }, parent);
         // The server's creation checks that the zone resolves in its VNet.
-        dependsOn.push(new privatedns.VirtualNetworkLink(`${name}-mysql-dns`, {
-            resourceGroupName: args.resourceGroupName,
-            privateZoneName: zone.name,
-            location: "global",
-            virtualNetwork: { id: args.vnetId },
-            registrationEnabled: false,
-            tags: args.tags,
-        }, { parent }));
+        dependsOn.push(link);
         dnsZoneId = zone.id;
     }
 

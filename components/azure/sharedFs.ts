@@ -6,9 +6,9 @@
 // setting could change, so an innocent change never replaces them.
 import * as pulumi from "@pulumi/pulumi";
 import * as network from "@pulumi/azure-native/network";
-import * as privatedns from "@pulumi/azure-native/privatedns";
 import * as storage from "@pulumi/azure-native/storage";
 import { isUid } from "../model";
+import { linkedPrivateZone } from "./privateDns";
 
 export const shareName = "is-share";
 /** Premium file shares start at 100 GiB. */
@@ -110,20 +110,12 @@ export function createSharedFs(
     }, { parent });
     let dnsZoneId = args.dnsZoneId;
     if (!dnsZoneId) {
-        const zone = new privatedns.PrivateZone(`${name}-files-dns`, {
+        const { zone } = linkedPrivateZone(`${name}-files-dns`, {
             resourceGroupName: args.resourceGroupName,
-            privateZoneName: "privatelink.file.core.windows.net",
-            location: "global",
+            zoneName: "privatelink.file.core.windows.net",
+            vnetId: args.vnetId,
             tags: args.tags,
-        }, { parent });
-        new privatedns.VirtualNetworkLink(`${name}-files-dns`, {
-            resourceGroupName: args.resourceGroupName,
-            privateZoneName: zone.name,
-            location: "global",
-            virtualNetwork: { id: args.vnetId },
-            registrationEnabled: false,
-            tags: args.tags,
-        }, { parent });
+        }, parent);
         dnsZoneId = zone.id;
     }
     new network.PrivateDnsZoneGroup(`${name}-files`, {
