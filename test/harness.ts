@@ -39,3 +39,13 @@ export function one(resources: RecordedResource[], type: string, name?: string):
     if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
     return found[0];
 }
+
+/** Records each child's resource options (protect etc.), which the mock engine never sees. */
+export function optionsRecorder() {
+    const seen = new Map<string, pulumi.CustomResourceOptions>();
+    const transformation: pulumi.ResourceTransformation = (args) => {
+        seen.set(`${args.type}::${args.name}`, args.opts as pulumi.CustomResourceOptions);
+        return undefined;
+    };
+    return { seen, transformation };
+}

@@ -10,7 +10,7 @@ import { ConfigError } from "../../components/config/schema";
 import { readPlatformStack } from "../../components/platform";
 import { configFor } from "../fixtures/models";
 import { RecordedResource } from "../../synth/mocks";
-import { engine, ofType, one, promiseOf, resourcesNamed, setPlatformOutputs } from "../harness";
+import { engine, ofType, one, optionsRecorder, promiseOf, resourcesNamed, setPlatformOutputs } from "../harness";
 
 const T = {
     vpc: "aws:ec2/vpc:Vpc",
@@ -36,16 +36,6 @@ const T = {
     rolePolicy: "aws:iam/rolePolicy:RolePolicy",
     record: "aws:route53/record:Record",
 };
-
-/** Records each child's resource options (protect etc.), which the mock engine never sees. */
-function optionsRecorder() {
-    const seen = new Map<string, pulumi.CustomResourceOptions>();
-    const transformation: pulumi.ResourceTransformation = (args) => {
-        seen.set(`${args.type}::${args.name}`, args.opts as pulumi.CustomResourceOptions);
-        return undefined;
-    };
-    return { seen, transformation };
-}
 
 async function build(name: string, extra: Record<string, string> = {}, more: { network?: ReturnType<typeof networkFromPlatform> } = {}) {
     const options = optionsRecorder();

@@ -17,7 +17,7 @@ import { readPlatformStack } from "../../components/platform";
 import { configFor } from "../fixtures/models";
 import { RecordedResource, azureSubscription, mockId } from "../../synth/mocks";
 import { isSecretWrapper } from "../../synth/redact";
-import { engine, ofType, one, promiseOf, resourcesNamed, setPlatformOutputs } from "../harness";
+import { engine, ofType, one, optionsRecorder, promiseOf, resourcesNamed, setPlatformOutputs } from "../harness";
 
 const T = {
     rg: "azure-native:resources:ResourceGroup",
@@ -47,16 +47,6 @@ const T = {
 };
 
 const kvCertificate = "https://acme-certs.vault.azure.net/secrets/login-example-com";
-
-/** Records each child's resource options (protect etc.), which the mock engine never sees. */
-function optionsRecorder() {
-    const seen = new Map<string, pulumi.CustomResourceOptions>();
-    const transformation: pulumi.ResourceTransformation = (args) => {
-        seen.set(`${args.type}::${args.name}`, args.opts as pulumi.CustomResourceOptions);
-        return undefined;
-    };
-    return { seen, transformation };
-}
 
 async function build(name: string, extra: Record<string, string> = {}, more: { network?: ReturnType<typeof networkFromPlatform>; adminPassword?: pulumi.Output<string> } = {}) {
     const options = optionsRecorder();
