@@ -56,16 +56,33 @@ export interface ChildReport {
     startupMs: number;
 }
 
-function parse(argv: string[]): { stack: string; projectDir: string; scale: number; zero: boolean; virtual: boolean } {
+function parse(argv: string[]): {
+    stack: string;
+    projectDir: string;
+    scale: number;
+    zero: boolean;
+    virtual: boolean;
+} {
     const o = { stack: "dev", projectDir: process.cwd(), scale: 1000, zero: false, virtual: false };
     for (let i = 0; i < argv.length; i++) {
         switch (argv[i]) {
-            case "--stack": o.stack = argv[++i]; break;
-            case "--project-dir": o.projectDir = path.resolve(argv[++i]); break;
-            case "--scale": o.scale = Number(argv[++i]); break;
-            case "--zero": o.zero = true; break;
-            case "--virtual": o.virtual = true; break;
-            default: throw new Error(`unknown argument ${argv[i]}`);
+            case "--stack":
+                o.stack = argv[++i];
+                break;
+            case "--project-dir":
+                o.projectDir = path.resolve(argv[++i]);
+                break;
+            case "--scale":
+                o.scale = Number(argv[++i]);
+                break;
+            case "--zero":
+                o.zero = true;
+                break;
+            case "--virtual":
+                o.virtual = true;
+                break;
+            default:
+                throw new Error(`unknown argument ${argv[i]}`);
         }
     }
     if (!(o.scale > 0)) throw new Error("--scale must be a positive number");
@@ -131,7 +148,10 @@ async function main(): Promise<void> {
 
     const clock = args.virtual ? new VirtualClock() : undefined;
     const now = clock ? () => clock.now() : wallNow;
-    const { mocks } = createMocks({ region: stack.config["aws:region"], location: stack.config["azure-native:location"] });
+    const { mocks } = createMocks({
+        region: stack.config["aws:region"],
+        location: stack.config["azure-native:location"],
+    });
     const registrations: Registration[] = [];
     let current: Registration | undefined;
     let first: number | undefined;
@@ -152,13 +172,17 @@ async function main(): Promise<void> {
             return new Promise((resolve) => setTimeout(() => resolve(result), ms));
         },
     };
-    pulumi.runtime.setMocks(delayed, stack.project, args.stack, false);
+    void pulumi.runtime.setMocks(delayed, stack.project, args.stack, false);
 
     // Capture each registration's dependencies as the SDK sends them to the monitor.
     const monitor = pulumi.runtime.getMonitor() as any;
     for (const method of ["registerResource", "readResource"] as const) {
         const original = monitor[method];
-        monitor[method] = function (this: unknown, req: any, callback: (err: unknown, resp: unknown) => void) {
+        monitor[method] = function (
+            this: unknown,
+            req: any,
+            callback: (err: unknown, resp: unknown) => void,
+        ) {
             const t = now();
             if (clock) clock.activity++;
             if (first === undefined) {
@@ -185,7 +209,9 @@ async function main(): Promise<void> {
                 read,
                 deps: [...(req.getDependenciesList?.() ?? [])],
                 propertyDeps,
-                provider: providerRef.includes("::") ? providerRef.slice(0, providerRef.lastIndexOf("::")) : undefined,
+                provider: providerRef.includes("::")
+                    ? providerRef.slice(0, providerRef.lastIndexOf("::"))
+                    : undefined,
                 durationS: durationSeconds(type, { custom, read }),
                 registeredMs: t,
                 resolvedMs: NaN,
@@ -232,7 +258,11 @@ async function main(): Promise<void> {
         scale: args.scale,
         zero: args.zero,
         clock: clock ? "virtual" : "wall",
-        registrations: registrations.map((r) => ({ ...r, registeredMs: r.registeredMs - t0, resolvedMs: r.resolvedMs - t0 })),
+        registrations: registrations.map((r) => ({
+            ...r,
+            registeredMs: r.registeredMs - t0,
+            resolvedMs: r.resolvedMs - t0,
+        })),
         spanMs: last - t0,
         cpuMs: (cpu.user + cpu.system) / 1000,
         startupMs: clock ? NaN : t0 - (wallNow() - process.uptime() * 1000),

@@ -73,14 +73,19 @@ function waitedFor(r: Registration): string[] {
 }
 
 /** Longest path over the registrations, nodes weighted by duration (seconds). */
-export function longestPath(regs: Registration[], kinds: "data" | "declared", endsAt: (r: Registration) => boolean = () => true): { totalS: number; chain: Step[] } {
+export function longestPath(
+    regs: Registration[],
+    kinds: "data" | "declared",
+    endsAt: (r: Registration) => boolean = () => true,
+): { totalS: number; chain: Step[] } {
     const byUrn = new Map(regs.map((r) => [r.urn, r]));
     const memo = new Map<string, { finish: number; prev?: string; via?: EdgeKind }>();
     const depsOf = (r: Registration): [string, EdgeKind][] => {
         const data = dataDeps(r);
         const all: [string, EdgeKind][] = [...data].map((u) => [u, "data"]);
         if (r.provider && !data.has(r.provider)) all.push([r.provider, "provider"]);
-        if (kinds === "declared") for (const u of r.deps) if (!data.has(u) && u !== r.provider) all.push([u, "dependsOn"]);
+        if (kinds === "declared")
+            for (const u of r.deps) if (!data.has(u) && u !== r.provider) all.push([u, "dependsOn"]);
         return all.filter(([u]) => u !== r.urn && u !== r.parent && byUrn.has(u));
     };
     const visiting = new Set<string>();
@@ -95,7 +100,10 @@ export function longestPath(regs: Registration[], kinds: "data" | "declared", en
         let via: EdgeKind | undefined;
         for (const [u, kind] of depsOf(r)) {
             const f = finish(u);
-            if (f > best || (f === best && prev !== undefined && kind !== "dependsOn" && via === "dependsOn")) {
+            if (
+                f > best ||
+                (f === best && prev !== undefined && kind !== "dependsOn" && via === "dependsOn")
+            ) {
                 best = f;
                 prev = u;
                 via = kind;
@@ -120,7 +128,14 @@ export function longestPath(regs: Registration[], kinds: "data" | "declared", en
     for (let u = end; u !== undefined;) {
         const r = byUrn.get(u)!;
         const m = memo.get(u)!;
-        chain.unshift({ name: r.name, type: r.type, durationS: r.durationS, via: m.via, startS: m.finish - r.durationS, endS: m.finish });
+        chain.unshift({
+            name: r.name,
+            type: r.type,
+            durationS: r.durationS,
+            via: m.via,
+            startS: m.finish - r.durationS,
+            endS: m.finish,
+        });
         u = m.prev;
     }
     if (chain.length > 0) chain[0].via = undefined;
@@ -139,7 +154,13 @@ export function hiddenWaits(report: ChildReport, minLagS: number): HiddenWait[] 
         const lagS = toS(r.registeredMs - ready, report.scale);
         if (lagS < minLagS) continue;
         const after = report.registrations
-            .filter((x) => x !== r && !deps.includes(x.urn) && x.custom && Math.abs(x.resolvedMs - r.registeredMs) < 1e-6)
+            .filter(
+                (x) =>
+                    x !== r &&
+                    !deps.includes(x.urn) &&
+                    x.custom &&
+                    Math.abs(x.resolvedMs - r.registeredMs) < 1e-6,
+            )
             .map((x) => x.name);
         waits.push({ name: r.name, type: r.type, lagS, after });
     }
@@ -162,15 +183,37 @@ export function simulatedChain(report: ChildReport): Step[] {
             .map((u) => byUrn.get(u))
             .filter((x): x is Registration => x !== undefined && x.resolvedMs <= cur.registeredMs + 1e-6);
         let lastDeclared: Registration | undefined;
-        for (const d of declared) if (!lastDeclared || d.resolvedMs > lastDeclared.resolvedMs) lastDeclared = d;
+        for (const d of declared)
+            if (!lastDeclared || d.resolvedMs > lastDeclared.resolvedMs) lastDeclared = d;
         const readyMs = lastDeclared?.resolvedMs ?? 0;
         // Something else that resolved right when it was registered, when that is later than its deps.
         const undeclared: Registration | undefined = regs
-            .filter((x) => x !== cur && x.custom && x.resolvedMs > readyMs + 1e-6 && Math.abs(x.resolvedMs - cur.registeredMs) < 1e-6)
+            .filter(
+                (x) =>
+                    x !== cur &&
+                    x.custom &&
+                    x.resolvedMs > readyMs + 1e-6 &&
+                    Math.abs(x.resolvedMs - cur.registeredMs) < 1e-6,
+            )
             .sort((a, b) => b.durationS - a.durationS)[0];
         const prev: Registration | undefined = undeclared ?? lastDeclared;
-        const via: EdgeKind | undefined = !prev ? undefined : undeclared ? "undeclared" : data.has(prev.urn) ? "data" : prev.urn === cur.provider ? "provider" : "dependsOn";
-        chain.unshift({ name: cur.name, type: cur.type, durationS: cur.durationS, via, startS: toS(cur.registeredMs, report.scale), endS: toS(cur.resolvedMs, report.scale) });
+        const via: EdgeKind | undefined = !prev
+            ? undefined
+            : undeclared
+              ? "undeclared"
+              : data.has(prev.urn)
+                ? "data"
+                : prev.urn === cur.provider
+                  ? "provider"
+                  : "dependsOn";
+        chain.unshift({
+            name: cur.name,
+            type: cur.type,
+            durationS: cur.durationS,
+            via,
+            startS: toS(cur.registeredMs, report.scale),
+            endS: toS(cur.resolvedMs, report.scale),
+        });
         r = prev;
     }
     if (chain.length > 0) chain[0].via = undefined;
@@ -178,17 +221,44 @@ export function simulatedChain(report: ChildReport): Step[] {
 }
 
 /** One child run; throws with the child's message when it fails. */
-export function runChild(jsRoot: string, stack: string, projectDir: string, flags: string[], scale: number): ChildReport {
-    const r = runNode([path.join(jsRoot, "bench", "critical-path-child.js"), "--stack", stack, "--project-dir", projectDir, "--scale", String(scale), ...flags], { cwd: projectDir });
+export function runChild(
+    jsRoot: string,
+    stack: string,
+    projectDir: string,
+    flags: string[],
+    scale: number,
+): ChildReport {
+    const r = runNode(
+        [
+            path.join(jsRoot, "bench", "critical-path-child.js"),
+            "--stack",
+            stack,
+            "--project-dir",
+            projectDir,
+            "--scale",
+            String(scale),
+            ...flags,
+        ],
+        { cwd: projectDir },
+    );
     const line = r.stdout.split("\n").find((l) => l.startsWith("BENCH_JSON "));
     if (r.status !== 0 || !line) {
-        const why = r.stderr.split("\n").filter((l) => l.trim() && !l.startsWith("warning:")).slice(-1)[0] ?? `exit ${r.status}`;
+        const why =
+            r.stderr
+                .split("\n")
+                .filter((l) => l.trim() && !l.startsWith("warning:"))
+                .slice(-1)[0] ?? `exit ${r.status}`;
         throw new Error(why.trim());
     }
     return JSON.parse(line.slice("BENCH_JSON ".length)) as ChildReport;
 }
 
-export function measureCriticalPath(jsRoot: string, stack: string, projectDir: string, options: { scale: number; wallRuns: number }): StackCriticalPath {
+export function measureCriticalPath(
+    jsRoot: string,
+    stack: string,
+    projectDir: string,
+    options: { scale: number; wallRuns: number },
+): StackCriticalPath {
     const { scale } = options;
     const wall: ChildReport[] = [];
     for (let i = 0; i < options.wallRuns; i++) wall.push(runChild(jsRoot, stack, projectDir, [], scale));
@@ -201,9 +271,14 @@ export function measureCriticalPath(jsRoot: string, stack: string, projectDir: s
     const nodes = longestPath(regs, "declared", (r) => nodeTypes.has(r.type));
     const wallRunsS = wall.map((w) => toS(w.spanMs, scale));
     const sorted = [...wallRunsS].sort((a, b) => a - b);
-    const simulatedS = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    const simulatedS =
+        sorted.length % 2
+            ? sorted[(sorted.length - 1) / 2]
+            : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
     const chain = simulatedChain(virtual);
-    const dependsOnOnChain = chain.flatMap((s, i) => (s.via === "dependsOn" ? [{ from: chain[i - 1].name, to: s.name }] : []));
+    const dependsOnOnChain = chain.flatMap((s, i) =>
+        s.via === "dependsOn" ? [{ from: chain[i - 1].name, to: s.name }] : [],
+    );
     return {
         stack,
         cloud: virtual.cloud,
@@ -236,5 +311,7 @@ export function stepLabel(step: Step, prefix: string): string {
 const arrows: Record<EdgeKind, string> = { data: "->", provider: "-p>", dependsOn: "=>", undeclared: "~>" };
 
 export function formatChain(chain: Step[], prefix: string): string {
-    return chain.map((s) => (s.via ? `${arrows[s.via]} ${stepLabel(s, prefix)}` : stepLabel(s, prefix))).join(" ");
+    return chain
+        .map((s) => (s.via ? `${arrows[s.via]} ${stepLabel(s, prefix)}` : stepLabel(s, prefix)))
+        .join(" ");
 }

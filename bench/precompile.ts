@@ -12,13 +12,23 @@ const roots = ["components", "synth", "bench"];
 
 export function precompile(target: string): string {
     const typescript: typeof ts = require(require.resolve("typescript", { paths: [repoRoot] }));
-    const parsed = typescript.getParsedCommandLineOfConfigFile(path.join(repoRoot, "tsconfig.json"), {}, {
-        ...typescript.sys,
-        onUnRecoverableConfigFileDiagnostic: (d) => {
-            throw new Error(typescript.flattenDiagnosticMessageText(d.messageText, "\n"));
+    const parsed = typescript.getParsedCommandLineOfConfigFile(
+        path.join(repoRoot, "tsconfig.json"),
+        {},
+        {
+            ...typescript.sys,
+            onUnRecoverableConfigFileDiagnostic: (d) => {
+                throw new Error(typescript.flattenDiagnosticMessageText(d.messageText, "\n"));
+            },
         },
-    });
-    const compilerOptions: ts.CompilerOptions = { ...parsed?.options, noEmit: false, sourceMap: false, inlineSourceMap: false, declaration: false };
+    );
+    const compilerOptions: ts.CompilerOptions = {
+        ...parsed?.options,
+        noEmit: false,
+        sourceMap: false,
+        inlineSourceMap: false,
+        declaration: false,
+    };
 
     const copy = (rel: string) => {
         const src = path.join(repoRoot, rel);
@@ -30,7 +40,10 @@ export function precompile(target: string): string {
         const dest = path.join(target, rel);
         fs.mkdirSync(path.dirname(dest), { recursive: true });
         if (rel.endsWith(".ts") && !rel.endsWith(".d.ts")) {
-            const out = typescript.transpileModule(fs.readFileSync(src, "utf8"), { compilerOptions, fileName: src });
+            const out = typescript.transpileModule(fs.readFileSync(src, "utf8"), {
+                compilerOptions,
+                fileName: src,
+            });
             fs.writeFileSync(dest.replace(/\.ts$/, ".js"), out.outputText);
         } else {
             fs.copyFileSync(src, dest);

@@ -18,7 +18,12 @@ if (out) {
             packages[name] = (packages[name] || 0) + 1;
         }
         const cpu = process.cpuUsage();
-        const report = { pulumiPackages: packages, maxRssKb: process.resourceUsage().maxRSS, cpuMs: (cpu.user + cpu.system) / 1000, uptimeS: process.uptime() };
+        const report = {
+            pulumiPackages: packages,
+            maxRssKb: process.resourceUsage().maxRSS,
+            cpuMs: (cpu.user + cpu.system) / 1000,
+            uptimeS: process.uptime(),
+        };
         try {
             require("fs").writeFileSync(out, JSON.stringify(report));
         } catch (e) {

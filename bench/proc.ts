@@ -45,12 +45,17 @@ export function scratchDir(): string {
 let counter = 0;
 
 /** Runs `node [-r probe] ...nodeArgs` once; with gnuTimeV, under /usr/bin/time -v. */
-export function runNode(nodeArgs: string[], options: { cwd?: string; gnuTimeV?: boolean; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): RunResult {
+export function runNode(
+    nodeArgs: string[],
+    options: { cwd?: string; gnuTimeV?: boolean; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): RunResult {
     const id = ++counter;
     const probeOut = path.join(scratchDir(), `probe-${id}.json`);
     const timeOut = path.join(scratchDir(), `time-${id}.txt`);
     const argv = ["-r", probePath, ...nodeArgs];
-    const [cmd, args] = options.gnuTimeV ? [gnuTime, ["-v", "-o", timeOut, process.execPath, ...argv]] : [process.execPath, argv];
+    const [cmd, args] = options.gnuTimeV
+        ? [gnuTime, ["-v", "-o", timeOut, process.execPath, ...argv]]
+        : [process.execPath, argv];
     const start = process.hrtime.bigint();
     const r = spawnSync(cmd, args, {
         cwd: options.cwd ?? repoRoot,
@@ -60,7 +65,12 @@ export function runNode(nodeArgs: string[], options: { cwd?: string; gnuTimeV?: 
         timeout: options.timeoutMs ?? 180_000,
     });
     const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
-    const result: RunResult = { wallMs, status: r.status, stdout: r.stdout ?? "", stderr: (r.stderr ?? "") + (r.error ? `\n${r.error.message}` : "") };
+    const result: RunResult = {
+        wallMs,
+        status: r.status,
+        stdout: r.stdout ?? "",
+        stderr: (r.stderr ?? "") + (r.error ? `\n${r.error.message}` : ""),
+    };
     if (fs.existsSync(probeOut)) result.probe = JSON.parse(fs.readFileSync(probeOut, "utf8")) as ProbeReport;
     if (options.gnuTimeV && fs.existsSync(timeOut)) {
         const m = /Maximum resident set size \(kbytes\):\s*(\d+)/.exec(fs.readFileSync(timeOut, "utf8"));
@@ -84,18 +94,33 @@ export function runFloor(): RunResult {
 }
 
 /** One offline synth of a stack, as `npm run synth -- --stack NAME --out DIR [--project-dir DIR]`. */
-export function runSynth(stack: string, options: { projectDir?: string; gnuTimeV?: boolean; entry?: string; cwd?: string } = {}): RunResult {
+export function runSynth(
+    stack: string,
+    options: { projectDir?: string; gnuTimeV?: boolean; entry?: string; cwd?: string } = {},
+): RunResult {
     const out = path.join(scratchDir(), `out-${++counter}`);
-    const tail = ["--stack", stack, "--out", out, ...(options.projectDir ? ["--project-dir", options.projectDir] : [])];
-    const nodeArgs = options.entry ? [options.entry, ...tail] : [tsNodeBin, "--transpile-only", path.join("synth", "cli.ts"), ...tail];
-    const r = runNode(nodeArgs, { gnuTimeV: options.gnuTimeV, cwd: options.cwd ?? options.projectDir ?? repoRoot });
+    const tail = [
+        "--stack",
+        stack,
+        "--out",
+        out,
+        ...(options.projectDir ? ["--project-dir", options.projectDir] : []),
+    ];
+    const nodeArgs = options.entry
+        ? [options.entry, ...tail]
+        : [tsNodeBin, "--transpile-only", path.join("synth", "cli.ts"), ...tail];
+    const r = runNode(nodeArgs, {
+        gnuTimeV: options.gnuTimeV,
+        cwd: options.cwd ?? options.projectDir ?? repoRoot,
+    });
     fs.rmSync(out, { recursive: true, force: true });
     return r;
 }
 
 /** The example stacks: Pulumi.<stack>.yaml in the repo root, sorted. */
 export function exampleStacks(dir = repoRoot): string[] {
-    return fs.readdirSync(dir)
+    return fs
+        .readdirSync(dir)
         .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
         .filter((s): s is string => s !== undefined)
         .sort();
@@ -103,6 +128,9 @@ export function exampleStacks(dir = repoRoot): string[] {
 
 /** The last lines of a failed run's stderr, for the "not available" note. */
 export function failureReason(r: RunResult): string {
-    const lines = r.stderr.split("\n").map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith("warning:") && !l.startsWith("note:"));
+    const lines = r.stderr
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0 && !l.startsWith("warning:") && !l.startsWith("note:"));
     return `${r.status === null ? "killed/timeout" : `exit ${r.status}`}${lines.length > 0 ? `: ${lines[0].slice(0, 140)}` : ""}`;
 }

@@ -45,11 +45,15 @@ export interface ProgramTimeResult {
 
 function providersOf(probe: ProbeReport | undefined): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [pkg, n] of Object.entries(probe?.pulumiPackages ?? {})) if (!notProviders.includes(pkg)) out[pkg] = n;
+    for (const [pkg, n] of Object.entries(probe?.pulumiPackages ?? {}))
+        if (!notProviders.includes(pkg)) out[pkg] = n;
     return out;
 }
 
-export function measureProgramTime(stacks: string[], options: { runs: number; jsRoot: string; log: (s: string) => void }): ProgramTimeResult {
+export function measureProgramTime(
+    stacks: string[],
+    options: { runs: number; jsRoot: string; log: (s: string) => void },
+): ProgramTimeResult {
     const results: StackProgramTime[] = [];
     // A first synth per stack: availability, what it loads, and warm file caches.
     for (const stack of stacks) {
@@ -64,8 +68,17 @@ export function measureProgramTime(stacks: string[], options: { runs: number; js
         const providers = providersOf(r.probe);
         const expected = targetProviders[cloud] ?? [];
         const entry: StackProgramTime = {
-            stack, cloud, available: r.status === 0, tsNodeMs: [], jsMs: [], tsNodeCpuMs: [], jsCpuMs: [], providers,
-            unexpected: Object.keys(providers).filter((p) => !expected.includes(p) && !neutralProviders.includes(p)),
+            stack,
+            cloud,
+            available: r.status === 0,
+            tsNodeMs: [],
+            jsMs: [],
+            tsNodeCpuMs: [],
+            jsCpuMs: [],
+            providers,
+            unexpected: Object.keys(providers).filter(
+                (p) => !expected.includes(p) && !neutralProviders.includes(p),
+            ),
             missing: expected.filter((p) => !(p in providers)),
             maxRssKb: r.probe?.maxRssKb,
         };
@@ -88,11 +101,13 @@ export function measureProgramTime(stacks: string[], options: { runs: number; js
             if (floor.probe) floorCpuMs.push(floor.probe.cpuMs);
             floorRssKb = floor.probe?.maxRssKb ?? floorRssKb;
             const ts: RunResult = runSynth(s.stack);
-            if (ts.status !== 0) throw new Error(`synth ${s.stack} failed in round ${round + 1}: ${failureReason(ts)}`);
+            if (ts.status !== 0)
+                throw new Error(`synth ${s.stack} failed in round ${round + 1}: ${failureReason(ts)}`);
             s.tsNodeMs.push(ts.wallMs);
             if (ts.probe) s.tsNodeCpuMs.push(ts.probe.cpuMs);
             const js = runSynth(s.stack, { entry: jsEntry, projectDir: repoRoot });
-            if (js.status !== 0) throw new Error(`synth ${s.stack} (js) failed in round ${round + 1}: ${failureReason(js)}`);
+            if (js.status !== 0)
+                throw new Error(`synth ${s.stack} (js) failed in round ${round + 1}: ${failureReason(js)}`);
             s.jsMs.push(js.wallMs);
             if (js.probe) s.jsCpuMs.push(js.probe.cpuMs);
         }

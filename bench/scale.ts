@@ -34,15 +34,30 @@ export function scaledProject(stack: string, nodes: number): string {
     return dir;
 }
 
-export function measureScale(stack: string, sizes: number[], options: { runs: number; gnuTimeV: boolean; log: (s: string) => void }): ScaleResult {
+export function measureScale(
+    stack: string,
+    sizes: number[],
+    options: { runs: number; gnuTimeV: boolean; log: (s: string) => void },
+): ScaleResult {
     const projects = new Map(sizes.map((n) => [n, scaledProject(stack, n)]));
     const rows: ScaleRow[] = sizes.map((nodes) => ({ nodes, wallMs: [], maxRssKb: [] }));
-    const result: ScaleResult = { stack, rssSource: options.gnuTimeV ? "/usr/bin/time -v" : "process.resourceUsage().maxRSS (probe)", rows, available: true };
+    const result: ScaleResult = {
+        stack,
+        rssSource: options.gnuTimeV ? "/usr/bin/time -v" : "process.resourceUsage().maxRSS (probe)",
+        rows,
+        available: true,
+    };
     for (let round = 0; round < options.runs; round++) {
         const order = rows.map((_, i) => rows[(i + round) % rows.length]);
-        options.log(`  round ${round + 1}/${options.runs}: ${stack} with ${order.map((r) => r.nodes).join(", ")} nodes`);
+        options.log(
+            `  round ${round + 1}/${options.runs}: ${stack} with ${order.map((r) => r.nodes).join(", ")} nodes`,
+        );
         for (const row of order) {
-            const r = runSynth(stack, { projectDir: projects.get(row.nodes), gnuTimeV: options.gnuTimeV, cwd: repoRoot });
+            const r = runSynth(stack, {
+                projectDir: projects.get(row.nodes),
+                gnuTimeV: options.gnuTimeV,
+                cwd: repoRoot,
+            });
             if (r.status !== 0) {
                 return { ...result, available: false, reason: `${row.nodes} nodes: ${failureReason(r)}` };
             }

@@ -8,8 +8,14 @@ export interface PlatformOutputs {
     values: Record<string, unknown>;
 }
 
-export async function readPlatformStack(stack: string, required: string[], optional: string[] = []): Promise<PlatformOutputs> {
-    const ref = new pulumi.StackReference(`platform-${stack.replace(/[^A-Za-z0-9-]/g, "-")}`, { name: stack });
+export async function readPlatformStack(
+    stack: string,
+    required: string[],
+    optional: string[] = [],
+): Promise<PlatformOutputs> {
+    const ref = new pulumi.StackReference(`platform-${stack.replace(/[^A-Za-z0-9-]/g, "-")}`, {
+        name: stack,
+    });
     const values: Record<string, unknown> = {};
     const missing: string[] = [];
     for (const key of [...required, ...optional]) {
@@ -34,7 +40,9 @@ export async function readPlatformStack(stack: string, required: string[], optio
 export function platformString(p: PlatformOutputs, key: string): string {
     const v = p.values[key];
     if (typeof v !== "string" || v.length === 0) {
-        throw new pulumi.RunError(`wso2is-cluster:platformStack = "${p.stack}": output ${key} must be a non-empty string, got ${JSON.stringify(v)}`);
+        throw new pulumi.RunError(
+            `wso2is-cluster:platformStack = "${p.stack}": output ${key} must be a non-empty string, got ${JSON.stringify(v)}`,
+        );
     }
     return v;
 }

@@ -26,33 +26,59 @@ export async function program(): Promise<Program> {
     const { config, adminPassword } = readClusterConfig();
     const name = `wso2is-${pulumi.getStack()}`;
     const platform = async (required: string[], optional: string[]) =>
-        config.network.platformStack ? readPlatformStack(config.network.platformStack, required, optional) : undefined;
+        config.network.platformStack
+            ? readPlatformStack(config.network.platformStack, required, optional)
+            : undefined;
 
     let cluster: ClusterComponent;
     switch (config.cloud) {
         case "aws": {
             const aws: typeof import("./aws") = require("./aws");
             const region = new pulumi.Config("aws").get("region");
-            if (!region) throw new pulumi.RunError("aws:region is required for cloud aws (pulumi config set aws:region eu-west-1)");
+            if (!region)
+                throw new pulumi.RunError(
+                    "aws:region is required for cloud aws (pulumi config set aws:region eu-west-1)",
+                );
             const p = await platform(aws.awsPlatformOutputs.required, aws.awsPlatformOutputs.optional);
-            cluster = new aws.AwsCluster(name, { config, region, adminPassword, network: p && aws.networkFromPlatform(p) });
+            cluster = new aws.AwsCluster(name, {
+                config,
+                region,
+                adminPassword,
+                network: p && aws.networkFromPlatform(p),
+            });
             break;
         }
         case "azure": {
             const azure: typeof import("./azure") = require("./azure");
             const location = new pulumi.Config("azure-native").get("location");
-            if (!location) throw new pulumi.RunError("azure-native:location is required for cloud azure (pulumi config set azure-native:location westeurope)");
-            const p = await platform(azure.azurePlatformOutputs.required, azure.azurePlatformOutputs.optional);
-            cluster = new azure.AzureVmCluster(name, { config, location, adminPassword, network: p && azure.networkFromPlatform(p) });
+            if (!location)
+                throw new pulumi.RunError(
+                    "azure-native:location is required for cloud azure (pulumi config set azure-native:location westeurope)",
+                );
+            const p = await platform(
+                azure.azurePlatformOutputs.required,
+                azure.azurePlatformOutputs.optional,
+            );
+            cluster = new azure.AzureVmCluster(name, {
+                config,
+                location,
+                adminPassword,
+                network: p && azure.networkFromPlatform(p),
+            });
             break;
         }
         case "aks": {
             const aks: typeof import("./aks") = require("./aks");
             const location = new pulumi.Config("azure-native").get("location");
-            if (!location) throw new pulumi.RunError("azure-native:location is required for cloud aks (pulumi config set azure-native:location westeurope)");
+            if (!location)
+                throw new pulumi.RunError(
+                    "azure-native:location is required for cloud aks (pulumi config set azure-native:location westeurope)",
+                );
             const p = await platform(aks.aksPlatformOutputs.required, aks.aksPlatformOutputs.optional);
             cluster = new aks.AksCluster(name, {
-                config, location, adminPassword,
+                config,
+                location,
+                adminPassword,
                 platform: p && {
                     network: aks.networkFromPlatform(p),
                     kubeconfig: String(p.values.kubeconfig),

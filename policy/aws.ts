@@ -50,7 +50,8 @@ export const rdsNotPublic: ResourceValidationPolicy = {
     severity: "critical",
     tags: ["aws", "security", "database"],
     validateResource: forTypes([T.rdsInstance], (props, _args, report) => {
-        if (isTrue(props.publiclyAccessible)) report("publiclyAccessible is true: set it to false and reach the database from the nodes only.");
+        if (isTrue(props.publiclyAccessible))
+            report("publiclyAccessible is true: set it to false and reach the database from the nodes only.");
     }),
 };
 
@@ -62,76 +63,120 @@ export const rdsStorageEncrypted: ResourceValidationPolicy = {
     tags: ["aws", "security", "database"],
     validateResource: forTypes([T.rdsInstance, T.rdsCluster], (props, args, report) => {
         // An instance of an Aurora cluster inherits the cluster's encryption.
-        if (args.type === T.rdsInstance && typeof props.engine === "string" && props.engine.startsWith("aurora")) return;
-        if (!isTrue(props.storageEncrypted)) report("storageEncrypted is not true: set storageEncrypted: true (optionally with kmsKeyId).");
+        if (
+            args.type === T.rdsInstance &&
+            typeof props.engine === "string" &&
+            props.engine.startsWith("aurora")
+        )
+            return;
+        if (!isTrue(props.storageEncrypted))
+            report("storageEncrypted is not true: set storageEncrypted: true (optionally with kmsKeyId).");
     }),
 };
 
 /** A parameter group's require_secure_transport setting, if it sets it. */
 function secureTransport(pg: Props): string | undefined {
-    const p = asArray<Props>(pg.parameters).find((x) => isObject(x) && String(x.name).toLowerCase() === "require_secure_transport");
+    const p = asArray<Props>(pg.parameters).find(
+        (x) => isObject(x) && String(x.name).toLowerCase() === "require_secure_transport",
+    );
     return p === undefined ? undefined : String(p.value).toUpperCase();
 }
 
 export const rdsTlsRequired: StackValidationPolicy = {
     name: "aws-rds-tls-required",
-    description: "Every RDS MySQL instance uses a parameter group with require_secure_transport=1, so no client connects without TLS.",
+    description:
+        "Every RDS MySQL instance uses a parameter group with require_secure_transport=1, so no client connects without TLS.",
     enforcementLevel: "mandatory",
     severity: "high",
     tags: ["aws", "security", "database"],
     validateStack: (args, report) => {
-        const instances = ofType(args.resources, T.rdsInstance).filter((r) => mysqlEngines.has(String(r.props.engine ?? "").toLowerCase()) && !String(r.props.engine).startsWith("aurora"));
-        const auroraClusters = ofType(args.resources, T.rdsCluster).filter((r) => String(r.props.engine ?? "").toLowerCase() === "aurora-mysql");
-        if (instances.length === 0 && auroraClusters.length === 0) return args.notApplicable("no RDS MySQL in the stack");
+        const instances = ofType(args.resources, T.rdsInstance).filter(
+            (r) =>
+                mysqlEngines.has(String(r.props.engine ?? "").toLowerCase()) &&
+                !String(r.props.engine).startsWith("aurora"),
+        );
+        const auroraClusters = ofType(args.resources, T.rdsCluster).filter(
+            (r) => String(r.props.engine ?? "").toLowerCase() === "aurora-mysql",
+        );
+        if (instances.length === 0 && auroraClusters.length === 0)
+            return args.notApplicable("no RDS MySQL in the stack");
         const groups = ofType(args.resources, T.rdsParameterGroup);
         for (const db of instances) {
             const name = db.props.parameterGroupName;
             if (typeof name !== "string" || name === "" || name.startsWith("default.")) {
-                report(`${label(db)} uses the default parameter group, which allows plain-text connections: give it a parameter group with require_secure_transport=1.`, db.urn);
+                report(
+                    `${label(db)} uses the default parameter group, which allows plain-text connections: give it a parameter group with require_secure_transport=1.`,
+                    db.urn,
+                );
                 continue;
             }
             const group = groups.find((g) => matchesName(name, g, g.props.name));
             if (!group) {
-                report(`${label(db)} uses parameter group '${name}', which this stack does not define: require_secure_transport=1 cannot be verified.`, db.urn);
+                report(
+                    `${label(db)} uses parameter group '${name}', which this stack does not define: require_secure_transport=1 cannot be verified.`,
+                    db.urn,
+                );
                 continue;
             }
             const v = secureTransport(group.props);
             if (v !== "1" && v !== "ON" && v !== "TRUE") {
-                report(`${label(db)} uses ${label(group)}, which ${v === undefined ? "does not set require_secure_transport" : `sets require_secure_transport=${v}`}: set it to 1.`, db.urn);
+                report(
+                    `${label(db)} uses ${label(group)}, which ${v === undefined ? "does not set require_secure_transport" : `sets require_secure_transport=${v}`}: set it to 1.`,
+                    db.urn,
+                );
             }
         }
         // Aurora MySQL: the cluster parameter group carries the setting.
         const clusterGroups = ofType(args.resources, T.rdsClusterParameterGroup);
         for (const c of auroraClusters) {
             const name = c.props.dbClusterParameterGroupName;
-            const group = typeof name === "string" ? clusterGroups.find((g) => matchesName(name, g, g.props.name)) : undefined;
+            const group =
+                typeof name === "string"
+                    ? clusterGroups.find((g) => matchesName(name, g, g.props.name))
+                    : undefined;
             const v = group ? secureTransport(group.props) : undefined;
-            if (v !== "1" && v !== "ON" && v !== "TRUE") report(`${label(c)} has no cluster parameter group with require_secure_transport=1.`, c.urn);
+            if (v !== "1" && v !== "ON" && v !== "TRUE")
+                report(`${label(c)} has no cluster parameter group with require_secure_transport=1.`, c.urn);
         }
     },
 };
 
 export const rdsProductionResilience: ResourceValidationPolicy = {
     name: "aws-rds-production-resilience",
-    description: "In production, RDS is Multi-AZ, deletion-protected and keeps backups for at least minBackupDays (default 7).",
+    description:
+        "In production, RDS is Multi-AZ, deletion-protected and keeps backups for at least minBackupDays (default 7).",
     enforcementLevel: "advisory",
     severity: "high",
     tags: ["aws", "availability", "database", "production"],
     configSchema: {
         properties: {
             ...productionSchema,
-            minBackupDays: { type: "integer", minimum: 1, maximum: 35, default: 7, description: "Minimum backup retention in days (production)." },
+            minBackupDays: {
+                type: "integer",
+                minimum: 1,
+                maximum: 35,
+                default: 7,
+                description: "Minimum backup retention in days (production).",
+            },
         },
     },
     validateResource: forTypes([T.rdsInstance, T.rdsCluster], (props, args, report) => {
-        if (!isProduction(args)) return args.notApplicable("production is false: the production-only checks do not run");
+        if (!isProduction(args))
+            return args.notApplicable("production is false: the production-only checks do not run");
         const { minBackupDays } = configOf(args, { minBackupDays: 7 });
         const aurora = typeof props.engine === "string" && props.engine.startsWith("aurora");
         if (args.type === T.rdsInstance && aurora) return;
         const days = Number(props.backupRetentionPeriod ?? 1);
-        if (!(days >= minBackupDays)) report(`backupRetentionPeriod is ${props.backupRetentionPeriod ?? "unset (1 day)"}: production keeps at least ${minBackupDays} days.`);
-        if (!isTrue(props.deletionProtection)) report("deletionProtection is not true: a production database must not be deletable by accident.");
-        if (args.type === T.rdsInstance && !isTrue(props.multiAz)) report("multiAz is not true: a production database needs a standby in a second zone.");
+        if (!(days >= minBackupDays))
+            report(
+                `backupRetentionPeriod is ${props.backupRetentionPeriod ?? "unset (1 day)"}: production keeps at least ${minBackupDays} days.`,
+            );
+        if (!isTrue(props.deletionProtection))
+            report(
+                "deletionProtection is not true: a production database must not be deletable by accident.",
+            );
+        if (args.type === T.rdsInstance && !isTrue(props.multiAz))
+            report("multiAz is not true: a production database needs a standby in a second zone.");
     }),
 };
 
@@ -142,20 +187,25 @@ export const efsEncrypted: ResourceValidationPolicy = {
     severity: "high",
     tags: ["aws", "security", "storage"],
     validateResource: forTypes([T.efs], (props, _args, report) => {
-        if (!isTrue(props.encrypted)) report("encrypted is not true: set encrypted: true (optionally with kmsKeyId).");
+        if (!isTrue(props.encrypted))
+            report("encrypted is not true: set encrypted: true (optionally with kmsKeyId).");
     }),
 };
 
 export const ec2Imdsv2: ResourceValidationPolicy = {
     name: "aws-ec2-imdsv2-required",
-    description: "Launch templates and instances require IMDSv2 (metadataOptions.httpTokens = required), so a forged request cannot read the node role's credentials.",
+    description:
+        "Launch templates and instances require IMDSv2 (metadataOptions.httpTokens = required), so a forged request cannot read the node role's credentials.",
     enforcementLevel: "mandatory",
     severity: "high",
     tags: ["aws", "security", "compute"],
     validateResource: forTypes([T.launchTemplate, T.instance], (props, _args, report) => {
         const m = isObject(props.metadataOptions) ? props.metadataOptions : {};
         if (String(m.httpEndpoint ?? "enabled") === "disabled") return;
-        if (m.httpTokens !== "required") report(`metadataOptions.httpTokens is ${m.httpTokens === undefined ? "unset (IMDSv1 allowed)" : `"${m.httpTokens}"`}: set it to "required".`);
+        if (m.httpTokens !== "required")
+            report(
+                `metadataOptions.httpTokens is ${m.httpTokens === undefined ? "unset (IMDSv1 allowed)" : `"${m.httpTokens}"`}: set it to "required".`,
+            );
     }),
 };
 
@@ -167,21 +217,27 @@ export const ebsEncrypted: ResourceValidationPolicy = {
     tags: ["aws", "security", "compute", "storage"],
     validateResource: forTypes([T.launchTemplate, T.instance], (props, args, report) => {
         if (args.type === T.launchTemplate) {
-            const mappings = asArray<Props>(props.blockDeviceMappings).filter((b) => isObject(b) && isObject(b.ebs));
+            const mappings = asArray<Props>(props.blockDeviceMappings).filter(
+                (b) => isObject(b) && isObject(b.ebs),
+            );
             if (mappings.length === 0) {
-                report("no blockDeviceMappings: the root volume takes the image's (unencrypted) default; declare it with ebs.encrypted = true.");
+                report(
+                    "no blockDeviceMappings: the root volume takes the image's (unencrypted) default; declare it with ebs.encrypted = true.",
+                );
                 return;
             }
             for (const b of mappings) {
                 if (b.ebs.snapshotId && b.ebs.encrypted === undefined) continue;
-                if (!isTrue(b.ebs.encrypted)) report(`volume ${b.deviceName ?? "?"} is not encrypted: set ebs.encrypted = true.`);
+                if (!isTrue(b.ebs.encrypted))
+                    report(`volume ${b.deviceName ?? "?"} is not encrypted: set ebs.encrypted = true.`);
             }
             return;
         }
         const root = isObject(props.rootBlockDevice) ? props.rootBlockDevice : undefined;
         if (!root || !isTrue(root.encrypted)) report("rootBlockDevice.encrypted is not true.");
         for (const b of asArray<Props>(props.ebsBlockDevices)) {
-            if (isObject(b) && !isTrue(b.encrypted)) report(`volume ${b.deviceName ?? "?"} is not encrypted.`);
+            if (isObject(b) && !isTrue(b.encrypted))
+                report(`volume ${b.deviceName ?? "?"} is not encrypted.`);
         }
     }),
 };
@@ -209,43 +265,74 @@ interface IngressView {
 
 /** Ingress of a SecurityGroup (inline), SecurityGroupIngressRule or SecurityGroupRule (type ingress). */
 export function ingressOf(type: string, props: Props): IngressView[] {
-    const cidrsOf = (r: Props) => [
-        ...asArray<string>(r.cidrBlocks), ...asArray<string>(r.ipv6CidrBlocks),
-        ...asArray<string>(r.cidrIpv4), ...asArray<string>(r.cidrIpv6),
-        ...asArray<string>(r.prefixListIds), ...asArray<string>(r.prefixListId),
-    ].filter((c) => typeof c === "string");
+    const cidrsOf = (r: Props) =>
+        [
+            ...asArray<string>(r.cidrBlocks),
+            ...asArray<string>(r.ipv6CidrBlocks),
+            ...asArray<string>(r.cidrIpv4),
+            ...asArray<string>(r.cidrIpv6),
+            ...asArray<string>(r.prefixListIds),
+            ...asArray<string>(r.prefixListId),
+        ].filter((c) => typeof c === "string");
     switch (type) {
         case T.securityGroup:
-            return asArray<Props>(props.ingress).filter(isObject).map((r, i) => ({ range: awsRuleRange(r), cidrs: cidrsOf(r), where: `ingress[${i}]` }));
+            return asArray<Props>(props.ingress)
+                .filter(isObject)
+                .map((r, i) => ({ range: awsRuleRange(r), cidrs: cidrsOf(r), where: `ingress[${i}]` }));
         case T.ingressRule:
-            return [{ groupId: props.securityGroupId, range: awsRuleRange(props), cidrs: cidrsOf(props), where: "rule" }];
+            return [
+                {
+                    groupId: props.securityGroupId,
+                    range: awsRuleRange(props),
+                    cidrs: cidrsOf(props),
+                    where: "rule",
+                },
+            ];
         case T.securityGroupRule:
-            return props.type === "ingress" ? [{ groupId: props.securityGroupId, range: awsRuleRange(props), cidrs: cidrsOf(props), where: "rule" }] : [];
+            return props.type === "ingress"
+                ? [
+                      {
+                          groupId: props.securityGroupId,
+                          range: awsRuleRange(props),
+                          cidrs: cidrsOf(props),
+                          where: "rule",
+                      },
+                  ]
+                : [];
         default:
             return [];
     }
 }
 
-const withinPublicPorts = (r: PortRange) => r.from === r.to ? publicPorts.has(r.from) : false;
+const withinPublicPorts = (r: PortRange) => (r.from === r.to ? publicPorts.has(r.from) : false);
 
 export const sgNoPublicIngress: ResourceValidationPolicy = {
     name: "aws-sg-no-public-ingress",
-    description: "No ingress from 0.0.0.0/0 or ::/0 except 80/443 (for the load balancer); 9443 and Hazelcast (5701-5708, 4000) never from a CIDR, only from security groups.",
+    description:
+        "No ingress from 0.0.0.0/0 or ::/0 except 80/443 (for the load balancer); 9443 and Hazelcast (5701-5708, 4000) never from a CIDR, only from security groups.",
     enforcementLevel: "mandatory",
     severity: "critical",
     tags: ["aws", "security", "network"],
-    validateResource: forTypes([T.securityGroup, T.ingressRule, T.securityGroupRule], (props, args, report) => {
-        for (const rule of ingressOf(args.type, props)) {
-            if (rule.cidrs.length === 0) continue;
-            const world = rule.cidrs.filter(isAnywhere);
-            if (world.length > 0 && !withinPublicPorts(rule.range)) {
-                report(`${rule.where}: ${describeRange(rule.range)} open to ${world.join(", ")}; only 80 and 443 on the load balancer may be public.`);
+    validateResource: forTypes(
+        [T.securityGroup, T.ingressRule, T.securityGroupRule],
+        (props, args, report) => {
+            for (const rule of ingressOf(args.type, props)) {
+                if (rule.cidrs.length === 0) continue;
+                const world = rule.cidrs.filter(isAnywhere);
+                if (world.length > 0 && !withinPublicPorts(rule.range)) {
+                    report(
+                        `${rule.where}: ${describeRange(rule.range)} open to ${world.join(", ")}; only 80 and 443 on the load balancer may be public.`,
+                    );
+                }
+                for (const p of groupOnlyPorts) {
+                    if (overlaps(rule.range, p.range))
+                        report(
+                            `${rule.where}: ${describeRange(rule.range)} from CIDR ${rule.cidrs.join(", ")} includes ${p.what}; reference the security group instead.`,
+                        );
+                }
             }
-            for (const p of groupOnlyPorts) {
-                if (overlaps(rule.range, p.range)) report(`${rule.where}: ${describeRange(rule.range)} from CIDR ${rule.cidrs.join(", ")} includes ${p.what}; reference the security group instead.`);
-            }
-        }
-    }),
+        },
+    ),
 };
 
 /** Every security group id attached to a load balancer, and the URNs of groups it depends on. */
@@ -260,7 +347,8 @@ function loadBalancerGroups(resources: PolicyResource[]): Set<string> {
 
 export const sgPublicOnlyOnLoadBalancer: StackValidationPolicy = {
     name: "aws-sg-public-only-on-load-balancer",
-    description: "Ingress from 0.0.0.0/0 or ::/0 (80/443) exists only on a security group attached to a load balancer.",
+    description:
+        "Ingress from 0.0.0.0/0 or ::/0 (80/443) exists only on a security group attached to a load balancer.",
     enforcementLevel: "mandatory",
     severity: "critical",
     tags: ["aws", "security", "network"],
@@ -271,11 +359,18 @@ export const sgPublicOnlyOnLoadBalancer: StackValidationPolicy = {
         for (const r of rules) {
             const world = ingressOf(r.type, r.props).filter((x) => x.cidrs.some(isAnywhere));
             if (world.length === 0) continue;
-            const groupKeys = r.type === T.securityGroup
-                ? [r.props.id, r.urn]
-                : [r.props.securityGroupId, ...(r.propertyDependencies?.securityGroupId ?? []).map((d) => d.urn)];
+            const groupKeys =
+                r.type === T.securityGroup
+                    ? [r.props.id, r.urn]
+                    : [
+                          r.props.securityGroupId,
+                          ...(r.propertyDependencies?.securityGroupId ?? []).map((d) => d.urn),
+                      ];
             if (!groupKeys.some((k) => typeof k === "string" && lbGroups.has(k))) {
-                report(`${label(r)} opens ${world.map((w) => describeRange(w.range)).join(", ")} to the internet on a group that no load balancer uses.`, r.urn);
+                report(
+                    `${label(r)} opens ${world.map((w) => describeRange(w.range)).join(", ")} to the internet on a group that no load balancer uses.`,
+                    r.urn,
+                );
             }
         }
     },
@@ -289,7 +384,8 @@ export const modernTlsPolicy = /^ELBSecurityPolicy-(TLS13-1-[23]-|TLS-1-2-|FS-1-
 
 export const albHttps: ResourceValidationPolicy = {
     name: "aws-lb-listener-https",
-    description: "Load balancer listeners are HTTPS (or TLS) with a TLS 1.2+ policy (ELBSecurityPolicy-TLS13-1-2-*, -TLS13-1-3-*, -TLS-1-2-*, -FS-1-2-*); an HTTP listener only redirects to HTTPS.",
+    description:
+        "Load balancer listeners are HTTPS (or TLS) with a TLS 1.2+ policy (ELBSecurityPolicy-TLS13-1-2-*, -TLS13-1-3-*, -TLS-1-2-*, -FS-1-2-*); an HTTP listener only redirects to HTTPS.",
     enforcementLevel: "mandatory",
     severity: "high",
     tags: ["aws", "security", "load-balancer"],
@@ -298,14 +394,23 @@ export const albHttps: ResourceValidationPolicy = {
         if (protocol === "HTTPS" || protocol === "TLS") {
             const policy = props.sslPolicy;
             if (typeof policy !== "string" || !modernTlsPolicy.test(policy)) {
-                report(`sslPolicy is ${policy === undefined ? "unset (AWS default ELBSecurityPolicy-2016-08 allows TLS 1.0)" : `"${policy}"`}: use ELBSecurityPolicy-TLS13-1-2-2021-06 or another TLS 1.2+ policy.`);
+                report(
+                    `sslPolicy is ${policy === undefined ? "unset (AWS default ELBSecurityPolicy-2016-08 allows TLS 1.0)" : `"${policy}"`}: use ELBSecurityPolicy-TLS13-1-2-2021-06 or another TLS 1.2+ policy.`,
+                );
             }
             return;
         }
         if (protocol === "HTTP") {
             const actions = asArray<Props>(props.defaultActions);
-            const redirectsToHttps = (a: Props) => isObject(a) && a.type === "redirect" && isObject(a.redirect) && String(a.redirect.protocol ?? "").toUpperCase() === "HTTPS";
-            if (actions.length === 0 || !actions.every(redirectsToHttps)) report(`HTTP listener on port ${props.port ?? 80} must only redirect to HTTPS (defaultActions: one redirect with protocol HTTPS).`);
+            const redirectsToHttps = (a: Props) =>
+                isObject(a) &&
+                a.type === "redirect" &&
+                isObject(a.redirect) &&
+                String(a.redirect.protocol ?? "").toUpperCase() === "HTTPS";
+            if (actions.length === 0 || !actions.every(redirectsToHttps))
+                report(
+                    `HTTP listener on port ${props.port ?? 80} must only redirect to HTTPS (defaultActions: one redirect with protocol HTTPS).`,
+                );
             return;
         }
         // TCP/UDP listeners (NLB) carry no HTTP; nothing to check here.
@@ -322,7 +427,10 @@ export const targetGroupStickiness: ResourceValidationPolicy = {
         const protocol = String(props.protocol ?? "HTTP").toUpperCase();
         if (props.targetType === "lambda" || (protocol !== "HTTP" && protocol !== "HTTPS")) return;
         const s = isObject(props.stickiness) ? props.stickiness : undefined;
-        if (!s || s.enabled === false || String(s.enabled).toLowerCase() === "false") report("stickiness is not enabled: set stickiness { type: \"lb_cookie\" (or app_cookie), enabled: true }.");
+        if (!s || s.enabled === false || String(s.enabled).toLowerCase() === "false")
+            report(
+                'stickiness is not enabled: set stickiness { type: "lb_cookie" (or app_cookie), enabled: true }.',
+            );
     }),
 };
 

@@ -41,7 +41,8 @@ const eq = (a: unknown, b: string) => typeof a === "string" && a.toLowerCase() =
 
 export const mysqlPrivate: ResourceValidationPolicy = {
     name: "azure-mysql-private",
-    description: "MySQL Flexible Server has no public endpoint (VNet integration through a delegated subnet, or publicNetworkAccess Disabled) and no firewall rule open to everyone or to all of Azure.",
+    description:
+        "MySQL Flexible Server has no public endpoint (VNet integration through a delegated subnet, or publicNetworkAccess Disabled) and no firewall rule open to everyone or to all of Azure.",
     enforcementLevel: "mandatory",
     severity: "critical",
     tags: ["azure", "security", "database"],
@@ -49,14 +50,23 @@ export const mysqlPrivate: ResourceValidationPolicy = {
         if (args.type === T.mysqlFirewallRule) {
             const start = String(props.startIpAddress ?? "");
             const end = String(props.endIpAddress ?? "");
-            if (start === "0.0.0.0" && end === "255.255.255.255") report("firewall rule admits every IPv4 address.");
-            else if (start === "0.0.0.0" && end === "0.0.0.0") report("firewall rule 0.0.0.0 admits every Azure service of every tenant.");
+            if (start === "0.0.0.0" && end === "255.255.255.255")
+                report("firewall rule admits every IPv4 address.");
+            else if (start === "0.0.0.0" && end === "0.0.0.0")
+                report("firewall rule 0.0.0.0 admits every Azure service of every tenant.");
             return;
         }
         const net = isObject(props.network) ? props.network : {};
-        const delegated = typeof net.delegatedSubnetResourceId === "string" && net.delegatedSubnetResourceId !== "";
-        if (eq(net.publicNetworkAccess, "Enabled")) report("network.publicNetworkAccess is Enabled: use VNet integration (network.delegatedSubnetResourceId) or set it to Disabled.");
-        else if (!delegated && !eq(net.publicNetworkAccess, "Disabled")) report("the server has neither a delegated subnet (network.delegatedSubnetResourceId) nor publicNetworkAccess Disabled: it would get a public endpoint.");
+        const delegated =
+            typeof net.delegatedSubnetResourceId === "string" && net.delegatedSubnetResourceId !== "";
+        if (eq(net.publicNetworkAccess, "Enabled"))
+            report(
+                "network.publicNetworkAccess is Enabled: use VNet integration (network.delegatedSubnetResourceId) or set it to Disabled.",
+            );
+        else if (!delegated && !eq(net.publicNetworkAccess, "Disabled"))
+            report(
+                "the server has neither a delegated subnet (network.delegatedSubnetResourceId) nor publicNetworkAccess Disabled: it would get a public endpoint.",
+            );
     }),
 };
 
@@ -65,27 +75,40 @@ const configurationNamed = (c: Props, parameter: string) => eq(c.configurationNa
 
 /** Does a server-name reference point at this server resource? */
 function refersToServer(ref: unknown, server: PolicyResource): boolean {
-    return matchesName(ref, server, server.props.serverName ?? server.props.name) || (typeof ref === "string" && typeof server.props.id === "string" && ref === server.props.id);
+    return (
+        matchesName(ref, server, server.props.serverName ?? server.props.name) ||
+        (typeof ref === "string" && typeof server.props.id === "string" && ref === server.props.id)
+    );
 }
 
 export const mysqlTlsRequired: StackValidationPolicy = {
     name: "azure-mysql-tls-required",
-    description: "Every MySQL Flexible Server has a Configuration require_secure_transport = ON in this stack (declared, not left to the server default).",
+    description:
+        "Every MySQL Flexible Server has a Configuration require_secure_transport = ON in this stack (declared, not left to the server default).",
     enforcementLevel: "mandatory",
     severity: "high",
     tags: ["azure", "security", "database"],
     validateStack: (args, report) => {
         const servers = ofType(args.resources, T.mysqlServer);
         if (servers.length === 0) return args.notApplicable("no MySQL Flexible Server in the stack");
-        const configs = ofType(args.resources, T.mysqlConfiguration).filter((c) => configurationNamed(c.props, "require_secure_transport"));
+        const configs = ofType(args.resources, T.mysqlConfiguration).filter((c) =>
+            configurationNamed(c.props, "require_secure_transport"),
+        );
         for (const server of servers) {
             const mine = configs.filter((c) => refersToServer(c.props.serverName, server));
             if (mine.length === 0) {
-                report(`${label(server)} has no dbformysql Configuration require_secure_transport = ON: declare it so plain-text connections stay refused.`, server.urn);
+                report(
+                    `${label(server)} has no dbformysql Configuration require_secure_transport = ON: declare it so plain-text connections stay refused.`,
+                    server.urn,
+                );
                 continue;
             }
             for (const c of mine) {
-                if (!eq(c.props.value, "ON")) report(`${label(c)} sets require_secure_transport = ${c.props.value ?? "(unset)"} on ${label(server)}: it must be ON.`, c.urn);
+                if (!eq(c.props.value, "ON"))
+                    report(
+                        `${label(c)} sets require_secure_transport = ${c.props.value ?? "(unset)"} on ${label(server)}: it must be ON.`,
+                        c.urn,
+                    );
             }
         }
     },
@@ -93,24 +116,36 @@ export const mysqlTlsRequired: StackValidationPolicy = {
 
 export const mysqlProductionHa: ResourceValidationPolicy = {
     name: "azure-mysql-production-ha",
-    description: "In production, MySQL Flexible Server runs zone-redundant HA and keeps backups for at least minBackupDays (default 7).",
+    description:
+        "In production, MySQL Flexible Server runs zone-redundant HA and keeps backups for at least minBackupDays (default 7).",
     enforcementLevel: "advisory",
     severity: "high",
     tags: ["azure", "availability", "database", "production"],
     configSchema: {
         properties: {
             ...productionSchema,
-            minBackupDays: { type: "integer", minimum: 1, maximum: 35, default: 7, description: "Minimum backup retention in days (production)." },
+            minBackupDays: {
+                type: "integer",
+                minimum: 1,
+                maximum: 35,
+                default: 7,
+                description: "Minimum backup retention in days (production).",
+            },
         },
     },
     validateResource: forTypes([T.mysqlServer], (props, args, report) => {
-        if (!isProduction(args)) return args.notApplicable("production is false: the production-only checks do not run");
+        if (!isProduction(args))
+            return args.notApplicable("production is false: the production-only checks do not run");
         const { minBackupDays } = configOf(args, { minBackupDays: 7 });
         const ha = isObject(props.highAvailability) ? props.highAvailability : {};
-        if (!eq(ha.mode, "ZoneRedundant")) report(`highAvailability.mode is ${ha.mode ?? "unset (Disabled)"}: production uses ZoneRedundant (a standby in another zone).`);
+        if (!eq(ha.mode, "ZoneRedundant"))
+            report(
+                `highAvailability.mode is ${ha.mode ?? "unset (Disabled)"}: production uses ZoneRedundant (a standby in another zone).`,
+            );
         const backup = isObject(props.backup) ? props.backup : {};
         const days = Number(backup.backupRetentionDays ?? 7);
-        if (!(days >= minBackupDays)) report(`backup.backupRetentionDays is ${days}: production keeps at least ${minBackupDays} days.`);
+        if (!(days >= minBackupDays))
+            report(`backup.backupRetentionDays is ${days}: production keeps at least ${minBackupDays} days.`);
     }),
 };
 
@@ -128,23 +163,28 @@ export function isNfsException(props: Props): boolean {
     return eq(props.kind, "FileStorage") && eq(props.publicNetworkAccess, "Disabled");
 }
 
-const httpsOff = (props: Props) => props.enableHttpsTrafficOnly === false || eq(props.enableHttpsTrafficOnly, "false");
+const httpsOff = (props: Props) =>
+    props.enableHttpsTrafficOnly === false || eq(props.enableHttpsTrafficOnly, "false");
 
 export const storageSecureTransfer: ResourceValidationPolicy = {
     name: "azure-storage-secure-transfer",
-    description: "Storage accounts accept HTTPS only (except an NFS-only FileStorage account with public network access Disabled: NFS needs secure transfer off), no TLS older than 1.2, and no anonymous blob access.",
+    description:
+        "Storage accounts accept HTTPS only (except an NFS-only FileStorage account with public network access Disabled: NFS needs secure transfer off), no TLS older than 1.2, and no anonymous blob access.",
     enforcementLevel: "mandatory",
     severity: "high",
     tags: ["azure", "security", "storage"],
     validateResource: forTypes([T.storageAccount], (props, _args, report) => {
         if (httpsOff(props) && !isNfsException(props)) {
-            report(eq(props.kind, "FileStorage")
-                ? "enableHttpsTrafficOnly is false on a FileStorage account with a public endpoint: the NFS exception requires publicNetworkAccess Disabled."
-                : "enableHttpsTrafficOnly is false: only an NFS-only FileStorage account without a public endpoint may turn secure transfer off.");
+            report(
+                eq(props.kind, "FileStorage")
+                    ? "enableHttpsTrafficOnly is false on a FileStorage account with a public endpoint: the NFS exception requires publicNetworkAccess Disabled."
+                    : "enableHttpsTrafficOnly is false: only an NFS-only FileStorage account without a public endpoint may turn secure transfer off.",
+            );
         }
         if (props.allowBlobPublicAccess === true) report("allowBlobPublicAccess is true: set it to false.");
         const tls = props.minimumTlsVersion;
-        if (tls !== undefined && !["TLS1_2", "TLS1_3"].includes(String(tls))) report(`minimumTlsVersion is ${tls}: use TLS1_2.`);
+        if (tls !== undefined && !["TLS1_2", "TLS1_3"].includes(String(tls)))
+            report(`minimumTlsVersion is ${tls}: use TLS1_2.`);
     }),
 };
 
@@ -155,7 +195,8 @@ function refersToAccount(ref: unknown, account: PolicyResource): boolean {
 
 export const storageNfsExceptionNfsOnly: StackValidationPolicy = {
     name: "azure-storage-https-exception-nfs-only",
-    description: "A storage account with secure transfer off holds only NFS file shares (an SMB share there would accept unencrypted connections).",
+    description:
+        "A storage account with secure transfer off holds only NFS file shares (an SMB share there would accept unencrypted connections).",
     enforcementLevel: "mandatory",
     severity: "high",
     tags: ["azure", "security", "storage"],
@@ -166,7 +207,10 @@ export const storageNfsExceptionNfsOnly: StackValidationPolicy = {
         for (const account of accounts.filter((a) => httpsOff(a.props))) {
             for (const share of shares.filter((s) => refersToAccount(s.props.accountName, account))) {
                 if (!eq(share.props.enabledProtocols, "NFS")) {
-                    report(`${label(share)} on ${label(account)} (secure transfer off) uses ${share.props.enabledProtocols ?? "SMB (the default)"}: only NFS shares may live on that account.`, share.urn);
+                    report(
+                        `${label(share)} on ${label(account)} (secure transfer off) uses ${share.props.enabledProtocols ?? "SMB (the default)"}: only NFS shares may live on that account.`,
+                        share.urn,
+                    );
                 }
             }
         }
@@ -180,7 +224,10 @@ export const storageNfsExceptionNfsOnly: StackValidationPolicy = {
 export const closedPorts = [22, 3389, 9443, 4000, 3306, 445, 2049];
 
 function sources(rule: Props): string[] {
-    return [...asArray<string>(rule.sourceAddressPrefix), ...asArray<string>(rule.sourceAddressPrefixes)].filter((s) => typeof s === "string");
+    return [
+        ...asArray<string>(rule.sourceAddressPrefix),
+        ...asArray<string>(rule.sourceAddressPrefixes),
+    ].filter((s) => typeof s === "string");
 }
 
 /** Violations of one NSG rule, as messages. */
@@ -191,7 +238,9 @@ export function nsgRuleViolations(rule: Props, where: string): string[] {
     const ranges = azurePortRanges(rule);
     const hit = closedPorts.filter((p) => ranges.some((r) => overlaps(r, { from: p, to: p })));
     if (hit.length === 0) return [];
-    return [`${where}: ${ranges.map(describeRange).join(", ")} from ${open.join(", ")} opens ${hit.join(", ")} to the internet.`];
+    return [
+        `${where}: ${ranges.map(describeRange).join(", ")} from ${open.join(", ")} opens ${hit.join(", ")} to the internet.`,
+    ];
 }
 
 export const nsgNoPublicAdminPorts: ResourceValidationPolicy = {
@@ -203,7 +252,10 @@ export const nsgNoPublicAdminPorts: ResourceValidationPolicy = {
     validateResource: forTypes([T.nsg, T.securityRule], (props, args, report) => {
         const rules = args.type === T.nsg ? asArray<Props>(props.securityRules).filter(isObject) : [props];
         rules.forEach((r, i) => {
-            const where = args.type === T.nsg ? `securityRules[${i}] ${r.name ?? ""}`.trim() : `rule ${props.securityRuleName ?? props.name ?? args.name}`;
+            const where =
+                args.type === T.nsg
+                    ? `securityRules[${i}] ${r.name ?? ""}`.trim()
+                    : `rule ${props.securityRuleName ?? props.name ?? args.name}`;
             for (const m of nsgRuleViolations(r, where)) report(m);
         });
     }),
@@ -214,30 +266,44 @@ export const nsgNoPublicAdminPorts: ResourceValidationPolicy = {
 
 export const vmManagedIdentity: ResourceValidationPolicy = {
     name: "azure-vm-managed-identity",
-    description: "VMs have a managed identity (the node reads its secrets from Key Vault with it; no keys in user data).",
+    description:
+        "VMs have a managed identity (the node reads its secrets from Key Vault with it; no keys in user data).",
     enforcementLevel: "mandatory",
     severity: "high",
     tags: ["azure", "security", "compute"],
     validateResource: forTypes([T.vm, T.vmss], (props, _args, report) => {
         const type = isObject(props.identity) ? String(props.identity.type ?? "") : "";
-        if (!/SystemAssigned|UserAssigned/i.test(type)) report(`identity.type is ${type || "unset"}: give the VM a system- or user-assigned managed identity.`);
+        if (!/SystemAssigned|UserAssigned/i.test(type))
+            report(
+                `identity.type is ${type || "unset"}: give the VM a system- or user-assigned managed identity.`,
+            );
     }),
 };
 
 export const vmSshKeysOnly: ResourceValidationPolicy = {
     name: "azure-vm-ssh-keys-only",
-    description: "Linux VMs disable password authentication (osProfile.linuxConfiguration.disablePasswordAuthentication = true) and carry no admin password.",
+    description:
+        "Linux VMs disable password authentication (osProfile.linuxConfiguration.disablePasswordAuthentication = true) and carry no admin password.",
     enforcementLevel: "mandatory",
     severity: "high",
     tags: ["azure", "security", "compute"],
     validateResource: forTypes([T.vm, T.vmss], (props, args, report) => {
-        const os = args.type === T.vmss ? (isObject(props.virtualMachineProfile) ? props.virtualMachineProfile.osProfile : undefined) : props.osProfile;
+        const os =
+            args.type === T.vmss
+                ? isObject(props.virtualMachineProfile)
+                    ? props.virtualMachineProfile.osProfile
+                    : undefined
+                : props.osProfile;
         // A VM attached to an existing (specialized) OS disk has no osProfile.
         if (!isObject(os)) return;
         if (isObject(os.windowsConfiguration) && !isObject(os.linuxConfiguration)) return;
         const linux = isObject(os.linuxConfiguration) ? os.linuxConfiguration : {};
-        if (linux.disablePasswordAuthentication !== true) report("osProfile.linuxConfiguration.disablePasswordAuthentication is not true: use SSH keys (or none) only.");
-        if (typeof os.adminPassword === "string" && os.adminPassword !== "") report("osProfile.adminPassword is set: remove it.");
+        if (linux.disablePasswordAuthentication !== true)
+            report(
+                "osProfile.linuxConfiguration.disablePasswordAuthentication is not true: use SSH keys (or none) only.",
+            );
+        if (typeof os.adminPassword === "string" && os.adminPassword !== "")
+            report("osProfile.adminPassword is set: remove it.");
     }),
 };
 
@@ -245,29 +311,44 @@ export const vmSshKeysOnly: ResourceValidationPolicy = {
 // Application Gateway.
 
 /** TLS policies with nothing below TLS 1.2. */
-const modernAppGwPolicies = new Set(["AppGwSslPolicy20170401S", "AppGwSslPolicy20220101", "AppGwSslPolicy20220101S"]);
+const modernAppGwPolicies = new Set([
+    "AppGwSslPolicy20170401S",
+    "AppGwSslPolicy20220101",
+    "AppGwSslPolicy20220101S",
+]);
 
 export const appGatewayHttps: ResourceValidationPolicy = {
     name: "azure-appgw-https",
-    description: "Application Gateway has an HTTPS listener with a TLS 1.2+ policy, and its HTTP listeners only redirect to HTTPS.",
+    description:
+        "Application Gateway has an HTTPS listener with a TLS 1.2+ policy, and its HTTP listeners only redirect to HTTPS.",
     enforcementLevel: "mandatory",
     severity: "high",
     tags: ["azure", "security", "load-balancer"],
     validateResource: forTypes([T.appGateway], (props, _args, report) => {
         const listeners = asArray<Props>(props.httpListeners).filter(isObject);
-        const protocolOf = (ref: unknown) => listeners.find((l) => l.name === lastSegment(isObject(ref) ? ref.id : undefined))?.protocol;
-        if (!listeners.some((l) => eq(l.protocol, "Https"))) report("no HTTPS listener: clients must reach IS over HTTPS on 443.");
+        const protocolOf = (ref: unknown) =>
+            listeners.find((l) => l.name === lastSegment(isObject(ref) ? ref.id : undefined))?.protocol;
+        if (!listeners.some((l) => eq(l.protocol, "Https")))
+            report("no HTTPS listener: clients must reach IS over HTTPS on 443.");
 
         const redirects = asArray<Props>(props.redirectConfigurations).filter(isObject);
         const rules = asArray<Props>(props.requestRoutingRules).filter(isObject);
         for (const l of listeners.filter((x) => eq(x.protocol ?? "Http", "Http"))) {
-            for (const rule of rules.filter((r) => isObject(r.httpListener) && lastSegment(r.httpListener.id) === l.name)) {
-                const redirect = isObject(rule.redirectConfiguration) ? redirects.find((x) => x.name === lastSegment(rule.redirectConfiguration.id)) : undefined;
-                const toHttps = redirect !== undefined && (
-                    (isObject(redirect.targetListener) && eq(protocolOf(redirect.targetListener), "Https")) ||
-                    (typeof redirect.targetUrl === "string" && /^https:\/\//i.test(redirect.targetUrl)));
+            for (const rule of rules.filter(
+                (r) => isObject(r.httpListener) && lastSegment(r.httpListener.id) === l.name,
+            )) {
+                const redirect = isObject(rule.redirectConfiguration)
+                    ? redirects.find((x) => x.name === lastSegment(rule.redirectConfiguration.id))
+                    : undefined;
+                const toHttps =
+                    redirect !== undefined &&
+                    ((isObject(redirect.targetListener) &&
+                        eq(protocolOf(redirect.targetListener), "Https")) ||
+                        (typeof redirect.targetUrl === "string" && /^https:\/\//i.test(redirect.targetUrl)));
                 if (!toHttps || rule.backendAddressPool !== undefined || rule.urlPathMap !== undefined) {
-                    report(`HTTP listener '${l.name}' is routed by rule '${rule.name}' to something other than a redirect to an HTTPS listener.`);
+                    report(
+                        `HTTP listener '${l.name}' is routed by rule '${rule.name}' to something other than a redirect to an HTTPS listener.`,
+                    );
                 }
             }
         }
@@ -276,12 +357,21 @@ export const appGatewayHttps: ResourceValidationPolicy = {
         if (ssl) {
             const type = String(ssl.policyType ?? (ssl.policyName ? "Predefined" : ""));
             if (eq(type, "Predefined")) {
-                if (!modernAppGwPolicies.has(String(ssl.policyName))) report(`sslPolicy ${ssl.policyName} allows TLS older than 1.2: use AppGwSslPolicy20220101 (or 20220101S).`);
+                if (!modernAppGwPolicies.has(String(ssl.policyName)))
+                    report(
+                        `sslPolicy ${ssl.policyName} allows TLS older than 1.2: use AppGwSslPolicy20220101 (or 20220101S).`,
+                    );
             } else if (eq(type, "Custom") || eq(type, "CustomV2")) {
-                if (!["TLSv1_2", "TLSv1_3"].includes(String(ssl.minProtocolVersion))) report(`sslPolicy.minProtocolVersion is ${ssl.minProtocolVersion ?? "unset"}: use TLSv1_2 or later.`);
+                if (!["TLSv1_2", "TLSv1_3"].includes(String(ssl.minProtocolVersion)))
+                    report(
+                        `sslPolicy.minProtocolVersion is ${ssl.minProtocolVersion ?? "unset"}: use TLSv1_2 or later.`,
+                    );
             } else if (asArray<string>(ssl.disabledSslProtocols).length > 0) {
                 const disabled = new Set(asArray<string>(ssl.disabledSslProtocols));
-                if (!disabled.has("TLSv1_0") || !disabled.has("TLSv1_1")) report("sslPolicy.disabledSslProtocols leaves TLS 1.0 or 1.1 on: use a predefined AppGwSslPolicy20220101 policy.");
+                if (!disabled.has("TLSv1_0") || !disabled.has("TLSv1_1"))
+                    report(
+                        "sslPolicy.disabledSslProtocols leaves TLS 1.0 or 1.1 on: use a predefined AppGwSslPolicy20220101 policy.",
+                    );
             }
         }
     }),
@@ -289,15 +379,22 @@ export const appGatewayHttps: ResourceValidationPolicy = {
 
 export const appGatewayCookieAffinity: ResourceValidationPolicy = {
     name: "azure-appgw-cookie-affinity",
-    description: "Application Gateway backend HTTP settings use cookie-based affinity (IS keeps login and OIDC state per node).",
+    description:
+        "Application Gateway backend HTTP settings use cookie-based affinity (IS keeps login and OIDC state per node).",
     enforcementLevel: "mandatory",
     severity: "medium",
     tags: ["azure", "availability", "load-balancer"],
     validateResource: forTypes([T.appGateway], (props, _args, report) => {
         const settings = asArray<Props>(props.backendHttpSettingsCollection).filter(isObject);
-        if (settings.length === 0) report("no backendHttpSettingsCollection: IS needs HTTP settings with cookieBasedAffinity Enabled.");
+        if (settings.length === 0)
+            report(
+                "no backendHttpSettingsCollection: IS needs HTTP settings with cookieBasedAffinity Enabled.",
+            );
         for (const s of settings) {
-            if (!eq(s.cookieBasedAffinity, "Enabled")) report(`backend HTTP settings '${s.name ?? "?"}' have cookieBasedAffinity ${s.cookieBasedAffinity ?? "unset (Disabled)"}: set it to Enabled.`);
+            if (!eq(s.cookieBasedAffinity, "Enabled"))
+                report(
+                    `backend HTTP settings '${s.name ?? "?"}' have cookieBasedAffinity ${s.cookieBasedAffinity ?? "unset (Disabled)"}: set it to Enabled.`,
+                );
         }
     }),
 };
@@ -307,15 +404,20 @@ export const appGatewayCookieAffinity: ResourceValidationPolicy = {
 
 export const keyVaultPurgeProtection: ResourceValidationPolicy = {
     name: "azure-keyvault-purge-protection",
-    description: "In production, Key Vaults have purge protection (a deleted vault and its secrets can be recovered).",
+    description:
+        "In production, Key Vaults have purge protection (a deleted vault and its secrets can be recovered).",
     enforcementLevel: "advisory",
     severity: "medium",
     tags: ["azure", "availability", "secrets", "production"],
     configSchema: { properties: { ...productionSchema } },
     validateResource: forTypes([T.keyVault], (props, args, report) => {
-        if (!isProduction(args)) return args.notApplicable("production is false: the production-only checks do not run");
+        if (!isProduction(args))
+            return args.notApplicable("production is false: the production-only checks do not run");
         const p = isObject(props.properties) ? props.properties : {};
-        if (p.enablePurgeProtection !== true) report("properties.enablePurgeProtection is not true: production vaults keep purge protection on.");
+        if (p.enablePurgeProtection !== true)
+            report(
+                "properties.enablePurgeProtection is not true: production vaults keep purge protection on.",
+            );
     }),
 };
 

@@ -5,7 +5,8 @@ import { PolicyPack } from "@pulumi/policy";
 import { policies } from "./policies";
 
 new PolicyPack("wso2is-cluster", {
-    description: "WSO2 Identity Server clusters on AWS, Azure VMs and AKS: security, high availability and node configuration.",
+    description:
+        "WSO2 Identity Server clusters on AWS, Azure VMs and AKS: security, high availability and node configuration.",
     enforcementLevel: "advisory",
     policies,
 });

@@ -28,7 +28,15 @@ export const T = {
 } as const;
 
 /** Types that carry a pod template, and those that run long (probes, replicas). */
-export const podTypes: string[] = [T.pod, T.deployment, T.statefulSet, T.daemonSet, T.replicaSet, T.job, T.cronJob];
+export const podTypes: string[] = [
+    T.pod,
+    T.deployment,
+    T.statefulSet,
+    T.daemonSet,
+    T.replicaSet,
+    T.job,
+    T.cronJob,
+];
 export const serviceTypes: string[] = [T.deployment, T.statefulSet, T.daemonSet, T.replicaSet, T.pod];
 
 /** The pod spec of a workload (Pod, template, or CronJob's job template). */
@@ -37,7 +45,8 @@ export function podSpecOf(type: string, props: Props): Props | undefined {
     if (!spec) return undefined;
     if (type === T.pod) return spec;
     if (type === T.cronJob) {
-        const job = isObject(spec.jobTemplate) && isObject(spec.jobTemplate.spec) ? spec.jobTemplate.spec : undefined;
+        const job =
+            isObject(spec.jobTemplate) && isObject(spec.jobTemplate.spec) ? spec.jobTemplate.spec : undefined;
         return job && isObject(job.template) && isObject(job.template.spec) ? job.template.spec : undefined;
     }
     return isObject(spec.template) && isObject(spec.template.spec) ? spec.template.spec : undefined;
@@ -46,16 +55,24 @@ export function podSpecOf(type: string, props: Props): Props | undefined {
 /** Labels of the pods a workload creates. */
 export function podLabelsOf(type: string, props: Props): Record<string, string> {
     const spec = isObject(props.spec) ? props.spec : {};
-    const meta = type === T.pod ? props.metadata : isObject(spec.template) ? spec.template.metadata : undefined;
+    const meta =
+        type === T.pod ? props.metadata : isObject(spec.template) ? spec.template.metadata : undefined;
     return isObject(meta) && isObject(meta.labels) ? { ...meta.labels } : {};
 }
 
-interface Container { kind: "container" | "initContainer"; c: Props }
+interface Container {
+    kind: "container" | "initContainer";
+    c: Props;
+}
 
 function containersOf(pod: Props): Container[] {
     return [
-        ...asArray<Props>(pod.initContainers).filter(isObject).map((c) => ({ kind: "initContainer" as const, c })),
-        ...asArray<Props>(pod.containers).filter(isObject).map((c) => ({ kind: "container" as const, c })),
+        ...asArray<Props>(pod.initContainers)
+            .filter(isObject)
+            .map((c) => ({ kind: "initContainer" as const, c })),
+        ...asArray<Props>(pod.containers)
+            .filter(isObject)
+            .map((c) => ({ kind: "container" as const, c })),
     ];
 }
 
@@ -65,7 +82,8 @@ const nameOf = (x: Container) => `${x.kind} '${x.c.name ?? "?"}'`;
 
 export const configMapNoSecrets: ResourceValidationPolicy = {
     name: "k8s-configmap-no-secrets",
-    description: "ConfigMaps hold no secrets: no key named like a password/secret/token with a literal value, and no value that looks like a credential ($env{...} placeholders are fine). Secrets go in a Secret.",
+    description:
+        "ConfigMaps hold no secrets: no key named like a password/secret/token with a literal value, and no value that looks like a credential ($env{...} placeholders are fine). Secrets go in a Secret.",
     enforcementLevel: "mandatory",
     severity: "critical",
     tags: ["kubernetes", "security", "secrets"],
@@ -76,10 +94,15 @@ export const configMapNoSecrets: ResourceValidationPolicy = {
                 let value = typeof raw === "string" ? raw : String(raw ?? "");
                 if (field === "binaryData") value = Buffer.from(value, "base64").toString("utf8");
                 if (isSecretKeyName(key) && !value.includes("\n") && !isPlaceholder(value)) {
-                    report(`${field}["${key}"] is named like a secret and holds a literal value: move it to a Secret.`);
+                    report(
+                        `${field}["${key}"] is named like a secret and holds a literal value: move it to a Secret.`,
+                    );
                     continue;
                 }
-                for (const f of findSecrets(value)) report(`${field}["${key}"] line ${f.line}: ${f.what}; use a $env{...} placeholder fed from a Secret.`);
+                for (const f of findSecrets(value))
+                    report(
+                        `${field}["${key}"] line ${f.line}: ${f.what}; use a $env{...} placeholder fed from a Secret.`,
+                    );
             }
         }
     }),
@@ -87,7 +110,8 @@ export const configMapNoSecrets: ResourceValidationPolicy = {
 
 export const workloadProbes: ResourceValidationPolicy = {
     name: "k8s-probes",
-    description: "Every long-running container has a startupProbe, a readinessProbe (traffic only to a ready IS) and a livenessProbe.",
+    description:
+        "Every long-running container has a startupProbe, a readinessProbe (traffic only to a ready IS) and a livenessProbe.",
     enforcementLevel: "advisory",
     severity: "medium",
     tags: ["kubernetes", "availability"],
@@ -95,7 +119,9 @@ export const workloadProbes: ResourceValidationPolicy = {
         const pod = podSpecOf(args.type, props);
         if (!pod) return;
         for (const x of containersOf(pod).filter((y) => y.kind === "container")) {
-            const missing = ["startupProbe", "readinessProbe", "livenessProbe"].filter((p) => !isObject(x.c[p]));
+            const missing = ["startupProbe", "readinessProbe", "livenessProbe"].filter(
+                (p) => !isObject(x.c[p]),
+            );
             if (missing.length > 0) report(`${nameOf(x)} has no ${missing.join(", ")}.`);
         }
     }),
@@ -115,7 +141,9 @@ export const workloadResources: ResourceValidationPolicy = {
             const missing: string[] = [];
             for (const kind of ["requests", "limits"]) {
                 const set = isObject(r[kind]) ? r[kind] : {};
-                for (const res of ["cpu", "memory"]) if (set[res] === undefined || set[res] === null || set[res] === "") missing.push(`${kind}.${res}`);
+                for (const res of ["cpu", "memory"])
+                    if (set[res] === undefined || set[res] === null || set[res] === "")
+                        missing.push(`${kind}.${res}`);
             }
             if (missing.length > 0) report(`${nameOf(x)} has no resources ${missing.join(", ")}.`);
         }
@@ -124,25 +152,29 @@ export const workloadResources: ResourceValidationPolicy = {
 
 export const noPrivilegeEscalation: ResourceValidationPolicy = {
     name: "k8s-no-privilege",
-    description: "No container is privileged, and every container sets allowPrivilegeEscalation: false (the default is true).",
+    description:
+        "No container is privileged, and every container sets allowPrivilegeEscalation: false (the default is true).",
     enforcementLevel: "mandatory",
     severity: "high",
     tags: ["kubernetes", "security"],
     validateResource: forTypes(podTypes, (props, args, report) => {
         const pod = podSpecOf(args.type, props);
         if (!pod) return;
-        if (pod.hostNetwork === true || pod.hostPID === true || pod.hostIPC === true) report("the pod shares the node's network, PID or IPC namespace.");
+        if (pod.hostNetwork === true || pod.hostPID === true || pod.hostIPC === true)
+            report("the pod shares the node's network, PID or IPC namespace.");
         for (const x of containersOf(pod)) {
             const sc = isObject(x.c.securityContext) ? x.c.securityContext : {};
             if (sc.privileged === true) report(`${nameOf(x)} is privileged.`);
-            if (sc.allowPrivilegeEscalation !== false) report(`${nameOf(x)} does not set securityContext.allowPrivilegeEscalation: false.`);
+            if (sc.allowPrivilegeEscalation !== false)
+                report(`${nameOf(x)} does not set securityContext.allowPrivilegeEscalation: false.`);
         }
     }),
 };
 
 export const runAsNonRoot: ResourceValidationPolicy = {
     name: "k8s-run-as-non-root",
-    description: "Every container runs as non-root (runAsNonRoot: true on the container or the pod, and no runAsUser 0).",
+    description:
+        "Every container runs as non-root (runAsNonRoot: true on the container or the pod, and no runAsUser 0).",
     enforcementLevel: "mandatory",
     severity: "high",
     tags: ["kubernetes", "security"],
@@ -184,8 +216,12 @@ export function isWorkloads(resources: PolicyResource[]): PolicyResource[] {
         const pod = podSpecOf(w.type, w.props);
         if (!pod) return false;
         const ns = (isObject(w.props.metadata) ? w.props.metadata.namespace : undefined) ?? "default";
-        const mountsToml = asArray<Props>(pod.volumes).some((v) => isObject(v) && isObject(v.configMap) && tomlMaps.has(`${ns}/${v.configMap.name}`));
-        const runsIs = asArray<Props>(pod.containers).some((c) => isObject(c) && typeof c.image === "string" && isImage.test(c.image.split("/").pop() ?? ""));
+        const mountsToml = asArray<Props>(pod.volumes).some(
+            (v) => isObject(v) && isObject(v.configMap) && tomlMaps.has(`${ns}/${v.configMap.name}`),
+        );
+        const runsIs = asArray<Props>(pod.containers).some(
+            (c) => isObject(c) && typeof c.image === "string" && isImage.test(c.image.split("/").pop() ?? ""),
+        );
         return mountsToml || runsIs;
     });
 }
@@ -201,11 +237,20 @@ export function selects(selector: unknown, labels: Record<string, string>): bool
         const has = Object.prototype.hasOwnProperty.call(labels, e.key);
         const values = asArray<string>(e.values);
         switch (e.operator) {
-            case "In": if (!has || !values.includes(labels[e.key])) return false; break;
-            case "NotIn": if (has && values.includes(labels[e.key])) return false; break;
-            case "Exists": if (!has) return false; break;
-            case "DoesNotExist": if (has) return false; break;
-            default: return false;
+            case "In":
+                if (!has || !values.includes(labels[e.key])) return false;
+                break;
+            case "NotIn":
+                if (has && values.includes(labels[e.key])) return false;
+                break;
+            case "Exists":
+                if (!has) return false;
+                break;
+            case "DoesNotExist":
+                if (has) return false;
+                break;
+            default:
+                return false;
         }
     }
     return true;
@@ -218,11 +263,21 @@ export function replicasOf(w: PolicyResource): number {
 
 export const replicasAndPdb: StackValidationPolicy = {
     name: "k8s-replicas-and-pdb",
-    description: "Each IS Deployment/StatefulSet runs at least minReplicas (default 2) pods and has a PodDisruptionBudget that selects them and lets a drain proceed one pod at a time.",
+    description:
+        "Each IS Deployment/StatefulSet runs at least minReplicas (default 2) pods and has a PodDisruptionBudget that selects them and lets a drain proceed one pod at a time.",
     enforcementLevel: "advisory",
     severity: "high",
     tags: ["kubernetes", "availability"],
-    configSchema: { properties: { minReplicas: { type: "integer", minimum: 1, default: 2, description: "Minimum replicas of an IS workload." } } },
+    configSchema: {
+        properties: {
+            minReplicas: {
+                type: "integer",
+                minimum: 1,
+                default: 2,
+                description: "Minimum replicas of an IS workload.",
+            },
+        },
+    },
     validateStack: (args, report) => {
         const { minReplicas } = configOf(args, { minReplicas: 2 });
         const workloads = isWorkloads(args.resources);
@@ -230,22 +285,43 @@ export const replicasAndPdb: StackValidationPolicy = {
         const pdbs = ofType(args.resources, T.pdb);
         for (const w of workloads) {
             const replicas = replicasOf(w);
-            if (replicas < minReplicas) report(`${label(w)} runs ${replicas} replica(s): IS needs at least ${minReplicas} for HA.`, w.urn);
+            if (replicas < minReplicas)
+                report(
+                    `${label(w)} runs ${replicas} replica(s): IS needs at least ${minReplicas} for HA.`,
+                    w.urn,
+                );
             const ns = (isObject(w.props.metadata) ? w.props.metadata.namespace : undefined) ?? "default";
             const labels = podLabelsOf(w.type, w.props);
-            const mine = pdbs.filter((p) => ((isObject(p.props.metadata) ? p.props.metadata.namespace : undefined) ?? "default") === ns
-                && isObject(p.props.spec) && selects(p.props.spec.selector, labels));
+            const mine = pdbs.filter(
+                (p) =>
+                    ((isObject(p.props.metadata) ? p.props.metadata.namespace : undefined) ?? "default") ===
+                        ns &&
+                    isObject(p.props.spec) &&
+                    selects(p.props.spec.selector, labels),
+            );
             if (mine.length === 0) {
-                report(`${label(w)} has no PodDisruptionBudget selecting its pods: a node drain may stop every IS pod at once.`, w.urn);
+                report(
+                    `${label(w)} has no PodDisruptionBudget selecting its pods: a node drain may stop every IS pod at once.`,
+                    w.urn,
+                );
                 continue;
             }
             for (const p of mine) {
                 const spec = p.props.spec as Props;
                 const maxU = spec.maxUnavailable;
                 const minA = spec.minAvailable;
-                if (maxU === 0 || maxU === "0" || maxU === "0%") report(`${label(p)} has maxUnavailable 0: node drains and upgrades can never proceed.`, p.urn);
-                if (typeof minA === "number" && minA >= replicas) report(`${label(p)} has minAvailable ${minA} with ${replicas} replicas: node drains can never proceed.`, p.urn);
-                if (minA === "100%") report(`${label(p)} has minAvailable 100%: node drains can never proceed.`, p.urn);
+                if (maxU === 0 || maxU === "0" || maxU === "0%")
+                    report(
+                        `${label(p)} has maxUnavailable 0: node drains and upgrades can never proceed.`,
+                        p.urn,
+                    );
+                if (typeof minA === "number" && minA >= replicas)
+                    report(
+                        `${label(p)} has minAvailable ${minA} with ${replicas} replicas: node drains can never proceed.`,
+                        p.urn,
+                    );
+                if (minA === "100%")
+                    report(`${label(p)} has minAvailable 100%: node drains can never proceed.`, p.urn);
             }
         }
     },

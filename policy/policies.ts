@@ -11,9 +11,13 @@ export type Policy = ResourceValidationPolicy | StackValidationPolicy;
 export const policies: Policy[] = [...awsPolicies, ...azurePolicies, ...kubernetesPolicies, ...stackPolicies];
 
 /** Policies that are advisory by default and mandatory with policy/config.production.json. */
-export const productionEscalated: string[] = policies.filter((p) => p.enforcementLevel === "advisory").map((p) => p.name);
+export const productionEscalated: string[] = policies
+    .filter((p) => p.enforcementLevel === "advisory")
+    .map((p) => p.name);
 
 /** Policies whose configSchema has a `production` switch. */
-export const productionAware: string[] = policies.filter((p) => p.configSchema?.properties?.production !== undefined).map((p) => p.name);
+export const productionAware: string[] = policies
+    .filter((p) => p.configSchema?.properties?.production !== undefined)
+    .map((p) => p.name);
 
 export { awsPolicies, azurePolicies, kubernetesPolicies, stackPolicies };

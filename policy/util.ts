@@ -24,7 +24,8 @@ export const productionSchema: PolicyConfigSchema["properties"] = {
     production: {
         type: "boolean",
         default: false,
-        description: "The stack is a production stack (the program's wso2is-cluster:production); turns on the production-only checks.",
+        description:
+            "The stack is a production stack (the program's wso2is-cluster:production); turns on the production-only checks.",
     },
 };
 
@@ -32,7 +33,8 @@ export const productionSchema: PolicyConfigSchema["properties"] = {
 export function configOf<T extends object>(args: { getConfig<C extends object>(): C }, defaults: T): T {
     const given = (args.getConfig<Partial<T>>() ?? {}) as Partial<T>;
     const out = { ...defaults } as T;
-    for (const [k, v] of Object.entries(given)) if (v !== undefined && v !== null) (out as Record<string, unknown>)[k] = v;
+    for (const [k, v] of Object.entries(given))
+        if (v !== undefined && v !== null) (out as Record<string, unknown>)[k] = v;
     return out;
 }
 
@@ -48,7 +50,10 @@ export function isProduction(args: { getConfig<C extends object>(): C }): boolea
  * other types are reported "not applicable", as validateResourceOfType does, without importing
  * the provider's SDK.
  */
-export function forTypes(types: string[], validate: (props: Props, args: ResourceValidationArgs, report: ReportViolation) => void | Promise<void>): ResourceValidation {
+export function forTypes(
+    types: string[],
+    validate: (props: Props, args: ResourceValidationArgs, report: ReportViolation) => void | Promise<void>,
+): ResourceValidation {
     const set = new Set(types);
     return (args, report) => {
         if (!set.has(args.type)) return args.notApplicable(`Policy only applies to ${types.join(", ")}`);
@@ -95,13 +100,21 @@ export function matchesName(physical: unknown, r: PolicyResource, explicit?: unk
 
 /** The last path segment of an Azure resource id, or the string itself. */
 export function lastSegment(id: unknown): string {
-    return typeof id === "string" ? id.split("/").filter((s) => s !== "").pop() ?? "" : "";
+    return typeof id === "string"
+        ? (id
+              .split("/")
+              .filter((s) => s !== "")
+              .pop() ?? "")
+        : "";
 }
 
 // ---------------------------------------------------------------------------------------------
 // Ports and addresses.
 
-export interface PortRange { from: number; to: number }
+export interface PortRange {
+    from: number;
+    to: number;
+}
 
 /** Every port (protocol "-1"/"all"/"*", or a missing range on an all-protocol rule). */
 export const allPorts: PortRange = { from: 0, to: 65535 };
@@ -124,7 +137,10 @@ export function awsRuleRange(rule: Props): PortRange {
 
 /** Port ranges of an Azure NSG rule: "*", "443", "5701-5708", lists of those. */
 export function azurePortRanges(rule: Props): PortRange[] {
-    const specs = [...asArray<string>(rule.destinationPortRange), ...asArray<string>(rule.destinationPortRanges)];
+    const specs = [
+        ...asArray<string>(rule.destinationPortRange),
+        ...asArray<string>(rule.destinationPortRanges),
+    ];
     if (specs.length === 0) return [allPorts];
     return specs.map((s) => {
         const t = String(s).trim();
@@ -158,7 +174,10 @@ export const userDataPaths: Record<string, string[][]> = {
     "aws:ec2/instance:Instance": [["userData"], ["userDataBase64"]],
     "aws:ec2/launchConfiguration:LaunchConfiguration": [["userData"], ["userDataBase64"]],
     "azure-native:compute:VirtualMachine": [["osProfile", "customData"], ["userData"]],
-    "azure-native:compute:VirtualMachineScaleSet": [["virtualMachineProfile", "osProfile", "customData"], ["virtualMachineProfile", "userData"]],
+    "azure-native:compute:VirtualMachineScaleSet": [
+        ["virtualMachineProfile", "osProfile", "customData"],
+        ["virtualMachineProfile", "userData"],
+    ],
 };
 
 export function getPath(props: Props, path: string[]): unknown {
@@ -170,7 +189,8 @@ export function getPath(props: Props, path: string[]): unknown {
     return v;
 }
 
-const looksLikeUserData = (text: string) => /^(#cloud-config|#!|Content-Type: multipart|#include|#cloud-boothook)/.test(text);
+const looksLikeUserData = (text: string) =>
+    /^(#cloud-config|#!|Content-Type: multipart|#include|#cloud-boothook)/.test(text);
 
 /** The text of a user-data value: plain, or base64 of plain. Undefined when neither. */
 export function decodeUserData(value: unknown): string | undefined {
@@ -201,7 +221,10 @@ export function userDataOf(type: string, props: Props): { at: string; text: stri
     return out;
 }
 
-export interface WrittenFile { path: string; content: string }
+export interface WrittenFile {
+    path: string;
+    content: string;
+}
 
 /** write_files of a #cloud-config document, contents decoded. Empty for anything else. */
 export function cloudInitFiles(text: string): WrittenFile[] {
@@ -216,12 +239,18 @@ export function cloudInitFiles(text: string): WrittenFile[] {
     const files: WrittenFile[] = [];
     for (const e of entries) {
         if (!isObject(e) || typeof e.path !== "string") continue;
-        const raw = typeof e.content === "string" ? e.content : e.content === undefined || e.content === null ? "" : String(e.content);
+        const raw =
+            typeof e.content === "string"
+                ? e.content
+                : e.content === undefined || e.content === null
+                  ? ""
+                  : String(e.content);
         const enc = String(e.encoding ?? "").toLowerCase();
         let content = raw;
         try {
             if (enc === "b64" || enc === "base64") content = Buffer.from(raw, "base64").toString("utf8");
-            else if (/^(gz|gzip)\+(b64|base64)$/.test(enc)) content = zlib.gunzipSync(Buffer.from(raw, "base64")).toString("utf8");
+            else if (/^(gz|gzip)\+(b64|base64)$/.test(enc))
+                content = zlib.gunzipSync(Buffer.from(raw, "base64")).toString("utf8");
         } catch {
             content = raw;
         }
@@ -260,7 +289,8 @@ export function nodeConfig(toml: string): NodeConfig | undefined {
         }
     }
     return {
-        membershipScheme: typeof clustering.membership_scheme === "string" ? clustering.membership_scheme : undefined,
+        membershipScheme:
+            typeof clustering.membership_scheme === "string" ? clustering.membership_scheme : undefined,
         databases,
         members: Array.isArray(clustering.members) ? clustering.members.map(String).sort() : undefined,
     };
@@ -271,8 +301,10 @@ export function nodeConfig(toml: string): NodeConfig | undefined {
 
 // Key names that hold a secret, and identifier-like endings that make a key not one
 // (secretArn, passwordLength, disablePasswordAuthentication, WSO2_DB_PASSWORD_FILE...).
-const secretKeyWords = /(password|passwd|passphrase|secret|token|credential|accesskey|access_key|secretkey|secret_key|accountkey|account_key|apikey|api_key|privatekey|private_key|connectionstring|connection_string|sas)/i;
-const notSecretEnding = /(id|ids|arn|name|names|ref|path|file|env|url|uri|length|count|enabled|type|source|authentication|auth|policy|policies|ttl|timeout|expiry|expiration|rotation|version|required|header|keyref)$/i;
+const secretKeyWords =
+    /(password|passwd|passphrase|secret|token|credential|accesskey|access_key|secretkey|secret_key|accountkey|account_key|apikey|api_key|privatekey|private_key|connectionstring|connection_string|sas)/i;
+const notSecretEnding =
+    /(id|ids|arn|name|names|ref|path|file|env|url|uri|length|count|enabled|type|source|authentication|auth|policy|policies|ttl|timeout|expiry|expiration|rotation|version|required|header|keyref)$/i;
 
 export function isSecretKeyName(key: string): boolean {
     const k = key.replace(/^["']|["']$/g, "");
@@ -282,17 +314,25 @@ export function isSecretKeyName(key: string): boolean {
 
 /** A value that is a reference resolved elsewhere, not a secret: $env{X}, ${X}, $X, $(cmd), {{ x }}, empty. */
 export function isPlaceholder(value: string): boolean {
-    const v = value.trim().replace(/^["']|["']$/g, "").trim();
-    if (v === "" || v === "-" || /^(true|false|null|none|yes|no|on|off|required|optional)$/i.test(v)) return true;
+    const v = value
+        .trim()
+        .replace(/^["']|["']$/g, "")
+        .trim();
+    if (v === "" || v === "-" || /^(true|false|null|none|yes|no|on|off|required|optional)$/i.test(v))
+        return true;
     if (v.startsWith("$") || v.startsWith("{{") || v.startsWith("\\(")) return true;
     // A value that only names another variable or file (e.g. a CLI flag) is not a literal secret.
     return false;
 }
 
-export interface SecretFinding { what: string; line?: number }
+export interface SecretFinding {
+    what: string;
+    line?: number;
+}
 
 /** Static cloud credential keys: never allowed, whatever the value. */
-const staticKeyNames = /^(accesskey|secretkey|access_key|secret_key|aws_access_key_id|aws_secret_access_key)$/i;
+const staticKeyNames =
+    /^(accesskey|secretkey|access_key|secret_key|aws_access_key_id|aws_secret_access_key)$/i;
 
 /**
  * Plain secrets in a text (user data, a file it writes, a ConfigMap value): PEM private keys,
@@ -305,7 +345,7 @@ export function findSecrets(text: string): SecretFinding[] {
     lines.forEach((raw, i) => {
         const line = raw.trim();
         const at = i + 1;
-        if (line === "" || line.startsWith("#") && !/-----BEGIN/.test(line)) return;
+        if (line === "" || (line.startsWith("#") && !/-----BEGIN/.test(line))) return;
         if (/-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/.test(line)) {
             findings.push({ what: "a PEM private key", line: at });
             return;
@@ -323,7 +363,10 @@ export function findSecrets(text: string): SecretFinding[] {
             return;
         }
         // key = value | key: value | KEY=value | "key": "value"
-        const m = /^(?:export\s+|-\s+)?(?:"([^"]+)"|'([^']+)'|([A-Za-z_][A-Za-z0-9_.-]*))\s*(=|:)\s*(.*)$/.exec(line);
+        const m =
+            /^(?:export\s+|-\s+)?(?:"([^"]+)"|'([^']+)'|([A-Za-z_][A-Za-z0-9_.-]*))\s*(=|:)\s*(.*)$/.exec(
+                line,
+            );
         if (!m) return;
         const key = m[1] ?? m[2] ?? m[3];
         const sep = m[4];
@@ -335,7 +378,8 @@ export function findSecrets(text: string): SecretFinding[] {
             findings.push({ what: `a static cloud key (${key})`, line: at });
             return;
         }
-        if (isSecretKeyName(key) && !isPlaceholder(value)) findings.push({ what: `a literal value for ${key}`, line: at });
+        if (isSecretKeyName(key) && !isPlaceholder(value))
+            findings.push({ what: `a literal value for ${key}`, line: at });
     });
     return findings;
 }

@@ -4,7 +4,15 @@
 import * as zlib from "zlib";
 import * as YAML from "yaml";
 import type { RecordedResource } from "./mocks";
-import { Scrubber, canonical, canonicalJson, isPlainObject, isSecretWrapper, redactInputs, redacted } from "./redact";
+import {
+    Scrubber,
+    canonical,
+    canonicalJson,
+    isPlainObject,
+    isSecretWrapper,
+    redactInputs,
+    redacted,
+} from "./redact";
 import { renderTopology } from "./topology";
 
 export interface SynthInput {
@@ -54,7 +62,10 @@ export function buildArtifacts(input: SynthInput): FileTree {
         files.set(`${dir}/cloud-init.yaml`, scrubber.text(n.userData.text));
         for (const f of n.files) files.set(`${dir}/${f.name}`, scrubber.text(f.content));
         const m = marker.get(n.resource) ?? new Map<string, string>();
-        m.set(n.userData.at.join("."), `[${n.userData.base64 ? "base64 " : ""}cloud-init, see ${dir}/cloud-init.yaml]`);
+        m.set(
+            n.userData.at.join("."),
+            `[${n.userData.base64 ? "base64 " : ""}cloud-init, see ${dir}/cloud-init.yaml]`,
+        );
         marker.set(n.resource, m);
     }
 
@@ -72,11 +83,16 @@ export function buildArtifacts(input: SynthInput): FileTree {
     if (input.nginxConf !== undefined) files.set("lb/nginx.conf", scrubber.text(input.nginxConf));
     const alb = albSummary(records);
     if (alb) files.set("lb/alb.json", canonicalJson(scrubber.value(redactInputs(alb))));
-    for (const [name, value] of otherLoadBalancers(records)) files.set(`lb/${name}.json`, canonicalJson(scrubber.value(redactInputs(value))));
+    for (const [name, value] of otherLoadBalancers(records))
+        files.set(`lb/${name}.json`, canonicalJson(scrubber.value(redactInputs(value))));
 
-    for (const [name, manifest] of kubernetesManifests(records)) files.set(`k8s/${name}.yaml`, scrubber.text(manifest));
+    for (const [name, manifest] of kubernetesManifests(records))
+        files.set(`k8s/${name}.yaml`, scrubber.text(manifest));
 
-    files.set("topology.dot", scrubber.text(renderTopology(input.stack, records, input.model, input.nodeCount)));
+    files.set(
+        "topology.dot",
+        scrubber.text(renderTopology(input.stack, records, input.model, input.nodeCount)),
+    );
     return files;
 }
 
@@ -166,10 +182,17 @@ export function userDataWarnings(nodes: NodeArtifact[]): string[] {
         const limit = userDataLimits.find(([re]) => re.test(n.resource.type));
         if (!limit) continue;
         const raw = findRawUserData(n.resource.inputs, n.userData.at);
-        const size = raw === undefined ? Buffer.byteLength(n.userData.text) : n.userData.base64 ? Buffer.from(raw.replace(/\s+/g, ""), "base64").length : Buffer.byteLength(raw);
+        const size =
+            raw === undefined
+                ? Buffer.byteLength(n.userData.text)
+                : n.userData.base64
+                  ? Buffer.from(raw.replace(/\s+/g, ""), "base64").length
+                  : Buffer.byteLength(raw);
         if (size > limit[1]) {
             const gz = zlib.gzipSync(Buffer.from(n.userData.text, "utf8"), { level: 9 }).length;
-            warnings.push(`nodes/${n.node}: the user data of ${n.resource.type} ${n.resource.name} is ${size} bytes; ${limit[2]} (gzip -9 would make it ${gz})`);
+            warnings.push(
+                `nodes/${n.node}: the user data of ${n.resource.type} ${n.resource.name} is ${size} bytes; ${limit[2]} (gzip -9 would make it ${gz})`,
+            );
         }
     }
     return warnings;
@@ -221,11 +244,19 @@ export function cloudInitWriteFiles(text: string): { path: string; content: stri
     const entries = isPlainObject(doc) && Array.isArray(doc.write_files) ? doc.write_files : [];
     return entries
         .filter((e: unknown): e is Record<string, unknown> => isPlainObject(e) && typeof e.path === "string")
-        .map((e: Record<string, unknown>) => ({ path: String(e.path), content: decodeContent(e.content, e.encoding) }));
+        .map((e: Record<string, unknown>) => ({
+            path: String(e.path),
+            content: decodeContent(e.content, e.encoding),
+        }));
 }
 
 function decodeContent(content: unknown, encoding: unknown): string {
-    const text = typeof content === "string" ? content : content === undefined || content === null ? "" : String(content);
+    const text =
+        typeof content === "string"
+            ? content
+            : content === undefined || content === null
+              ? ""
+              : String(content);
     switch (encoding) {
         case "b64":
         case "base64":
@@ -252,7 +283,11 @@ function safeName(s: string): string {
 }
 
 /** A copy of `inputs` with the values at the given dotted paths replaced. */
-function replacePaths(inputs: unknown, replacements: Map<string, string> | undefined, at: string[] = []): unknown {
+function replacePaths(
+    inputs: unknown,
+    replacements: Map<string, string> | undefined,
+    at: string[] = [],
+): unknown {
     if (!replacements || replacements.size === 0) return inputs;
     const here = replacements.get(at.join("."));
     if (here !== undefined && at.length > 0) return here;
@@ -260,7 +295,9 @@ function replacePaths(inputs: unknown, replacements: Map<string, string> | undef
     if (isSecretWrapper(inputs)) return inputs;
     if (Array.isArray(inputs)) return inputs.map((x, i) => replacePaths(x, replacements, [...at, String(i)]));
     if (!isPlainObject(inputs)) return inputs;
-    return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, replacePaths(v, replacements, [...at, k])]));
+    return Object.fromEntries(
+        Object.entries(inputs).map(([k, v]) => [k, replacePaths(v, replacements, [...at, k])]),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -277,7 +314,9 @@ export function albSummary(records: RecordedResource[]): Record<string, unknown>
     const albs = records.filter((r) => r.type === T.alb || r.type === "aws:alb/loadBalancer:LoadBalancer");
     if (albs.length === 0) return undefined;
     const listeners = records.filter((r) => r.type === T.listener || r.type === "aws:alb/listener:Listener");
-    const groups = records.filter((r) => r.type === T.targetGroup || r.type === "aws:alb/targetGroup:TargetGroup");
+    const groups = records.filter(
+        (r) => r.type === T.targetGroup || r.type === "aws:alb/targetGroup:TargetGroup",
+    );
     const groupName = (arn: unknown) => groups.find((g) => g.state.arn === arn)?.name ?? arn;
     const action = (a: Record<string, any>) => ({
         type: a.type,
@@ -308,7 +347,9 @@ export function albSummary(records: RecordedResource[]): Record<string, unknown>
                     protocol: l.inputs.protocol,
                     sslPolicy: l.inputs.sslPolicy,
                     certificateArn: l.inputs.certificateArn,
-                    actions: (Array.isArray(l.inputs.defaultActions) ? l.inputs.defaultActions : []).map(action),
+                    actions: (Array.isArray(l.inputs.defaultActions) ? l.inputs.defaultActions : []).map(
+                        action,
+                    ),
                 })),
         })),
         targetGroups: groups.map((g) => ({
@@ -331,18 +372,30 @@ export function otherLoadBalancers(records: RecordedResource[]): [string, unknow
     };
     return records
         .filter((r) => kinds[r.type] !== undefined)
-        .map((r) => [`${kinds[r.type]}-${safeName(r.name)}`, { type: r.type, name: r.name, inputs: r.inputs }] as [string, unknown]);
+        .map(
+            (r) =>
+                [
+                    `${kinds[r.type]}-${safeName(r.name)}`,
+                    { type: r.type, name: r.name, inputs: r.inputs },
+                ] as [string, unknown],
+        );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Kubernetes manifests.
 
 /** `kubernetes:<group>/<version>:<Kind>` -> {apiVersion, kind, file prefix}; undefined for components. */
-export function kubernetesKind(type: string): { apiVersion: string; kind: string; prefix: string } | undefined {
+export function kubernetesKind(
+    type: string,
+): { apiVersion: string; kind: string; prefix: string } | undefined {
     const m = /^kubernetes:([^:]+)\/([^:/]+):([A-Za-z0-9]+)$/.exec(type);
     if (!m || /^(yaml|helm\.sh|kustomize)/.test(m[1])) return undefined;
     const [, group, version, kind] = m;
-    return { apiVersion: group === "core" ? version : `${group}/${version}`, kind, prefix: `${group}-${version}-${kind}` };
+    return {
+        apiVersion: group === "core" ? version : `${group}/${version}`,
+        kind,
+        prefix: `${group}-${version}-${kind}`,
+    };
 }
 
 export function kubernetesManifests(records: RecordedResource[]): [string, string][] {
@@ -370,7 +423,8 @@ export function kubernetesManifests(records: RecordedResource[]): [string, strin
             manifest[key] = canonical(value);
         }
         let file = safeName(`${k.prefix}-${String(metadata.name)}`);
-        if (used.has(file) && typeof metadata.namespace === "string") file = safeName(`${k.prefix}-${metadata.namespace}-${String(metadata.name)}`);
+        if (used.has(file) && typeof metadata.namespace === "string")
+            file = safeName(`${k.prefix}-${metadata.namespace}-${String(metadata.name)}`);
         for (let i = 2; used.has(file); i++) file = safeName(`${k.prefix}-${String(metadata.name)}-${i}`);
         used.add(file);
         out.push([file, YAML.stringify(manifest, { lineWidth: 0 })]);

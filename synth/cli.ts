@@ -36,11 +36,15 @@ export function parseArgs(argv: string[]): CliArgs {
     const args: CliArgs = { stack: "dev", help: false };
     const value = (flag: string, i: number, inline?: string): string => {
         const v = inline ?? argv[i + 1];
-        if (v === undefined || v === "" || (inline === undefined && v.startsWith("--"))) throw new UsageError(`${flag} needs a value`);
+        if (v === undefined || v === "" || (inline === undefined && v.startsWith("--")))
+            throw new UsageError(`${flag} needs a value`);
         return v;
     };
     for (let i = 0; i < argv.length; i++) {
-        const [flag, inline] = argv[i].startsWith("--") && argv[i].includes("=") ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)] : [argv[i], undefined];
+        const [flag, inline] =
+            argv[i].startsWith("--") && argv[i].includes("=")
+                ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)]
+                : [argv[i], undefined];
         const step = inline === undefined ? 1 : 0;
         switch (flag) {
             case "--stack":
@@ -66,7 +70,10 @@ export function parseArgs(argv: string[]): CliArgs {
                 throw new UsageError(`unknown argument ${argv[i]}`);
         }
     }
-    if (!/^[A-Za-z0-9_.-]+$/.test(args.stack)) throw new UsageError(`--stack ${JSON.stringify(args.stack)}: a stack name is letters, digits, "-", "_" and "."`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(args.stack))
+        throw new UsageError(
+            `--stack ${JSON.stringify(args.stack)}: a stack name is letters, digits, "-", "_" and "."`,
+        );
     return args;
 }
 
@@ -108,10 +115,19 @@ function fillMissingUrns(records: RecordedResource[]): void {
 /** The value of an Output; rejects when the output failed (apply threw, registration failed). */
 function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
     const impl = o as unknown as { promise?: () => Promise<T> };
-    return typeof impl.promise === "function" ? impl.promise() : new Promise<T>((resolve) => o.apply((v) => { resolve(v); return v; }));
+    return typeof impl.promise === "function"
+        ? impl.promise()
+        : new Promise<T>((resolve) =>
+              o.apply((v) => {
+                  resolve(v);
+                  return v;
+              }),
+          );
 }
 
-async function resolveOutputs(outputs: Record<string, pulumi.Output<unknown>>): Promise<Record<string, unknown>> {
+async function resolveOutputs(
+    outputs: Record<string, pulumi.Output<unknown>>,
+): Promise<Record<string, unknown>> {
     const result: Record<string, unknown> = {};
     for (const key of Object.keys(outputs).sort()) {
         const o = outputs[key];
@@ -134,10 +150,12 @@ function knownSecrets(records: RecordedResource[], placeholders: string[]): Set<
         collectSecretValues(r.inputs, secrets);
         collectSecretValues(r.state, secrets);
         if (/^random:index\/random(Password|Bytes):/.test(r.type)) {
-            for (const k of ["result", "bcryptHash", "base64", "hex"]) if (typeof r.state[k] === "string") secrets.add(r.state[k]);
+            for (const k of ["result", "bcryptHash", "base64", "hex"])
+                if (typeof r.state[k] === "string") secrets.add(r.state[k]);
         }
         if (r.type.startsWith("tls:index/privateKey:")) {
-            for (const [k, v] of Object.entries(r.state)) if (/private/i.test(k) && typeof v === "string") secrets.add(v);
+            for (const [k, v] of Object.entries(r.state))
+                if (/private/i.test(k) && typeof v === "string") secrets.add(v);
         }
     }
     return secrets;
@@ -219,7 +237,12 @@ function exit(code: number): never {
 }
 
 function isUserError(e: unknown): e is Error {
-    return pulumi.RunError.isInstance(e) || e instanceof StackFileError || e instanceof UsageError || (e instanceof Error && e.name === "ConfigError");
+    return (
+        pulumi.RunError.isInstance(e) ||
+        e instanceof StackFileError ||
+        e instanceof UsageError ||
+        (e instanceof Error && e.name === "ConfigError")
+    );
 }
 
 function fail(e: unknown): never {
@@ -247,21 +270,38 @@ export async function main(argv: string[]): Promise<void> {
 
     // Config, then mocks, then (and only then) the program.
     pulumi.runtime.setAllConfig(stack.config, stack.secretKeys);
-    const { mocks, records } = createMocks({ region: stack.config["aws:region"], location: stack.config["azure-native:location"] });
-    pulumi.runtime.setMocks(mocks, stack.project, args.stack, false);
+    const { mocks, records } = createMocks({
+        region: stack.config["aws:region"],
+        location: stack.config["azure-native:location"],
+    });
+    void pulumi.runtime.setMocks(mocks, stack.project, args.stack, false);
     trackUrns(records);
 
-    const { program }: typeof import("../components/program") = require(path.join(__dirname, "..", "components", "program"));
+    const { program }: typeof import("../components/program") = require(
+        path.join(__dirname, "..", "components", "program"),
+    );
     const p = await program();
     const outputs = await resolveOutputs(p.outputs);
     const model = pulumi.Output.isInstance(p.cluster.model) ? await valueOf(p.cluster.model) : null;
     const nginx = (p.cluster as unknown as { nginxConf?: unknown }).nginxConf;
-    const nginxConf = pulumi.Output.isInstance(nginx) ? String(await valueOf(nginx)) : typeof nginx === "string" ? nginx : undefined;
+    const nginxConf = pulumi.Output.isInstance(nginx)
+        ? String(await valueOf(nginx))
+        : typeof nginx === "string"
+          ? nginx
+          : undefined;
     await settle();
     fillMissingUrns(records);
 
     const scrubber = new Scrubber(knownSecrets(records, stack.placeholders));
-    const files = buildArtifacts({ stack: args.stack, records, model, outputs, nginxConf, nodeCount: p.config.nodes, scrubber });
+    const files = buildArtifacts({
+        stack: args.stack,
+        records,
+        model,
+        outputs,
+        nginxConf,
+        nodeCount: p.config.nodes,
+        scrubber,
+    });
     const svg = renderSvg(files.get("topology.dot")!);
     if (svg !== undefined) files.set("topology.svg", scrubber.text(svg));
 
@@ -269,17 +309,19 @@ export async function main(argv: string[]): Promise<void> {
     const nodes = nodeArtifacts(records);
     const warnings = userDataWarnings(nodes);
     const shownDir = path.relative(process.cwd(), written) || ".";
-    process.stdout.write(summary({
-        stack: args.stack,
-        project: stack.project,
-        config: p.config,
-        records,
-        outputs,
-        outDir: shownDir.startsWith("..") ? written : shownDir,
-        files: [...files.keys()].sort(),
-        nodeNames: nodes.map((n) => n.node),
-        warnings,
-    }));
+    process.stdout.write(
+        summary({
+            stack: args.stack,
+            project: stack.project,
+            config: p.config,
+            records,
+            outputs,
+            outDir: shownDir.startsWith("..") ? written : shownDir,
+            files: [...files.keys()].sort(),
+            nodeNames: nodes.map((n) => n.node),
+            warnings,
+        }),
+    );
     if (svg === undefined) process.stdout.write("  (Graphviz `dot` not found: topology.svg skipped)\n");
     process.stdout.write(`  done in ${process.uptime().toFixed(1)} s\n`);
     return exit(0);
@@ -289,7 +331,12 @@ if (require.main === module) {
     process.on("unhandledRejection", (e) => fail(e));
     process.on("uncaughtException", (e) => fail(e));
     process.on("beforeExit", () => {
-        if (!finished) fail(new Error("the program stopped before its outputs resolved (an Output or registration never completed)"));
+        if (!finished)
+            fail(
+                new Error(
+                    "the program stopped before its outputs resolved (an Output or registration never completed)",
+                ),
+            );
     });
     main(process.argv.slice(2)).catch(fail);
 }

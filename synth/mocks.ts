@@ -62,26 +62,47 @@ function autoname(name: string): string {
 }
 
 /** Computed attributes per resource type, on top of the inputs. */
-function computed(type: string, name: string, inputs: Record<string, any>, o: Required<Omit<MockOptions, "platformOutputs">>): { id: string; state: Record<string, any> } {
+function computed(
+    type: string,
+    name: string,
+    inputs: Record<string, any>,
+    o: Required<Omit<MockOptions, "platformOutputs">>,
+): { id: string; state: Record<string, any> } {
     const h = (n: number) => stableHex(`${type}::${name}`, n);
     const region = o.region;
     const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${account}:${resource}`;
     switch (type) {
-        case "aws:ec2/vpc:Vpc": return { id: `vpc-${h(17)}`, state: { arn: arn("ec2", `vpc/vpc-${h(17)}`) } };
-        case "aws:ec2/subnet:Subnet": return { id: `subnet-${h(17)}`, state: {} };
-        case "aws:ec2/internetGateway:InternetGateway": return { id: `igw-${h(17)}`, state: {} };
-        case "aws:ec2/natGateway:NatGateway": return { id: `nat-${h(17)}`, state: {} };
-        case "aws:ec2/eip:Eip": return { id: `eipalloc-${h(17)}`, state: { publicIp: `203.0.113.${parseInt(h(2), 16) % 250 + 1}` } };
-        case "aws:ec2/routeTable:RouteTable": return { id: `rtb-${h(17)}`, state: {} };
+        case "aws:ec2/vpc:Vpc":
+            return { id: `vpc-${h(17)}`, state: { arn: arn("ec2", `vpc/vpc-${h(17)}`) } };
+        case "aws:ec2/subnet:Subnet":
+            return { id: `subnet-${h(17)}`, state: {} };
+        case "aws:ec2/internetGateway:InternetGateway":
+            return { id: `igw-${h(17)}`, state: {} };
+        case "aws:ec2/natGateway:NatGateway":
+            return { id: `nat-${h(17)}`, state: {} };
+        case "aws:ec2/eip:Eip":
+            return {
+                id: `eipalloc-${h(17)}`,
+                state: { publicIp: `203.0.113.${(parseInt(h(2), 16) % 250) + 1}` },
+            };
+        case "aws:ec2/routeTable:RouteTable":
+            return { id: `rtb-${h(17)}`, state: {} };
         case "aws:ec2/securityGroup:SecurityGroup": {
             const id = `sg-${h(17)}`;
-            return { id, state: { name: inputs.name ?? autoname(name), arn: arn("ec2", `security-group/${id}`) } };
+            return {
+                id,
+                state: { name: inputs.name ?? autoname(name), arn: arn("ec2", `security-group/${id}`) },
+            };
         }
         case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
-        case "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": return { id: `sgr-${h(17)}`, state: {} };
+        case "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
+            return { id: `sgr-${h(17)}`, state: {} };
         case "aws:iam/role:Role": {
             const roleName = inputs.name ?? autoname(name);
-            return { id: roleName, state: { name: roleName, arn: `arn:aws:iam::${account}:role/${roleName}` } };
+            return {
+                id: roleName,
+                state: { name: roleName, arn: `arn:aws:iam::${account}:role/${roleName}` },
+            };
         }
         case "aws:iam/instanceProfile:InstanceProfile": {
             const n = inputs.name ?? autoname(name);
@@ -94,7 +115,16 @@ function computed(type: string, name: string, inputs: Record<string, any>, o: Re
         case "aws:rds/instance:Instance": {
             const identifier = inputs.identifier ?? autoname(name);
             const address = `${identifier}.c${h(11)}.${region}.rds.amazonaws.com`;
-            return { id: identifier, state: { identifier, address, endpoint: `${address}:3306`, port: 3306, arn: arn("rds", `db:${identifier}`) } };
+            return {
+                id: identifier,
+                state: {
+                    identifier,
+                    address,
+                    endpoint: `${address}:3306`,
+                    port: 3306,
+                    arn: arn("rds", `db:${identifier}`),
+                },
+            };
         }
         case "aws:rds/subnetGroup:SubnetGroup":
         case "aws:rds/parameterGroup:ParameterGroup": {
@@ -103,14 +133,30 @@ function computed(type: string, name: string, inputs: Record<string, any>, o: Re
         }
         case "aws:efs/fileSystem:FileSystem": {
             const id = `fs-${h(17)}`;
-            return { id, state: { dnsName: `${id}.efs.${region}.amazonaws.com`, arn: arn("elasticfilesystem", `file-system/${id}`) } };
+            return {
+                id,
+                state: {
+                    dnsName: `${id}.efs.${region}.amazonaws.com`,
+                    arn: arn("elasticfilesystem", `file-system/${id}`),
+                },
+            };
         }
-        case "aws:efs/mountTarget:MountTarget": return { id: `fsmt-${h(17)}`, state: {} };
-        case "aws:route53/zone:Zone": return { id: `Z${h(20).toUpperCase()}`, state: { zoneId: `Z${h(20).toUpperCase()}` } };
+        case "aws:efs/mountTarget:MountTarget":
+            return { id: `fsmt-${h(17)}`, state: {} };
+        case "aws:route53/zone:Zone":
+            return { id: `Z${h(20).toUpperCase()}`, state: { zoneId: `Z${h(20).toUpperCase()}` } };
         case "aws:lb/loadBalancer:LoadBalancer": {
             const n = inputs.name ?? autoname(name).slice(0, 32);
             const lbArn = arn("elasticloadbalancing", `loadbalancer/app/${n}/${h(16)}`);
-            return { id: lbArn, state: { arn: lbArn, name: n, dnsName: `${n}-${parseInt(h(8), 16)}.${region}.elb.amazonaws.com`, zoneId: "Z32O12XQLNTSW2" } };
+            return {
+                id: lbArn,
+                state: {
+                    arn: lbArn,
+                    name: n,
+                    dnsName: `${n}-${parseInt(h(8), 16)}.${region}.elb.amazonaws.com`,
+                    zoneId: "Z32O12XQLNTSW2",
+                },
+            };
         }
         case "aws:lb/targetGroup:TargetGroup": {
             const n = inputs.name ?? autoname(name).slice(0, 32);
@@ -123,27 +169,74 @@ function computed(type: string, name: string, inputs: Record<string, any>, o: Re
         }
         case "aws:acm/certificate:Certificate": {
             const u = h(32);
-            const cArn = arn("acm", `certificate/${u.slice(0, 8)}-${u.slice(8, 12)}-${u.slice(12, 16)}-${u.slice(16, 20)}-${u.slice(20)}`);
+            const cArn = arn(
+                "acm",
+                `certificate/${u.slice(0, 8)}-${u.slice(8, 12)}-${u.slice(12, 16)}-${u.slice(16, 20)}-${u.slice(20)}`,
+            );
             return { id: cArn, state: { arn: cArn } };
         }
-        case "aws:ec2/launchTemplate:LaunchTemplate": return { id: `lt-${h(17)}`, state: { latestVersion: 1, defaultVersion: 1 } };
+        case "aws:ec2/launchTemplate:LaunchTemplate":
+            return { id: `lt-${h(17)}`, state: { latestVersion: 1, defaultVersion: 1 } };
         case "aws:autoscaling/group:Group": {
             const n = inputs.name ?? autoname(name);
-            return { id: n, state: { name: n, arn: arn("autoscaling", `autoScalingGroup:${h(8)}:autoScalingGroupName/${n}`) } };
+            return {
+                id: n,
+                state: {
+                    name: n,
+                    arn: arn("autoscaling", `autoScalingGroup:${h(8)}:autoScalingGroupName/${n}`),
+                },
+            };
         }
-        case "random:index/randomPassword:RandomPassword": return { id: "none", state: { result: `mock-secret-${h(24)}` } };
-        case "tls:index/privateKey:PrivateKey": return { id: h(40), state: { privateKeyPem: `-----BEGIN PRIVATE KEY-----\nmock-secret-${h(24)}\n-----END PRIVATE KEY-----\n`, privateKeyPemPkcs8: `-----BEGIN PRIVATE KEY-----\nmock-secret-${h(24)}\n-----END PRIVATE KEY-----\n`, publicKeyOpenssh: `ssh-rsa AAAAmock${h(16)} generated` } };
-        case "tls:index/selfSignedCert:SelfSignedCert": return { id: h(32), state: { certPem: `-----BEGIN CERTIFICATE-----\nmock-self-signed-${h(16)}\n-----END CERTIFICATE-----\n` } };
-        case "random:index/randomString:RandomString": return { id: "none", state: { result: h(Number(inputs.length ?? 8)) } };
-        case "tls:index/certRequest:CertRequest": return { id: h(32), state: { certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nmock-csr-${h(16)}\n-----END CERTIFICATE REQUEST-----\n` } };
-        case "tls:index/locallySignedCert:LocallySignedCert": return { id: h(32), state: { certPem: `-----BEGIN CERTIFICATE-----\nmock-signed-${h(16)}\n-----END CERTIFICATE-----\n` } };
-        default: return azureComputed(type, name, inputs, o.location) ?? { id: `${name}-${h(8)}`, state: {} };
+        case "random:index/randomPassword:RandomPassword":
+            return { id: "none", state: { result: `mock-secret-${h(24)}` } };
+        case "tls:index/privateKey:PrivateKey":
+            return {
+                id: h(40),
+                state: {
+                    privateKeyPem: `-----BEGIN PRIVATE KEY-----\nmock-secret-${h(24)}\n-----END PRIVATE KEY-----\n`,
+                    privateKeyPemPkcs8: `-----BEGIN PRIVATE KEY-----\nmock-secret-${h(24)}\n-----END PRIVATE KEY-----\n`,
+                    publicKeyOpenssh: `ssh-rsa AAAAmock${h(16)} generated`,
+                },
+            };
+        case "tls:index/selfSignedCert:SelfSignedCert":
+            return {
+                id: h(32),
+                state: {
+                    certPem: `-----BEGIN CERTIFICATE-----\nmock-self-signed-${h(16)}\n-----END CERTIFICATE-----\n`,
+                },
+            };
+        case "random:index/randomString:RandomString":
+            return { id: "none", state: { result: h(Number(inputs.length ?? 8)) } };
+        case "tls:index/certRequest:CertRequest":
+            return {
+                id: h(32),
+                state: {
+                    certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nmock-csr-${h(16)}\n-----END CERTIFICATE REQUEST-----\n`,
+                },
+            };
+        case "tls:index/locallySignedCert:LocallySignedCert":
+            return {
+                id: h(32),
+                state: {
+                    certPem: `-----BEGIN CERTIFICATE-----\nmock-signed-${h(16)}\n-----END CERTIFICATE-----\n`,
+                },
+            };
+        default:
+            return azureComputed(type, name, inputs, o.location) ?? { id: `${name}-${h(8)}`, state: {} };
     }
 }
 
 /** The id the mocks give a resource (deterministic): lets tests match references to it. */
-export function mockId(type: string, name: string, inputs: Record<string, any>, options: Omit<MockOptions, "platformOutputs"> = {}): string {
-    return computed(type, name, inputs, { region: options.region ?? "eu-west-1", location: options.location ?? "westeurope" }).id;
+export function mockId(
+    type: string,
+    name: string,
+    inputs: Record<string, any>,
+    options: Omit<MockOptions, "platformOutputs"> = {},
+): string {
+    return computed(type, name, inputs, {
+        region: options.region ?? "eu-west-1",
+        location: options.location ?? "westeurope",
+    }).id;
 }
 
 /** The mock Azure subscription and tenant. */
@@ -157,11 +250,17 @@ export function stableGuid(seed: string): string {
 }
 
 /** azure-native resources: ARM ids, names, FQDNs, addresses, identities. Undefined for other providers. */
-function azureComputed(type: string, name: string, inputs: Record<string, any>, location: string): { id: string; state: Record<string, any> } | undefined {
+function azureComputed(
+    type: string,
+    name: string,
+    inputs: Record<string, any>,
+    location: string,
+): { id: string; state: Record<string, any> } | undefined {
     if (!type.startsWith("azure-native:")) return undefined;
     const h = (n: number) => stableHex(`${type}::${name}`, n);
     const rg = String(inputs.resourceGroupName ?? "");
-    const arm = (path: string) => `/subscriptions/${azureSubscription}/resourceGroups/${rg}/providers/${path}`;
+    const arm = (path: string) =>
+        `/subscriptions/${azureSubscription}/resourceGroups/${rg}/providers/${path}`;
     const named = (key: string) => String(inputs[key] ?? autoname(name));
     const simple = (key: string, path: (n: string) => string, extra: Record<string, any> = {}) => {
         const n = named(key);
@@ -170,63 +269,141 @@ function azureComputed(type: string, name: string, inputs: Record<string, any>, 
     switch (type) {
         case "azure-native:resources:ResourceGroup": {
             const n = named("resourceGroupName");
-            return { id: `/subscriptions/${azureSubscription}/resourceGroups/${n}`, state: { name: n, location: inputs.location ?? location } };
+            return {
+                id: `/subscriptions/${azureSubscription}/resourceGroups/${n}`,
+                state: { name: n, location: inputs.location ?? location },
+            };
         }
-        case "azure-native:network:VirtualNetwork": return simple("virtualNetworkName", (n) => `Microsoft.Network/virtualNetworks/${n}`);
-        case "azure-native:network:Subnet": return simple("subnetName", (n) => `Microsoft.Network/virtualNetworks/${inputs.virtualNetworkName}/subnets/${n}`);
-        case "azure-native:network:NetworkSecurityGroup": return simple("networkSecurityGroupName", (n) => `Microsoft.Network/networkSecurityGroups/${n}`);
-        case "azure-native:network:NatGateway": return simple("natGatewayName", (n) => `Microsoft.Network/natGateways/${n}`);
+        case "azure-native:network:VirtualNetwork":
+            return simple("virtualNetworkName", (n) => `Microsoft.Network/virtualNetworks/${n}`);
+        case "azure-native:network:Subnet":
+            return simple(
+                "subnetName",
+                (n) => `Microsoft.Network/virtualNetworks/${inputs.virtualNetworkName}/subnets/${n}`,
+            );
+        case "azure-native:network:NetworkSecurityGroup":
+            return simple("networkSecurityGroupName", (n) => `Microsoft.Network/networkSecurityGroups/${n}`);
+        case "azure-native:network:NatGateway":
+            return simple("natGatewayName", (n) => `Microsoft.Network/natGateways/${n}`);
         case "azure-native:network:PublicIPAddress":
-            return simple("publicIpAddressName", (n) => `Microsoft.Network/publicIPAddresses/${n}`, { ipAddress: `203.0.113.${(parseInt(h(2), 16) % 250) + 1}` });
-        case "azure-native:network:NetworkInterface": return simple("networkInterfaceName", (n) => `Microsoft.Network/networkInterfaces/${n}`);
-        case "azure-native:network:ApplicationGateway": return simple("applicationGatewayName", (n) => `Microsoft.Network/applicationGateways/${n}`);
-        case "azure-native:network:PrivateEndpoint": return simple("privateEndpointName", (n) => `Microsoft.Network/privateEndpoints/${n}`);
+            return simple("publicIpAddressName", (n) => `Microsoft.Network/publicIPAddresses/${n}`, {
+                ipAddress: `203.0.113.${(parseInt(h(2), 16) % 250) + 1}`,
+            });
+        case "azure-native:network:NetworkInterface":
+            return simple("networkInterfaceName", (n) => `Microsoft.Network/networkInterfaces/${n}`);
+        case "azure-native:network:ApplicationGateway":
+            return simple("applicationGatewayName", (n) => `Microsoft.Network/applicationGateways/${n}`);
+        case "azure-native:network:PrivateEndpoint":
+            return simple("privateEndpointName", (n) => `Microsoft.Network/privateEndpoints/${n}`);
         case "azure-native:network:PrivateDnsZoneGroup":
-            return simple("privateDnsZoneGroupName", (n) => `Microsoft.Network/privateEndpoints/${inputs.privateEndpointName}/privateDnsZoneGroups/${n}`);
-        case "azure-native:privatedns:PrivateZone": return simple("privateZoneName", (n) => `Microsoft.Network/privateDnsZones/${n}`);
+            return simple(
+                "privateDnsZoneGroupName",
+                (n) =>
+                    `Microsoft.Network/privateEndpoints/${inputs.privateEndpointName}/privateDnsZoneGroups/${n}`,
+            );
+        case "azure-native:privatedns:PrivateZone":
+            return simple("privateZoneName", (n) => `Microsoft.Network/privateDnsZones/${n}`);
         case "azure-native:privatedns:VirtualNetworkLink":
-            return simple("virtualNetworkLinkName", (n) => `Microsoft.Network/privateDnsZones/${inputs.privateZoneName}/virtualNetworkLinks/${n}`);
+            return simple(
+                "virtualNetworkLinkName",
+                (n) => `Microsoft.Network/privateDnsZones/${inputs.privateZoneName}/virtualNetworkLinks/${n}`,
+            );
         case "azure-native:compute:VirtualMachine":
             return simple("vmName", (n) => `Microsoft.Compute/virtualMachines/${n}`, {
                 vmId: stableGuid(`vmId:${type}::${name}`),
-                ...(inputs.identity ? { identity: { ...inputs.identity, principalId: stableGuid(`principal:${type}::${name}`), tenantId: azureTenant } } : {}),
+                ...(inputs.identity
+                    ? {
+                          identity: {
+                              ...inputs.identity,
+                              principalId: stableGuid(`principal:${type}::${name}`),
+                              tenantId: azureTenant,
+                          },
+                      }
+                    : {}),
             });
         case "azure-native:dbformysql:Server": {
             const n = named("serverName");
-            return { id: arm(`Microsoft.DBforMySQL/flexibleServers/${n}`), state: { name: n, fullyQualifiedDomainName: `${n}.mysql.database.azure.com`, state: "Ready" } };
+            return {
+                id: arm(`Microsoft.DBforMySQL/flexibleServers/${n}`),
+                state: { name: n, fullyQualifiedDomainName: `${n}.mysql.database.azure.com`, state: "Ready" },
+            };
         }
         case "azure-native:dbformysql:Configuration":
-            return simple("configurationName", (n) => `Microsoft.DBforMySQL/flexibleServers/${inputs.serverName}/configurations/${n}`);
+            return simple(
+                "configurationName",
+                (n) => `Microsoft.DBforMySQL/flexibleServers/${inputs.serverName}/configurations/${n}`,
+            );
         case "azure-native:keyvault:Vault": {
             const n = named("vaultName");
-            return { id: arm(`Microsoft.KeyVault/vaults/${n}`), state: { name: n, properties: { ...inputs.properties, vaultUri: `https://${n}.vault.azure.net/` } } };
+            return {
+                id: arm(`Microsoft.KeyVault/vaults/${n}`),
+                state: {
+                    name: n,
+                    properties: { ...inputs.properties, vaultUri: `https://${n}.vault.azure.net/` },
+                },
+            };
         }
         case "azure-native:keyvault:Secret": {
             const n = named("secretName");
             const uri = `https://${inputs.vaultName}.vault.azure.net/secrets/${n}`;
             // Like ARM: the value is never returned.
-            return { id: arm(`Microsoft.KeyVault/vaults/${inputs.vaultName}/secrets/${n}`), state: { name: n, properties: { contentType: inputs.properties?.contentType, secretUri: uri, secretUriWithVersion: `${uri}/${h(32)}` } } };
+            return {
+                id: arm(`Microsoft.KeyVault/vaults/${inputs.vaultName}/secrets/${n}`),
+                state: {
+                    name: n,
+                    properties: {
+                        contentType: inputs.properties?.contentType,
+                        secretUri: uri,
+                        secretUriWithVersion: `${uri}/${h(32)}`,
+                    },
+                },
+            };
         }
         case "azure-native:storage:StorageAccount":
-            return simple("accountName", (n) => `Microsoft.Storage/storageAccounts/${n}`, { primaryEndpoints: { file: `https://${named("accountName")}.file.core.windows.net/` } });
+            return simple("accountName", (n) => `Microsoft.Storage/storageAccounts/${n}`, {
+                primaryEndpoints: { file: `https://${named("accountName")}.file.core.windows.net/` },
+            });
         case "azure-native:storage:FileServiceProperties":
-            return simple("fileServicesName", () => `Microsoft.Storage/storageAccounts/${inputs.accountName}/fileServices/default`);
+            return simple(
+                "fileServicesName",
+                () => `Microsoft.Storage/storageAccounts/${inputs.accountName}/fileServices/default`,
+            );
         case "azure-native:storage:FileShare":
-            return simple("shareName", (n) => `Microsoft.Storage/storageAccounts/${inputs.accountName}/fileServices/default/shares/${n}`);
+            return simple(
+                "shareName",
+                (n) =>
+                    `Microsoft.Storage/storageAccounts/${inputs.accountName}/fileServices/default/shares/${n}`,
+            );
         case "azure-native:authorization:RoleAssignment": {
             const n = String(inputs.roleAssignmentName ?? stableGuid(`${type}::${name}`));
-            return { id: `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${n}`, state: { name: n } };
+            return {
+                id: `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${n}`,
+                state: { name: n },
+            };
         }
         case "azure-native:containerservice:ManagedCluster": {
             const n = named("resourceName");
-            const addon = (key: string) => ({ clientId: stableGuid(`client:${key}:${name}`), objectId: stableGuid(`object:${key}:${name}`), resourceId: arm(`Microsoft.ManagedIdentity/userAssignedIdentities/${key}-${n}`) });
+            const addon = (key: string) => ({
+                clientId: stableGuid(`client:${key}:${name}`),
+                objectId: stableGuid(`object:${key}:${name}`),
+                resourceId: arm(`Microsoft.ManagedIdentity/userAssignedIdentities/${key}-${n}`),
+            });
             return {
                 id: arm(`Microsoft.ContainerService/managedClusters/${n}`),
                 state: {
                     name: n,
                     fqdn: `${inputs.dnsPrefix ?? n}-${h(8)}.hcp.${location}.azmk8s.io`,
-                    identity: { ...inputs.identity, principalId: stableGuid(`principal:${type}::${name}`), tenantId: azureTenant },
-                    addonProfiles: Object.fromEntries(Object.entries(inputs.addonProfiles ?? {}).map(([k, v]) => [k, { ...(v as object), identity: addon(k) }])),
+                    identity: {
+                        ...inputs.identity,
+                        principalId: stableGuid(`principal:${type}::${name}`),
+                        tenantId: azureTenant,
+                    },
+                    addonProfiles: Object.fromEntries(
+                        Object.entries(inputs.addonProfiles ?? {}).map(([k, v]) => [
+                            k,
+                            { ...(v as object), identity: addon(k) },
+                        ]),
+                    ),
                 },
             };
         }
@@ -245,7 +422,10 @@ function azureComputed(type: string, name: string, inputs: Record<string, any>, 
  * Mocks for pulumi.runtime.setMocks that record every registration. `records` is the shared
  * list; callers filter it by name (tests) or take it whole (synth).
  */
-export function createMocks(options: MockOptions = {}): { mocks: pulumi.runtime.Mocks; records: RecordedResource[] } {
+export function createMocks(options: MockOptions = {}): {
+    mocks: pulumi.runtime.Mocks;
+    records: RecordedResource[];
+} {
     const records: RecordedResource[] = [];
     const o = { region: options.region ?? "eu-west-1", location: options.location ?? "westeurope" };
     const platform = options.platformOutputs ?? platformPlaceholders;
@@ -254,7 +434,10 @@ export function createMocks(options: MockOptions = {}): { mocks: pulumi.runtime.
             let result: { id: string; state: Record<string, any> };
             if (args.type === "pulumi:pulumi:StackReference") {
                 const stack = String(args.inputs.name ?? args.name);
-                result = { id: stack, state: { name: stack, outputs: platform(stack), secretOutputNames: [] } };
+                result = {
+                    id: stack,
+                    state: { name: stack, outputs: platform(stack), secretOutputNames: [] },
+                };
             } else {
                 const c = computed(args.type, args.name, args.inputs, o);
                 result = { id: c.id, state: { ...args.inputs, ...c.state } };
@@ -274,20 +457,43 @@ export function createMocks(options: MockOptions = {}): { mocks: pulumi.runtime.
         call(args) {
             switch (args.token) {
                 case "azure-native:authorization:getClientConfig":
-                    return { subscriptionId: azureSubscription, tenantId: azureTenant, objectId: stableGuid("deployer:object"), clientId: stableGuid("deployer:client") };
+                    return {
+                        subscriptionId: azureSubscription,
+                        tenantId: azureTenant,
+                        objectId: stableGuid("deployer:object"),
+                        clientId: stableGuid("deployer:client"),
+                    };
                 case "azure-native:storage:listStorageAccountKeys": {
                     const account = String(args.inputs.accountName ?? "");
-                    return { keys: ["key1", "key2"].map((keyName) => ({ keyName, permissions: "FULL", value: `mock-secret-${stableHex(`${account}:${keyName}`, 24)}` })) };
+                    return {
+                        keys: ["key1", "key2"].map((keyName) => ({
+                            keyName,
+                            permissions: "FULL",
+                            value: `mock-secret-${stableHex(`${account}:${keyName}`, 24)}`,
+                        })),
+                    };
                 }
                 case "azure-native:containerservice:listManagedClusterAdminCredentials": {
                     const cluster = String(args.inputs.resourceName ?? "");
                     const kubeconfig = `apiVersion: v1\nkind: Config\nclusters:\n- name: ${cluster}\n  cluster:\n    server: https://${cluster}.hcp.mock.azmk8s.io:443\nusers:\n- name: clusterAdmin\n  user:\n    token: mock-secret-${stableHex(cluster, 24)}\n`;
-                    return { kubeconfigs: [{ name: "clusterAdmin", value: Buffer.from(kubeconfig).toString("base64") }] };
+                    return {
+                        kubeconfigs: [
+                            { name: "clusterAdmin", value: Buffer.from(kubeconfig).toString("base64") },
+                        ],
+                    };
                 }
                 case "aws:index/getAvailabilityZones:getAvailabilityZones":
-                    return { names: ["a", "b", "c"].map((z) => `${o.region}${z}`), zoneIds: ["1", "2", "3"].map((z) => `euw1-az${z}`), id: o.region };
+                    return {
+                        names: ["a", "b", "c"].map((z) => `${o.region}${z}`),
+                        zoneIds: ["1", "2", "3"].map((z) => `euw1-az${z}`),
+                        id: o.region,
+                    };
                 case "aws:ec2/getAmi:getAmi":
-                    return { id: `ami-${stableHex(JSON.stringify(args.inputs), 17)}`, name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-<mock>", architecture: "x86_64" };
+                    return {
+                        id: `ami-${stableHex(JSON.stringify(args.inputs), 17)}`,
+                        name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-<mock>",
+                        architecture: "x86_64",
+                    };
                 default:
                     return args.inputs;
             }

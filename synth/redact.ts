@@ -16,9 +16,11 @@ export function isSecretWrapper(v: unknown): v is { value: unknown } {
 // Words that make a key's value a secret, and identifier-like endings that make it not one
 // (secretArn, keyName, kmsKeyId, passwordLength, disablePasswordAuthentication is a boolean).
 // `token` only at the end: httpTokens = "required" is a setting, accessToken a secret.
-const secretWords = /password|passwd|passphrase|secret|privatekey|private_key|token$|credential|kubeconfig|connectionstring|apikey|accesskey|accountkey|sharedkey/i;
+const secretWords =
+    /password|passwd|passphrase|secret|privatekey|private_key|token$|credential|kubeconfig|connectionstring|apikey|accesskey|accountkey|sharedkey/i;
 const keyEnding = /key(?:pem)?$/i;
-const identifierEnding = /(?:id|ids|arn|arns|name|names|ref|refs|version|versions|type|path|file|length|count|uri|url|enabled)$/i;
+const identifierEnding =
+    /(?:id|ids|arn|arns|name|names|ref|refs|version|versions|type|path|file|length|count|uri|url|enabled)$/i;
 /** Siblings that make an exact `key` a name (tags, selectors, secretKeyRef, volume items), not a key. */
 const keySiblings = ["value", "values", "operator", "path", "name", "effect", "propagateAtLaunch"];
 
@@ -45,7 +47,12 @@ export function redactInputs(v: unknown): unknown {
     const namedSecret = typeof v.name === "string" && isSecretKey(v.name) && "value" in v;
     for (const k of keys) {
         const x = v[k];
-        const hide = (isSecretKey(k, keys.filter((s) => s !== k)) || (namedSecret && k === "value")) &&
+        const hide =
+            (isSecretKey(
+                k,
+                keys.filter((s) => s !== k),
+            ) ||
+                (namedSecret && k === "value")) &&
             (typeof x === "string" || typeof x === "number" || isSecretWrapper(x));
         out[k] = hide ? redacted : redactInputs(x);
     }
@@ -70,7 +77,13 @@ export function collectSecretValues(v: unknown, into: Set<string>, underSecret =
         // Only a scalar under a secret-sounding key is a secret; an object there (a Kubernetes
         // volume's `secret: {secretName, items}`) is described, not hidden.
         const scalar = typeof v[k] === "string" || typeof v[k] === "number";
-        const named = scalar && isSecretKey(k, keys.filter((s) => s !== k)) && secretWords.test(k);
+        const named =
+            scalar &&
+            isSecretKey(
+                k,
+                keys.filter((s) => s !== k),
+            ) &&
+            secretWords.test(k);
         collectSecretValues(v[k], into, underSecret || named);
     }
 }
@@ -96,7 +109,9 @@ export class Scrubber {
             set.add(Buffer.from(s, "utf8").toString("base64").replace(/=+$/, ""));
         }
         // Longest first, so a secret containing another is replaced whole.
-        this.needles = [...set].filter((s) => s.length >= Scrubber.minLength).sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+        this.needles = [...set]
+            .filter((s) => s.length >= Scrubber.minLength)
+            .sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
     }
 
     text(s: string): string {
@@ -109,7 +124,8 @@ export class Scrubber {
     value<T>(v: T): T {
         if (typeof v === "string") return this.text(v) as unknown as T;
         if (Array.isArray(v)) return v.map((x) => this.value(x)) as unknown as T;
-        if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.value(x)])) as T;
+        if (isPlainObject(v))
+            return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.value(x)])) as T;
         return v;
     }
 
@@ -145,7 +161,8 @@ export function canonical(v: unknown, seen: Set<unknown> = new Set()): unknown {
         if (Array.isArray(v)) return v.map((x) => canonical(x, seen) ?? null);
         if (!isPlainObject(v)) {
             const r = v as Record<string, unknown>;
-            if (r.__pulumiResource || r.__pulumiType) return `[resource ${String(r.__pulumiType ?? "")}::${String(r.__name ?? "")}]`;
+            if (r.__pulumiResource || r.__pulumiType)
+                return `[resource ${String(r.__pulumiType ?? "")}::${String(r.__name ?? "")}]`;
             if (r.__pulumiOutput) return "[output]";
             if (Buffer.isBuffer(v)) return `[${v.length} bytes]`;
         }

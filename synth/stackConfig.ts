@@ -33,7 +33,8 @@ export const secretPlaceholder = (key: string) => `[secret:${key}]`;
 export function listStacks(projectDir: string): string[] {
     const dir = stackConfigDir(projectDir, readProject(projectDir).doc);
     if (!fs.existsSync(dir)) return [];
-    return fs.readdirSync(dir)
+    return fs
+        .readdirSync(dir)
         .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
         .filter((s): s is string => s !== undefined)
         .sort();
@@ -42,7 +43,9 @@ export function listStacks(projectDir: string): string[] {
 export function loadStackConfig(projectDir: string, stack: string): StackConfig {
     const { doc, project } = readProject(projectDir);
     const dir = stackConfigDir(projectDir, doc);
-    const file = ["yaml", "yml"].map((ext) => path.join(dir, `Pulumi.${stack}.${ext}`)).find((f) => fs.existsSync(f));
+    const file = ["yaml", "yml"]
+        .map((ext) => path.join(dir, `Pulumi.${stack}.${ext}`))
+        .find((f) => fs.existsSync(f));
     if (!file) {
         const known = listStacks(projectDir);
         throw new StackFileError(
@@ -104,17 +107,22 @@ export function loadStackConfig(projectDir: string, stack: string): StackConfig 
 
     const environment = stackDoc.get("environment");
     if (environment !== undefined && environment !== null) {
-        notes.push(`Pulumi.${stack}.yaml imports ESC environments (${JSON.stringify(stackDoc.toJSON().environment)}); they are not resolved offline`);
+        notes.push(
+            `Pulumi.${stack}.yaml imports ESC environments (${JSON.stringify(stackDoc.toJSON().environment)}); they are not resolved offline`,
+        );
     }
     return { project, stack, config, secretKeys: [...secretKeys].sort(), placeholders, notes };
 }
 
 function readProject(projectDir: string): { doc: YAML.Document; project: string } {
-    const file = ["Pulumi.yaml", "Pulumi.yml"].map((f) => path.join(projectDir, f)).find((f) => fs.existsSync(f));
+    const file = ["Pulumi.yaml", "Pulumi.yml"]
+        .map((f) => path.join(projectDir, f))
+        .find((f) => fs.existsSync(f));
     if (!file) throw new StackFileError(`no Pulumi.yaml in the project directory ${projectDir}`);
     const doc = parseYaml(file, "Pulumi.yaml");
     const project = doc.get("name");
-    if (typeof project !== "string" || project.length === 0) throw new StackFileError("Pulumi.yaml has no project name (name:)");
+    if (typeof project !== "string" || project.length === 0)
+        throw new StackFileError("Pulumi.yaml has no project name (name:)");
     return { doc, project };
 }
 
@@ -145,7 +153,13 @@ function configString(node: YAML.Node | null): string {
 }
 
 function isSecure(v: unknown): boolean {
-    return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && "secure" in v;
+    return (
+        typeof v === "object" &&
+        v !== null &&
+        !Array.isArray(v) &&
+        Object.keys(v).length === 1 &&
+        "secure" in v
+    );
 }
 
 function containsSecure(v: unknown): boolean {
@@ -163,7 +177,9 @@ function replaceSecure(v: unknown, at: string, placeholders: string[]): unknown 
     }
     if (Array.isArray(v)) return v.map((x, i) => replaceSecure(x, `${at}[${i}]`, placeholders));
     if (typeof v === "object" && v !== null) {
-        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replaceSecure(x, `${at}.${k}`, placeholders)]));
+        return Object.fromEntries(
+            Object.entries(v).map(([k, x]) => [k, replaceSecure(x, `${at}.${k}`, placeholders)]),
+        );
     }
     return v;
 }

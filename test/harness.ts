@@ -16,7 +16,7 @@ export function setPlatformOutputs(stack: string, outputs: Record<string, unknow
 }
 
 export function installMocks(): void {
-    pulumi.runtime.setMocks(engine.mocks, "wso2is-cluster", "test", false);
+    void pulumi.runtime.setMocks(engine.mocks, "wso2is-cluster", "test", false);
 }
 
 /** The value of an Output, for assertions outside apply. */
@@ -36,7 +36,10 @@ export function ofType(resources: RecordedResource[], type: string): RecordedRes
 
 export function one(resources: RecordedResource[], type: string, name?: string): RecordedResource {
     const found = resources.filter((r) => r.type === type && (name === undefined || r.name === name));
-    if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+    if (found.length !== 1)
+        throw new Error(
+            `expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`,
+        );
     return found[0];
 }
 

@@ -36,78 +36,109 @@ export function createCluster(
     parent: pulumi.Resource,
 ): AksKubernetes {
     const { config } = args;
-    const cluster = new containerservice.ManagedCluster(`${name}-aks`, {
-        resourceGroupName: args.resourceGroupName,
-        location: args.location,
-        dnsPrefix: name,
-        identity: { type: "SystemAssigned" },
-        sku: { name: "Base", tier: config.production ? "Standard" : "Free" },
-        enableRBAC: true,
-        agentPoolProfiles: [
-            {
-                name: "system",
-                mode: "System",
-                vmSize: "Standard_D4s_v5",
-                count: 2,
-                availabilityZones: zones,
-                osType: "Linux",
-                osSKU: "Ubuntu",
-                vnetSubnetID: args.nodeSubnetId,
-                nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"],
+    const cluster = new containerservice.ManagedCluster(
+        `${name}-aks`,
+        {
+            resourceGroupName: args.resourceGroupName,
+            location: args.location,
+            dnsPrefix: name,
+            identity: { type: "SystemAssigned" },
+            sku: { name: "Base", tier: config.production ? "Standard" : "Free" },
+            enableRBAC: true,
+            agentPoolProfiles: [
+                {
+                    name: "system",
+                    mode: "System",
+                    vmSize: "Standard_D4s_v5",
+                    count: 2,
+                    availabilityZones: zones,
+                    osType: "Linux",
+                    osSKU: "Ubuntu",
+                    vnetSubnetID: args.nodeSubnetId,
+                    nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"],
+                },
+                {
+                    name: "is",
+                    mode: "User",
+                    vmSize: config.node.size,
+                    // One IS pod per node (hard anti-affinity) plus one spare node for the rolling
+                    // update's surge pod; the autoscaler adds it only while a rollout needs it.
+                    enableAutoScaling: true,
+                    minCount: config.nodes,
+                    maxCount: config.nodes + 1,
+                    count: config.nodes,
+                    availabilityZones: zones,
+                    osType: "Linux",
+                    osSKU: "Ubuntu",
+                    osDiskSizeGB: Math.max(config.node.diskGb, 64),
+                    vnetSubnetID: args.nodeSubnetId,
+                    nodeLabels: { ...isPoolLabel },
+                },
+            ],
+            networkProfile: {
+                networkPlugin: "azure",
+                networkPluginMode: "overlay",
+                networkDataplane: "cilium",
+                networkPolicy: "cilium",
+                loadBalancerSku: "standard",
+                podCidr: "192.168.0.0/16",
+                serviceCidr: "172.16.0.0/16",
+                dnsServiceIP: "172.16.0.10",
             },
-            {
-                name: "is",
-                mode: "User",
-                vmSize: config.node.size,
-                // One IS pod per node (hard anti-affinity) plus one spare node for the rolling
-                // update's surge pod; the autoscaler adds it only while a rollout needs it.
-                enableAutoScaling: true,
-                minCount: config.nodes,
-                maxCount: config.nodes + 1,
-                count: config.nodes,
-                availabilityZones: zones,
-                osType: "Linux",
-                osSKU: "Ubuntu",
-                osDiskSizeGB: Math.max(config.node.diskGb, 64),
-                vnetSubnetID: args.nodeSubnetId,
-                nodeLabels: { ...isPoolLabel },
+            addonProfiles: {
+                azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: "true" } },
             },
-        ],
-        networkProfile: {
-            networkPlugin: "azure",
-            networkPluginMode: "overlay",
-            networkDataplane: "cilium",
-            networkPolicy: "cilium",
-            loadBalancerSku: "standard",
-            podCidr: "192.168.0.0/16",
-            serviceCidr: "172.16.0.0/16",
-            dnsServiceIP: "172.16.0.10",
+            autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
+            storageProfile: { fileCSIDriver: { enabled: true } },
+            tags: args.tags,
         },
-        addonProfiles: { azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: "true" } } },
-        autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
-        storageProfile: { fileCSIDriver: { enabled: true } },
-        tags: args.tags,
-    }, { parent });
+        { parent },
+    );
 
     // `az aks create` grants this on a subnet it did not create; ARM does not. The cluster
     // identity needs it to join load balancers and, for Azure Files NFS, to add the storage
     // service endpoint and network rule on the node subnet.
-    const networkAccess = new authorization.RoleAssignment(`${name}-aks-network`, {
-        principalId: cluster.identity.apply((i) => i?.principalId ?? ""),
-        principalType: "ServicePrincipal",
-        roleDefinitionId: roleDefinitionId(args.subscriptionId, networkContributorRoleId),
-        scope: args.nodeSubnetId,
-        description: "WSO2 IS AKS cluster identity: manage its node subnet",
-    }, { parent });
+    const networkAccess = new authorization.RoleAssignment(
+        `${name}-aks-network`,
+        {
+            principalId: cluster.identity.apply((i) => i?.principalId ?? ""),
+            principalType: "ServicePrincipal",
+            roleDefinitionId: roleDefinitionId(args.subscriptionId, networkContributorRoleId),
+            scope: args.nodeSubnetId,
+            description: "WSO2 IS AKS cluster identity: manage its node subnet",
+        },
+        { parent },
+    );
 
-    const kubeconfig = containerservice.listManagedClusterAdminCredentialsOutput({ resourceGroupName: args.resourceGroupName, resourceName: cluster.name }, { parent })
+    const kubeconfig = containerservice
+        .listManagedClusterAdminCredentialsOutput(
+            { resourceGroupName: args.resourceGroupName, resourceName: cluster.name },
+            { parent },
+        )
         .kubeconfigs.apply((k) => Buffer.from(k[0].value, "base64").toString("utf8"));
-    const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: pulumi.secret(kubeconfig), enableServerSideApply: true }, { parent });
-    const secretsProviderClientId = cluster.addonProfiles.apply((a) => a?.azureKeyvaultSecretsProvider?.identity?.clientId ?? "");
+    const provider = new k8s.Provider(
+        `${name}-k8s`,
+        { kubeconfig: pulumi.secret(kubeconfig), enableServerSideApply: true },
+        { parent },
+    );
+    const secretsProviderClientId = cluster.addonProfiles.apply(
+        (a) => a?.azureKeyvaultSecretsProvider?.identity?.clientId ?? "",
+    );
     return { cluster, provider, secretsProviderClientId, ready: [networkAccess] };
 }
 
 /** A provider for the platform's cluster, from its kubeconfig output. */
-export function providerFromKubeconfig(name: string, kubeconfig: string, parent: pulumi.Resource): AksKubernetes {
-    return { provider: new k8s.Provider(`${name}-k8s`, { kubeconfig: pulumi.secret(kubeconfig), enableServerSideApply: true }, { parent }), ready: [] };
+export function providerFromKubeconfig(
+    name: string,
+    kubeconfig: string,
+    parent: pulumi.Resource,
+): AksKubernetes {
+    return {
+        provider: new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: pulumi.secret(kubeconfig), enableServerSideApply: true },
+            { parent },
+        ),
+        ready: [],
+    };
 }

@@ -26,7 +26,11 @@ export interface AksClusterArgs {
     location: string;
     /** From the platform stack: its cluster (kubeconfig) and network; otherwise both are created. */
     /** ingress: a Traefik controller the platform runs (its class and namespace); else Traefik is installed here. */
-    platform?: { network: AksNetwork; kubeconfig: string; ingress?: { className: string; namespace: string } };
+    platform?: {
+        network: AksNetwork;
+        kubeconfig: string;
+        ingress?: { className: string; namespace: string };
+    };
     adminPassword?: pulumi.Output<string>;
 }
 
@@ -61,47 +65,111 @@ export class AksCluster extends pulumi.ComponentResource {
             kube = providerFromKubeconfig(name, args.platform.kubeconfig, this);
         } else {
             const group = createResourceGroup(name, { location: args.location, tags }, this);
-            network = createNetwork(name, { resourceGroupName: group.name, location: args.location, cidr: config.network.cidr, tags }, this);
-            kube = createCluster(name, { config, resourceGroupName: group.name, location: args.location, nodeSubnetId: network.nodeSubnetId!, subscriptionId: client.subscriptionId, tags }, this);
+            network = createNetwork(
+                name,
+                { resourceGroupName: group.name, location: args.location, cidr: config.network.cidr, tags },
+                this,
+            );
+            kube = createCluster(
+                name,
+                {
+                    config,
+                    resourceGroupName: group.name,
+                    location: args.location,
+                    nodeSubnetId: network.nodeSubnetId!,
+                    subscriptionId: client.subscriptionId,
+                    tags,
+                },
+                this,
+            );
         }
         const where = { resourceGroupName: network.resourceGroupName, location: network.location };
         const names = createNames(name, this);
 
         // The same vault and database modules as the VM target. Pods get the passwords from a
         // Kubernetes Secret; the vault keeps the cluster secret for operators and recovery.
-        const secret = createClusterSecret(name, { ...where, tags, tenantId: client.tenantId, vaultName: names.keyVault, production: config.production, adminPassword: args.adminPassword }, this);
-        const database = createDatabase(name, {
-            ...where, config, tags,
-            databaseCount: config.database.layout === "separate" ? 3 : 2,
-            serverName: names.mysqlServer,
-            subnetId: network.databaseSubnetId,
-            vnetId: network.vnetId,
-            dnsZoneId: network.mysqlDnsZoneId,
-            adminPassword: secret.dbAdminPassword,
-        }, this);
+        const secret = createClusterSecret(
+            name,
+            {
+                ...where,
+                tags,
+                tenantId: client.tenantId,
+                vaultName: names.keyVault,
+                production: config.production,
+                adminPassword: args.adminPassword,
+            },
+            this,
+        );
+        const database = createDatabase(
+            name,
+            {
+                ...where,
+                config,
+                tags,
+                databaseCount: config.database.layout === "separate" ? 3 : 2,
+                serverName: names.mysqlServer,
+                subnetId: network.databaseSubnetId,
+                vnetId: network.vnetId,
+                dnsZoneId: network.mysqlDnsZoneId,
+                adminPassword: secret.dbAdminPassword,
+            },
+            this,
+        );
 
         // Azure Files through the CSI driver; Retain, so deleting the claim never deletes the share.
         const nfs = config.sharedFs.kind === "azure-files-nfs";
-        const storageClass = new storage.StorageClass(`${name}-files`, {
-            metadata: { name: storageClassName },
-            provisioner: "file.csi.azure.com",
-            reclaimPolicy: "Retain",
-            allowVolumeExpansion: true,
-            volumeBindingMode: "Immediate",
-            parameters: nfs ? { skuName: "Premium_LRS", protocol: "nfs" } : { skuName: config.production ? "Premium_ZRS" : "Standard_LRS" },
-            // SMB: files owned by the image's user (802) like on the VM targets' shares.
-            mountOptions: nfs ? ["nconnect=4"] : [`uid=${imageUser}`, `gid=${imageUser}`, "dir_mode=0770", "file_mode=0660", "mfsymlinks", "cache=strict", "actimeo=30", "nosharesock"],
-        }, { parent: this, provider: kube.provider, dependsOn: kube.ready });
+        const storageClass = new storage.StorageClass(
+            `${name}-files`,
+            {
+                metadata: { name: storageClassName },
+                provisioner: "file.csi.azure.com",
+                reclaimPolicy: "Retain",
+                allowVolumeExpansion: true,
+                volumeBindingMode: "Immediate",
+                parameters: nfs
+                    ? { skuName: "Premium_LRS", protocol: "nfs" }
+                    : { skuName: config.production ? "Premium_ZRS" : "Standard_LRS" },
+                // SMB: files owned by the image's user (802) like on the VM targets' shares.
+                mountOptions: nfs
+                    ? ["nconnect=4"]
+                    : [
+                          `uid=${imageUser}`,
+                          `gid=${imageUser}`,
+                          "dir_mode=0770",
+                          "file_mode=0660",
+                          "mfsymlinks",
+                          "cache=strict",
+                          "actimeo=30",
+                          "nosharesock",
+                      ],
+            },
+            { parent: this, provider: kube.provider, dependsOn: kube.ready },
+        );
 
-        const workload = new Workload(name, {
-            config,
-            provider: kube.provider,
-            database: { host: database.host, port: 3306, adminUser: dbAdminUser, tls: true },
-            passwords: { dbAdmin: secret.dbAdminPassword, dbApp: secret.dbAppPassword, admin: secret.adminPassword },
-            storageClassName: storageClass.metadata.name,
-            ingress: ingressFor(name, config, args.platform?.ingress, client.tenantId, kube.secretsProviderClientId, this),
-            nodeSelector: args.platform ? undefined : { ...isPoolLabel },
-        }, { parent: this });
+        const workload = new Workload(
+            name,
+            {
+                config,
+                provider: kube.provider,
+                database: { host: database.host, port: 3306, adminUser: dbAdminUser, tls: true },
+                passwords: {
+                    dbAdmin: secret.dbAdminPassword,
+                    dbApp: secret.dbAppPassword,
+                    admin: secret.adminPassword,
+                },
+                storageClassName: storageClass.metadata.name,
+                ingress: ingressFor(
+                    name,
+                    config,
+                    args.platform?.ingress,
+                    client.tenantId,
+                    kube.secretsProviderClientId,
+                    this,
+                ),
+                nodeSelector: args.platform ? undefined : { ...isPoolLabel },
+            },
+            { parent: this },
+        );
 
         this.hostname = pulumi.output(config.hostname);
         this.url = pulumi.output(`https://${config.hostname}`);
@@ -128,7 +196,9 @@ export class AksCluster extends pulumi.ComponentResource {
             namespace: this.namespace,
             membershipScheme: this.membershipScheme,
             nodeCount: this.nodeCount,
-            ...(this.secretsProviderClientId ? { secretsProviderClientId: this.secretsProviderClientId } : {}),
+            ...(this.secretsProviderClientId
+                ? { secretsProviderClientId: this.secretsProviderClientId }
+                : {}),
         };
     }
 }
@@ -147,28 +217,45 @@ function ingressFor(
     parent: pulumi.Resource,
 ): IngressArgs {
     const controller = platformIngress
-        ? { installController: false, controllerNamespace: platformIngress.namespace, ingressClassName: platformIngress.className }
+        ? {
+              installController: false,
+              controllerNamespace: platformIngress.namespace,
+              ingressClassName: platformIngress.className,
+          }
         : { installController: true, controllerNamespace: "traefik", ingressClassName: "traefik" };
     if (config.certificate.kind === "key-vault") {
-        const m = /^https:\/\/([a-z0-9-]+)\.vault\.azure\.net\/secrets\/([A-Za-z0-9-]+)/.exec(config.certificate.secretId)!;
+        const m = /^https:\/\/([a-z0-9-]+)\.vault\.azure\.net\/secrets\/([A-Za-z0-9-]+)/.exec(
+            config.certificate.secretId,
+        )!;
         return {
             ...controller,
             tls: {
                 source: "secret-provider-class",
                 secretName: "wso2is-tls",
-                providerSpec: pulumi.all([tenantId, secretsProviderClientId ?? pulumi.output("")]).apply(([tenant, clientId]) => ({
-                    provider: "azure",
-                    parameters: {
-                        usePodIdentity: "false",
-                        useVMManagedIdentity: "true",
-                        userAssignedIdentityID: clientId,
-                        keyvaultName: m[1],
-                        tenantId: tenant,
-                        // A Key Vault certificate read as a secret is its PEM bundle (key + chain).
-                        objects: `array:\n  - |\n    objectName: ${m[2]}\n    objectType: secret\n`,
-                    },
-                    secretObjects: [{ secretName: "wso2is-tls", type: "kubernetes.io/tls", data: [{ objectName: m[2], key: "tls.key" }, { objectName: m[2], key: "tls.crt" }] }],
-                })),
+                providerSpec: pulumi
+                    .all([tenantId, secretsProviderClientId ?? pulumi.output("")])
+                    .apply(([tenant, clientId]) => ({
+                        provider: "azure",
+                        parameters: {
+                            usePodIdentity: "false",
+                            useVMManagedIdentity: "true",
+                            userAssignedIdentityID: clientId,
+                            keyvaultName: m[1],
+                            tenantId: tenant,
+                            // A Key Vault certificate read as a secret is its PEM bundle (key + chain).
+                            objects: `array:\n  - |\n    objectName: ${m[2]}\n    objectType: secret\n`,
+                        },
+                        secretObjects: [
+                            {
+                                secretName: "wso2is-tls",
+                                type: "kubernetes.io/tls",
+                                data: [
+                                    { objectName: m[2], key: "tls.key" },
+                                    { objectName: m[2], key: "tls.crt" },
+                                ],
+                            },
+                        ],
+                    })),
             },
         };
     }

@@ -34,28 +34,51 @@ export function networkFromPlatform(p: PlatformOutputs): AksNetwork {
 
 export function createNetwork(
     name: string,
-    args: { resourceGroupName: pulumi.Input<string>; location: pulumi.Input<string>; cidr: string; tags: Record<string, string> },
+    args: {
+        resourceGroupName: pulumi.Input<string>;
+        location: pulumi.Input<string>;
+        cidr: string;
+        tags: Record<string, string>;
+    },
     parent: pulumi.Resource,
 ): AksNetwork {
-    const vnet = new network.VirtualNetwork(`${name}-vnet`, {
+    const vnet = new network.VirtualNetwork(
+        `${name}-vnet`,
+        {
+            resourceGroupName: args.resourceGroupName,
+            location: args.location,
+            addressSpace: { addressPrefixes: [args.cidr] },
+            tags: args.tags,
+        },
+        { parent, ignoreChanges: ["subnets"] },
+    );
+    const vnetName = vnet.name;
+    const nodes = new network.Subnet(
+        `${name}-nodes`,
+        {
+            resourceGroupName: args.resourceGroupName,
+            virtualNetworkName: vnetName,
+            addressPrefix: subnetCidr(args.cidr, 24, 0),
+        },
+        { parent },
+    );
+    const database = new network.Subnet(
+        `${name}-database`,
+        {
+            resourceGroupName: args.resourceGroupName,
+            virtualNetworkName: vnetName,
+            addressPrefix: subnetCidr(args.cidr, 24, 1),
+            delegations: [{ name: "mysql-flexible", serviceName: "Microsoft.DBforMySQL/flexibleServers" }],
+        },
+        { parent, dependsOn: [nodes] },
+    );
+    return {
         resourceGroupName: args.resourceGroupName,
         location: args.location,
-        addressSpace: { addressPrefixes: [args.cidr] },
-        tags: args.tags,
-    }, { parent, ignoreChanges: ["subnets"] });
-    const vnetName = vnet.name;
-    const nodes = new network.Subnet(`${name}-nodes`, {
-        resourceGroupName: args.resourceGroupName,
-        virtualNetworkName: vnetName,
-        addressPrefix: subnetCidr(args.cidr, 24, 0),
-    }, { parent });
-    const database = new network.Subnet(`${name}-database`, {
-        resourceGroupName: args.resourceGroupName,
-        virtualNetworkName: vnetName,
-        addressPrefix: subnetCidr(args.cidr, 24, 1),
-        delegations: [{ name: "mysql-flexible", serviceName: "Microsoft.DBforMySQL/flexibleServers" }],
-    }, { parent, dependsOn: [nodes] });
-    return { resourceGroupName: args.resourceGroupName, location: args.location, vnetId: vnet.id, nodeSubnetId: nodes.id, databaseSubnetId: database.id };
+        vnetId: vnet.id,
+        nodeSubnetId: nodes.id,
+        databaseSubnetId: database.id,
+    };
 }
 
 /** The platform's Traefik controller, if it runs one: its ingress class and namespace (both or neither). */
@@ -64,7 +87,9 @@ export function platformIngress(p: PlatformOutputs): { className: string; namesp
     const namespace = p.values.ingressControllerNamespace;
     if (className === undefined && namespace === undefined) return undefined;
     if (typeof className !== "string" || typeof namespace !== "string" || !className || !namespace) {
-        throw new pulumi.RunError(`wso2is-cluster:platformStack = "${p.stack}": export both ingressClassName and ingressControllerNamespace (a Traefik controller), or neither`);
+        throw new pulumi.RunError(
+            `wso2is-cluster:platformStack = "${p.stack}": export both ingressClassName and ingressControllerNamespace (a Traefik controller), or neither`,
+        );
     }
     return { className, namespace };
 }

@@ -36,7 +36,9 @@ export const userDataLimitBytes = 16384;
 export function userDataBase64(cloudInit: string): string {
     const packed = zlib.gzipSync(Buffer.from(cloudInit, "utf8"), { level: 9 });
     if (packed.length > userDataLimitBytes) {
-        throw new pulumi.RunError(`the nodes' cloud-init is ${packed.length} bytes gzipped; EC2 accepts ${userDataLimitBytes}`);
+        throw new pulumi.RunError(
+            `the nodes' cloud-init is ${packed.length} bytes gzipped; EC2 accepts ${userDataLimitBytes}`,
+        );
     }
     return packed.toString("base64");
 }
@@ -66,33 +68,74 @@ export class AwsCluster extends pulumi.ComponentResource {
         const clusterName = name;
         const tags = { [discoveryTagKey]: clusterName, "managed-by": "pulumi" };
 
-        const network = args.network ?? createNetwork(name, { cidr: config.network.cidr, region: args.region, production: config.production, tags }, this);
-        const groups = createSecurityGroups(name, { vpcId: network.vpcId, allowedCidrs: config.network.allowedCidrs, tags }, this);
+        const network =
+            args.network ??
+            createNetwork(
+                name,
+                { cidr: config.network.cidr, region: args.region, production: config.production, tags },
+                this,
+            );
+        const groups = createSecurityGroups(
+            name,
+            { vpcId: network.vpcId, allowedCidrs: config.network.allowedCidrs, tags },
+            this,
+        );
         // IS calls itself by the public hostname (pinned to the node), so 9443 serves a
         // certificate for that name from the cluster's own CA instead of IS's CN=localhost one.
-        const backendTls = createBackendTls(name, { hostname: config.hostname, nodeIps: [], clusterName }, this);
-        const secret = createClusterSecret(name, { adminPassword: args.adminPassword, production: config.production, backendTls, tags }, this);
+        const backendTls = createBackendTls(
+            name,
+            { hostname: config.hostname, nodeIps: [], clusterName },
+            this,
+        );
+        const secret = createClusterSecret(
+            name,
+            { adminPassword: args.adminPassword, production: config.production, backendTls, tags },
+            this,
+        );
         const identity = createNodeIdentity(name, { secretArn: secret.secret.arn, tags }, this);
 
         const databaseCount = config.database.layout === "separate" ? 3 : 2;
-        const database = createDatabase(name, {
-            config, databaseCount, clusterName, tags,
-            subnetIds: network.privateSubnetIds,
-            securityGroupId: groups.database.id,
-            vpcId: network.vpcId,
-            adminPassword: secret.dbAdminPassword,
-        }, this);
+        const database = createDatabase(
+            name,
+            {
+                config,
+                databaseCount,
+                clusterName,
+                tags,
+                subnetIds: network.privateSubnetIds,
+                securityGroupId: groups.database.id,
+                vpcId: network.vpcId,
+                adminPassword: secret.dbAdminPassword,
+            },
+            this,
+        );
 
-        const sharedFs: AwsSharedFs = config.sharedFs.kind === "efs"
-            ? createSharedFs(name, { production: config.production, subnetIds: network.privateSubnetIds, securityGroupId: groups.sharedFs.id, tags }, this)
-            : { id: config.sharedFs.address!, source: config.sharedFs.address! };
+        const sharedFs: AwsSharedFs =
+            config.sharedFs.kind === "efs"
+                ? createSharedFs(
+                      name,
+                      {
+                          production: config.production,
+                          subnetIds: network.privateSubnetIds,
+                          securityGroupId: groups.sharedFs.id,
+                          tags,
+                      },
+                      this,
+                  )
+                : { id: config.sharedFs.address!, source: config.sharedFs.address! };
 
-        const loadBalancer = createLoadBalancer(name, {
-            config, tags, healthCheckPath,
-            vpcId: network.vpcId,
-            subnetIds: network.publicSubnetIds,
-            securityGroupId: groups.alb.id,
-        }, this);
+        const loadBalancer = createLoadBalancer(
+            name,
+            {
+                config,
+                tags,
+                healthCheckPath,
+                vpcId: network.vpcId,
+                subnetIds: network.publicSubnetIds,
+                securityGroupId: groups.alb.id,
+            },
+            this,
+        );
 
         // Everything a node needs, resolved; none of it waits for RDS or the ALB to exist.
         this.model = pulumi
@@ -106,20 +149,33 @@ export class AwsCluster extends pulumi.ComponentResource {
                     nodeIp: "aws-imds",
                     // One launch template serves every instance; each learns its IP at boot.
                     nodes: [{ name: "asg-node" }],
-                    membership: { scheme: "aws", region: args.region, iamRole, securityGroup, tagKey: discoveryTagKey, tagValue: clusterName },
+                    membership: {
+                        scheme: "aws",
+                        region: args.region,
+                        iamRole,
+                        securityGroup,
+                        tagKey: discoveryTagKey,
+                        tagValue: clusterName,
+                    },
                     backendTls: true,
-                }));
+                }),
+            );
         this.cloudInit = this.model.apply((m) => renderCloudInit(m, m.nodes[0]));
 
-        const nodes = createNodes(name, {
-            config, tags,
-            subnetIds: network.privateSubnetIds,
-            securityGroupId: groups.nodes.id,
-            instanceProfileArn: identity.instanceProfile.arn,
-            targetGroupArn: loadBalancer.targetGroup.arn,
-            userData: this.cloudInit.apply(userDataBase64),
-            discoveryTag: { key: discoveryTagKey, value: clusterName },
-        }, this);
+        const nodes = createNodes(
+            name,
+            {
+                config,
+                tags,
+                subnetIds: network.privateSubnetIds,
+                securityGroupId: groups.nodes.id,
+                instanceProfileArn: identity.instanceProfile.arn,
+                targetGroupArn: loadBalancer.targetGroup.arn,
+                userData: this.cloudInit.apply(userDataBase64),
+                discoveryTag: { key: discoveryTagKey, value: clusterName },
+            },
+            this,
+        );
 
         this.hostname = pulumi.output(config.hostname);
         this.url = pulumi.output(`https://${config.hostname}`);

@@ -34,57 +34,97 @@ export function createNodes(
     parent: pulumi.Resource,
 ): AwsNodes {
     const { config } = args;
-    const imageId = config.node.imageId ??
-        ec2.getAmiOutput({
-            mostRecent: true,
-            owners: [ubuntuOwner],
-            filters: [
-                { name: "name", values: [ubuntuNameFilter] },
-                { name: "virtualization-type", values: ["hvm"] },
+    const imageId =
+        config.node.imageId ??
+        ec2.getAmiOutput(
+            {
+                mostRecent: true,
+                owners: [ubuntuOwner],
+                filters: [
+                    { name: "name", values: [ubuntuNameFilter] },
+                    { name: "virtualization-type", values: ["hvm"] },
+                ],
+            },
+            { parent },
+        ).id;
+
+    const instanceTags = {
+        ...args.tags,
+        Name: `${name}-node`,
+        [args.discoveryTag.key]: args.discoveryTag.value,
+    };
+    const launchTemplate = new ec2.LaunchTemplate(
+        `${name}-node`,
+        {
+            description: "WSO2 IS node",
+            imageId,
+            instanceType: config.node.size,
+            iamInstanceProfile: { arn: args.instanceProfileArn },
+            vpcSecurityGroupIds: [args.securityGroupId],
+            // IMDSv2 only, and one hop: containers on the node cannot borrow the role.
+            metadataOptions: {
+                httpEndpoint: "enabled",
+                httpTokens: "required",
+                httpPutResponseHopLimit: 1,
+                instanceMetadataTags: "disabled",
+            },
+            blockDeviceMappings: [
+                {
+                    deviceName: "/dev/sda1",
+                    ebs: {
+                        volumeSize: config.node.diskGb,
+                        volumeType: "gp3",
+                        encrypted: "true",
+                        deleteOnTermination: "true",
+                    },
+                },
             ],
-        }, { parent }).id;
-
-    const instanceTags = { ...args.tags, Name: `${name}-node`, [args.discoveryTag.key]: args.discoveryTag.value };
-    const launchTemplate = new ec2.LaunchTemplate(`${name}-node`, {
-        description: "WSO2 IS node",
-        imageId,
-        instanceType: config.node.size,
-        iamInstanceProfile: { arn: args.instanceProfileArn },
-        vpcSecurityGroupIds: [args.securityGroupId],
-        // IMDSv2 only, and one hop: containers on the node cannot borrow the role.
-        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
-        blockDeviceMappings: [{
-            deviceName: "/dev/sda1",
-            ebs: { volumeSize: config.node.diskGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
-        }],
-        userData: args.userData,
-        updateDefaultVersion: true,
-        tagSpecifications: [
-            { resourceType: "instance", tags: instanceTags },
-            { resourceType: "volume", tags: { ...args.tags, Name: `${name}-node` } },
-        ],
-        tags: args.tags,
-    }, { parent });
-
-    const group = new autoscaling.Group(`${name}-nodes`, {
-        vpcZoneIdentifiers: args.subnetIds,
-        desiredCapacity: config.nodes,
-        minSize: config.nodes,
-        // Room to launch the replacement before the old node leaves during a refresh.
-        maxSize: config.nodes * 2,
-        launchTemplate: { id: launchTemplate.id, version: pulumi.interpolate`${launchTemplate.latestVersion}` },
-        targetGroupArns: [args.targetGroupArn],
-        healthCheckType: "ELB",
-        healthCheckGracePeriod: bootGraceSeconds,
-        defaultInstanceWarmup: 300,
-        capacityRebalance: false,
-        instanceRefresh: {
-            strategy: "Rolling",
-            preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmup: "600", autoRollback: true },
+            userData: args.userData,
+            updateDefaultVersion: true,
+            tagSpecifications: [
+                { resourceType: "instance", tags: instanceTags },
+                { resourceType: "volume", tags: { ...args.tags, Name: `${name}-node` } },
+            ],
+            tags: args.tags,
         },
-        // Don't hold `pulumi up` until instances pass ELB checks: the first boot waits for RDS.
-        waitForCapacityTimeout: "0",
-        tags: Object.entries(instanceTags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
-    }, { parent });
+        { parent },
+    );
+
+    const group = new autoscaling.Group(
+        `${name}-nodes`,
+        {
+            vpcZoneIdentifiers: args.subnetIds,
+            desiredCapacity: config.nodes,
+            minSize: config.nodes,
+            // Room to launch the replacement before the old node leaves during a refresh.
+            maxSize: config.nodes * 2,
+            launchTemplate: {
+                id: launchTemplate.id,
+                version: pulumi.interpolate`${launchTemplate.latestVersion}`,
+            },
+            targetGroupArns: [args.targetGroupArn],
+            healthCheckType: "ELB",
+            healthCheckGracePeriod: bootGraceSeconds,
+            defaultInstanceWarmup: 300,
+            capacityRebalance: false,
+            instanceRefresh: {
+                strategy: "Rolling",
+                preferences: {
+                    minHealthyPercentage: 100,
+                    maxHealthyPercentage: 200,
+                    instanceWarmup: "600",
+                    autoRollback: true,
+                },
+            },
+            // Don't hold `pulumi up` until instances pass ELB checks: the first boot waits for RDS.
+            waitForCapacityTimeout: "0",
+            tags: Object.entries(instanceTags).map(([key, value]) => ({
+                key,
+                value,
+                propagateAtLaunch: true,
+            })),
+        },
+        { parent },
+    );
     return { launchTemplate, group };
 }

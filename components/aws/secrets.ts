@@ -15,26 +15,42 @@ export interface ClusterSecret {
 
 export function createClusterSecret(
     name: string,
-    args: { adminPassword?: pulumi.Output<string>; production: boolean; backendTls: BackendTls; tags: Record<string, string> },
+    args: {
+        adminPassword?: pulumi.Output<string>;
+        production: boolean;
+        backendTls: BackendTls;
+        tags: Record<string, string>;
+    },
     parent: pulumi.Resource,
 ): ClusterSecret {
     const dbAdminPassword = generatedPassword(`${name}-db-admin-password`, parent);
     const dbAppPassword = generatedPassword(`${name}-db-app-password`, parent);
     const adminPassword = args.adminPassword ?? generatedPassword(`${name}-is-admin-password`, parent);
-    const secret = new secretsmanager.Secret(`${name}-secret`, {
-        description: "WSO2 IS cluster: database and admin passwords, read by the nodes at boot",
-        recoveryWindowInDays: args.production ? 30 : 7,
-        tags: args.tags,
-    }, { parent });
-    const version = new secretsmanager.SecretVersion(`${name}-secret`, {
-        secretId: secret.id,
-        secretString: pulumi.jsonStringify({
-            dbAdminUser, dbAdminPassword, dbAppPassword, adminPassword,
-            tlsCertificate: args.backendTls.certificatePem,
-            tlsPrivateKey: args.backendTls.privateKeyPem,
-            tlsCaCertificate: args.backendTls.caCertificatePem,
-            tlsKeystorePassword: args.backendTls.keystorePassword,
-        }),
-    }, { parent });
+    const secret = new secretsmanager.Secret(
+        `${name}-secret`,
+        {
+            description: "WSO2 IS cluster: database and admin passwords, read by the nodes at boot",
+            recoveryWindowInDays: args.production ? 30 : 7,
+            tags: args.tags,
+        },
+        { parent },
+    );
+    const version = new secretsmanager.SecretVersion(
+        `${name}-secret`,
+        {
+            secretId: secret.id,
+            secretString: pulumi.jsonStringify({
+                dbAdminUser,
+                dbAdminPassword,
+                dbAppPassword,
+                adminPassword,
+                tlsCertificate: args.backendTls.certificatePem,
+                tlsPrivateKey: args.backendTls.privateKeyPem,
+                tlsCaCertificate: args.backendTls.caCertificatePem,
+                tlsKeystorePassword: args.backendTls.keystorePassword,
+            }),
+        },
+        { parent },
+    );
     return { secret, dbAdminPassword, version };
 }

@@ -57,40 +57,57 @@ export function createDatabase(
     const production = config.production;
     const tier = skuTier(db.size);
     if (production && tier === "Burstable") {
-        throw new pulumi.RunError(`wso2is-cluster:dbSize = "${db.size}" is a Burstable SKU; production needs zone-redundant HA, which needs GeneralPurpose or MemoryOptimized (e.g. Standard_D2ds_v4)`);
+        throw new pulumi.RunError(
+            `wso2is-cluster:dbSize = "${db.size}" is a Burstable SKU; production needs zone-redundant HA, which needs GeneralPurpose or MemoryOptimized (e.g. Standard_D2ds_v4)`,
+        );
     }
 
     let dnsZoneId = args.dnsZoneId;
     const dependsOn: pulumi.Resource[] = [];
     if (!dnsZoneId) {
-        const { zone, link } = linkedPrivateZone(`${name}-mysql-dns`, {
-            resourceGroupName: args.resourceGroupName,
-            zoneName: `${kebab(name)}.private.mysql.database.azure.com`,
-            vnetId: args.vnetId,
-            tags: args.tags,
-        }, parent);
+        const { zone, link } = linkedPrivateZone(
+            `${name}-mysql-dns`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                zoneName: `${kebab(name)}.private.mysql.database.azure.com`,
+                vnetId: args.vnetId,
+                tags: args.tags,
+            },
+            parent,
+        );
         // The server's creation checks that the zone resolves in its VNet.
         dependsOn.push(link);
         dnsZoneId = zone.id;
     }
 
     // Stateful: never replaced or dropped by an innocent change; protected in production.
-    const server = new dbformysql.Server(`${name}-db`, {
-        resourceGroupName: args.resourceGroupName,
-        location: args.location,
-        serverName: args.serverName,
-        version: db.version,
-        sku: { name: db.size, tier },
-        administratorLogin: dbAdminUser,
-        administratorLoginPassword: args.adminPassword,
-        storage: { storageSizeGB: db.storageGb, autoGrow: "Enabled" },
-        backup: { backupRetentionDays: db.backupDays, geoRedundantBackup: "Disabled" },
-        network: { delegatedSubnetResourceId: args.subnetId, privateDnsZoneResourceId: dnsZoneId, publicNetworkAccess: "Disabled" },
-        ...(production
-            ? { availabilityZone: primaryZone, highAvailability: { mode: "ZoneRedundant", standbyAvailabilityZone: standbyZone } }
-            : { highAvailability: { mode: "Disabled" } }),
-        tags: args.tags,
-    }, { parent, dependsOn, protect: production, retainOnDelete: production });
+    const server = new dbformysql.Server(
+        `${name}-db`,
+        {
+            resourceGroupName: args.resourceGroupName,
+            location: args.location,
+            serverName: args.serverName,
+            version: db.version,
+            sku: { name: db.size, tier },
+            administratorLogin: dbAdminUser,
+            administratorLoginPassword: args.adminPassword,
+            storage: { storageSizeGB: db.storageGb, autoGrow: "Enabled" },
+            backup: { backupRetentionDays: db.backupDays, geoRedundantBackup: "Disabled" },
+            network: {
+                delegatedSubnetResourceId: args.subnetId,
+                privateDnsZoneResourceId: dnsZoneId,
+                publicNetworkAccess: "Disabled",
+            },
+            ...(production
+                ? {
+                      availabilityZone: primaryZone,
+                      highAvailability: { mode: "ZoneRedundant", standbyAvailabilityZone: standbyZone },
+                  }
+                : { highAvailability: { mode: "Disabled" } }),
+            tags: args.tags,
+        },
+        { parent, dependsOn, protect: production, retainOnDelete: production },
+    );
 
     // Flexible Server applies one parameter change at a time: chain them.
     const parameters: [string, string][] = [
@@ -99,13 +116,17 @@ export function createDatabase(
     ];
     let previous: pulumi.Resource = server;
     for (const [parameter, value] of parameters) {
-        previous = new dbformysql.Configuration(`${name}-db-${parameter.replace(/_/g, "-")}`, {
-            resourceGroupName: args.resourceGroupName,
-            serverName: server.name,
-            configurationName: parameter,
-            value,
-            source: "user-override",
-        }, { parent, dependsOn: [previous] });
+        previous = new dbformysql.Configuration(
+            `${name}-db-${parameter.replace(/_/g, "-")}`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                serverName: server.name,
+                configurationName: parameter,
+                value,
+                source: "user-override",
+            },
+            { parent, dependsOn: [previous] },
+        );
     }
 
     return { server, host: args.serverName.apply(mysqlHost) };

@@ -65,72 +65,126 @@ export class AzureVmCluster extends pulumi.ComponentResource {
         const clusterName = name;
         const tags = { [clusterTagKey]: clusterName, "managed-by": "pulumi" };
         const client = authorization.getClientConfigOutput({ parent: this });
-        const sharePorts = config.sharedFs.kind === "azure-files-nfs" ? [ports.nfs] : config.sharedFs.kind === "azure-files-smb" ? [ports.smb] : [];
+        const sharePorts =
+            config.sharedFs.kind === "azure-files-nfs"
+                ? [ports.nfs]
+                : config.sharedFs.kind === "azure-files-smb"
+                  ? [ports.smb]
+                  : [];
 
         let network: AzureNetwork;
         let groups: AzureSecurityGroups;
         if (args.network) {
             network = args.network;
             if (!network.gatewaySubnetCidr) {
-                pulumi.log.warn("the platform stack exports no gatewaySubnetCidr: the nodes accept 9443 from the whole VNet instead of the gateway subnet only", this);
+                void pulumi.log.warn(
+                    "the platform stack exports no gatewaySubnetCidr: the nodes accept 9443 from the whole VNet instead of the gateway subnet only",
+                    this,
+                );
             }
-            groups = createSecurityGroups(name, {
-                resourceGroupName: network.resourceGroupName, location: network.location,
-                nodeSubnetCidr: network.nodeSubnetCidr, gatewaySubnetCidr: network.gatewaySubnetCidr,
-                allowedCidrs: config.network.allowedCidrs, sharePorts, tags,
-            }, this);
+            groups = createSecurityGroups(
+                name,
+                {
+                    resourceGroupName: network.resourceGroupName,
+                    location: network.location,
+                    nodeSubnetCidr: network.nodeSubnetCidr,
+                    gatewaySubnetCidr: network.gatewaySubnetCidr,
+                    allowedCidrs: config.network.allowedCidrs,
+                    sharePorts,
+                    tags,
+                },
+                this,
+            );
         } else {
             const group = createResourceGroup(name, { location: args.location, tags }, this);
             const plan = subnetPlan(config.network.cidr);
-            groups = createSecurityGroups(name, {
-                resourceGroupName: group.name, location: args.location,
-                nodeSubnetCidr: plan.nodes,
-                created: { gateway: plan.gateway, database: plan.database, endpoints: plan.endpoints },
-                allowedCidrs: config.network.allowedCidrs, sharePorts, tags,
-            }, this);
-            network = createNetwork(name, { resourceGroupName: group.name, location: args.location, cidr: config.network.cidr, securityGroups: groups, tags }, this);
+            groups = createSecurityGroups(
+                name,
+                {
+                    resourceGroupName: group.name,
+                    location: args.location,
+                    nodeSubnetCidr: plan.nodes,
+                    created: { gateway: plan.gateway, database: plan.database, endpoints: plan.endpoints },
+                    allowedCidrs: config.network.allowedCidrs,
+                    sharePorts,
+                    tags,
+                },
+                this,
+            );
+            network = createNetwork(
+                name,
+                {
+                    resourceGroupName: group.name,
+                    location: args.location,
+                    cidr: config.network.cidr,
+                    securityGroups: groups,
+                    tags,
+                },
+                this,
+            );
         }
         const where = { resourceGroupName: network.resourceGroupName, location: network.location };
 
         // Static IPs (Azure keeps the first four and the last address of a subnet): the WKA
         // members list is complete before any VM exists.
-        const nodes: NodeSpec[] = hostAddresses(network.nodeSubnetCidr, config.nodes).map((ip, i) => ({ name: `node-${i + 1}`, ip, zone: zoneOf(i) }));
+        const nodes: NodeSpec[] = hostAddresses(network.nodeSubnetCidr, config.nodes).map((ip, i) => ({
+            name: `node-${i + 1}`,
+            ip,
+            zone: zoneOf(i),
+        }));
         const nodeIps = nodes.map((n) => n.ip);
         const names = createNames(name, this);
         const backendTls = createBackendTls(name, { hostname: config.hostname, nodeIps, clusterName }, this);
 
-        const sharedFs: AzureSharedFs = config.sharedFs.kind === "nfs"
-            ? ownNfs(config.sharedFs.address!)
-            : createSharedFs(name, {
-                ...where, tags,
-                protocol: config.sharedFs.kind === "azure-files-smb" ? "smb" : "nfs",
+        const sharedFs: AzureSharedFs =
+            config.sharedFs.kind === "nfs"
+                ? ownNfs(config.sharedFs.address!)
+                : createSharedFs(
+                      name,
+                      {
+                          ...where,
+                          tags,
+                          protocol: config.sharedFs.kind === "azure-files-smb" ? "smb" : "nfs",
+                          production: config.production,
+                          accountName: names.storageAccount,
+                          endpointSubnetId: network.endpointSubnetId,
+                          vnetId: network.vnetId,
+                          dnsZoneId: network.fileDnsZoneId,
+                      },
+                      this,
+                  );
+
+        const secret = createClusterSecret(
+            name,
+            {
+                ...where,
+                tags,
+                tenantId: client.tenantId,
+                vaultName: names.keyVault,
                 production: config.production,
-                accountName: names.storageAccount,
-                endpointSubnetId: network.endpointSubnetId,
+                adminPassword: args.adminPassword,
+                smbCredentials: sharedFs.smbCredentials,
+                backendTls,
+                egressIp: network.egressIp,
+            },
+            this,
+        );
+
+        const database = createDatabase(
+            name,
+            {
+                ...where,
+                config,
+                tags,
+                databaseCount: config.database.layout === "separate" ? 3 : 2,
+                serverName: names.mysqlServer,
+                subnetId: network.databaseSubnetId,
                 vnetId: network.vnetId,
-                dnsZoneId: network.fileDnsZoneId,
-            }, this);
-
-        const secret = createClusterSecret(name, {
-            ...where, tags,
-            tenantId: client.tenantId,
-            vaultName: names.keyVault,
-            production: config.production,
-            adminPassword: args.adminPassword,
-            smbCredentials: sharedFs.smbCredentials,
-            backendTls,
-            egressIp: network.egressIp,
-        }, this);
-
-        const database = createDatabase(name, {
-            ...where, config, tags,
-            databaseCount: config.database.layout === "separate" ? 3 : 2,
-            serverName: names.mysqlServer,
-            subnetId: network.databaseSubnetId,
-            vnetId: network.vnetId,
-            dnsZoneId: network.mysqlDnsZoneId,
-            adminPassword: secret.dbAdminPassword,
-        }, this);
+                dnsZoneId: network.mysqlDnsZoneId,
+                adminPassword: secret.dbAdminPassword,
+            },
+            this,
+        );
 
         // Everything a node needs, resolved from names alone: none of it waits for the
         // database, the storage account or the vault to exist.
@@ -147,30 +201,54 @@ export class AzureVmCluster extends pulumi.ComponentResource {
                     membership: { scheme: "wka" },
                     // The gateway verifies 9443 against the cluster CA (backendTls.ts).
                     backendTls: true,
-                }));
-        this.cloudInit = this.model.apply((m) => Object.fromEntries(m.nodes.map((n) => [n.name, renderCloudInit(m, n)])));
+                }),
+            );
+        this.cloudInit = this.model.apply((m) =>
+            Object.fromEntries(m.nodes.map((n) => [n.name, renderCloudInit(m, n)])),
+        );
 
-        const loadBalancer = createLoadBalancer(name, {
-            ...where, config, tags,
-            subscriptionId: client.subscriptionId,
-            gatewayName: names.applicationGateway,
-            gatewaySubnetId: network.gatewaySubnetId,
-            nodeIps,
-            backendCaData: backendTls.caCertData,
-            healthCheckPath,
-        }, this);
+        const loadBalancer = createLoadBalancer(
+            name,
+            {
+                ...where,
+                config,
+                tags,
+                subscriptionId: client.subscriptionId,
+                gatewayName: names.applicationGateway,
+                gatewaySubnetId: network.gatewaySubnetId,
+                nodeIps,
+                backendCaData: backendTls.caCertData,
+                healthCheckPath,
+            },
+            this,
+        );
 
-        const vms = createNodes(name, {
-            ...where, config, tags, nodes,
-            subnetId: network.nodeSubnetId,
-            securityGroupId: groups.nodes.id,
-            customData: nodes.map((n) => this.cloudInit.apply((byNode) => Buffer.from(byNode[n.name], "utf8").toString("base64"))),
-        }, this);
-        vms.vms.forEach((vm, i) => grantSecretRead(`${name}-${nodes[i].name}-secret-read`, {
-            principalId: vm.identity.apply((identity) => identity?.principalId ?? ""),
-            secretResourceId: secret.secret.id,
-            subscriptionId: client.subscriptionId,
-        }, this));
+        const vms = createNodes(
+            name,
+            {
+                ...where,
+                config,
+                tags,
+                nodes,
+                subnetId: network.nodeSubnetId,
+                securityGroupId: groups.nodes.id,
+                customData: nodes.map((n) =>
+                    this.cloudInit.apply((byNode) => Buffer.from(byNode[n.name], "utf8").toString("base64")),
+                ),
+            },
+            this,
+        );
+        vms.vms.forEach((vm, i) =>
+            grantSecretRead(
+                `${name}-${nodes[i].name}-secret-read`,
+                {
+                    principalId: vm.identity.apply((identity) => identity?.principalId ?? ""),
+                    secretResourceId: secret.secret.id,
+                    subscriptionId: client.subscriptionId,
+                },
+                this,
+            ),
+        );
 
         this.hostname = pulumi.output(config.hostname);
         this.url = pulumi.output(`https://${config.hostname}`);
@@ -183,13 +261,15 @@ export class AzureVmCluster extends pulumi.ComponentResource {
         this.nodeCount = pulumi.output(config.nodes);
         this.sshPublicKey = vms.sshPublicKey;
         this.gatewayIdentityPrincipalId = loadBalancer.identity?.principalId;
-        this.nginxConf = pulumi.output(renderNginxConf({
-            hostname: config.hostname,
-            backends: nodeIps.map((address) => ({ address, port: ports.isHttps })),
-            tlsCertificatePath: `/etc/nginx/tls/${config.hostname}.crt`,
-            tlsKeyPath: `/etc/nginx/tls/${config.hostname}.key`,
-            healthPath: healthCheckPath,
-        }));
+        this.nginxConf = pulumi.output(
+            renderNginxConf({
+                hostname: config.hostname,
+                backends: nodeIps.map((address) => ({ address, port: ports.isHttps })),
+                tlsCertificatePath: `/etc/nginx/tls/${config.hostname}.crt`,
+                tlsKeyPath: `/etc/nginx/tls/${config.hostname}.key`,
+                healthPath: healthCheckPath,
+            }),
+        );
         this.registerOutputs(this.outputs());
     }
 
@@ -206,7 +286,9 @@ export class AzureVmCluster extends pulumi.ComponentResource {
             membershipScheme: this.membershipScheme,
             nodeCount: this.nodeCount,
             sshPublicKey: this.sshPublicKey,
-            ...(this.gatewayIdentityPrincipalId ? { gatewayIdentityPrincipalId: this.gatewayIdentityPrincipalId } : {}),
+            ...(this.gatewayIdentityPrincipalId
+                ? { gatewayIdentityPrincipalId: this.gatewayIdentityPrincipalId }
+                : {}),
         };
     }
 }

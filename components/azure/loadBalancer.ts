@@ -65,14 +65,18 @@ export function createLoadBalancer(
 ): AzureLoadBalancer {
     const { config } = args;
     const common = { resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags };
-    const publicIp = new network.PublicIPAddress(`${name}-gateway`, {
-        ...common,
-        sku: { name: "Standard", tier: "Regional" },
-        publicIPAllocationMethod: "Static",
-        publicIPAddressVersion: "IPv4",
-        // Zone-redundant, like the gateway.
-        zones: gatewayZones,
-    }, { parent });
+    const publicIp = new network.PublicIPAddress(
+        `${name}-gateway`,
+        {
+            ...common,
+            sku: { name: "Standard", tier: "Regional" },
+            publicIPAllocationMethod: "Static",
+            publicIPAddressVersion: "IPv4",
+            // Zone-redundant, like the gateway.
+            zones: gatewayZones,
+        },
+        { parent },
+    );
 
     const id = (collection: string, item: string) =>
         pulumi.interpolate`/subscriptions/${args.subscriptionId}/resourceGroups/${args.resourceGroupName}/providers/Microsoft.Network/applicationGateways/${args.gatewayName}/${collection}/${item}`;
@@ -80,91 +84,111 @@ export function createLoadBalancer(
 
     const listener = listenerCertificate(name, config, common, parent);
 
-    const gateway = new network.ApplicationGateway(`${name}-gateway`, {
-        ...common,
-        applicationGatewayName: args.gatewayName,
-        sku: { name: "Standard_v2", tier: "Standard_v2" },
-        autoscaleConfiguration: { minCapacity: autoscale.minCapacity, maxCapacity: autoscale.maxCapacity },
-        zones: gatewayZones,
-        enableHttp2: true,
-        identity: listener.identity ? { type: "UserAssigned", userAssignedIdentities: [listener.identity.id] } : undefined,
-        sslPolicy: { policyType: "Predefined", policyName: sslPolicyName },
-        gatewayIPConfigurations: [{ name: parts.gatewayIp, subnet: { id: args.gatewaySubnetId } }],
-        frontendIPConfigurations: [{ name: parts.frontendIp, publicIPAddress: { id: publicIp.id } }],
-        frontendPorts: [{ name: parts.httpsPort, port: 443 }, { name: parts.httpPort, port: 80 }],
-        sslCertificates: [{ name: parts.listenerCert, ...listener.certificate }],
-        trustedRootCertificates: [{ name: parts.backendCa, data: args.backendCaData }],
-        backendAddressPools: [{ name: parts.pool, backendAddresses: args.nodeIps.map((ipAddress) => ({ ipAddress })) }],
-        probes: [{
-            name: parts.probe,
-            protocol: "Https",
-            path: args.healthCheckPath,
-            interval: healthCheck.intervalSeconds,
-            timeout: healthCheck.timeoutSeconds,
-            unhealthyThreshold: healthCheck.unhealthyThreshold,
-            // SNI and Host of the probe: the settings' hostName (the name on the nodes' certificate).
-            pickHostNameFromBackendHttpSettings: true,
-            match: { statusCodes: ["200"] },
-        }],
-        backendHttpSettingsCollection: [{
-            name: parts.settings,
-            port: 9443,
-            protocol: "Https",
-            // IS keeps login and OIDC state per node: a session must stay on its node.
-            cookieBasedAffinity: "Enabled",
-            // IS holds long requests (bulk SCIM, reports); matches the nginx proxy_read_timeout.
-            requestTimeout: 300,
-            // Host header and SNI: the public hostname, which IS expects and the nodes' certificate names.
-            hostName: config.hostname,
-            pickHostNameFromBackendAddress: false,
-            trustedRootCertificates: [ref("trustedRootCertificates", parts.backendCa)],
-            probe: ref("probes", parts.probe),
-            connectionDraining: { enabled: true, drainTimeoutInSec: 30 },
-        }],
-        httpListeners: [
-            {
-                name: parts.httpsListener,
-                protocol: "Https",
-                frontendIPConfiguration: ref("frontendIPConfigurations", parts.frontendIp),
-                frontendPort: ref("frontendPorts", parts.httpsPort),
-                sslCertificate: ref("sslCertificates", parts.listenerCert),
+    const gateway = new network.ApplicationGateway(
+        `${name}-gateway`,
+        {
+            ...common,
+            applicationGatewayName: args.gatewayName,
+            sku: { name: "Standard_v2", tier: "Standard_v2" },
+            autoscaleConfiguration: {
+                minCapacity: autoscale.minCapacity,
+                maxCapacity: autoscale.maxCapacity,
             },
-            {
-                name: parts.httpListener,
-                protocol: "Http",
-                frontendIPConfiguration: ref("frontendIPConfigurations", parts.frontendIp),
-                frontendPort: ref("frontendPorts", parts.httpPort),
-            },
-        ],
-        redirectConfigurations: [{
-            name: parts.redirect,
-            redirectType: "Permanent",
-            targetListener: ref("httpListeners", parts.httpsListener),
-            includePath: true,
-            includeQueryString: true,
-        }],
-        requestRoutingRules: [
-            {
-                name: parts.httpsRule,
-                ruleType: "Basic",
-                priority: 100,
-                httpListener: ref("httpListeners", parts.httpsListener),
-                backendAddressPool: ref("backendAddressPools", parts.pool),
-                backendHttpSettings: ref("backendHttpSettingsCollection", parts.settings),
-            },
-            {
-                name: parts.httpRule,
-                ruleType: "Basic",
-                priority: 200,
-                httpListener: ref("httpListeners", parts.httpListener),
-                redirectConfiguration: ref("redirectConfigurations", parts.redirect),
-            },
-        ],
-    }, {
-        parent,
-        // An explicit name: a replacement must go before its successor takes the name.
-        deleteBeforeReplace: true,
-    });
+            zones: gatewayZones,
+            enableHttp2: true,
+            identity: listener.identity
+                ? { type: "UserAssigned", userAssignedIdentities: [listener.identity.id] }
+                : undefined,
+            sslPolicy: { policyType: "Predefined", policyName: sslPolicyName },
+            gatewayIPConfigurations: [{ name: parts.gatewayIp, subnet: { id: args.gatewaySubnetId } }],
+            frontendIPConfigurations: [{ name: parts.frontendIp, publicIPAddress: { id: publicIp.id } }],
+            frontendPorts: [
+                { name: parts.httpsPort, port: 443 },
+                { name: parts.httpPort, port: 80 },
+            ],
+            sslCertificates: [{ name: parts.listenerCert, ...listener.certificate }],
+            trustedRootCertificates: [{ name: parts.backendCa, data: args.backendCaData }],
+            backendAddressPools: [
+                { name: parts.pool, backendAddresses: args.nodeIps.map((ipAddress) => ({ ipAddress })) },
+            ],
+            probes: [
+                {
+                    name: parts.probe,
+                    protocol: "Https",
+                    path: args.healthCheckPath,
+                    interval: healthCheck.intervalSeconds,
+                    timeout: healthCheck.timeoutSeconds,
+                    unhealthyThreshold: healthCheck.unhealthyThreshold,
+                    // SNI and Host of the probe: the settings' hostName (the name on the nodes' certificate).
+                    pickHostNameFromBackendHttpSettings: true,
+                    match: { statusCodes: ["200"] },
+                },
+            ],
+            backendHttpSettingsCollection: [
+                {
+                    name: parts.settings,
+                    port: 9443,
+                    protocol: "Https",
+                    // IS keeps login and OIDC state per node: a session must stay on its node.
+                    cookieBasedAffinity: "Enabled",
+                    // IS holds long requests (bulk SCIM, reports); matches the nginx proxy_read_timeout.
+                    requestTimeout: 300,
+                    // Host header and SNI: the public hostname, which IS expects and the nodes' certificate names.
+                    hostName: config.hostname,
+                    pickHostNameFromBackendAddress: false,
+                    trustedRootCertificates: [ref("trustedRootCertificates", parts.backendCa)],
+                    probe: ref("probes", parts.probe),
+                    connectionDraining: { enabled: true, drainTimeoutInSec: 30 },
+                },
+            ],
+            httpListeners: [
+                {
+                    name: parts.httpsListener,
+                    protocol: "Https",
+                    frontendIPConfiguration: ref("frontendIPConfigurations", parts.frontendIp),
+                    frontendPort: ref("frontendPorts", parts.httpsPort),
+                    sslCertificate: ref("sslCertificates", parts.listenerCert),
+                },
+                {
+                    name: parts.httpListener,
+                    protocol: "Http",
+                    frontendIPConfiguration: ref("frontendIPConfigurations", parts.frontendIp),
+                    frontendPort: ref("frontendPorts", parts.httpPort),
+                },
+            ],
+            redirectConfigurations: [
+                {
+                    name: parts.redirect,
+                    redirectType: "Permanent",
+                    targetListener: ref("httpListeners", parts.httpsListener),
+                    includePath: true,
+                    includeQueryString: true,
+                },
+            ],
+            requestRoutingRules: [
+                {
+                    name: parts.httpsRule,
+                    ruleType: "Basic",
+                    priority: 100,
+                    httpListener: ref("httpListeners", parts.httpsListener),
+                    backendAddressPool: ref("backendAddressPools", parts.pool),
+                    backendHttpSettings: ref("backendHttpSettingsCollection", parts.settings),
+                },
+                {
+                    name: parts.httpRule,
+                    ruleType: "Basic",
+                    priority: 200,
+                    httpListener: ref("httpListeners", parts.httpListener),
+                    redirectConfiguration: ref("redirectConfigurations", parts.redirect),
+                },
+            ],
+        },
+        {
+            parent,
+            // An explicit name: a replacement must go before its successor takes the name.
+            deleteBeforeReplace: true,
+        },
+    );
     return { gateway, publicIp, identity: listener.identity };
 }
 
@@ -172,9 +196,17 @@ export function createLoadBalancer(
 function listenerCertificate(
     name: string,
     config: ClusterConfig,
-    common: { resourceGroupName: pulumi.Input<string>; location: pulumi.Input<string>; tags: Record<string, string> },
+    common: {
+        resourceGroupName: pulumi.Input<string>;
+        location: pulumi.Input<string>;
+        tags: Record<string, string>;
+    },
     parent: pulumi.Resource,
-): { certificate: { keyVaultSecretId: string } | { data: pulumi.Output<string>; password: pulumi.Output<string> }; identity?: managedidentity.UserAssignedIdentity } {
+): {
+    certificate:
+        { keyVaultSecretId: string } | { data: pulumi.Output<string>; password: pulumi.Output<string> };
+    identity?: managedidentity.UserAssignedIdentity;
+} {
     if (config.certificate.kind === "key-vault") {
         // The vault holding the certificate belongs to the user: grant this identity
         // "Key Vault Secrets User" on it (README: Azure, listener certificate).
@@ -182,7 +214,9 @@ function listenerCertificate(
         return { certificate: { keyVaultSecretId: config.certificate.secretId }, identity };
     }
     if (config.certificate.kind !== "self-signed") {
-        throw new pulumi.RunError(`wso2is-cluster:certificate: an ACM certificate cannot serve an Azure Application Gateway; use a Key Vault secret id or self-signed`);
+        throw new pulumi.RunError(
+            `wso2is-cluster:certificate: an ACM certificate cannot serve an Azure Application Gateway; use a Key Vault secret id or self-signed`,
+        );
     }
     const { key, cert } = selfSignedCertificate(name, config.hostname, parent);
     const password = generatedPassword(`${name}-listener-pfx-password`, parent);

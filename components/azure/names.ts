@@ -21,11 +21,19 @@ export const suffixLength = 6;
 
 /** Lowercase, hyphen-separated, starting with a letter. */
 export function kebab(value: string): string {
-    const s = value.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-").replace(/^[^a-z]+/, "").replace(/-+$/, "");
+    const s = value
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, "-")
+        .replace(/-+/g, "-")
+        .replace(/^[^a-z]+/, "")
+        .replace(/-+$/, "");
     return s || "wso2is";
 }
 
-export function physicalNames(prefix: string, suffix: string): { mysqlServer: string; storageAccount: string; keyVault: string } {
+export function physicalNames(
+    prefix: string,
+    suffix: string,
+): { mysqlServer: string; storageAccount: string; keyVault: string } {
     const base = kebab(prefix);
     const trim = (s: string, max: number) => s.slice(0, max).replace(/-+$/, "");
     return {
@@ -36,7 +44,11 @@ export function physicalNames(prefix: string, suffix: string): { mysqlServer: st
 }
 
 export function createNames(name: string, parent: pulumi.Resource): AzureNames {
-    const suffix = new random.RandomString(`${name}-suffix`, { length: suffixLength, lower: true, upper: false, numeric: true, special: false }, { parent }).result;
+    const suffix = new random.RandomString(
+        `${name}-suffix`,
+        { length: suffixLength, lower: true, upper: false, numeric: true, special: false },
+        { parent },
+    ).result;
     const names = suffix.apply((s) => physicalNames(name, s));
     return {
         suffix,

@@ -38,7 +38,10 @@ export const subnetRoles = ["gateway", "nodes", "database", "endpoints"] as cons
 export type SubnetRole = (typeof subnetRoles)[number];
 
 export function subnetPlan(cidr: string): Record<SubnetRole, string> {
-    return Object.fromEntries(subnetRoles.map((role, i) => [role, subnetCidr(cidr, 24, i)])) as Record<SubnetRole, string>;
+    return Object.fromEntries(subnetRoles.map((role, i) => [role, subnetCidr(cidr, 24, i)])) as Record<
+        SubnetRole,
+        string
+    >;
 }
 
 /**
@@ -47,7 +50,16 @@ export function subnetPlan(cidr: string): Record<SubnetRole, string> {
  * filePrivateDnsZoneId is privatelink.file.core.windows.net when the platform runs one.
  */
 export const azurePlatformOutputs = {
-    required: ["resourceGroupName", "location", "vnetId", "nodeSubnetId", "nodeSubnetCidr", "gatewaySubnetId", "databaseSubnetId", "endpointSubnetId"],
+    required: [
+        "resourceGroupName",
+        "location",
+        "vnetId",
+        "nodeSubnetId",
+        "nodeSubnetCidr",
+        "gatewaySubnetId",
+        "databaseSubnetId",
+        "endpointSubnetId",
+    ],
     optional: ["privateDnsZoneId", "gatewaySubnetCidr", "filePrivateDnsZoneId"],
 };
 
@@ -55,7 +67,9 @@ export function networkFromPlatform(p: PlatformOutputs): AzureNetwork {
     const optional = (key: string) => (p.values[key] === undefined ? undefined : platformString(p, key));
     const nodeSubnetCidr = platformString(p, "nodeSubnetCidr");
     if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(nodeSubnetCidr)) {
-        throw new pulumi.RunError(`wso2is-cluster:platformStack = "${p.stack}": output nodeSubnetCidr must be an IPv4 CIDR such as 10.50.1.0/24, got ${JSON.stringify(nodeSubnetCidr)}`);
+        throw new pulumi.RunError(
+            `wso2is-cluster:platformStack = "${p.stack}": output nodeSubnetCidr must be an IPv4 CIDR such as 10.50.1.0/24, got ${JSON.stringify(nodeSubnetCidr)}`,
+        );
     }
     return {
         resourceGroupName: platformString(p, "resourceGroupName"),
@@ -73,8 +87,16 @@ export function networkFromPlatform(p: PlatformOutputs): AzureNetwork {
     };
 }
 
-export function createResourceGroup(name: string, args: { location: string; tags: Record<string, string> }, parent: pulumi.Resource): resources.ResourceGroup {
-    return new resources.ResourceGroup(`${name}-rg`, { location: args.location, tags: args.tags }, { parent });
+export function createResourceGroup(
+    name: string,
+    args: { location: string; tags: Record<string, string> },
+    parent: pulumi.Resource,
+): resources.ResourceGroup {
+    return new resources.ResourceGroup(
+        `${name}-rg`,
+        { location: args.location, tags: args.tags },
+        { parent },
+    );
 }
 
 export function createNetwork(
@@ -90,36 +112,52 @@ export function createNetwork(
 ): AzureNetwork {
     const plan = subnetPlan(args.cidr);
     const common = { resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags };
-    const vnet = new network.VirtualNetwork(`${name}-vnet`, {
-        ...common,
-        addressSpace: { addressPrefixes: [args.cidr] },
-        // Subnets are standalone resources below; inline ones would fight them.
-    }, { parent });
+    const vnet = new network.VirtualNetwork(
+        `${name}-vnet`,
+        {
+            ...common,
+            addressSpace: { addressPrefixes: [args.cidr] },
+            // Subnets are standalone resources below; inline ones would fight them.
+        },
+        { parent },
+    );
 
-    const natIp = new network.PublicIPAddress(`${name}-nat`, {
-        ...common,
-        sku: { name: "Standard", tier: "Regional" },
-        publicIPAllocationMethod: "Static",
-        publicIPAddressVersion: "IPv4",
-    }, { parent });
-    const nat = new network.NatGateway(`${name}-nat`, {
-        ...common,
-        sku: { name: "Standard" },
-        publicIpAddresses: [{ id: natIp.id }],
-        idleTimeoutInMinutes: 10,
-    }, { parent });
+    const natIp = new network.PublicIPAddress(
+        `${name}-nat`,
+        {
+            ...common,
+            sku: { name: "Standard", tier: "Regional" },
+            publicIPAllocationMethod: "Static",
+            publicIPAddressVersion: "IPv4",
+        },
+        { parent },
+    );
+    const nat = new network.NatGateway(
+        `${name}-nat`,
+        {
+            ...common,
+            sku: { name: "Standard" },
+            publicIpAddresses: [{ id: natIp.id }],
+            idleTimeoutInMinutes: 10,
+        },
+        { parent },
+    );
 
     // Azure serialises writes to one VNet; creating its subnets one after the other avoids
     // "AnotherOperationInProgress" on the first `pulumi up`.
     let previous: pulumi.Resource | undefined;
     const subnet = (role: SubnetRole, extra: Partial<network.SubnetArgs>) => {
-        const s = new network.Subnet(`${name}-${role}`, {
-            resourceGroupName: args.resourceGroupName,
-            virtualNetworkName: vnet.name,
-            addressPrefix: plan[role],
-            networkSecurityGroup: { id: args.securityGroups[role]!.id },
-            ...extra,
-        }, { parent, dependsOn: previous ? [previous] : [] });
+        const s = new network.Subnet(
+            `${name}-${role}`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                virtualNetworkName: vnet.name,
+                addressPrefix: plan[role],
+                networkSecurityGroup: { id: args.securityGroups[role]!.id },
+                ...extra,
+            },
+            { parent, dependsOn: previous ? [previous] : [] },
+        );
         previous = s;
         return s;
     };

@@ -14,7 +14,12 @@ import * as tls from "@pulumi/tls";
 import { ClusterConfig } from "../config/schema";
 import { kebab } from "./names";
 
-export const ubuntuImage = { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" } as const;
+export const ubuntuImage = {
+    publisher: "Canonical",
+    offer: "ubuntu-24_04-lts",
+    sku: "server",
+    version: "latest",
+} as const;
 export const adminUsername = "wso2ops";
 export const zones = ["1", "2", "3"] as const;
 
@@ -59,68 +64,94 @@ export function createNodes(
 
     const nics: network.NetworkInterface[] = [];
     const vms = args.nodes.map((node, i) => {
-        const nic = new network.NetworkInterface(`${name}-${node.name}`, {
-            resourceGroupName: args.resourceGroupName,
-            location: args.location,
-            ipConfigurations: [{
-                name: "primary",
-                primary: true,
-                subnet: { id: args.subnetId },
-                privateIPAllocationMethod: "Static",
-                privateIPAddress: node.ip,
-                privateIPAddressVersion: "IPv4",
-            }],
-            networkSecurityGroup: { id: args.securityGroupId },
-            tags: args.tags,
-        }, { parent });
+        const nic = new network.NetworkInterface(
+            `${name}-${node.name}`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                ipConfigurations: [
+                    {
+                        name: "primary",
+                        primary: true,
+                        subnet: { id: args.subnetId },
+                        privateIPAllocationMethod: "Static",
+                        privateIPAddress: node.ip,
+                        privateIPAddressVersion: "IPv4",
+                    },
+                ],
+                networkSecurityGroup: { id: args.securityGroupId },
+                tags: args.tags,
+            },
+            { parent },
+        );
         nics.push(nic);
 
-        return new compute.VirtualMachine(`${name}-${node.name}`, {
-            resourceGroupName: args.resourceGroupName,
-            location: args.location,
-            vmName: `${kebab(name)}-${node.name}`,
-            zones: [node.zone],
-            hardwareProfile: { vmSize: config.node.size },
-            identity: { type: "SystemAssigned" },
-            osProfile: {
-                computerName: `${kebab(name)}-${node.name}`.slice(0, 64),
-                adminUsername,
-                customData: args.customData[i],
-                allowExtensionOperations: true,
-                linuxConfiguration: {
-                    disablePasswordAuthentication: true,
-                    provisionVMAgent: true,
-                    ssh: { publicKeys: [{ path: `/home/${adminUsername}/.ssh/authorized_keys`, keyData: ssh.publicKeyOpenssh }] },
+        return new compute.VirtualMachine(
+            `${name}-${node.name}`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                vmName: `${kebab(name)}-${node.name}`,
+                zones: [node.zone],
+                hardwareProfile: { vmSize: config.node.size },
+                identity: { type: "SystemAssigned" },
+                osProfile: {
+                    computerName: `${kebab(name)}-${node.name}`.slice(0, 64),
+                    adminUsername,
+                    customData: args.customData[i],
+                    allowExtensionOperations: true,
+                    linuxConfiguration: {
+                        disablePasswordAuthentication: true,
+                        provisionVMAgent: true,
+                        ssh: {
+                            publicKeys: [
+                                {
+                                    path: `/home/${adminUsername}/.ssh/authorized_keys`,
+                                    keyData: ssh.publicKeyOpenssh,
+                                },
+                            ],
+                        },
+                    },
                 },
-            },
-            storageProfile: {
-                imageReference: prebaked ? { id: config.node.imageId } : { ...ubuntuImage },
-                osDisk: {
-                    name: `${kebab(name)}-${node.name}-os`,
-                    createOption: "FromImage",
-                    caching: "ReadWrite",
-                    diskSizeGB: config.node.diskGb,
-                    managedDisk: { storageAccountType: "Premium_LRS" },
-                    // The disk goes with its VM (a replaced node boots from a fresh image).
-                    deleteOption: "Delete",
+                storageProfile: {
+                    imageReference: prebaked ? { id: config.node.imageId } : { ...ubuntuImage },
+                    osDisk: {
+                        name: `${kebab(name)}-${node.name}-os`,
+                        createOption: "FromImage",
+                        caching: "ReadWrite",
+                        diskSizeGB: config.node.diskGb,
+                        managedDisk: { storageAccountType: "Premium_LRS" },
+                        // The disk goes with its VM (a replaced node boots from a fresh image).
+                        deleteOption: "Delete",
+                    },
                 },
+                networkProfile: {
+                    networkInterfaces: [{ id: nic.id, primary: true, deleteOption: "Detach" }],
+                },
+                // Trusted launch (secure boot, vTPM) for the Marketplace image; a pre-baked image
+                // may not be a trusted-launch (gen2) image, so it keeps the standard security type.
+                ...(prebaked
+                    ? {}
+                    : {
+                          securityProfile: {
+                              securityType: "TrustedLaunch",
+                              uefiSettings: { secureBootEnabled: true, vTpmEnabled: true },
+                          },
+                      }),
+                // Managed boot diagnostics: the serial console works without a storage account.
+                diagnosticsProfile: { bootDiagnostics: { enabled: true } },
+                tags: { ...args.tags, "wso2is-node": node.name },
             },
-            networkProfile: { networkInterfaces: [{ id: nic.id, primary: true, deleteOption: "Detach" }] },
-            // Trusted launch (secure boot, vTPM) for the Marketplace image; a pre-baked image
-            // may not be a trusted-launch (gen2) image, so it keeps the standard security type.
-            ...(prebaked ? {} : { securityProfile: { securityType: "TrustedLaunch", uefiSettings: { secureBootEnabled: true, vTpmEnabled: true } } }),
-            // Managed boot diagnostics: the serial console works without a storage account.
-            diagnosticsProfile: { bootDiagnostics: { enabled: true } },
-            tags: { ...args.tags, "wso2is-node": node.name },
-        }, {
-            parent,
-            // customData is read once, at the first boot. Replacing every VM on a config change
-            // would take the whole cluster down at once, so a change is not applied here: the
-            // operator rolls it node by node with `pulumi up --replace <vm urn>` (README). When a
-            // node is replaced, the old one goes first: the new one takes its name, NIC and IP.
-            ignoreChanges: ["osProfile.customData"],
-            deleteBeforeReplace: true,
-        });
+            {
+                parent,
+                // customData is read once, at the first boot. Replacing every VM on a config change
+                // would take the whole cluster down at once, so a change is not applied here: the
+                // operator rolls it node by node with `pulumi up --replace <vm urn>` (README). When a
+                // node is replaced, the old one goes first: the new one takes its name, NIC and IP.
+                ignoreChanges: ["osProfile.customData"],
+                deleteBeforeReplace: true,
+            },
+        );
     });
     return { vms, nics, sshPublicKey: ssh.publicKeyOpenssh };
 }

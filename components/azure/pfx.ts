@@ -33,7 +33,8 @@ function length(n: number): Buffer {
     for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256);
     return Buffer.from([0x80 | bytes.length, ...bytes]);
 }
-const tlv = (tag: number, content: Buffer) => Buffer.concat([Buffer.from([tag]), length(content.length), content]);
+const tlv = (tag: number, content: Buffer) =>
+    Buffer.concat([Buffer.from([tag]), length(content.length), content]);
 const seq = (...items: Buffer[]) => tlv(0x30, Buffer.concat(items));
 const set = (...items: Buffer[]) => tlv(0x31, Buffer.concat(items));
 const octets = (b: Buffer) => tlv(0x04, b);
@@ -81,7 +82,10 @@ function pkcs12Kdf(password: string, salt: Buffer, id: number, iterations: numbe
     const I = Buffer.concat([fill(salt), fill(pass)]);
     const out: Buffer[] = [];
     for (let produced = 0; produced < size; produced += u) {
-        let A = crypto.createHash("sha256").update(Buffer.concat([D, I])).digest();
+        let A = crypto
+            .createHash("sha256")
+            .update(Buffer.concat([D, I]))
+            .digest();
         for (let r = 1; r < iterations; r++) A = crypto.createHash("sha256").update(A).digest();
         out.push(A);
         const B = Buffer.from(Array.from({ length: v }, (_, i) => A[i % u]));
@@ -108,7 +112,12 @@ export interface PfxOptions {
  * PKCS#12 bytes holding the PKCS#8 key (`-----BEGIN PRIVATE KEY-----`) and the certificates of
  * `certificatePem` (leaf first). Same inputs, same bytes.
  */
-export function buildPfx(privateKeyPkcs8Pem: string, certificatePem: string, password: string, options: PfxOptions = {}): Buffer {
+export function buildPfx(
+    privateKeyPkcs8Pem: string,
+    certificatePem: string,
+    password: string,
+    options: PfxOptions = {},
+): Buffer {
     const iterations = options.iterations ?? 2048;
     const [key] = pemBlocks(privateKeyPkcs8Pem, /^PRIVATE KEY$/);
     const certs = pemBlocks(certificatePem, /^CERTIFICATE$/);
@@ -116,13 +125,21 @@ export function buildPfx(privateKeyPkcs8Pem: string, certificatePem: string, pas
     if (certs.length === 0) throw new Error("buildPfx: no -----BEGIN CERTIFICATE----- block in the chain");
 
     const derive = (label: string, size: number) =>
-        crypto.createHmac("sha256", password).update(label).update(key).update(Buffer.concat(certs)).digest().subarray(0, size);
+        crypto
+            .createHmac("sha256", password)
+            .update(label)
+            .update(key)
+            .update(Buffer.concat(certs))
+            .digest()
+            .subarray(0, size);
     // The key and the leaf share a localKeyId so readers pair them.
     const localKeyId = crypto.createHash("sha1").update(certs[0]).digest();
     const attributes = (withName: boolean) =>
         set(
             seq(oid(OID.localKeyId), set(octets(localKeyId))),
-            ...(withName && options.friendlyName ? [seq(oid(OID.friendlyName), set(bmpString(options.friendlyName)))] : []),
+            ...(withName && options.friendlyName
+                ? [seq(oid(OID.friendlyName), set(bmpString(options.friendlyName)))]
+                : []),
         );
 
     const certBags = certs.map((der, i) =>
@@ -130,7 +147,8 @@ export function buildPfx(privateKeyPkcs8Pem: string, certificatePem: string, pas
             oid(OID.certBag),
             explicit0(seq(oid(OID.x509Certificate), explicit0(octets(der)))),
             ...(i === 0 ? [attributes(true)] : []),
-        ));
+        ),
+    );
 
     const salt = derive("pbkdf2-salt", 16);
     const iv = derive("aes-iv", 16);

@@ -51,29 +51,33 @@ export function createClusterSecret(
     const dbAppPassword = generatedPassword(`${name}-db-app-password`, parent);
     const adminPassword = args.adminPassword ?? generatedPassword(`${name}-is-admin-password`, parent);
 
-    const vault = new keyvault.Vault(`${name}-kv`, {
-        resourceGroupName: args.resourceGroupName,
-        location: args.location,
-        vaultName: args.vaultName,
-        properties: {
-            tenantId: args.tenantId,
-            sku: { family: "A", name: "standard" },
-            enableRbacAuthorization: true,
-            enableSoftDelete: true,
-            softDeleteRetentionInDays: args.production ? 90 : 7,
-            // Once on it cannot be turned off, so it is only ever set, never set to false.
-            ...(args.production ? { enablePurgeProtection: true } : {}),
-            enabledForDeployment: false,
-            enabledForDiskEncryption: false,
-            enabledForTemplateDeployment: false,
-            // Data-plane reads only from the nodes' NAT address when the network is ours; ARM
-            // (how the secret is written) is not subject to these rules.
-            networkAcls: args.egressIp
-                ? { defaultAction: "Deny", bypass: "None", ipRules: [{ value: args.egressIp }] }
-                : { defaultAction: "Allow", bypass: "None" },
+    const vault = new keyvault.Vault(
+        `${name}-kv`,
+        {
+            resourceGroupName: args.resourceGroupName,
+            location: args.location,
+            vaultName: args.vaultName,
+            properties: {
+                tenantId: args.tenantId,
+                sku: { family: "A", name: "standard" },
+                enableRbacAuthorization: true,
+                enableSoftDelete: true,
+                softDeleteRetentionInDays: args.production ? 90 : 7,
+                // Once on it cannot be turned off, so it is only ever set, never set to false.
+                ...(args.production ? { enablePurgeProtection: true } : {}),
+                enabledForDeployment: false,
+                enabledForDiskEncryption: false,
+                enabledForTemplateDeployment: false,
+                // Data-plane reads only from the nodes' NAT address when the network is ours; ARM
+                // (how the secret is written) is not subject to these rules.
+                networkAcls: args.egressIp
+                    ? { defaultAction: "Deny", bypass: "None", ipRules: [{ value: args.egressIp }] }
+                    : { defaultAction: "Allow", bypass: "None" },
+            },
+            tags: args.tags,
         },
-        tags: args.tags,
-    }, { parent });
+        { parent },
+    );
 
     const tls = args.backendTls;
     const document = pulumi.jsonStringify({
@@ -81,21 +85,29 @@ export function createClusterSecret(
         dbAdminPassword,
         dbAppPassword,
         adminPassword,
-        ...(args.smbCredentials ? { smbUsername: args.smbCredentials.username, smbPassword: args.smbCredentials.password } : {}),
-        ...(tls ? {
-            tlsCertificate: tls.certificatePem,
-            tlsPrivateKey: tls.privateKeyPem,
-            tlsCaCertificate: tls.caCertificatePem,
-            tlsKeystorePassword: tls.keystorePassword,
-        } : {}),
+        ...(args.smbCredentials
+            ? { smbUsername: args.smbCredentials.username, smbPassword: args.smbCredentials.password }
+            : {}),
+        ...(tls
+            ? {
+                  tlsCertificate: tls.certificatePem,
+                  tlsPrivateKey: tls.privateKeyPem,
+                  tlsCaCertificate: tls.caCertificatePem,
+                  tlsKeystorePassword: tls.keystorePassword,
+              }
+            : {}),
     });
-    const secret = new keyvault.Secret(`${name}-secret`, {
-        resourceGroupName: args.resourceGroupName,
-        vaultName: vault.name,
-        secretName: clusterSecretName,
-        properties: { value: pulumi.secret(document), contentType: "application/json" },
-        tags: args.tags,
-    }, { parent });
+    const secret = new keyvault.Secret(
+        `${name}-secret`,
+        {
+            resourceGroupName: args.resourceGroupName,
+            vaultName: vault.name,
+            secretName: clusterSecretName,
+            properties: { value: pulumi.secret(document), contentType: "application/json" },
+            tags: args.tags,
+        },
+        { parent },
+    );
 
     return {
         vault,

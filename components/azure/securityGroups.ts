@@ -7,7 +7,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as network from "@pulumi/azure-native/network";
 import { hazelcastPorts } from "../model";
 
-export const ports = { https: 443, http: 80, isHttps: 9443, hazelcast: hazelcastPorts.wka, mysql: 3306, nfs: 2049, smb: 445 } as const;
+export const ports = {
+    https: 443,
+    http: 80,
+    isHttps: 9443,
+    hazelcast: hazelcastPorts.wka,
+    mysql: 3306,
+    nfs: 2049,
+    smb: 445,
+} as const;
 
 /** Application Gateway v2's control plane (health of the gateway's own instances). */
 export const gatewayManagerPorts = "65200-65535";
@@ -20,9 +28,18 @@ export interface AzureSecurityGroups {
     endpoints?: network.NetworkSecurityGroup;
 }
 
-type Rule = network.NetworkSecurityGroupArgs["securityRules"] extends pulumi.Input<(infer R)[] | undefined> ? pulumi.Unwrap<R> : never;
+type Rule =
+    network.NetworkSecurityGroupArgs["securityRules"] extends pulumi.Input<(infer R)[] | undefined>
+        ? pulumi.Unwrap<R>
+        : never;
 
-const allow = (name: string, priority: number, source: string | string[], port: number | string, description: string): Rule => ({
+const allow = (
+    name: string,
+    priority: number,
+    source: string | string[],
+    port: number | string,
+    description: string,
+): Rule => ({
     name,
     priority,
     direction: "Inbound",
@@ -53,7 +70,13 @@ export function nodeRules(args: { nodeSubnetCidr: string; gatewaySubnetCidr?: st
     return [
         // Without the gateway subnet's CIDR (a platform network that does not export it) the
         // narrowest source left is the VNet.
-        allow("gateway-to-is-https", 100, args.gatewaySubnetCidr ?? "VirtualNetwork", ports.isHttps, "Application Gateway to IS HTTPS"),
+        allow(
+            "gateway-to-is-https",
+            100,
+            args.gatewaySubnetCidr ?? "VirtualNetwork",
+            ports.isHttps,
+            "Application Gateway to IS HTTPS",
+        ),
         allow("hazelcast-wka", 110, args.nodeSubnetCidr, ports.hazelcast, "Hazelcast WKA between IS nodes"),
         denyAllInbound("the IS nodes"),
     ];
@@ -63,10 +86,31 @@ export function nodeRules(args: { nodeSubnetCidr: string; gatewaySubnetCidr?: st
 export function gatewayRules(args: { allowedCidrs: string[] }): Rule[] {
     return [
         allow("clients-https", 100, args.allowedCidrs, ports.https, "clients to the HTTPS listener"),
-        allow("clients-http", 110, args.allowedCidrs, ports.http, "clients to the HTTP listener (redirects to HTTPS)"),
+        allow(
+            "clients-http",
+            110,
+            args.allowedCidrs,
+            ports.http,
+            "clients to the HTTP listener (redirects to HTTPS)",
+        ),
         // Required by Application Gateway v2: its management traffic and Azure's health probes.
-        allow("gateway-manager", 120, "GatewayManager", gatewayManagerPorts, "Application Gateway v2 infrastructure (required)"),
-        { ...allow("azure-load-balancer", 130, "AzureLoadBalancer", "*", "Azure Load Balancer health probes (required)"), protocol: "*" },
+        allow(
+            "gateway-manager",
+            120,
+            "GatewayManager",
+            gatewayManagerPorts,
+            "Application Gateway v2 infrastructure (required)",
+        ),
+        {
+            ...allow(
+                "azure-load-balancer",
+                130,
+                "AzureLoadBalancer",
+                "*",
+                "Azure Load Balancer health probes (required)",
+            ),
+            protocol: "*",
+        },
         denyAllInbound("the gateway subnet"),
     ];
 }
@@ -75,14 +119,31 @@ export function databaseRules(args: { nodeSubnetCidr: string; databaseSubnetCidr
     return [
         allow("nodes-to-mysql", 100, args.nodeSubnetCidr, ports.mysql, "IS nodes to MySQL"),
         // Zone-redundant HA replicates between the primary and the standby inside this subnet.
-        { ...allow("mysql-within-subnet", 110, args.databaseSubnetCidr, "*", "MySQL Flexible Server HA replication inside the delegated subnet"), protocol: "*" },
+        {
+            ...allow(
+                "mysql-within-subnet",
+                110,
+                args.databaseSubnetCidr,
+                "*",
+                "MySQL Flexible Server HA replication inside the delegated subnet",
+            ),
+            protocol: "*",
+        },
         denyAllInbound("the database subnet"),
     ];
 }
 
 export function endpointRules(args: { nodeSubnetCidr: string; sharePorts: number[] }): Rule[] {
     return [
-        ...args.sharePorts.map((port, i) => allow(`nodes-to-share-${port}`, 100 + i * 10, args.nodeSubnetCidr, port, `IS nodes to the file share (${port === ports.nfs ? "NFS" : "SMB"})`)),
+        ...args.sharePorts.map((port, i) =>
+            allow(
+                `nodes-to-share-${port}`,
+                100 + i * 10,
+                args.nodeSubnetCidr,
+                port,
+                `IS nodes to the file share (${port === ports.nfs ? "NFS" : "SMB"})`,
+            ),
+        ),
         denyAllInbound("the private endpoints"),
     ];
 }
@@ -103,18 +164,34 @@ export function createSecurityGroups(
     parent: pulumi.Resource,
 ): AzureSecurityGroups {
     const nsg = (role: string, securityRules: Rule[]) =>
-        new network.NetworkSecurityGroup(`${name}-${role}`, {
-            resourceGroupName: args.resourceGroupName,
-            location: args.location,
-            securityRules,
-            tags: args.tags,
-        }, { parent });
-    const nodes = nsg("nodes", nodeRules({ nodeSubnetCidr: args.nodeSubnetCidr, gatewaySubnetCidr: args.created?.gateway ?? args.gatewaySubnetCidr }));
+        new network.NetworkSecurityGroup(
+            `${name}-${role}`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                securityRules,
+                tags: args.tags,
+            },
+            { parent },
+        );
+    const nodes = nsg(
+        "nodes",
+        nodeRules({
+            nodeSubnetCidr: args.nodeSubnetCidr,
+            gatewaySubnetCidr: args.created?.gateway ?? args.gatewaySubnetCidr,
+        }),
+    );
     if (!args.created) return { nodes };
     return {
         nodes,
         gateway: nsg("gateway", gatewayRules({ allowedCidrs: args.allowedCidrs })),
-        database: nsg("database", databaseRules({ nodeSubnetCidr: args.nodeSubnetCidr, databaseSubnetCidr: args.created.database })),
-        endpoints: nsg("endpoints", endpointRules({ nodeSubnetCidr: args.nodeSubnetCidr, sharePorts: args.sharePorts })),
+        database: nsg(
+            "database",
+            databaseRules({ nodeSubnetCidr: args.nodeSubnetCidr, databaseSubnetCidr: args.created.database }),
+        ),
+        endpoints: nsg(
+            "endpoints",
+            endpointRules({ nodeSubnetCidr: args.nodeSubnetCidr, sharePorts: args.sharePorts }),
+        ),
     };
 }

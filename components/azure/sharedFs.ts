@@ -40,7 +40,12 @@ export function shareFacts(protocol: "nfs" | "smb", accountName: string): AzureS
     const host = `${accountName}.file.core.windows.net`;
     return protocol === "nfs"
         ? { protocol, source: `${host}:/${accountName}/${shareName}`, options: nfsMountOptions }
-        : { protocol, source: `//${host}/${shareName}`, options: smbMountOptions, credentialsFile: smbCredentialsFile };
+        : {
+              protocol,
+              source: `//${host}/${shareName}`,
+              options: smbMountOptions,
+              credentialsFile: smbCredentialsFile,
+          };
 }
 
 export function createSharedFs(
@@ -63,77 +68,120 @@ export function createSharedFs(
     const common = { resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags };
     const stateful = { parent, protect: production, retainOnDelete: production };
 
-    const account = new storage.StorageAccount(`${name}-files`, {
-        ...common,
-        accountName: args.accountName,
-        kind: "FileStorage",
-        // Zone-redundant in production; a zone outage then keeps the share.
-        sku: { name: production ? "Premium_ZRS" : "Premium_LRS" },
-        // NFS has no transport encryption of its own and Azure refuses NFS shares on an account
-        // that requires HTTPS: it must be off for NFS. The share is reachable only through the
-        // private endpoint from the node subnet. SMB keeps it on (SMB 3.1.1 encrypts).
-        enableHttpsTrafficOnly: protocol === "smb",
-        minimumTlsVersion: "TLS1_2",
-        // Only SMB mounts with the account key; NFS authenticates by network.
-        allowSharedKeyAccess: protocol === "smb",
-        allowBlobPublicAccess: false,
-        publicNetworkAccess: "Disabled",
-        networkRuleSet: { defaultAction: "Deny", bypass: "None" },
-        encryption: { keySource: "Microsoft.Storage", services: { file: { enabled: true, keyType: "Account" } } },
-    }, stateful);
+    const account = new storage.StorageAccount(
+        `${name}-files`,
+        {
+            ...common,
+            accountName: args.accountName,
+            kind: "FileStorage",
+            // Zone-redundant in production; a zone outage then keeps the share.
+            sku: { name: production ? "Premium_ZRS" : "Premium_LRS" },
+            // NFS has no transport encryption of its own and Azure refuses NFS shares on an account
+            // that requires HTTPS: it must be off for NFS. The share is reachable only through the
+            // private endpoint from the node subnet. SMB keeps it on (SMB 3.1.1 encrypts).
+            enableHttpsTrafficOnly: protocol === "smb",
+            minimumTlsVersion: "TLS1_2",
+            // Only SMB mounts with the account key; NFS authenticates by network.
+            allowSharedKeyAccess: protocol === "smb",
+            allowBlobPublicAccess: false,
+            publicNetworkAccess: "Disabled",
+            networkRuleSet: { defaultAction: "Deny", bypass: "None" },
+            encryption: {
+                keySource: "Microsoft.Storage",
+                services: { file: { enabled: true, keyType: "Account" } },
+            },
+        },
+        stateful,
+    );
 
-    const fileService = new storage.FileServiceProperties(`${name}-files`, {
-        resourceGroupName: args.resourceGroupName,
-        accountName: account.name,
-        fileServicesName: "default",
-        // A deleted share can be restored for a while.
-        shareDeleteRetentionPolicy: { enabled: true, days: production ? 30 : 7 },
-        ...(protocol === "smb"
-            ? { protocolSettings: { smb: { versions: "SMB3.1.1", channelEncryption: "AES-128-GCM;AES-256-GCM", authenticationMethods: "NTLMv2;Kerberos", kerberosTicketEncryption: "AES-256" } } }
-            : {}),
-    }, { parent });
+    const fileService = new storage.FileServiceProperties(
+        `${name}-files`,
+        {
+            resourceGroupName: args.resourceGroupName,
+            accountName: account.name,
+            fileServicesName: "default",
+            // A deleted share can be restored for a while.
+            shareDeleteRetentionPolicy: { enabled: true, days: production ? 30 : 7 },
+            ...(protocol === "smb"
+                ? {
+                      protocolSettings: {
+                          smb: {
+                              versions: "SMB3.1.1",
+                              channelEncryption: "AES-128-GCM;AES-256-GCM",
+                              authenticationMethods: "NTLMv2;Kerberos",
+                              kerberosTicketEncryption: "AES-256",
+                          },
+                      },
+                  }
+                : {}),
+        },
+        { parent },
+    );
 
-    const share = new storage.FileShare(`${name}-share`, {
-        resourceGroupName: args.resourceGroupName,
-        accountName: account.name,
-        shareName,
-        shareQuota: shareQuotaGb,
-        enabledProtocols: protocol === "nfs" ? "NFS" : "SMB",
-        // IS runs as its own user, but the boot scripts (root) seed the share: no squash.
-        ...(protocol === "nfs" ? { rootSquash: "NoRootSquash" } : {}),
-    }, { ...stateful, dependsOn: [fileService] });
+    const share = new storage.FileShare(
+        `${name}-share`,
+        {
+            resourceGroupName: args.resourceGroupName,
+            accountName: account.name,
+            shareName,
+            shareQuota: shareQuotaGb,
+            enabledProtocols: protocol === "nfs" ? "NFS" : "SMB",
+            // IS runs as its own user, but the boot scripts (root) seed the share: no squash.
+            ...(protocol === "nfs" ? { rootSquash: "NoRootSquash" } : {}),
+        },
+        { ...stateful, dependsOn: [fileService] },
+    );
 
-    const endpoint = new network.PrivateEndpoint(`${name}-files`, {
-        ...common,
-        subnet: { id: args.endpointSubnetId },
-        privateLinkServiceConnections: [{ name: "file", privateLinkServiceId: account.id, groupIds: ["file"] }],
-    }, { parent });
+    const endpoint = new network.PrivateEndpoint(
+        `${name}-files`,
+        {
+            ...common,
+            subnet: { id: args.endpointSubnetId },
+            privateLinkServiceConnections: [
+                { name: "file", privateLinkServiceId: account.id, groupIds: ["file"] },
+            ],
+        },
+        { parent },
+    );
     let dnsZoneId = args.dnsZoneId;
     if (!dnsZoneId) {
-        const { zone } = linkedPrivateZone(`${name}-files-dns`, {
-            resourceGroupName: args.resourceGroupName,
-            zoneName: "privatelink.file.core.windows.net",
-            vnetId: args.vnetId,
-            tags: args.tags,
-        }, parent);
+        const { zone } = linkedPrivateZone(
+            `${name}-files-dns`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                zoneName: "privatelink.file.core.windows.net",
+                vnetId: args.vnetId,
+                tags: args.tags,
+            },
+            parent,
+        );
         dnsZoneId = zone.id;
     }
-    new network.PrivateDnsZoneGroup(`${name}-files`, {
-        resourceGroupName: args.resourceGroupName,
-        privateEndpointName: endpoint.name,
-        privateDnsZoneGroupName: "default",
-        privateDnsZoneConfigs: [{ name: "file", privateDnsZoneId: dnsZoneId }],
-    }, { parent });
+    new network.PrivateDnsZoneGroup(
+        `${name}-files`,
+        {
+            resourceGroupName: args.resourceGroupName,
+            privateEndpointName: endpoint.name,
+            privateDnsZoneGroupName: "default",
+            privateDnsZoneConfigs: [{ name: "file", privateDnsZoneId: dnsZoneId }],
+        },
+        { parent },
+    );
 
-    const smbCredentials = protocol === "smb"
-        ? {
-            username: account.name,
-            password: pulumi.secret(
-                storage.listStorageAccountKeysOutput({ resourceGroupName: args.resourceGroupName, accountName: account.name }, { parent })
-                    .apply((r) => r.keys[0].value),
-            ),
-        }
-        : undefined;
+    const smbCredentials =
+        protocol === "smb"
+            ? {
+                  username: account.name,
+                  password: pulumi.secret(
+                      storage
+                          .listStorageAccountKeysOutput(
+                              { resourceGroupName: args.resourceGroupName, accountName: account.name },
+                              { parent },
+                          )
+                          .apply((r) => r.keys[0].value),
+                  ),
+              }
+            : undefined;
 
     return {
         account,
@@ -146,5 +194,8 @@ export function createSharedFs(
 
 /** sharedFs "nfs": the user's own NFS server; nothing is created. */
 export function ownNfs(address: string): AzureSharedFs {
-    return { id: address, facts: pulumi.output({ protocol: "nfs" as const, source: address, options: ownNfsMountOptions }) };
+    return {
+        id: address,
+        facts: pulumi.output({ protocol: "nfs" as const, source: address, options: ownNfsMountOptions }),
+    };
 }

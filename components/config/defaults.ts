@@ -65,22 +65,24 @@ export const targetDefaults: Record<Target, TargetDefaults> = {
 /** Why a scheme cannot run on a target: shown verbatim in the config error. */
 export const membershipRejections: Record<Target, Partial<Record<MembershipScheme, string>>> = {
     aws: {
-        wka: "EC2 Auto Scaling instances get new private IPs whenever they are replaced, so a fixed members list goes stale; use \"aws\" (tag-based discovery through the instance role)",
-        "aws-ecs": "this program runs IS on EC2 instances, not ECS tasks; use \"aws\"",
-        kubernetes: "there is no Kubernetes API on EC2 nodes; use \"aws\"",
-        multicast: "AWS VPCs drop multicast traffic, so nodes would never find each other; use \"aws\"",
+        wka: 'EC2 Auto Scaling instances get new private IPs whenever they are replaced, so a fixed members list goes stale; use "aws" (tag-based discovery through the instance role)',
+        "aws-ecs": 'this program runs IS on EC2 instances, not ECS tasks; use "aws"',
+        kubernetes: 'there is no Kubernetes API on EC2 nodes; use "aws"',
+        multicast: 'AWS VPCs drop multicast traffic, so nodes would never find each other; use "aws"',
     },
     azure: {
-        aws: "the aws scheme discovers EC2 instances through the AWS API; Azure VMs use \"wka\" with their static private IPs",
-        "aws-ecs": "aws-ecs discovers ECS tasks through the AWS API; Azure VMs use \"wka\"",
-        kubernetes: "there is no Kubernetes API on Azure VMs; use \"wka\"",
-        multicast: "Azure virtual networks drop multicast traffic, so nodes would never find each other; use \"wka\"",
+        aws: 'the aws scheme discovers EC2 instances through the AWS API; Azure VMs use "wka" with their static private IPs',
+        "aws-ecs": 'aws-ecs discovers ECS tasks through the AWS API; Azure VMs use "wka"',
+        kubernetes: 'there is no Kubernetes API on Azure VMs; use "wka"',
+        multicast:
+            'Azure virtual networks drop multicast traffic, so nodes would never find each other; use "wka"',
     },
     aks: {
-        wka: "pod IPs change on every restart, so a fixed members list goes stale; use \"kubernetes\"",
-        aws: "the aws scheme discovers EC2 instances through the AWS API; use \"kubernetes\" on AKS",
-        "aws-ecs": "aws-ecs discovers ECS tasks through the AWS API; use \"kubernetes\" on AKS",
-        multicast: "Azure virtual networks (and so AKS pod networks) drop multicast traffic; use \"kubernetes\"",
+        wka: 'pod IPs change on every restart, so a fixed members list goes stale; use "kubernetes"',
+        aws: 'the aws scheme discovers EC2 instances through the AWS API; use "kubernetes" on AKS',
+        "aws-ecs": 'aws-ecs discovers ECS tasks through the AWS API; use "kubernetes" on AKS',
+        multicast:
+            'Azure virtual networks (and so AKS pod networks) drop multicast traffic; use "kubernetes"',
     },
 };
 
@@ -99,27 +101,44 @@ export const knownNodeSizes: Record<string, { vcpu: number; memoryGb: number }> 
     "m6i.xlarge": { vcpu: 4, memoryGb: 16 },
     "m6i.2xlarge": { vcpu: 8, memoryGb: 32 },
     "m7i.xlarge": { vcpu: 4, memoryGb: 16 },
-    "Standard_B2s": { vcpu: 2, memoryGb: 4 },
-    "Standard_B2ms": { vcpu: 2, memoryGb: 8 },
-    "Standard_B4ms": { vcpu: 4, memoryGb: 16 },
-    "Standard_D2s_v5": { vcpu: 2, memoryGb: 8 },
-    "Standard_D4s_v5": { vcpu: 4, memoryGb: 16 },
-    "Standard_D8s_v5": { vcpu: 8, memoryGb: 32 },
-    "Standard_F2s_v2": { vcpu: 2, memoryGb: 4 },
-    "Standard_F4s_v2": { vcpu: 4, memoryGb: 8 },
-    "Standard_F8s_v2": { vcpu: 8, memoryGb: 16 },
+    Standard_B2s: { vcpu: 2, memoryGb: 4 },
+    Standard_B2ms: { vcpu: 2, memoryGb: 8 },
+    Standard_B4ms: { vcpu: 4, memoryGb: 16 },
+    Standard_D2s_v5: { vcpu: 2, memoryGb: 8 },
+    Standard_D4s_v5: { vcpu: 4, memoryGb: 16 },
+    Standard_D8s_v5: { vcpu: 8, memoryGb: 32 },
+    Standard_F2s_v2: { vcpu: 2, memoryGb: 4 },
+    Standard_F4s_v2: { vcpu: 4, memoryGb: 8 },
+    Standard_F8s_v2: { vcpu: 8, memoryGb: 16 },
 };
 
 /** Cache names IS knows (`[cache.<name>]` in deployment.toml), for caching scenario 4. */
 export const knownCaches = [
-    "app_info_cache", "authentication_context_cache", "authentication_error_cache",
-    "authentication_request_cache", "authentication_result_cache", "authorization_grant_cache",
-    "framework_session_context_cache", "idp_cache_by_auth_property", "idp_cache_by_hri",
-    "idp_cache_by_name", "jwks_cache", "oauth_cache", "oauth_scope_cache", "oauth_session_data_cache",
-    "org_details_cache_by_orgid", "private_key_jwt", "provisioning_connector_cache",
-    "provisioning_entity_cache", "saml_sso_participant_cache", "saml_sso_session_data_cache",
-    "saml_sso_session_index_cache", "service_provider_cache", "service_provider_cache_id",
-    "service_provider_cache_inbound_auth", "service_provider_provisioning_connector_cache",
+    "app_info_cache",
+    "authentication_context_cache",
+    "authentication_error_cache",
+    "authentication_request_cache",
+    "authentication_result_cache",
+    "authorization_grant_cache",
+    "framework_session_context_cache",
+    "idp_cache_by_auth_property",
+    "idp_cache_by_hri",
+    "idp_cache_by_name",
+    "jwks_cache",
+    "oauth_cache",
+    "oauth_scope_cache",
+    "oauth_session_data_cache",
+    "org_details_cache_by_orgid",
+    "private_key_jwt",
+    "provisioning_connector_cache",
+    "provisioning_entity_cache",
+    "saml_sso_participant_cache",
+    "saml_sso_session_data_cache",
+    "saml_sso_session_index_cache",
+    "service_provider_cache",
+    "service_provider_cache_id",
+    "service_provider_cache_inbound_auth",
+    "service_provider_provisioning_connector_cache",
     "tenant_domain_cache_by_orgid",
 ] as const;
 
@@ -128,8 +147,12 @@ export const knownCaches = [
  * are disabled; the rest stay local with Hazelcast invalidation.
  */
 export const defaultSecurityCaches = [
-    "authentication_context_cache", "authentication_result_cache", "authorization_grant_cache",
-    "oauth_cache", "oauth_session_data_cache", "saml_sso_session_data_cache",
+    "authentication_context_cache",
+    "authentication_result_cache",
+    "authorization_grant_cache",
+    "oauth_cache",
+    "oauth_session_data_cache",
+    "saml_sso_session_data_cache",
 ];
 
 export const defaultIsVersion = "7.1.0";

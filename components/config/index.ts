@@ -20,9 +20,13 @@ export function readClusterConfig(): { config: ClusterConfig; adminPassword?: pu
     try {
         const config = parseConfig(raw);
         for (const key of placeholderDigests(config)) {
-            pulumi.log.warn(`${configNamespace}:${key} is the all-zero placeholder: nodes will refuse the download until it holds the real sha256`);
+            void pulumi.log.warn(
+                `${configNamespace}:${key} is the all-zero placeholder: nodes will refuse the download until it holds the real sha256`,
+            );
         }
-        const adminPassword = config.adminPasswordSet ? new pulumi.Config(configNamespace).requireSecret("adminPassword") : undefined;
+        const adminPassword = config.adminPasswordSet
+            ? new pulumi.Config(configNamespace).requireSecret("adminPassword")
+            : undefined;
         return { config, adminPassword };
     } catch (e) {
         if (e instanceof ConfigError) throw new pulumi.RunError(e.message);

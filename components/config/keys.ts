@@ -25,35 +25,184 @@ export interface ConfigKey {
 export const automaticValues = new Set(["", "0", "[]"]);
 
 export const configKeys = {
-    cloud: { kind: "string", description: "Target: aws (EC2), azure (VMs) or aks (Kubernetes on AKS).", defaultText: "required" },
-    production: { kind: "boolean", description: "Production mode: HA database, deletion protection, backups >= 7 days, protected database and share, real certificate required.", defaultText: "false", projectDefault: false },
-    hostname: { kind: "string", description: "DNS name users reach the load balancer at ([server] hostname).", defaultText: "required" },
-    nodes: { kind: "integer", description: "Number of IS nodes (2 or more).", defaultText: "2", projectDefault: 2 },
-    membership: { kind: "string", description: "Hazelcast membership scheme: wka, aws, aws-ecs, kubernetes or multicast.", defaultText: "aws / wka / kubernetes per target", projectDefault: "" },
-    caching: { kind: "integer", description: "Caching scenario of the WSO2 deployment pattern, 1 to 5 (1 = local caches + Hazelcast invalidation).", defaultText: "1", projectDefault: 1 },
-    disabledCaches: { kind: "array", description: "Scenario 4: caches to disable ([cache.<name>] enable = false).", defaultText: "the session/token caches", projectDefault: [] },
-    cacheTimeoutMinutes: { kind: "integer", description: "Scenario 2: default cache timeout in minutes (shorter = less staleness without invalidation).", defaultText: "5 in scenario 2, else IS default", projectDefault: 0 },
-    nodeSize: { kind: "string", description: "Instance type (aws), VM size (azure) or node pool VM size (aks).", defaultText: "c6i.xlarge / Standard_D4s_v5 / Standard_D8s_v5", projectDefault: "" },
-    nodeDiskGb: { kind: "integer", description: "OS disk size per node in GB (>= 10).", defaultText: "30", projectDefault: 30 },
-    nodeImageId: { kind: "string", description: "Pre-baked machine image with IS installed (AMI id or Azure image id); skips the download.", defaultText: "Ubuntu 24.04", projectDefault: "" },
-    isVersion: { kind: "string", description: "WSO2 Identity Server version.", defaultText: "7.1.0", projectDefault: "7.1.0" },
-    isDistributionUrl: { kind: "string", description: "URL of the IS zip the VM nodes download.", defaultText: "GitHub release of isVersion", projectDefault: "" },
-    isDistributionSha256: { kind: "string", description: "sha256 of the IS zip (64 hex characters); nodes refuse a mismatch.", defaultText: "required on VM targets", projectDefault: "" },
-    isImage: { kind: "string", description: "IS container image (aks).", defaultText: "wso2/wso2is:<isVersion> (Docker Hub)", projectDefault: "" },
-    jdbcDriverUrl: { kind: "string", description: "URL of MySQL Connector/J (>= 8.2.0).", defaultText: "Maven Central mysql-connector-j 9.1.0", projectDefault: "" },
-    jdbcDriverSha256: { kind: "string", description: "sha256 of the Connector/J jar (64 hex characters).", defaultText: "required", projectDefault: "" },
-    platformStack: { kind: "string", description: "Stack reference (org/project/stack) whose outputs supply the network (or the AKS cluster).", defaultText: "none: the program creates the network", projectDefault: "" },
-    networkCidr: { kind: "string", description: "Address space of the network the program creates (at least a /22).", defaultText: "10.40.0.0/16 / 10.41.0.0/16 / 10.42.0.0/16", projectDefault: "" },
-    allowedCidrs: { kind: "array", description: "Client CIDRs allowed to reach the load balancer on 443 and 80.", defaultText: "[\"0.0.0.0/0\"]", projectDefault: ["0.0.0.0/0"] },
-    dbVersion: { kind: "string", description: "MySQL version.", defaultText: "8.0 (RDS) / 8.0.21 (Flexible Server)", projectDefault: "" },
-    dbSize: { kind: "string", description: "Database instance class (RDS) or Flexible Server SKU.", defaultText: "per target, larger in production", projectDefault: "" },
-    dbStorageGb: { kind: "integer", description: "Database storage in GB (>= 20).", defaultText: "50", projectDefault: 50 },
-    dbLayout: { kind: "string", description: "identity-shared (IDENTITY_DB + SHARED_DB) or separate (adds a user-store DB).", defaultText: "identity-shared", projectDefault: "identity-shared" },
-    dbBackupDays: { kind: "integer", description: "Database backup retention in days (>= 7 in production).", defaultText: "7 in production, 1 otherwise", projectDefault: 0 },
-    sharedFs: { kind: "string", description: "Shared file system: efs, azure-files-nfs, azure-files-smb or nfs (your own server).", defaultText: "efs / azure-files-nfs / azure-files-smb", projectDefault: "" },
-    sharedFsAddress: { kind: "string", description: "With sharedFs nfs: the export, host:/path.", defaultText: "none", projectDefault: "" },
-    certificate: { kind: "string", description: "TLS certificate of the load balancer: an ACM ARN (aws), a Key Vault secret id (azure, aks) or self-signed (not in production).", defaultText: "self-signed", projectDefault: "self-signed" },
-    adminPassword: { kind: "string", description: "IS super admin password (secret); generated when unset.", defaultText: "generated", secret: true },
+    cloud: {
+        kind: "string",
+        description: "Target: aws (EC2), azure (VMs) or aks (Kubernetes on AKS).",
+        defaultText: "required",
+    },
+    production: {
+        kind: "boolean",
+        description:
+            "Production mode: HA database, deletion protection, backups >= 7 days, protected database and share, real certificate required.",
+        defaultText: "false",
+        projectDefault: false,
+    },
+    hostname: {
+        kind: "string",
+        description: "DNS name users reach the load balancer at ([server] hostname).",
+        defaultText: "required",
+    },
+    nodes: {
+        kind: "integer",
+        description: "Number of IS nodes (2 or more).",
+        defaultText: "2",
+        projectDefault: 2,
+    },
+    membership: {
+        kind: "string",
+        description: "Hazelcast membership scheme: wka, aws, aws-ecs, kubernetes or multicast.",
+        defaultText: "aws / wka / kubernetes per target",
+        projectDefault: "",
+    },
+    caching: {
+        kind: "integer",
+        description:
+            "Caching scenario of the WSO2 deployment pattern, 1 to 5 (1 = local caches + Hazelcast invalidation).",
+        defaultText: "1",
+        projectDefault: 1,
+    },
+    disabledCaches: {
+        kind: "array",
+        description: "Scenario 4: caches to disable ([cache.<name>] enable = false).",
+        defaultText: "the session/token caches",
+        projectDefault: [],
+    },
+    cacheTimeoutMinutes: {
+        kind: "integer",
+        description:
+            "Scenario 2: default cache timeout in minutes (shorter = less staleness without invalidation).",
+        defaultText: "5 in scenario 2, else IS default",
+        projectDefault: 0,
+    },
+    nodeSize: {
+        kind: "string",
+        description: "Instance type (aws), VM size (azure) or node pool VM size (aks).",
+        defaultText: "c6i.xlarge / Standard_D4s_v5 / Standard_D8s_v5",
+        projectDefault: "",
+    },
+    nodeDiskGb: {
+        kind: "integer",
+        description: "OS disk size per node in GB (>= 10).",
+        defaultText: "30",
+        projectDefault: 30,
+    },
+    nodeImageId: {
+        kind: "string",
+        description:
+            "Pre-baked machine image with IS installed (AMI id or Azure image id); skips the download.",
+        defaultText: "Ubuntu 24.04",
+        projectDefault: "",
+    },
+    isVersion: {
+        kind: "string",
+        description: "WSO2 Identity Server version.",
+        defaultText: "7.1.0",
+        projectDefault: "7.1.0",
+    },
+    isDistributionUrl: {
+        kind: "string",
+        description: "URL of the IS zip the VM nodes download.",
+        defaultText: "GitHub release of isVersion",
+        projectDefault: "",
+    },
+    isDistributionSha256: {
+        kind: "string",
+        description: "sha256 of the IS zip (64 hex characters); nodes refuse a mismatch.",
+        defaultText: "required on VM targets",
+        projectDefault: "",
+    },
+    isImage: {
+        kind: "string",
+        description: "IS container image (aks).",
+        defaultText: "wso2/wso2is:<isVersion> (Docker Hub)",
+        projectDefault: "",
+    },
+    jdbcDriverUrl: {
+        kind: "string",
+        description: "URL of MySQL Connector/J (>= 8.2.0).",
+        defaultText: "Maven Central mysql-connector-j 9.1.0",
+        projectDefault: "",
+    },
+    jdbcDriverSha256: {
+        kind: "string",
+        description: "sha256 of the Connector/J jar (64 hex characters).",
+        defaultText: "required",
+        projectDefault: "",
+    },
+    platformStack: {
+        kind: "string",
+        description:
+            "Stack reference (org/project/stack) whose outputs supply the network (or the AKS cluster).",
+        defaultText: "none: the program creates the network",
+        projectDefault: "",
+    },
+    networkCidr: {
+        kind: "string",
+        description: "Address space of the network the program creates (at least a /22).",
+        defaultText: "10.40.0.0/16 / 10.41.0.0/16 / 10.42.0.0/16",
+        projectDefault: "",
+    },
+    allowedCidrs: {
+        kind: "array",
+        description: "Client CIDRs allowed to reach the load balancer on 443 and 80.",
+        defaultText: '["0.0.0.0/0"]',
+        projectDefault: ["0.0.0.0/0"],
+    },
+    dbVersion: {
+        kind: "string",
+        description: "MySQL version.",
+        defaultText: "8.0 (RDS) / 8.0.21 (Flexible Server)",
+        projectDefault: "",
+    },
+    dbSize: {
+        kind: "string",
+        description: "Database instance class (RDS) or Flexible Server SKU.",
+        defaultText: "per target, larger in production",
+        projectDefault: "",
+    },
+    dbStorageGb: {
+        kind: "integer",
+        description: "Database storage in GB (>= 20).",
+        defaultText: "50",
+        projectDefault: 50,
+    },
+    dbLayout: {
+        kind: "string",
+        description: "identity-shared (IDENTITY_DB + SHARED_DB) or separate (adds a user-store DB).",
+        defaultText: "identity-shared",
+        projectDefault: "identity-shared",
+    },
+    dbBackupDays: {
+        kind: "integer",
+        description: "Database backup retention in days (>= 7 in production).",
+        defaultText: "7 in production, 1 otherwise",
+        projectDefault: 0,
+    },
+    sharedFs: {
+        kind: "string",
+        description: "Shared file system: efs, azure-files-nfs, azure-files-smb or nfs (your own server).",
+        defaultText: "efs / azure-files-nfs / azure-files-smb",
+        projectDefault: "",
+    },
+    sharedFsAddress: {
+        kind: "string",
+        description: "With sharedFs nfs: the export, host:/path.",
+        defaultText: "none",
+        projectDefault: "",
+    },
+    certificate: {
+        kind: "string",
+        description:
+            "TLS certificate of the load balancer: an ACM ARN (aws), a Key Vault secret id (azure, aks) or self-signed (not in production).",
+        defaultText: "self-signed",
+        projectDefault: "self-signed",
+    },
+    adminPassword: {
+        kind: "string",
+        description: "IS super admin password (secret); generated when unset.",
+        defaultText: "generated",
+        secret: true,
+    },
 } satisfies Record<string, ConfigKey>;
 
 export type ConfigKeyName = keyof typeof configKeys;

@@ -4,9 +4,22 @@
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
 import {
-    DatabaseLayout, MembershipScheme, SharedFsKind, Target,
-    databaseLayouts, defaultIsVersion, defaultJdbcDriverVersion, defaultSecurityCaches, knownCaches,
-    knownNodeSizes, membershipRejections, membershipSchemes, seedMinimum, sharedFsKinds, targetDefaults, targets,
+    DatabaseLayout,
+    MembershipScheme,
+    SharedFsKind,
+    Target,
+    databaseLayouts,
+    defaultIsVersion,
+    defaultJdbcDriverVersion,
+    defaultSecurityCaches,
+    knownCaches,
+    knownNodeSizes,
+    membershipRejections,
+    membershipSchemes,
+    seedMinimum,
+    sharedFsKinds,
+    targetDefaults,
+    targets,
 } from "./defaults";
 import { ConfigKeyName, automaticValues, configKeys, configNamespace } from "./keys";
 
@@ -27,9 +40,16 @@ export interface ClusterConfig {
         jdbcDriverSha256: string;
     };
     network: { platformStack?: string; cidr: string; allowedCidrs: string[] };
-    database: { version: string; size: string; storageGb: number; layout: DatabaseLayout; backupDays: number };
+    database: {
+        version: string;
+        size: string;
+        storageGb: number;
+        layout: DatabaseLayout;
+        backupDays: number;
+    };
     sharedFs: { kind: SharedFsKind; address?: string };
-    certificate: { kind: "self-signed" } | { kind: "acm"; arn: string } | { kind: "key-vault"; secretId: string };
+    certificate:
+        { kind: "self-signed" } | { kind: "acm"; arn: string } | { kind: "key-vault"; secretId: string };
     /** True when adminPassword is set (its value stays a Pulumi secret, read elsewhere). */
     adminPasswordSet: boolean;
 }
@@ -49,25 +69,45 @@ const dnsName = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}
 const stackRef = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/;
 
 const hex64 = z.string().regex(sha256, "must be 64 hexadecimal characters (a sha256 digest)");
-const cidrString = z.string().refine((v) => parseCidr(v) !== undefined, "must be an IPv4 CIDR such as 10.40.0.0/16");
+const cidrString = z
+    .string()
+    .refine((v) => parseCidr(v) !== undefined, "must be an IPv4 CIDR such as 10.40.0.0/16");
 
 // Pulumi hands every config value over as a string; typed keys are parsed first.
 const int = (min: number, max: number) =>
-    z.preprocess((v) => (typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v) : v),
-        z.number({ error: "must be a whole number" }).int("must be a whole number").min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
-const bool = z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean({ error: "must be true or false" }));
+    z.preprocess(
+        (v) => (typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v) : v),
+        z
+            .number({ error: "must be a whole number" })
+            .int("must be a whole number")
+            .min(min, `must be at least ${min}`)
+            .max(max, `must be at most ${max}`),
+    );
+const bool = z.preprocess(
+    (v) => (v === "true" ? true : v === "false" ? false : v),
+    z.boolean({ error: "must be true or false" }),
+);
 const list = <T extends z.ZodTypeAny>(item: T) =>
-    z.preprocess((v) => {
-        if (typeof v !== "string") return v;
-        try { return JSON.parse(v); } catch { return v; }
-    }, z.array(item, { error: "must be a list, e.g. [\"a\", \"b\"]" }));
+    z.preprocess(
+        (v) => {
+            if (typeof v !== "string") return v;
+            try {
+                return JSON.parse(v);
+            } catch {
+                return v;
+            }
+        },
+        z.array(item, { error: 'must be a list, e.g. ["a", "b"]' }),
+    );
 const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
     z.enum(values, { error: `must be one of ${values.join(", ")}` });
 
 const rawSchema = z.strictObject({
     cloud: oneOf(targets),
     production: bool.optional(),
-    hostname: z.string().regex(dnsName, "must be a DNS name such as is.example.com (letters, digits, hyphens, dots)"),
+    hostname: z
+        .string()
+        .regex(dnsName, "must be a DNS name such as is.example.com (letters, digits, hyphens, dots)"),
     nodes: int(2, 50).optional(),
     membership: oneOf(membershipSchemes).optional(),
     caching: int(1, 5).optional(),
@@ -76,7 +116,10 @@ const rawSchema = z.strictObject({
     nodeSize: z.string().min(1).optional(),
     nodeDiskGb: int(seedMinimum.diskGb, 4096).optional(),
     nodeImageId: z.string().min(1).optional(),
-    isVersion: z.string().regex(/^\d+\.\d+\.\d+$/, "must be a version such as 7.1.0").optional(),
+    isVersion: z
+        .string()
+        .regex(/^\d+\.\d+\.\d+$/, "must be a version such as 7.1.0")
+        .optional(),
     isDistributionUrl: z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),
     isDistributionSha256: hex64.optional(),
     isImage: z.string().min(1).optional(),
@@ -91,7 +134,10 @@ const rawSchema = z.strictObject({
     dbLayout: oneOf(databaseLayouts).optional(),
     dbBackupDays: int(1, 35).optional(),
     sharedFs: oneOf(sharedFsKinds).optional(),
-    sharedFsAddress: z.string().regex(/^[A-Za-z0-9.-]+:\/[^\s]*$/, "must be host:/export").optional(),
+    sharedFsAddress: z
+        .string()
+        .regex(/^[A-Za-z0-9.-]+:\/[^\s]*$/, "must be host:/export")
+        .optional(),
     certificate: z.string().min(1).optional(),
     adminPassword: z.string().min(12, "must be at least 12 characters").optional(),
 } satisfies Record<ConfigKeyName, z.ZodTypeAny>);
@@ -102,23 +148,34 @@ type Raw = z.infer<typeof rawSchema>;
  * Validates raw config (key without namespace -> string value) into a ClusterConfig.
  * Throws ConfigError listing every problem. `secretKeys` are never echoed in messages.
  */
-export function parseConfig(given: Record<string, string>, secretKeys: string[] = ["adminPassword"]): ClusterConfig {
+export function parseConfig(
+    given: Record<string, string>,
+    secretKeys: string[] = ["adminPassword"],
+): ClusterConfig {
     const raw = withoutAutomaticValues(given);
     const shown = (key: string, value: unknown) =>
-        secretKeys.includes(key) ? "[secret]" : typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value);
+        secretKeys.includes(key)
+            ? "[secret]"
+            : typeof value === "string"
+              ? JSON.stringify(value)
+              : JSON.stringify(value);
     const result = rawSchema.safeParse(raw);
     if (!result.success) {
         const problems: string[] = [];
         for (const issue of result.error.issues) {
             if (issue.code === "unrecognized_keys") {
                 for (const key of issue.keys) {
-                    problems.push(`${configNamespace}:${key} is not a config key of this program (known keys: ${Object.keys(configKeys).join(", ")})`);
+                    problems.push(
+                        `${configNamespace}:${key} is not a config key of this program (known keys: ${Object.keys(configKeys).join(", ")})`,
+                    );
                 }
                 continue;
             }
             const key = String(issue.path[0] ?? "");
             if (raw[key] === undefined) {
-                problems.push(`${configNamespace}:${key} is required: ${configKeys[key as ConfigKeyName]?.description ?? ""}`.trim());
+                problems.push(
+                    `${configNamespace}:${key} is required: ${configKeys[key as ConfigKeyName]?.description ?? ""}`.trim(),
+                );
                 continue;
             }
             const where = issue.path.length > 1 ? ` (item ${issue.path.slice(1).join(".")})` : "";
@@ -138,7 +195,9 @@ function withoutAutomaticValues(given: Record<string, string>): Record<string, s
     const raw: Record<string, string> = {};
     for (const [key, value] of Object.entries(given)) {
         const declared = (configKeys as Record<string, { projectDefault?: unknown }>)[key]?.projectDefault;
-        const automatic = declared !== undefined && automaticValues.has(typeof declared === "string" ? declared : JSON.stringify(declared));
+        const automatic =
+            declared !== undefined &&
+            automaticValues.has(typeof declared === "string" ? declared : JSON.stringify(declared));
         if (automatic && automaticValues.has(value.trim())) continue;
         raw[key] = value;
     }
@@ -146,64 +205,102 @@ function withoutAutomaticValues(given: Record<string, string>): Record<string, s
 }
 
 /** Defaults per target and the rules that involve more than one key. */
-function resolve(r: Raw, raw: Record<string, string>, shown: (k: string, v: unknown) => string): ClusterConfig {
+function resolve(
+    r: Raw,
+    raw: Record<string, string>,
+    shown: (k: string, v: unknown) => string,
+): ClusterConfig {
     const problems: string[] = [];
     // A key left unset is shown with the default that was applied to it.
     const bad = (key: ConfigKeyName, message: string, effective?: unknown) =>
-        problems.push(`${configNamespace}:${key} = ${shown(key, raw[key] ?? effective)}${raw[key] === undefined ? " (the default)" : ""} ${message}`);
+        problems.push(
+            `${configNamespace}:${key} = ${shown(key, raw[key] ?? effective)}${raw[key] === undefined ? " (the default)" : ""} ${message}`,
+        );
     const d = targetDefaults[r.cloud];
     const production = r.production ?? false;
     const nodes = r.nodes ?? 2;
 
     const membership = r.membership ?? d.membership;
     if (!d.membershipAllowed.includes(membership)) {
-        bad("membership", `does not fit cloud ${r.cloud}: ${membershipRejections[r.cloud][membership] ?? `allowed: ${d.membershipAllowed.join(", ")}`}`);
+        bad(
+            "membership",
+            `does not fit cloud ${r.cloud}: ${membershipRejections[r.cloud][membership] ?? `allowed: ${d.membershipAllowed.join(", ")}`}`,
+        );
     }
 
     const scenario = (r.caching ?? 1) as 1 | 2 | 3 | 4 | 5;
-    if (r.disabledCaches && scenario !== 4) bad("disabledCaches", `only applies to caching scenario 4 (caching is ${scenario})`);
-    if (r.cacheTimeoutMinutes && scenario !== 2) bad("cacheTimeoutMinutes", `only applies to caching scenario 2 (caching is ${scenario})`);
-    if (scenario === 4 && r.disabledCaches && r.disabledCaches.length === 0) bad("disabledCaches", "must name at least one cache in scenario 4");
+    if (r.disabledCaches && scenario !== 4)
+        bad("disabledCaches", `only applies to caching scenario 4 (caching is ${scenario})`);
+    if (r.cacheTimeoutMinutes && scenario !== 2)
+        bad("cacheTimeoutMinutes", `only applies to caching scenario 2 (caching is ${scenario})`);
+    if (scenario === 4 && r.disabledCaches && r.disabledCaches.length === 0)
+        bad("disabledCaches", "must name at least one cache in scenario 4");
 
     const size = r.nodeSize ?? d.nodeSize;
     const known = knownNodeSizes[size];
-    const perNode = r.cloud === "aks" ? { vcpu: seedMinimum.vcpu * 2, memoryGb: seedMinimum.memoryGb * 2 } : seedMinimum;
+    const perNode =
+        r.cloud === "aks" ? { vcpu: seedMinimum.vcpu * 2, memoryGb: seedMinimum.memoryGb * 2 } : seedMinimum;
     if (known && (known.vcpu < perNode.vcpu || known.memoryGb < perNode.memoryGb)) {
-        bad("nodeSize", `has ${known.vcpu} vCPU / ${known.memoryGb} GB; ${r.cloud === "aks" ? "an AKS node must hold one IS pod of" : "an IS node needs at least"} ${seedMinimum.vcpu} vCPU / ${seedMinimum.memoryGb} GB${r.cloud === "aks" ? " plus system pods, so at least 8 vCPU / 8 GB" : " (the seed's minimum)"}`);
+        bad(
+            "nodeSize",
+            `has ${known.vcpu} vCPU / ${known.memoryGb} GB; ${r.cloud === "aks" ? "an AKS node must hold one IS pod of" : "an IS node needs at least"} ${seedMinimum.vcpu} vCPU / ${seedMinimum.memoryGb} GB${r.cloud === "aks" ? " plus system pods, so at least 8 vCPU / 8 GB" : " (the seed's minimum)"}`,
+        );
     }
 
     const vmTarget = r.cloud !== "aks";
     const isVersion = r.isVersion ?? defaultIsVersion;
     if (vmTarget && !r.nodeImageId && !r.isDistributionSha256) {
-        problems.push(`${configNamespace}:isDistributionSha256 is required on cloud ${r.cloud} (nodes verify the IS zip they download); or set nodeImageId to a pre-baked image`);
+        problems.push(
+            `${configNamespace}:isDistributionSha256 is required on cloud ${r.cloud} (nodes verify the IS zip they download); or set nodeImageId to a pre-baked image`,
+        );
     }
     if (!r.jdbcDriverSha256) {
-        problems.push(`${configNamespace}:jdbcDriverSha256 is required: the sha256 of the MySQL Connector/J jar the nodes verify`);
+        problems.push(
+            `${configNamespace}:jdbcDriverSha256 is required: the sha256 of the MySQL Connector/J jar the nodes verify`,
+        );
     }
     const driverVersion = /mysql-connector-j-(\d+)\.(\d+)\.(\d+)\.jar$/.exec(r.jdbcDriverUrl ?? "");
-    if (driverVersion && (Number(driverVersion[1]) < 8 || (Number(driverVersion[1]) === 8 && Number(driverVersion[2]) < 2))) {
+    if (
+        driverVersion &&
+        (Number(driverVersion[1]) < 8 || (Number(driverVersion[1]) === 8 && Number(driverVersion[2]) < 2))
+    ) {
         bad("jdbcDriverUrl", "is Connector/J older than 8.2.0; IS 7 needs mysql-connector-j 8.2.0 or later");
     }
 
     const cidr = r.networkCidr ?? d.networkCidr;
-    if (r.networkCidr && r.platformStack) bad("networkCidr", "cannot be set together with platformStack (the platform stack supplies the network)");
+    if (r.networkCidr && r.platformStack)
+        bad(
+            "networkCidr",
+            "cannot be set together with platformStack (the platform stack supplies the network)",
+        );
     const prefix = parseCidr(cidr)![1];
     // Every target carves the address space into four /24s (public/gateway, nodes, database, endpoints).
-    if (prefix > 22) bad("networkCidr", `is a /${prefix}; the program needs at least a /22 (four /24 subnets)`);
+    if (prefix > 22)
+        bad("networkCidr", `is a /${prefix}; the program needs at least a /22 (four /24 subnets)`);
     // A /24 node subnet holds 251 usable addresses on Azure (5 reserved); nodes are capped at 50 anyway.
 
     const sharedFs = r.sharedFs ?? d.sharedFs;
-    if (!d.sharedFsAllowed.includes(sharedFs)) bad("sharedFs", `is not available on cloud ${r.cloud}; allowed: ${d.sharedFsAllowed.join(", ")}`);
-    if (sharedFs === "nfs" && !r.sharedFsAddress) problems.push(`${configNamespace}:sharedFsAddress is required with sharedFs = "nfs" (host:/export of your NFS server)`);
-    if (sharedFs !== "nfs" && r.sharedFsAddress) bad("sharedFsAddress", `only applies to sharedFs "nfs" (sharedFs is ${sharedFs})`);
+    if (!d.sharedFsAllowed.includes(sharedFs))
+        bad("sharedFs", `is not available on cloud ${r.cloud}; allowed: ${d.sharedFsAllowed.join(", ")}`);
+    if (sharedFs === "nfs" && !r.sharedFsAddress)
+        problems.push(
+            `${configNamespace}:sharedFsAddress is required with sharedFs = "nfs" (host:/export of your NFS server)`,
+        );
+    if (sharedFs !== "nfs" && r.sharedFsAddress)
+        bad("sharedFsAddress", `only applies to sharedFs "nfs" (sharedFs is ${sharedFs})`);
 
     const backupDays = r.dbBackupDays ?? (production ? 7 : 1);
-    if (production && backupDays < 7) bad("dbBackupDays", "is below 7; production keeps at least 7 days of database backups", backupDays);
+    if (production && backupDays < 7)
+        bad("dbBackupDays", "is below 7; production keeps at least 7 days of database backups", backupDays);
 
     const certificate = parseCertificate(r.certificate ?? "self-signed", r.cloud);
     if ("error" in certificate) bad("certificate", certificate.error);
     else if (production && certificate.kind === "self-signed") {
-        bad("certificate", `is self-signed; production needs a real certificate (${r.cloud === "aws" ? "an ACM certificate ARN" : "a Key Vault secret id"})`, "self-signed");
+        bad(
+            "certificate",
+            `is self-signed; production needs a real certificate (${r.cloud === "aws" ? "an ACM certificate ARN" : "a Key Vault secret id"})`,
+            "self-signed",
+        );
     }
 
     if (problems.length > 0) throw new ConfigError(problems);
@@ -216,16 +313,20 @@ function resolve(r: Raw, raw: Record<string, string>, shown: (k: string, v: unkn
         caching: {
             scenario,
             disabledCaches: scenario === 4 ? [...(r.disabledCaches ?? defaultSecurityCaches)] : [],
-            cacheTimeoutMinutes: scenario === 2 ? r.cacheTimeoutMinutes ?? 5 : undefined,
+            cacheTimeoutMinutes: scenario === 2 ? (r.cacheTimeoutMinutes ?? 5) : undefined,
         },
         node: { size, diskGb: r.nodeDiskGb ?? 30, imageId: r.nodeImageId },
         is: {
             version: isVersion,
-            distributionUrl: r.isDistributionUrl ?? `https://github.com/wso2/product-is/releases/download/v${isVersion}/wso2is-${isVersion}.zip`,
+            distributionUrl:
+                r.isDistributionUrl ??
+                `https://github.com/wso2/product-is/releases/download/v${isVersion}/wso2is-${isVersion}.zip`,
             distributionSha256: r.isDistributionSha256?.toLowerCase(),
             // The public Docker Hub image; docker.wso2.com serves subscription (updated) images.
             image: r.isImage ?? `wso2/wso2is:${isVersion}`,
-            jdbcDriverUrl: r.jdbcDriverUrl ?? `https://repo1.maven.org/maven2/com/mysql/mysql-connector-j/${defaultJdbcDriverVersion}/mysql-connector-j-${defaultJdbcDriverVersion}.jar`,
+            jdbcDriverUrl:
+                r.jdbcDriverUrl ??
+                `https://repo1.maven.org/maven2/com/mysql/mysql-connector-j/${defaultJdbcDriverVersion}/mysql-connector-j-${defaultJdbcDriverVersion}.jar`,
             jdbcDriverSha256: r.jdbcDriverSha256!.toLowerCase(),
         },
         network: { platformStack: r.platformStack, cidr, allowedCidrs: r.allowedCidrs ?? ["0.0.0.0/0"] },
@@ -247,17 +348,24 @@ function parseCertificate(value: string, cloud: Target): ClusterConfig["certific
     if (cloud === "aws") {
         return /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/.test(value)
             ? { kind: "acm", arn: value }
-            : { error: "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>) or self-signed" };
+            : {
+                  error: "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>) or self-signed",
+              };
     }
-    return /^https:\/\/[a-z0-9-]{3,24}\.vault\.azure\.net\/secrets\/[A-Za-z0-9-]+(\/[0-9a-f]{32})?$/.test(value)
+    return /^https:\/\/[a-z0-9-]{3,24}\.vault\.azure\.net\/secrets\/[A-Za-z0-9-]+(\/[0-9a-f]{32})?$/.test(
+        value,
+    )
         ? { kind: "key-vault", secretId: value }
-        : { error: "must be a Key Vault secret id (https://<vault>.vault.azure.net/secrets/<name>) or self-signed" };
+        : {
+              error: "must be a Key Vault secret id (https://<vault>.vault.azure.net/secrets/<name>) or self-signed",
+          };
 }
 
 /** Digest keys still holding the all-zero placeholder (nodes will refuse the download). */
 export function placeholderDigests(config: ClusterConfig): string[] {
     const keys: string[] = [];
-    if (config.is.distributionSha256 && placeholderSha.test(config.is.distributionSha256)) keys.push("isDistributionSha256");
+    if (config.is.distributionSha256 && placeholderSha.test(config.is.distributionSha256))
+        keys.push("isDistributionSha256");
     if (placeholderSha.test(config.is.jdbcDriverSha256)) keys.push("jdbcDriverSha256");
     return keys;
 }

@@ -17,7 +17,17 @@ import { scriptText } from "../render/scripts";
 import { IngressArgs, createIngress, tlsProviderClassName } from "./ingress";
 import { createNetworkPolicies, createServices } from "./network";
 import { createRbac } from "./rbac";
-import { curlImage, healthPath, imageHome, imageUser, labels, livenessPath, mysqlClientImage, ports, selector } from "./names";
+import {
+    curlImage,
+    healthPath,
+    imageHome,
+    imageUser,
+    labels,
+    livenessPath,
+    mysqlClientImage,
+    ports,
+    selector,
+} from "./names";
 
 export interface WorkloadArgs {
     config: ClusterConfig;
@@ -56,168 +66,366 @@ export class Workload extends pulumi.ComponentResource {
         this.model = pulumi.output(args.database.host).apply((host) =>
             buildClusterModel(config, {
                 clusterName: name,
-                database: { host, port: args.database.port, tls: args.database.tls, adminUser: args.database.adminUser },
+                database: {
+                    host,
+                    port: args.database.port,
+                    tls: args.database.tls,
+                    adminUser: args.database.adminUser,
+                },
                 sharedFs: { protocol: "csi" },
                 secrets: { source: "kubernetes", secretName: "wso2is-secrets" },
                 nodeIp: "pod",
                 nodes: [{ name: "pod" }],
                 membership: { scheme: "kubernetes", namespace: nsName, services: services.hazelcastName },
-            }));
+            }),
+        );
         this.deploymentToml = this.model.apply((m) => renderDeploymentToml(m, m.nodes[0]));
 
         // db-init runs in every pod's init containers: GET_LOCK makes the first one apply the
         // schema and the others wait for it, so no pod starts against an empty database.
-        const dbInitEnv = this.model.apply((m) =>
-            nodeEnvEntries(m, m.nodes[0])
-                .filter(([k]) => k.startsWith("DB_"))
-                .concat([["IS_HOME", "/is"]])
-                .map(([k, v]) => `${k}='${v}'`).join("\n") + "\n");
-        const configMap = new core.ConfigMap(`${name}-config`, {
-            metadata: { name: "wso2is-config", namespace, labels },
-            data: { "deployment.toml": this.deploymentToml, "db-init.env": dbInitEnv, "db-init.sh": scriptText("db-init.sh") },
-        }, o);
+        const dbInitEnv = this.model.apply(
+            (m) =>
+                nodeEnvEntries(m, m.nodes[0])
+                    .filter(([k]) => k.startsWith("DB_"))
+                    .concat([["IS_HOME", "/is"]])
+                    .map(([k, v]) => `${k}='${v}'`)
+                    .join("\n") + "\n",
+        );
+        const configMap = new core.ConfigMap(
+            `${name}-config`,
+            {
+                metadata: { name: "wso2is-config", namespace, labels },
+                data: {
+                    "deployment.toml": this.deploymentToml,
+                    "db-init.env": dbInitEnv,
+                    "db-init.sh": scriptText("db-init.sh"),
+                },
+            },
+            o,
+        );
 
         const quoted = (v: pulumi.Output<string>) => v.apply((s) => `'${s.replace(/'/g, `'"'"'`)}'`);
         const secretName = "wso2is-secrets";
-        const secret = new core.Secret(`${name}-secrets`, {
-            metadata: { name: secretName, namespace, labels },
-            type: "Opaque",
-            stringData: {
-                WSO2_DB_PASSWORD: args.passwords.dbApp,
-                WSO2_ADMIN_PASSWORD: args.passwords.admin,
-                "secrets.env": pulumi.interpolate`WSO2_DB_ADMIN_USER='${args.database.adminUser}'\nWSO2_DB_ADMIN_PASSWORD=${quoted(args.passwords.dbAdmin)}\nWSO2_DB_PASSWORD=${quoted(args.passwords.dbApp)}\n`,
-            },
-        }, { ...o, additionalSecretOutputs: ["stringData", "data"] });
-
-        // Stateful: the share survives pod and workload changes; protected in production.
-        const share = new core.PersistentVolumeClaim(`${name}-share`, {
-            metadata: { name: "wso2is-share", namespace, labels },
-            spec: { accessModes: ["ReadWriteMany"], storageClassName: args.storageClassName, resources: { requests: { storage: "100Gi" } } },
-        }, { ...o, protect: config.production, retainOnDelete: config.production });
-
-        const checksum = pulumi.all([this.deploymentToml, dbInitEnv]).apply(([a, b]) => crypto.createHash("sha256").update(a).update(b).digest("hex"));
-        // A CSI-synced certificate exists only while some pod mounts its provider class.
-        const tlsSync = args.ingress.tls.source === "secret-provider-class";
-        const secretEnv = (envName: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: secretName, key: envName } } });
-
-        new apps.Deployment(`${name}-is`, {
-            metadata: { name: "wso2is", namespace, labels },
-            spec: {
-                replicas: config.nodes,
-                selector: { matchLabels: selector },
-                // A new pod joins before an old one leaves: the cluster never drops below `nodes`.
-                strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-                minReadySeconds: 30,
-                progressDeadlineSeconds: 1200,
-                template: {
-                    metadata: { labels: { ...labels, ...selector }, annotations: { "wso2is-cluster/config-sha256": checksum } },
-                    spec: {
-                        serviceAccountName: serviceAccount.metadata.name,
-                        ...(args.nodeSelector ? { nodeSelector: args.nodeSelector } : {}),
-                        terminationGracePeriodSeconds: 90,
-                        securityContext: { runAsNonRoot: true, runAsUser: imageUser, runAsGroup: imageUser, fsGroup: imageUser, seccompProfile: { type: "RuntimeDefault" } },
-                        affinity: {
-                            podAntiAffinity: {
-                                // Never two IS pods on one node; spread over zones when possible.
-                                requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: selector }, topologyKey: "kubernetes.io/hostname" }],
-                                preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchLabels: selector }, topologyKey: "topology.kubernetes.io/zone" } }],
-                            },
-                        },
-                        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } }],
-                        initContainers: [
-                            {
-                                name: "jdbc-driver",
-                                image: curlImage,
-                                // Connector/J, refused unless its sha256 matches the configured one.
-                                command: ["sh", "-ec", "curl -fsSL --retry 5 -o /artifacts/lib.jar \"$JDBC_DRIVER_URL\"; echo \"$JDBC_DRIVER_SHA256  /artifacts/lib.jar\" | sha256sum -c -; mkdir -p /artifacts/repository/components/lib; mv /artifacts/lib.jar /artifacts/repository/components/lib/mysql-connector-j.jar"],
-                                env: [{ name: "JDBC_DRIVER_URL", value: config.is.jdbcDriverUrl }, { name: "JDBC_DRIVER_SHA256", value: config.is.jdbcDriverSha256 }],
-                                volumeMounts: [{ name: "artifacts", mountPath: "/artifacts" }],
-                                securityContext: restricted(),
-                                resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
-                            },
-                            {
-                                name: "dbscripts",
-                                image: config.is.image,
-                                command: ["sh", "-ec", `cp -R ${home}/dbscripts /is/`],
-                                volumeMounts: [{ name: "dbscripts", mountPath: "/is" }],
-                                securityContext: restricted(),
-                                resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
-                            },
-                            {
-                                name: "db-init",
-                                image: mysqlClientImage,
-                                command: ["bash", "/boot/db-init.sh"],
-                                env: [{ name: "WSO2IS_NODE_ENV", value: "/boot/db-init.env" }, { name: "WSO2IS_SECRETS_ENV", value: "/secrets/secrets.env" }],
-                                volumeMounts: [
-                                    { name: "dbscripts", mountPath: "/is" },
-                                    { name: "boot", mountPath: "/boot" },
-                                    { name: "secrets", mountPath: "/secrets", readOnly: true },
-                                ],
-                                securityContext: restricted(),
-                                resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
-                            },
-                        ],
-                        containers: [{
-                            name: "wso2is",
-                            image: config.is.image,
-                            ports: [{ name: "https", containerPort: ports.https }, { name: "hazelcast", containerPort: ports.hazelcast }],
-                            env: [
-                                { name: "NODE_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
-                                secretEnv("WSO2_DB_PASSWORD"),
-                                secretEnv("WSO2_ADMIN_PASSWORD"),
-                                { name: "JAVA_OPTS", value: "-XX:MaxRAMPercentage=70 -Djava.security.egd=file:/dev/urandom" },
-                            ],
-                            // The seed's minimum per node: 4 vCPU, 4 GB.
-                            resources: { requests: { cpu: "4", memory: "4Gi" }, limits: { cpu: "4", memory: "6Gi" } },
-                            volumeMounts: [
-                                // WSO2's entrypoint copies these volumes over the pack before it starts IS.
-                                { name: "config", mountPath: "/home/wso2carbon/wso2-config-volume/repository/conf/deployment.toml", subPath: "deployment.toml", readOnly: true },
-                                { name: "artifacts", mountPath: "/home/wso2carbon/wso2-artifact-volume" },
-                                { name: "share", mountPath: `${home}/repository/deployment/server/userstores`, subPath: "Userstores" },
-                                { name: "share", mountPath: `${home}/repository/tenants`, subPath: "Tenants" },
-                                ...(tlsSync ? [{ name: "tls-sync", mountPath: "/mnt/tls-sync", readOnly: true }] : []),
-                            ],
-                            startupProbe: { tcpSocket: { port: ports.https }, periodSeconds: 10, failureThreshold: 60 },
-                            readinessProbe: { httpGet: { path: healthPath, port: ports.https, scheme: "HTTPS" }, periodSeconds: 5, timeoutSeconds: 4, failureThreshold: 2 },
-                            livenessProbe: { httpGet: { path: livenessPath, port: ports.https, scheme: "HTTPS" }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
-                            // Let the ingress stop routing here before IS begins its shutdown.
-                            lifecycle: { preStop: { exec: { command: ["sh", "-c", "sleep 15"] } } },
-                            securityContext: restricted(),
-                        }],
-                        volumes: [
-                            { name: "config", configMap: { name: configMap.metadata.name, items: [{ key: "deployment.toml", path: "deployment.toml" }] } },
-                            { name: "boot", configMap: { name: configMap.metadata.name, items: [{ key: "db-init.sh", path: "db-init.sh" }, { key: "db-init.env", path: "db-init.env" }] } },
-                            { name: "secrets", secret: { secretName, items: [{ key: "secrets.env", path: "secrets.env" }], defaultMode: 0o400 } },
-                            { name: "share", persistentVolumeClaim: { claimName: share.metadata.name } },
-                            { name: "artifacts", emptyDir: {} },
-                            { name: "dbscripts", emptyDir: {} },
-                            ...(tlsSync ? [{ name: "tls-sync", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: tlsProviderClassName } } }] : []),
-                        ],
-                    },
+        const secret = new core.Secret(
+            `${name}-secrets`,
+            {
+                metadata: { name: secretName, namespace, labels },
+                type: "Opaque",
+                stringData: {
+                    WSO2_DB_PASSWORD: args.passwords.dbApp,
+                    WSO2_ADMIN_PASSWORD: args.passwords.admin,
+                    "secrets.env": pulumi.interpolate`WSO2_DB_ADMIN_USER='${args.database.adminUser}'\nWSO2_DB_ADMIN_PASSWORD=${quoted(args.passwords.dbAdmin)}\nWSO2_DB_PASSWORD=${quoted(args.passwords.dbApp)}\n`,
                 },
             },
-        // The pods read the Secret by name (its metadata output is marked secret under some engines).
-        }, { ...o, dependsOn: [secret] });
+            { ...o, additionalSecretOutputs: ["stringData", "data"] },
+        );
 
-        new policy.PodDisruptionBudget(`${name}-pdb`, {
-            metadata: { name: "wso2is", namespace, labels },
-            // Voluntary disruptions (node drains, upgrades) take one pod at a time.
-            spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
-        }, o);
+        // Stateful: the share survives pod and workload changes; protected in production.
+        const share = new core.PersistentVolumeClaim(
+            `${name}-share`,
+            {
+                metadata: { name: "wso2is-share", namespace, labels },
+                spec: {
+                    accessModes: ["ReadWriteMany"],
+                    storageClassName: args.storageClassName,
+                    resources: { requests: { storage: "100Gi" } },
+                },
+            },
+            { ...o, protect: config.production, retainOnDelete: config.production },
+        );
+
+        const checksum = pulumi
+            .all([this.deploymentToml, dbInitEnv])
+            .apply(([a, b]) => crypto.createHash("sha256").update(a).update(b).digest("hex"));
+        // A CSI-synced certificate exists only while some pod mounts its provider class.
+        const tlsSync = args.ingress.tls.source === "secret-provider-class";
+        const secretEnv = (envName: string) => ({
+            name: envName,
+            valueFrom: { secretKeyRef: { name: secretName, key: envName } },
+        });
+
+        new apps.Deployment(
+            `${name}-is`,
+            {
+                metadata: { name: "wso2is", namespace, labels },
+                spec: {
+                    replicas: config.nodes,
+                    selector: { matchLabels: selector },
+                    // A new pod joins before an old one leaves: the cluster never drops below `nodes`.
+                    strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+                    minReadySeconds: 30,
+                    progressDeadlineSeconds: 1200,
+                    template: {
+                        metadata: {
+                            labels: { ...labels, ...selector },
+                            annotations: { "wso2is-cluster/config-sha256": checksum },
+                        },
+                        spec: {
+                            serviceAccountName: serviceAccount.metadata.name,
+                            ...(args.nodeSelector ? { nodeSelector: args.nodeSelector } : {}),
+                            terminationGracePeriodSeconds: 90,
+                            securityContext: {
+                                runAsNonRoot: true,
+                                runAsUser: imageUser,
+                                runAsGroup: imageUser,
+                                fsGroup: imageUser,
+                                seccompProfile: { type: "RuntimeDefault" },
+                            },
+                            affinity: {
+                                podAntiAffinity: {
+                                    // Never two IS pods on one node; spread over zones when possible.
+                                    requiredDuringSchedulingIgnoredDuringExecution: [
+                                        {
+                                            labelSelector: { matchLabels: selector },
+                                            topologyKey: "kubernetes.io/hostname",
+                                        },
+                                    ],
+                                    preferredDuringSchedulingIgnoredDuringExecution: [
+                                        {
+                                            weight: 100,
+                                            podAffinityTerm: {
+                                                labelSelector: { matchLabels: selector },
+                                                topologyKey: "topology.kubernetes.io/zone",
+                                            },
+                                        },
+                                    ],
+                                },
+                            },
+                            topologySpreadConstraints: [
+                                {
+                                    maxSkew: 1,
+                                    topologyKey: "topology.kubernetes.io/zone",
+                                    whenUnsatisfiable: "ScheduleAnyway",
+                                    labelSelector: { matchLabels: selector },
+                                },
+                            ],
+                            initContainers: [
+                                {
+                                    name: "jdbc-driver",
+                                    image: curlImage,
+                                    // Connector/J, refused unless its sha256 matches the configured one.
+                                    command: [
+                                        "sh",
+                                        "-ec",
+                                        'curl -fsSL --retry 5 -o /artifacts/lib.jar "$JDBC_DRIVER_URL"; echo "$JDBC_DRIVER_SHA256  /artifacts/lib.jar" | sha256sum -c -; mkdir -p /artifacts/repository/components/lib; mv /artifacts/lib.jar /artifacts/repository/components/lib/mysql-connector-j.jar',
+                                    ],
+                                    env: [
+                                        { name: "JDBC_DRIVER_URL", value: config.is.jdbcDriverUrl },
+                                        { name: "JDBC_DRIVER_SHA256", value: config.is.jdbcDriverSha256 },
+                                    ],
+                                    volumeMounts: [{ name: "artifacts", mountPath: "/artifacts" }],
+                                    securityContext: restricted(),
+                                    resources: {
+                                        requests: { cpu: "50m", memory: "32Mi" },
+                                        limits: { cpu: "500m", memory: "128Mi" },
+                                    },
+                                },
+                                {
+                                    name: "dbscripts",
+                                    image: config.is.image,
+                                    command: ["sh", "-ec", `cp -R ${home}/dbscripts /is/`],
+                                    volumeMounts: [{ name: "dbscripts", mountPath: "/is" }],
+                                    securityContext: restricted(),
+                                    resources: {
+                                        requests: { cpu: "50m", memory: "32Mi" },
+                                        limits: { cpu: "500m", memory: "128Mi" },
+                                    },
+                                },
+                                {
+                                    name: "db-init",
+                                    image: mysqlClientImage,
+                                    command: ["bash", "/boot/db-init.sh"],
+                                    env: [
+                                        { name: "WSO2IS_NODE_ENV", value: "/boot/db-init.env" },
+                                        { name: "WSO2IS_SECRETS_ENV", value: "/secrets/secrets.env" },
+                                    ],
+                                    volumeMounts: [
+                                        { name: "dbscripts", mountPath: "/is" },
+                                        { name: "boot", mountPath: "/boot" },
+                                        { name: "secrets", mountPath: "/secrets", readOnly: true },
+                                    ],
+                                    securityContext: restricted(),
+                                    resources: {
+                                        requests: { cpu: "100m", memory: "128Mi" },
+                                        limits: { cpu: "1", memory: "512Mi" },
+                                    },
+                                },
+                            ],
+                            containers: [
+                                {
+                                    name: "wso2is",
+                                    image: config.is.image,
+                                    ports: [
+                                        { name: "https", containerPort: ports.https },
+                                        { name: "hazelcast", containerPort: ports.hazelcast },
+                                    ],
+                                    env: [
+                                        {
+                                            name: "NODE_IP",
+                                            valueFrom: { fieldRef: { fieldPath: "status.podIP" } },
+                                        },
+                                        secretEnv("WSO2_DB_PASSWORD"),
+                                        secretEnv("WSO2_ADMIN_PASSWORD"),
+                                        {
+                                            name: "JAVA_OPTS",
+                                            value: "-XX:MaxRAMPercentage=70 -Djava.security.egd=file:/dev/urandom",
+                                        },
+                                    ],
+                                    // The seed's minimum per node: 4 vCPU, 4 GB.
+                                    resources: {
+                                        requests: { cpu: "4", memory: "4Gi" },
+                                        limits: { cpu: "4", memory: "6Gi" },
+                                    },
+                                    volumeMounts: [
+                                        // WSO2's entrypoint copies these volumes over the pack before it starts IS.
+                                        {
+                                            name: "config",
+                                            mountPath:
+                                                "/home/wso2carbon/wso2-config-volume/repository/conf/deployment.toml",
+                                            subPath: "deployment.toml",
+                                            readOnly: true,
+                                        },
+                                        {
+                                            name: "artifacts",
+                                            mountPath: "/home/wso2carbon/wso2-artifact-volume",
+                                        },
+                                        {
+                                            name: "share",
+                                            mountPath: `${home}/repository/deployment/server/userstores`,
+                                            subPath: "Userstores",
+                                        },
+                                        {
+                                            name: "share",
+                                            mountPath: `${home}/repository/tenants`,
+                                            subPath: "Tenants",
+                                        },
+                                        ...(tlsSync
+                                            ? [
+                                                  {
+                                                      name: "tls-sync",
+                                                      mountPath: "/mnt/tls-sync",
+                                                      readOnly: true,
+                                                  },
+                                              ]
+                                            : []),
+                                    ],
+                                    startupProbe: {
+                                        tcpSocket: { port: ports.https },
+                                        periodSeconds: 10,
+                                        failureThreshold: 60,
+                                    },
+                                    readinessProbe: {
+                                        httpGet: { path: healthPath, port: ports.https, scheme: "HTTPS" },
+                                        periodSeconds: 5,
+                                        timeoutSeconds: 4,
+                                        failureThreshold: 2,
+                                    },
+                                    livenessProbe: {
+                                        httpGet: { path: livenessPath, port: ports.https, scheme: "HTTPS" },
+                                        periodSeconds: 10,
+                                        timeoutSeconds: 5,
+                                        failureThreshold: 6,
+                                    },
+                                    // Let the ingress stop routing here before IS begins its shutdown.
+                                    lifecycle: { preStop: { exec: { command: ["sh", "-c", "sleep 15"] } } },
+                                    securityContext: restricted(),
+                                },
+                            ],
+                            volumes: [
+                                {
+                                    name: "config",
+                                    configMap: {
+                                        name: configMap.metadata.name,
+                                        items: [{ key: "deployment.toml", path: "deployment.toml" }],
+                                    },
+                                },
+                                {
+                                    name: "boot",
+                                    configMap: {
+                                        name: configMap.metadata.name,
+                                        items: [
+                                            { key: "db-init.sh", path: "db-init.sh" },
+                                            { key: "db-init.env", path: "db-init.env" },
+                                        ],
+                                    },
+                                },
+                                {
+                                    name: "secrets",
+                                    secret: {
+                                        secretName,
+                                        items: [{ key: "secrets.env", path: "secrets.env" }],
+                                        defaultMode: 0o400,
+                                    },
+                                },
+                                { name: "share", persistentVolumeClaim: { claimName: share.metadata.name } },
+                                { name: "artifacts", emptyDir: {} },
+                                { name: "dbscripts", emptyDir: {} },
+                                ...(tlsSync
+                                    ? [
+                                          {
+                                              name: "tls-sync",
+                                              csi: {
+                                                  driver: "secrets-store.csi.k8s.io",
+                                                  readOnly: true,
+                                                  volumeAttributes: {
+                                                      secretProviderClass: tlsProviderClassName,
+                                                  },
+                                              },
+                                          },
+                                      ]
+                                    : []),
+                            ],
+                        },
+                    },
+                },
+                // The pods read the Secret by name (its metadata output is marked secret under some engines).
+            },
+            { ...o, dependsOn: [secret] },
+        );
+
+        new policy.PodDisruptionBudget(
+            `${name}-pdb`,
+            {
+                metadata: { name: "wso2is", namespace, labels },
+                // Voluntary disruptions (node drains, upgrades) take one pod at a time.
+                spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+            },
+            o,
+        );
 
         createNetworkPolicies(name, namespace, args.ingress, o);
-        const ingress = createIngress(name, { namespace, hostname: config.hostname, serviceName: services.httpsName, args: args.ingress, production: config.production }, o);
+        const ingress = createIngress(
+            name,
+            {
+                namespace,
+                hostname: config.hostname,
+                serviceName: services.httpsName,
+                args: args.ingress,
+                production: config.production,
+            },
+            o,
+        );
 
         this.namespace = namespace;
         this.serviceName = pulumi.output(services.httpsName);
         this.ingressAddress = ingress.address;
-        this.registerOutputs({ namespace: this.namespace, serviceName: this.serviceName, ingressAddress: this.ingressAddress });
+        this.registerOutputs({
+            namespace: this.namespace,
+            serviceName: this.serviceName,
+            ingressAddress: this.ingressAddress,
+        });
     }
 }
 
 /** The container security context every container gets: no root, no escalation, no caps. */
 function restricted() {
-    return { runAsNonRoot: true, allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: false, capabilities: { drop: ["ALL"] } };
+    return {
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        readOnlyRootFilesystem: false,
+        capabilities: { drop: ["ALL"] },
+    };
 }
 
 export type { IngressArgs } from "./ingress";

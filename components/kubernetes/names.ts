@@ -1,5 +1,9 @@
 // Names and paths the Kubernetes workload's objects share.
-export const labels = { app: "wso2is", "app.kubernetes.io/name": "wso2is", "app.kubernetes.io/managed-by": "pulumi" } as const;
+export const labels = {
+    app: "wso2is",
+    "app.kubernetes.io/name": "wso2is",
+    "app.kubernetes.io/managed-by": "pulumi",
+} as const;
 export const selector = { "app.kubernetes.io/name": "wso2is" } as const;
 
 /** WSO2's image: user wso2carbon (802), IS under its home. */
@@ -18,4 +22,8 @@ export const mysqlClientImage = "mysql:8.4";
 export const curlImage = "curlimages/curl:8.11.1";
 
 /** Traefik: a maintained ingress controller (the community ingress-nginx project is retired). */
-export const traefikChart = { name: "traefik", version: "33.2.1", repo: "https://traefik.github.io/charts" } as const;
+export const traefikChart = {
+    name: "traefik",
+    version: "33.2.1",
+    repo: "https://traefik.github.io/charts",
+} as const;

@@ -7,37 +7,78 @@ import * as networking from "@pulumi/kubernetes/networking/v1";
 import { IngressArgs, backendAnnotations } from "./ingress";
 import { labels, ports, selector } from "./names";
 
-export function createServices(name: string, namespace: pulumi.Input<string>, opts: pulumi.CustomResourceOptions) {
+export function createServices(
+    name: string,
+    namespace: pulumi.Input<string>,
+    opts: pulumi.CustomResourceOptions,
+) {
     const httpsName = "wso2is";
     const hazelcastName = "wso2is-hazelcast";
-    new core.Service(`${name}-https`, {
-        metadata: { name: httpsName, namespace, labels, annotations: backendAnnotations(namespace) },
-        spec: { type: "ClusterIP", selector, ports: [{ name: "https", port: ports.https, targetPort: ports.https }] },
-    }, opts);
-    new core.Service(`${name}-hazelcast`, {
-        metadata: { name: hazelcastName, namespace, labels },
-        // Headless, and listing pods before they are ready: members must find each other to start.
-        spec: { clusterIP: "None", publishNotReadyAddresses: true, selector, ports: [{ name: "hazelcast", port: ports.hazelcast, targetPort: ports.hazelcast }] },
-    }, opts);
+    new core.Service(
+        `${name}-https`,
+        {
+            metadata: { name: httpsName, namespace, labels, annotations: backendAnnotations(namespace) },
+            spec: {
+                type: "ClusterIP",
+                selector,
+                ports: [{ name: "https", port: ports.https, targetPort: ports.https }],
+            },
+        },
+        opts,
+    );
+    new core.Service(
+        `${name}-hazelcast`,
+        {
+            metadata: { name: hazelcastName, namespace, labels },
+            // Headless, and listing pods before they are ready: members must find each other to start.
+            spec: {
+                clusterIP: "None",
+                publishNotReadyAddresses: true,
+                selector,
+                ports: [{ name: "hazelcast", port: ports.hazelcast, targetPort: ports.hazelcast }],
+            },
+        },
+        opts,
+    );
     return { httpsName, hazelcastName };
 }
 
-export function createNetworkPolicies(name: string, namespace: pulumi.Input<string>, ingress: IngressArgs, opts: pulumi.CustomResourceOptions): void {
-    new networking.NetworkPolicy(`${name}-is`, {
-        metadata: { name: "wso2is", namespace, labels },
-        spec: {
-            podSelector: { matchLabels: selector },
-            policyTypes: ["Ingress"],
-            ingress: [
-                {
-                    from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ingress.controllerNamespace } } }],
-                    ports: [{ protocol: "TCP", port: ports.https }],
-                },
-                {
-                    from: [{ podSelector: { matchLabels: selector } }],
-                    ports: [{ protocol: "TCP", port: ports.hazelcast }, { protocol: "TCP", port: ports.https }],
-                },
-            ],
+export function createNetworkPolicies(
+    name: string,
+    namespace: pulumi.Input<string>,
+    ingress: IngressArgs,
+    opts: pulumi.CustomResourceOptions,
+): void {
+    new networking.NetworkPolicy(
+        `${name}-is`,
+        {
+            metadata: { name: "wso2is", namespace, labels },
+            spec: {
+                podSelector: { matchLabels: selector },
+                policyTypes: ["Ingress"],
+                ingress: [
+                    {
+                        from: [
+                            {
+                                namespaceSelector: {
+                                    matchLabels: {
+                                        "kubernetes.io/metadata.name": ingress.controllerNamespace,
+                                    },
+                                },
+                            },
+                        ],
+                        ports: [{ protocol: "TCP", port: ports.https }],
+                    },
+                    {
+                        from: [{ podSelector: { matchLabels: selector } }],
+                        ports: [
+                            { protocol: "TCP", port: ports.hazelcast },
+                            { protocol: "TCP", port: ports.https },
+                        ],
+                    },
+                ],
+            },
         },
-    }, opts);
+        opts,
+    );
 }

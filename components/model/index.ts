@@ -10,24 +10,44 @@ export const isUid = 802;
 export const shareMountPoint = "/mnt/wso2is-share";
 export const healthCheckPath = "/api/health-check/v1.0/health";
 /** Env var placeholders IS resolves at start ($env{...}); values come from secrets.env. */
-export const secretEnv = { dbPassword: "WSO2_DB_PASSWORD", adminPassword: "WSO2_ADMIN_PASSWORD", tlsKeystorePassword: "WSO2_TLS_KEYSTORE_PASSWORD" } as const;
+export const secretEnv = {
+    dbPassword: "WSO2_DB_PASSWORD",
+    adminPassword: "WSO2_ADMIN_PASSWORD",
+    tlsKeystorePassword: "WSO2_TLS_KEYSTORE_PASSWORD",
+} as const;
 /**
  * The keystore IS serves 9443 from when the load balancer verifies the nodes' certificate
  * (Application Gateway v2): built at boot by fetch-secrets.sh from the cluster secret, in
  * IS_HOME/repository/resources/security/, and named in deployment.toml's [keystore.tls].
  */
-export const backendKeystore = { file: "wso2is-backend.p12", alias: "wso2is-backend", caAlias: "wso2is-cluster-ca" } as const;
+export const backendKeystore = {
+    file: "wso2is-backend.p12",
+    alias: "wso2is-backend",
+    caAlias: "wso2is-cluster-ca",
+} as const;
 export const nodeIpEnv = "NODE_IP";
 
 /** Hazelcast member ports: WKA and kubernetes use 4000, the aws schemes 5701 (5701-5708 range). */
 export const hazelcastPorts: Record<MembershipScheme, number> = {
-    wka: 4000, kubernetes: 4000, aws: 5701, "aws-ecs": 5701, multicast: 45564,
+    wka: 4000,
+    kubernetes: 4000,
+    aws: 5701,
+    "aws-ecs": 5701,
+    multicast: 45564,
 };
 
 /** How nodes find each other. Each variant holds exactly what its deployment.toml needs. */
 export type Membership =
     | { scheme: "wka"; port: number; members: string[] }
-    | { scheme: "aws"; port: number; region: string; iamRole: string; securityGroup: string; tagKey: string; tagValue: string }
+    | {
+          scheme: "aws";
+          port: number;
+          region: string;
+          iamRole: string;
+          securityGroup: string;
+          tagKey: string;
+          tagValue: string;
+      }
     | { scheme: "aws-ecs"; region: string; clusterName: string; vpcCidrBlock: string }
     | { scheme: "kubernetes"; port: number; namespace: string; services: string }
     | { scheme: "multicast" };
@@ -57,7 +77,14 @@ export interface TargetFacts {
     /** Membership details the target knows (the scheme itself comes from config). */
     membership:
         | { scheme: "wka" }
-        | { scheme: "aws"; region: string; iamRole: string; securityGroup: string; tagKey: string; tagValue: string }
+        | {
+              scheme: "aws";
+              region: string;
+              iamRole: string;
+              securityGroup: string;
+              tagKey: string;
+              tagValue: string;
+          }
         | { scheme: "aws-ecs"; region: string; clusterName: string; vpcCidrBlock: string }
         | { scheme: "kubernetes"; namespace: string; services: string }
         | { scheme: "multicast" };
@@ -82,11 +109,25 @@ export interface ClusterModel {
     clusterName: string;
     production: boolean;
     hostname: string;
-    is: { version: string; home: string; user: string; uid: number; distributionUrl: string; distributionSha256?: string; jdbcDriverUrl: string; jdbcDriverSha256: string; prebaked: boolean };
+    is: {
+        version: string;
+        home: string;
+        user: string;
+        uid: number;
+        distributionUrl: string;
+        distributionSha256?: string;
+        jdbcDriverUrl: string;
+        jdbcDriverSha256: string;
+        prebaked: boolean;
+    };
     caching: ClusterConfig["caching"] & { forceLocalCache: boolean; clustering: boolean };
     /** Undefined when the caching scenario turns Hazelcast clustering off (2 and 3). */
     membership?: Membership;
-    database: TargetFacts["database"] & { appUser: string; jdbcParams: string[]; layout: ClusterConfig["database"]["layout"] };
+    database: TargetFacts["database"] & {
+        appUser: string;
+        jdbcParams: string[];
+        layout: ClusterConfig["database"]["layout"];
+    };
     databases: DatabaseModel[];
     sharedFs: TargetFacts["sharedFs"] & { mountPoint: string };
     secrets: TargetFacts["secrets"];
@@ -109,8 +150,16 @@ function jdbcParams(tls: boolean): string[] {
 }
 
 export function databasesFor(layout: ClusterConfig["database"]["layout"]): DatabaseModel[] {
-    const identity: DatabaseModel = { key: "identity_db", name: "WSO2IS_IDENTITY_DB", scripts: ["dbscripts/identity/mysql.sql", "dbscripts/consent/mysql.sql"] };
-    const shared: DatabaseModel = { key: "shared_db", name: "WSO2IS_SHARED_DB", scripts: ["dbscripts/mysql.sql"] };
+    const identity: DatabaseModel = {
+        key: "identity_db",
+        name: "WSO2IS_IDENTITY_DB",
+        scripts: ["dbscripts/identity/mysql.sql", "dbscripts/consent/mysql.sql"],
+    };
+    const shared: DatabaseModel = {
+        key: "shared_db",
+        name: "WSO2IS_SHARED_DB",
+        scripts: ["dbscripts/mysql.sql"],
+    };
     if (layout === "identity-shared") return [identity, shared];
     // WSO2 "separate databases for clustering": the user store (UM_* tables) gets its own DB.
     return [identity, shared, { key: "user", name: "WSO2IS_USER_DB", scripts: ["dbscripts/mysql.sql"] }];
@@ -118,10 +167,14 @@ export function databasesFor(layout: ClusterConfig["database"]["layout"]): Datab
 
 export function buildClusterModel(config: ClusterConfig, facts: TargetFacts): ClusterModel {
     if (facts.membership.scheme !== config.membership) {
-        throw new Error(`target supplied ${facts.membership.scheme} membership facts for a ${config.membership} cluster`);
+        throw new Error(
+            `target supplied ${facts.membership.scheme} membership facts for a ${config.membership} cluster`,
+        );
     }
     if (config.membership === "wka" && facts.nodeIp !== "static") {
-        throw new Error("wka membership needs nodes with static IPs (the members list is rendered before boot)");
+        throw new Error(
+            "wka membership needs nodes with static IPs (the members list is rendered before boot)",
+        );
     }
     const { scenario } = config.caching;
     const clustering = scenario !== 2 && scenario !== 3;
@@ -146,14 +199,27 @@ export function buildClusterModel(config: ClusterConfig, facts: TargetFacts): Cl
         },
         caching: { ...config.caching, forceLocalCache: scenario !== 5, clustering },
         membership: clustering ? membershipFor(facts, nodes) : undefined,
-        database: { ...facts.database, appUser: "wso2is", jdbcParams: jdbcParams(facts.database.tls), layout: config.database.layout },
+        database: {
+            ...facts.database,
+            appUser: "wso2is",
+            jdbcParams: jdbcParams(facts.database.tls),
+            layout: config.database.layout,
+        },
         databases: databasesFor(config.database.layout),
         sharedFs: { ...facts.sharedFs, mountPoint: shareMountPoint },
         secrets: facts.secrets,
         nodeIp: facts.nodeIp,
         nodes,
         healthCheckPath,
-        ...(facts.backendTls ? { backendTls: { keystoreFile: backendKeystore.file, alias: backendKeystore.alias, caAlias: backendKeystore.caAlias } } : {}),
+        ...(facts.backendTls
+            ? {
+                  backendTls: {
+                      keystoreFile: backendKeystore.file,
+                      alias: backendKeystore.alias,
+                      caAlias: backendKeystore.caAlias,
+                  },
+              }
+            : {}),
     };
 }
 

@@ -14,7 +14,8 @@ export function subnetCidr(cidr: string, newPrefix: number, index: number): stri
     const [address, prefix] = ipaddr.IPv4.parseCIDR(cidr);
     if (newPrefix < prefix) throw new Error(`cannot carve a /${newPrefix} out of ${cidr}`);
     const count = 2 ** (newPrefix - prefix);
-    if (index < 0 || index >= count) throw new Error(`${cidr} holds ${count} /${newPrefix} subnets; index ${index} is out of range`);
+    if (index < 0 || index >= count)
+        throw new Error(`${cidr} holds ${count} /${newPrefix} subnets; index ${index} is out of range`);
     const base = toInt(address) - (toInt(address) % 2 ** (32 - prefix));
     return `${fromInt(base + index * 2 ** (32 - newPrefix))}/${newPrefix}`;
 }

@@ -10,30 +10,73 @@ import { renderSystemdUnit, unitPath } from "./systemdUnit";
 
 export const cloudConfigHeader = "#cloud-config";
 
-interface WriteFile { path: string; content: string; owner: string; permissions: string; append?: boolean }
+interface WriteFile {
+    path: string;
+    content: string;
+    owner: string;
+    permissions: string;
+    append?: boolean;
+}
 
 type VmShare = Exclude<ClusterModel["sharedFs"], { protocol: "csi" }>;
 
 /** The fstab line of the share: NFS 4.1 (EFS, Azure Files NFS) or SMB with a credentials file. */
 export function fstabLine(share: VmShare): string {
-    const options = share.protocol === "smb" ? `${share.options},credentials=${share.credentialsFile}` : share.options;
-    return [share.source, share.mountPoint, share.protocol === "nfs" ? "nfs4" : "cifs", options, "0", "0"].join(" ");
+    const options =
+        share.protocol === "smb" ? `${share.options},credentials=${share.credentialsFile}` : share.options;
+    return [
+        share.source,
+        share.mountPoint,
+        share.protocol === "nfs" ? "nfs4" : "cifs",
+        options,
+        "0",
+        "0",
+    ].join(" ");
 }
 
 export function cloudInitObject(model: ClusterModel, node: NodeModel): Record<string, unknown> {
     const fs = model.sharedFs;
-    if (fs.protocol === "csi") throw new Error("cloud-init is for VM nodes; a CSI share belongs to Kubernetes");
-    const packages = ["openjdk-21-jre-headless", "unzip", "curl", "jq", "mysql-client", fs.protocol === "nfs" ? "nfs-common" : "cifs-utils"];
+    if (fs.protocol === "csi")
+        throw new Error("cloud-init is for VM nodes; a CSI share belongs to Kubernetes");
+    const packages = [
+        "openjdk-21-jre-headless",
+        "unzip",
+        "curl",
+        "jq",
+        "mysql-client",
+        fs.protocol === "nfs" ? "nfs-common" : "cifs-utils",
+    ];
 
     const files: WriteFile[] = [
-        { path: "/etc/wso2is/node.env", content: renderNodeEnv(model, node), owner: "root:root", permissions: "0644" },
-        { path: "/etc/wso2is/deployment.toml", content: renderDeploymentToml(model, node), owner: "root:root", permissions: "0640" },
+        {
+            path: "/etc/wso2is/node.env",
+            content: renderNodeEnv(model, node),
+            owner: "root:root",
+            permissions: "0644",
+        },
+        {
+            path: "/etc/wso2is/deployment.toml",
+            content: renderDeploymentToml(model, node),
+            owner: "root:root",
+            permissions: "0640",
+        },
         { path: unitPath, content: renderSystemdUnit(model), owner: "root:root", permissions: "0644" },
-        ...bootScripts.map((s) => ({ path: `${scriptDir}/${s}`, content: scriptText(s), owner: "root:root", permissions: "0755" })),
+        ...bootScripts.map((s) => ({
+            path: `${scriptDir}/${s}`,
+            content: scriptText(s),
+            owner: "root:root",
+            permissions: "0755",
+        })),
         // The share's fstab entry, appended as text: cloud-init's `mounts` module would run
         // `mount -a` before the NFS/SMB client is installed. mount-share.sh mounts it (with retries);
         // nofail keeps a late share from blocking later boots.
-        { path: "/etc/fstab", content: `${fstabLine(fs)}\n`, owner: "root:root", permissions: "0644", append: true },
+        {
+            path: "/etc/fstab",
+            content: `${fstabLine(fs)}\n`,
+            owner: "root:root",
+            permissions: "0644",
+            append: true,
+        },
     ];
 
     const confPath = `${model.is.home}/repository/conf/deployment.toml`;
@@ -45,13 +88,24 @@ export function cloudInitObject(model: ClusterModel, node: NodeModel): Record<st
             // runcmd becomes one /bin/sh script; without this a failed step would not stop the boot.
             "set -e",
             ...bootScripts.map((s) => [`${scriptDir}/${s}`]),
-            ["install", "-o", "root", "-g", model.is.user, "-m", "0640", "/etc/wso2is/deployment.toml", confPath],
+            [
+                "install",
+                "-o",
+                "root",
+                "-g",
+                model.is.user,
+                "-m",
+                "0640",
+                "/etc/wso2is/deployment.toml",
+                confPath,
+            ],
             ["systemctl", "daemon-reload"],
             ["systemctl", "enable", "--now", "wso2is.service"],
         ],
     };
     // Ubuntu 24.04 ships the AWS CLI only as a snap; the secret fetch needs it.
-    if (model.secrets.source === "aws-secrets-manager") doc.snap = { commands: ["snap install aws-cli --classic"] };
+    if (model.secrets.source === "aws-secrets-manager")
+        doc.snap = { commands: ["snap install aws-cli --classic"] };
     return doc;
 }
 

@@ -8,22 +8,33 @@ import { ClusterModel, DatabaseModel, Membership, NodeModel, secretEnv } from ".
 type Table = Record<string, unknown>;
 
 export function deploymentTomlObject(model: ClusterModel, node: NodeModel): Table {
-    const server: Table = { hostname: model.hostname, node_ip: node.ip, force_local_cache: model.caching.forceLocalCache };
-    if (model.caching.cacheTimeoutMinutes !== undefined) server.default_cache_timeout = model.caching.cacheTimeoutMinutes;
+    const server: Table = {
+        hostname: model.hostname,
+        node_ip: node.ip,
+        force_local_cache: model.caching.forceLocalCache,
+    };
+    if (model.caching.cacheTimeoutMinutes !== undefined)
+        server.default_cache_timeout = model.caching.cacheTimeoutMinutes;
 
     const database: Table = {};
     for (const db of model.databases) database[db.key] = databaseTable(model, db);
 
     const doc: Table = {
         server,
-        super_admin: { username: "admin", password: `$env{${secretEnv.adminPassword}}`, create_admin_account: true },
+        super_admin: {
+            username: "admin",
+            password: `$env{${secretEnv.adminPassword}}`,
+            create_admin_account: true,
+        },
         user_store: {
             type: "database_unique_id",
             // WSO2's MySQL guidance: MySQL compares case-insensitively, so IS must not.
             properties: { CaseInsensitiveUsername: false, UseCaseSensitiveUsernameForCacheKeys: false },
         },
         database,
-        ...(model.databases.some((d) => d.key === "user") ? { realm_manager: { data_source: "WSO2USER_DB" } } : {}),
+        ...(model.databases.some((d) => d.key === "user")
+            ? { realm_manager: { data_source: "WSO2USER_DB" } }
+            : {}),
         transport: {
             // The load balancer's ports, so IS builds its public URLs with them.
             https: { properties: { proxyPort: 443 } },
@@ -36,7 +47,15 @@ export function deploymentTomlObject(model: ClusterModel, node: NodeModel): Tabl
         // 9443 serves the cluster's certificate, which the load balancer verifies; the primary
         // keystore (token signing) stays as it is. Built at boot by fetch-secrets.sh.
         const password = `$env{${secretEnv.tlsKeystorePassword}}`;
-        doc.keystore = { tls: { file_name: model.backendTls.keystoreFile, type: "PKCS12", password, alias: model.backendTls.alias, key_password: password } };
+        doc.keystore = {
+            tls: {
+                file_name: model.backendTls.keystoreFile,
+                type: "PKCS12",
+                password,
+                alias: model.backendTls.alias,
+                key_password: password,
+            },
+        };
     }
     if (model.membership) {
         doc.clustering = clusteringTable(model, node, model.membership);
@@ -58,7 +77,13 @@ export function renderDeploymentToml(model: ClusterModel, node: NodeModel): stri
     ].join("\n");
     const body = TOML.stringify(deploymentTomlObject(model, node) as TOML.JsonMap);
     // @iarna/toml writes 60000 as 60_000 (TOML 1.0); IS's older TOML parser may not read that.
-    return header + body.replace(/^(\s*[A-Za-z_]+ = )(\d{1,3}(?:_\d{3})+)$/gm, (_m, key: string, n: string) => key + n.replace(/_/g, ""));
+    return (
+        header +
+        body.replace(
+            /^(\s*[A-Za-z_]+ = )(\d{1,3}(?:_\d{3})+)$/gm,
+            (_m, key: string, n: string) => key + n.replace(/_/g, ""),
+        )
+    );
 }
 
 /** JDBC URL as IS wants it in deployment.toml: it lands in XML verbatim, so '&' is written '&amp;'. */
@@ -89,17 +114,36 @@ function clusteringTable(model: ClusterModel, node: NodeModel, m: Membership): T
     const base: Table = { membership_scheme: m.scheme, domain: `wso2.is.${model.clusterName}` };
     switch (m.scheme) {
         case "wka":
-            return { ...base, local_member_host: node.ip, local_member_port: String(m.port), members: m.members };
+            return {
+                ...base,
+                local_member_host: node.ip,
+                local_member_port: String(m.port),
+                members: m.members,
+            };
         case "aws":
             return {
                 ...base,
                 local_member_host: node.ip,
                 local_member_port: String(m.port),
                 // Exactly the keys the kernel's AWS scheme accepts; iamRole, never access keys.
-                properties: { iamRole: m.iamRole, region: m.region, securityGroup: m.securityGroup, tagKey: m.tagKey, tagValue: m.tagValue },
+                properties: {
+                    iamRole: m.iamRole,
+                    region: m.region,
+                    securityGroup: m.securityGroup,
+                    tagKey: m.tagKey,
+                    tagValue: m.tagValue,
+                },
             };
         case "aws-ecs":
-            return { ...base, properties: { region: m.region, clusterName: m.clusterName, hostHeader: "ec2", vpcCidrBlock: m.vpcCidrBlock } };
+            return {
+                ...base,
+                properties: {
+                    region: m.region,
+                    clusterName: m.clusterName,
+                    hostHeader: "ec2",
+                    vpcCidrBlock: m.vpcCidrBlock,
+                },
+            };
         case "kubernetes":
             return {
                 ...base,

@@ -107,7 +107,10 @@ export function renderNginxConf(args: NginxArgs): string {
     const base = a.fullConfig ? 1 : 0;
 
     out(0, "# Rendered by wso2is-cluster (components/render/nginx.ts). Do not edit by hand.");
-    out(0, `# WSO2 Identity Server cluster behind nginx: https://${a.hostname}/ -> ${a.backends.length} node(s).`);
+    out(
+        0,
+        `# WSO2 Identity Server cluster behind nginx: https://${a.hostname}/ -> ${a.backends.length} node(s).`,
+    );
     if (a.fullConfig) {
         out(0);
         out(0, "worker_processes auto;");
@@ -129,8 +132,14 @@ export function renderNginxConf(args: NginxArgs): string {
     // No query strings (id_token_hint, codes) and no cookies in the log; the upstream fields
     // show which node served a request and whether it was retried ("a, b").
     out(base);
-    out(base, "log_format wso2is_upstream '$remote_addr [$time_local] \"$request_method $uri $server_protocol\" $status $body_bytes_sent '");
-    out(base, "                           'rt=$request_time upstream=$upstream_addr ustatus=$upstream_status '");
+    out(
+        base,
+        "log_format wso2is_upstream '$remote_addr [$time_local] \"$request_method $uri $server_protocol\" $status $body_bytes_sent '",
+    );
+    out(
+        base,
+        "                           'rt=$request_time upstream=$upstream_addr ustatus=$upstream_status '",
+    );
     out(base, "                           'urt=$upstream_response_time';");
     if (a.fullConfig) {
         out(base, `access_log ${a.accessLogPath} wso2is_upstream;`);
@@ -156,7 +165,10 @@ export function renderNginxConf(args: NginxArgs): string {
     out(base + 1, "hash $wso2is_affinity consistent;");
     a.backends.forEach((b) => out(base + 1, server(b)));
     out(base + 1, "keepalive 32;");
-    out(base + 1, "keepalive_timeout 15s; # below Tomcat's 20 s connectionTimeout, so nginx closes idle first");
+    out(
+        base + 1,
+        "keepalive_timeout 15s; # below Tomcat's 20 s connectionTimeout, so nginx closes idle first",
+    );
     out(base, "}");
     out(base);
     out(base, "# The health path: any live node, round robin, no affinity cookie.");
@@ -168,7 +180,8 @@ export function renderNginxConf(args: NginxArgs): string {
     out(base, "}");
 
     // HTTP: everything goes to HTTPS on the public name.
-    const httpsUrl = a.listenHttps === 443 ? `https://${a.hostname}` : `https://${a.hostname}:${a.listenHttps}`;
+    const httpsUrl =
+        a.listenHttps === 443 ? `https://${a.hostname}` : `https://${a.hostname}:${a.listenHttps}`;
     out(base);
     out(base, "server {");
     out(base + 1, `listen ${listen(a.listenAddress, a.listenHttp)};`);
@@ -202,7 +215,10 @@ export function renderNginxConf(args: NginxArgs): string {
         out(base + 1, `proxy_ssl_trusted_certificate ${a.backendCaPath};`);
         out(base + 1, "proxy_ssl_verify_depth 3;");
     } else {
-        out(base + 1, "proxy_ssl_verify off; # IS's default keystore is self-signed; set backendCaPath to verify");
+        out(
+            base + 1,
+            "proxy_ssl_verify off; # IS's default keystore is self-signed; set backendCaPath to verify",
+        );
     }
     out(base + 1, "proxy_http_version 1.1;");
     out(base + 1, 'proxy_set_header Connection "";');
@@ -248,7 +264,8 @@ function tempPaths(dir: string): string[] {
 /** Logs and temp paths inside server blocks (snippet mode: http level belongs to the user). */
 function serverLogs(a: Resolved): string[] {
     const l: string[] = [];
-    if (a.accessLogPath !== NGINX_DEFAULTS.accessLogPath) l.push(`access_log ${a.accessLogPath} wso2is_upstream;`);
+    if (a.accessLogPath !== NGINX_DEFAULTS.accessLogPath)
+        l.push(`access_log ${a.accessLogPath} wso2is_upstream;`);
     if (a.errorLogPath !== NGINX_DEFAULTS.errorLogPath) l.push(`error_log ${a.errorLogPath} warn;`);
     if (a.tempDir) l.push(...tempPaths(a.tempDir).filter((t) => /^(client_body|proxy)_/.test(t)));
     return l;
@@ -262,7 +279,8 @@ function listen(address: string | undefined, port: number): string {
     return address === undefined ? String(port) : hostPort(address, port);
 }
 
-const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const DNS_NAME =
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 // Characters that would end or alter an nginx directive, or start a variable.
 const UNSAFE_PATH = /[\s;{}"'$#\\]/;
 
@@ -286,7 +304,9 @@ function checkPositiveInt(name: string, v: unknown, max: number): number {
 
 function checkPath(name: string, v: unknown): string {
     if (typeof v !== "string" || !v.startsWith("/") || UNSAFE_PATH.test(v)) {
-        fail(`${name} must be an absolute path without spaces, quotes, ';', '{', '}', '$', '#' or '\\', got ${JSON.stringify(v)}`);
+        fail(
+            `${name} must be an absolute path without spaces, quotes, ';', '{', '}', '$', '#' or '\\', got ${JSON.stringify(v)}`,
+        );
     }
     return v.length > 1 ? v.replace(/\/+$/, "") : v;
 }
@@ -326,13 +346,18 @@ function validate(args: NginxArgs): Resolved {
         fail(`listenAddress must be an IP address, got ${JSON.stringify(listenAddress)}`);
     }
     const healthPath = args.healthPath ?? NGINX_DEFAULTS.healthPath;
-    if (typeof healthPath !== "string" || !/^\/[A-Za-z0-9._~\/-]*$/.test(healthPath)) {
-        fail(`healthPath must be a URL path starting with '/' (letters, digits, '.', '_', '~', '-', '/'), got ${JSON.stringify(healthPath)}`);
+    if (typeof healthPath !== "string" || !/^\/[A-Za-z0-9._~/-]*$/.test(healthPath)) {
+        fail(
+            `healthPath must be a URL path starting with '/' (letters, digits, '.', '_', '~', '-', '/'), got ${JSON.stringify(healthPath)}`,
+        );
     }
     const fullConfig = args.fullConfig ?? true;
-    if (typeof fullConfig !== "boolean") fail(`fullConfig must be true or false, got ${JSON.stringify(fullConfig)}`);
+    if (typeof fullConfig !== "boolean")
+        fail(`fullConfig must be true or false, got ${JSON.stringify(fullConfig)}`);
     if (!fullConfig && args.pidPath !== undefined) {
-        fail("pidPath belongs to the main context; it needs fullConfig: true (a conf.d snippet cannot set it)");
+        fail(
+            "pidPath belongs to the main context; it needs fullConfig: true (a conf.d snippet cannot set it)",
+        );
     }
     return {
         hostname: args.hostname.toLowerCase(),
@@ -343,10 +368,19 @@ function validate(args: NginxArgs): Resolved {
         listenHttps,
         listenHttp,
         listenAddress,
-        readTimeoutSeconds: checkPositiveInt("readTimeoutSeconds", args.readTimeoutSeconds ?? NGINX_DEFAULTS.readTimeoutSeconds, 86400),
+        readTimeoutSeconds: checkPositiveInt(
+            "readTimeoutSeconds",
+            args.readTimeoutSeconds ?? NGINX_DEFAULTS.readTimeoutSeconds,
+            86400,
+        ),
         maxFails: checkPositiveInt("maxFails", args.maxFails ?? NGINX_DEFAULTS.maxFails, 100),
-        failTimeoutSeconds: checkPositiveInt("failTimeoutSeconds", args.failTimeoutSeconds ?? NGINX_DEFAULTS.failTimeoutSeconds, 3600),
-        backendCaPath: args.backendCaPath === undefined ? undefined : checkPath("backendCaPath", args.backendCaPath),
+        failTimeoutSeconds: checkPositiveInt(
+            "failTimeoutSeconds",
+            args.failTimeoutSeconds ?? NGINX_DEFAULTS.failTimeoutSeconds,
+            3600,
+        ),
+        backendCaPath:
+            args.backendCaPath === undefined ? undefined : checkPath("backendCaPath", args.backendCaPath),
         pidPath: checkPath("pidPath", args.pidPath ?? NGINX_DEFAULTS.pidPath),
         errorLogPath: checkPath("errorLogPath", args.errorLogPath ?? NGINX_DEFAULTS.errorLogPath),
         accessLogPath: checkPath("accessLogPath", args.accessLogPath ?? NGINX_DEFAULTS.accessLogPath),

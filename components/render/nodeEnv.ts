@@ -3,7 +3,8 @@ import { ClusterModel, NodeModel } from "../model";
 
 /** Single-quoted for both bash `source` and systemd EnvironmentFile. */
 function quote(value: string): string {
-    if (value.includes("'") || value.includes("\n")) throw new Error(`node.env value must not contain quotes or newlines: ${value}`);
+    if (value.includes("'") || value.includes("\n"))
+        throw new Error(`node.env value must not contain quotes or newlines: ${value}`);
     return `'${value}'`;
 }
 
@@ -41,17 +42,25 @@ export function nodeEnvEntries(model: ClusterModel, node: NodeModel): [string, s
     // The keystore of 9443 and the alias of the cluster CA in IS's truststore (fetch-secrets.sh).
     if (model.backendTls) {
         entries.push(
-            ["TLS_KEYSTORE_FILE", `${model.is.home}/repository/resources/security/${model.backendTls.keystoreFile}`],
+            [
+                "TLS_KEYSTORE_FILE",
+                `${model.is.home}/repository/resources/security/${model.backendTls.keystoreFile}`,
+            ],
             ["TLS_KEYSTORE_ALIAS", model.backendTls.alias],
             ["TLS_CA_ALIAS", model.backendTls.caAlias],
         );
     }
     // SMB mounts read their credentials from this file; fetch-secrets.sh writes it (0600).
-    if (model.sharedFs.protocol === "smb") entries.push(["SMB_CREDENTIALS_FILE", model.sharedFs.credentialsFile]);
+    if (model.sharedFs.protocol === "smb")
+        entries.push(["SMB_CREDENTIALS_FILE", model.sharedFs.credentialsFile]);
     return entries;
 }
 
 export function renderNodeEnv(model: ClusterModel, node: NodeModel): string {
     const lines = nodeEnvEntries(model, node).map(([k, v]) => `${k}=${quote(v)}`);
-    return ["# Rendered by wso2is-cluster. No secrets here: they arrive in secrets.env at boot.", ...lines, ""].join("\n");
+    return [
+        "# Rendered by wso2is-cluster. No secrets here: they arrive in secrets.env at boot.",
+        ...lines,
+        "",
+    ].join("\n");
 }

@@ -48,32 +48,48 @@ export function pemToBase64Der(pem: string): string {
     return m[1].replace(/\s+/g, "");
 }
 
-export function createBackendTls(name: string, args: { hostname: string; nodeIps: string[]; clusterName: string }, parent: pulumi.Resource): BackendTls {
+export function createBackendTls(
+    name: string,
+    args: { hostname: string; nodeIps: string[]; clusterName: string },
+    parent: pulumi.Resource,
+): BackendTls {
     const opts = { parent };
     const caKey = new tls.PrivateKey(`${name}-backend-ca`, { algorithm: "RSA", rsaBits: 2048 }, opts);
-    const ca = new tls.SelfSignedCert(`${name}-backend-ca`, {
-        privateKeyPem: caKey.privateKeyPem,
-        isCaCertificate: true,
-        subject: { commonName: `${args.clusterName} backend CA`, organization: "wso2is-cluster" },
-        validityPeriodHours: caValidityHours,
-        allowedUses: ["cert_signing", "crl_signing"],
-    }, opts);
+    const ca = new tls.SelfSignedCert(
+        `${name}-backend-ca`,
+        {
+            privateKeyPem: caKey.privateKeyPem,
+            isCaCertificate: true,
+            subject: { commonName: `${args.clusterName} backend CA`, organization: "wso2is-cluster" },
+            validityPeriodHours: caValidityHours,
+            allowedUses: ["cert_signing", "crl_signing"],
+        },
+        opts,
+    );
 
     const serverKey = new tls.PrivateKey(`${name}-backend`, { algorithm: "RSA", rsaBits: 2048 }, opts);
-    const request = new tls.CertRequest(`${name}-backend`, {
-        privateKeyPem: serverKey.privateKeyPem,
-        subject: { commonName: args.hostname, organization: "wso2is-cluster" },
-        dnsNames: [args.hostname, "localhost"],
-        ipAddresses: [...args.nodeIps, "127.0.0.1"],
-    }, opts);
-    const server = new tls.LocallySignedCert(`${name}-backend`, {
-        certRequestPem: request.certRequestPem,
-        caPrivateKeyPem: caKey.privateKeyPem,
-        caCertPem: ca.certPem,
-        validityPeriodHours: serverValidityHours,
-        earlyRenewalHours: serverEarlyRenewalHours,
-        allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
-    }, opts);
+    const request = new tls.CertRequest(
+        `${name}-backend`,
+        {
+            privateKeyPem: serverKey.privateKeyPem,
+            subject: { commonName: args.hostname, organization: "wso2is-cluster" },
+            dnsNames: [args.hostname, "localhost"],
+            ipAddresses: [...args.nodeIps, "127.0.0.1"],
+        },
+        opts,
+    );
+    const server = new tls.LocallySignedCert(
+        `${name}-backend`,
+        {
+            certRequestPem: request.certRequestPem,
+            caPrivateKeyPem: caKey.privateKeyPem,
+            caCertPem: ca.certPem,
+            validityPeriodHours: serverValidityHours,
+            earlyRenewalHours: serverEarlyRenewalHours,
+            allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+        },
+        opts,
+    );
 
     return {
         caCertPem: ca.certPem,

@@ -11,5 +11,17 @@ export const passwordSpecials = "-_=+.#%";
 
 /** A 32-character password (a Pulumi secret) that every managed MySQL and IS accept. */
 export function generatedPassword(name: string, parent: pulumi.Resource): pulumi.Output<string> {
-    return new random.RandomPassword(name, { length: 32, special: true, overrideSpecial: passwordSpecials, minSpecial: 2, minNumeric: 2, minUpper: 2, minLower: 2 }, { parent }).result;
+    return new random.RandomPassword(
+        name,
+        {
+            length: 32,
+            special: true,
+            overrideSpecial: passwordSpecials,
+            minSpecial: 2,
+            minNumeric: 2,
+            minUpper: 2,
+            minLower: 2,
+        },
+        { parent },
+    ).result;
 }

@@ -4,14 +4,25 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 
-export function selfSignedCertificate(name: string, hostname: string, parent: pulumi.Resource): { key: tls.PrivateKey; cert: tls.SelfSignedCert } {
+export function selfSignedCertificate(
+    name: string,
+    hostname: string,
+    parent: pulumi.Resource,
+): { key: tls.PrivateKey; cert: tls.SelfSignedCert } {
     const key = new tls.PrivateKey(`${name}-self-signed`, { algorithm: "RSA", rsaBits: 2048 }, { parent });
-    const cert = new tls.SelfSignedCert(`${name}-self-signed`, {
-        privateKeyPem: key.privateKeyPem,
-        subject: { commonName: hostname, organization: "wso2is-cluster (self-signed, not for production)" },
-        dnsNames: [hostname],
-        validityPeriodHours: 24 * 365,
-        allowedUses: ["key_encipherment", "digital_signature", "server_auth"],
-    }, { parent });
+    const cert = new tls.SelfSignedCert(
+        `${name}-self-signed`,
+        {
+            privateKeyPem: key.privateKeyPem,
+            subject: {
+                commonName: hostname,
+                organization: "wso2is-cluster (self-signed, not for production)",
+            },
+            dnsNames: [hostname],
+            validityPeriodHours: 24 * 365,
+            allowedUses: ["key_encipherment", "digital_signature", "server_auth"],
+        },
+        { parent },
+    );
     return { key, cert };
 }

@@ -2,7 +2,6 @@
 // database and vault modules reused, the Retain storage class, and the workload nested inside.
 import * as assert from "assert";
 import * as TOML from "@iarna/toml";
-import * as pulumi from "@pulumi/pulumi";
 import { AksCluster, storageClassName } from "../../components/aks";
 import { networkFromPlatform, platformIngress } from "../../components/aks/network";
 import { readPlatformStack } from "../../components/platform";
@@ -26,15 +25,32 @@ const A = {
     tlsSecret: "kubernetes:core/v1:Secret",
 };
 
-async function build(name: string, extra: Record<string, string> = {}, platform?: ConstructorParameters<typeof AksCluster>[1]["platform"]) {
+async function build(
+    name: string,
+    extra: Record<string, string> = {},
+    platform?: ConstructorParameters<typeof AksCluster>[1]["platform"],
+) {
     const parents = new Map<string, string>();
-    const cluster = new AksCluster(name, { config: configFor("aks", extra), location: "westeurope", platform }, {
-        transformations: [(a) => {
-            parents.set(`${a.type}::${a.name}`, (a.opts.parent as unknown as { __name?: string })?.__name ?? "");
-            return undefined;
-        }],
-    });
-    const outputs = Object.fromEntries(await Promise.all(Object.entries(cluster.outputs()).map(async ([k, v]) => [k, await promiseOf(v)] as const)));
+    const cluster = new AksCluster(
+        name,
+        { config: configFor("aks", extra), location: "westeurope", platform },
+        {
+            transformations: [
+                (a) => {
+                    parents.set(
+                        `${a.type}::${a.name}`,
+                        (a.opts.parent as unknown as { __name?: string })?.__name ?? "",
+                    );
+                    return undefined;
+                },
+            ],
+        },
+    );
+    const outputs = Object.fromEntries(
+        await Promise.all(
+            Object.entries(cluster.outputs()).map(async ([k, v]) => [k, await promiseOf(v)] as const),
+        ),
+    );
     const model = await promiseOf(cluster.model);
     const resources = await resourcesNamed(name);
     return { cluster, outputs, model, resources, parents };
@@ -48,8 +64,21 @@ describe("aks target (wso2is:azure:AksCluster)", function () {
 
     it("creates the AKS cluster, MySQL Flexible Server, Key Vault and the workload on the cluster's provider", function () {
         const count = (t: string) => ofType(dev.resources, t).length;
-        assert.deepStrictEqual([count(A.aks), count(A.mysql), count(A.vault), count(A.kvSecret), count(A.provider), count(A.deploy), count(A.storageClass), count(A.release)], [1, 1, 1, 1, 1, 1, 1, 1]);
-        const providerUrnPrefix = "urn:pulumi:test::wso2is-cluster::wso2is:azure:AksCluster$pulumi:providers:kubernetes::aksdev-k8s::";
+        assert.deepStrictEqual(
+            [
+                count(A.aks),
+                count(A.mysql),
+                count(A.vault),
+                count(A.kvSecret),
+                count(A.provider),
+                count(A.deploy),
+                count(A.storageClass),
+                count(A.release),
+            ],
+            [1, 1, 1, 1, 1, 1, 1, 1],
+        );
+        const providerUrnPrefix =
+            "urn:pulumi:test::wso2is-cluster::wso2is:azure:AksCluster$pulumi:providers:kubernetes::aksdev-k8s::";
         for (const r of dev.resources.filter((x) => x.type.startsWith("kubernetes:"))) {
             assert.ok(r.provider?.startsWith(providerUrnPrefix), `${r.type} ${r.name} uses ${r.provider}`);
         }
@@ -64,9 +93,16 @@ describe("aks target (wso2is:azure:AksCluster)", function () {
         const aks = one(dev.resources, A.aks).inputs;
         const [system, is] = aks.agentPoolProfiles;
         assert.deepStrictEqual([system.mode, system.availabilityZones], ["System", ["1", "2", "3"]]);
-        assert.deepStrictEqual([is.mode, is.vmSize, is.minCount, is.maxCount, is.enableAutoScaling], ["User", "Standard_D8s_v5", 2, 3, true]);
+        assert.deepStrictEqual(
+            [is.mode, is.vmSize, is.minCount, is.maxCount, is.enableAutoScaling],
+            ["User", "Standard_D8s_v5", 2, 3, true],
+        );
         assert.deepStrictEqual(is.availabilityZones, ["1", "2", "3"]);
-        assert.deepStrictEqual([aks.networkProfile.networkPolicy, aks.networkProfile.networkDataplane], ["cilium", "cilium"], "NetworkPolicies are enforced");
+        assert.deepStrictEqual(
+            [aks.networkProfile.networkPolicy, aks.networkProfile.networkDataplane],
+            ["cilium", "cilium"],
+            "NetworkPolicies are enforced",
+        );
         assert.strictEqual(aks.addonProfiles.azureKeyvaultSecretsProvider.enabled, true);
         // The cluster identity may manage its node subnet (Azure Files NFS, load balancers).
         const grant = one(dev.resources, "azure-native:authorization:RoleAssignment").inputs;
@@ -79,38 +115,62 @@ describe("aks target (wso2is:azure:AksCluster)", function () {
     it("the database is the Azure module's private, TLS-only Flexible Server; the pods use its FQDN", function () {
         const server = one(dev.resources, A.mysql).inputs;
         assert.strictEqual(server.network.publicNetworkAccess, "Disabled");
-        const tlsOn = ofType(dev.resources, A.mysqlConfig).find((c) => c.inputs.configurationName === "require_secure_transport");
+        const tlsOn = ofType(dev.resources, A.mysqlConfig).find(
+            (c) => c.inputs.configurationName === "require_secure_transport",
+        );
         assert.strictEqual(tlsOn?.inputs.value, "ON");
         const toml = TOML.parse(one(dev.resources, A.cm).inputs.data["deployment.toml"]) as any;
-        assert.ok(toml.database.identity_db.url.startsWith(`jdbc:mysql://${server.serverName}.mysql.database.azure.com:3306/WSO2IS_IDENTITY_DB?sslMode=REQUIRED`));
+        assert.ok(
+            toml.database.identity_db.url.startsWith(
+                `jdbc:mysql://${server.serverName}.mysql.database.azure.com:3306/WSO2IS_IDENTITY_DB?sslMode=REQUIRED`,
+            ),
+        );
         assert.strictEqual(dev.model.membership?.scheme, "kubernetes");
     });
 
     it("the share's storage class keeps the Azure file share when the claim goes (Retain)", function () {
         const sc = one(dev.resources, A.storageClass).inputs;
-        assert.deepStrictEqual([sc.metadata.name, sc.provisioner, sc.reclaimPolicy], [storageClassName, "file.csi.azure.com", "Retain"]);
+        assert.deepStrictEqual(
+            [sc.metadata.name, sc.provisioner, sc.reclaimPolicy],
+            [storageClassName, "file.csi.azure.com", "Retain"],
+        );
         assert.ok(sc.mountOptions.includes("uid=802"));
         const pvc = one(dev.resources, "kubernetes:core/v1:PersistentVolumeClaim").inputs.spec;
-        assert.deepStrictEqual([pvc.storageClassName, pvc.accessModes], [storageClassName, ["ReadWriteMany"]]);
+        assert.deepStrictEqual(
+            [pvc.storageClassName, pvc.accessModes],
+            [storageClassName, ["ReadWriteMany"]],
+        );
     });
 
     it("outputs: url, ingress address, database FQDN, vault secret id; no secret", function () {
         assert.strictEqual(dev.outputs.url, "https://is.example.com");
         assert.strictEqual(dev.outputs.membershipScheme, "kubernetes");
-        assert.match(String(dev.outputs.keyVaultSecretId), /^https:\/\/.*\.vault\.azure\.net\/secrets\/cluster$/);
+        assert.match(
+            String(dev.outputs.keyVaultSecretId),
+            /^https:\/\/.*\.vault\.azure\.net\/secrets\/cluster$/,
+        );
         assert.match(String(dev.outputs.databaseFqdn), /\.mysql\.database\.azure\.com$/);
         assert.ok(!JSON.stringify(dev.outputs).includes("mock-secret-"));
     });
 
     it("production with a Key Vault certificate syncs it through the CSI driver, mounted by the IS pods", async function () {
-        const prod = await build("aksprod", { production: "true", certificate: "https://certs-vault.vault.azure.net/secrets/is-tls", dbSize: "Standard_D2ds_v4" });
+        const prod = await build("aksprod", {
+            production: "true",
+            certificate: "https://certs-vault.vault.azure.net/secrets/is-tls",
+            dbSize: "Standard_D2ds_v4",
+        });
         const spc = one(prod.resources, A.spc).inputs;
         assert.strictEqual(spc.spec.parameters.keyvaultName, "certs-vault");
         assert.match(spc.spec.parameters.objects, /objectName: is-tls/);
         assert.deepStrictEqual(spc.spec.secretObjects[0].type, "kubernetes.io/tls");
-        assert.ok(!prod.resources.some((r) => r.type === A.tlsSecret && r.inputs.metadata.name === "wso2is-tls"), "no self-signed TLS secret");
+        assert.ok(
+            !prod.resources.some((r) => r.type === A.tlsSecret && r.inputs.metadata.name === "wso2is-tls"),
+            "no self-signed TLS secret",
+        );
         const pod = one(prod.resources, A.deploy).inputs.spec.template.spec;
-        assert.ok(pod.volumes.some((v: any) => v.csi?.volumeAttributes?.secretProviderClass === "wso2is-tls"));
+        assert.ok(
+            pod.volumes.some((v: any) => v.csi?.volumeAttributes?.secretProviderClass === "wso2is-tls"),
+        );
         assert.strictEqual(one(prod.resources, A.mysql).inputs.highAvailability.mode, "ZoneRedundant");
         assert.strictEqual(one(prod.resources, A.vault).inputs.properties.enablePurgeProtection, true);
         assert.strictEqual(one(prod.resources, A.aks).inputs.sku.tier, "Standard");
@@ -122,31 +182,73 @@ describe("aks target (wso2is:azure:AksCluster)", function () {
             resourceGroupName: "rg-platform",
             location: "northeurope",
             vnetId: "/subscriptions/s/resourceGroups/rg-platform/providers/Microsoft.Network/virtualNetworks/vnet",
-            databaseSubnetId: "/subscriptions/s/resourceGroups/rg-platform/providers/Microsoft.Network/virtualNetworks/vnet/subnets/db",
+            databaseSubnetId:
+                "/subscriptions/s/resourceGroups/rg-platform/providers/Microsoft.Network/virtualNetworks/vnet/subnets/db",
             ingressClassName: "platform-traefik",
             ingressControllerNamespace: "edge",
         });
-        const p = await readPlatformStack("acme/aks/prod", ["kubeconfig", "resourceGroupName", "location", "vnetId", "databaseSubnetId"], ["mysqlDnsZoneId", "ingressClassName", "ingressControllerNamespace"]);
-        const r = await build("aksplat", {}, { network: networkFromPlatform(p), kubeconfig: String(p.values.kubeconfig), ingress: platformIngress(p) });
+        const p = await readPlatformStack(
+            "acme/aks/prod",
+            ["kubeconfig", "resourceGroupName", "location", "vnetId", "databaseSubnetId"],
+            ["mysqlDnsZoneId", "ingressClassName", "ingressControllerNamespace"],
+        );
+        const r = await build(
+            "aksplat",
+            {},
+            {
+                network: networkFromPlatform(p),
+                kubeconfig: String(p.values.kubeconfig),
+                ingress: platformIngress(p),
+            },
+        );
         assert.strictEqual(ofType(r.resources, A.aks).length, 0);
         assert.strictEqual(ofType(r.resources, A.vnet).length, 0);
-        assert.strictEqual(ofType(r.resources, A.release).length, 0, "the platform runs the ingress controller");
+        assert.strictEqual(
+            ofType(r.resources, A.release).length,
+            0,
+            "the platform runs the ingress controller",
+        );
         const provider = one(r.resources, A.provider).inputs;
         assert.match(JSON.stringify(provider.kubeconfig), /platform cluster/);
-        assert.strictEqual(one(r.resources, A.mysql).inputs.network.delegatedSubnetResourceId, "/subscriptions/s/resourceGroups/rg-platform/providers/Microsoft.Network/virtualNetworks/vnet/subnets/db");
-        assert.strictEqual(one(r.resources, "kubernetes:networking.k8s.io/v1:Ingress").inputs.spec.ingressClassName, "platform-traefik");
+        assert.strictEqual(
+            one(r.resources, A.mysql).inputs.network.delegatedSubnetResourceId,
+            "/subscriptions/s/resourceGroups/rg-platform/providers/Microsoft.Network/virtualNetworks/vnet/subnets/db",
+        );
+        assert.strictEqual(
+            one(r.resources, "kubernetes:networking.k8s.io/v1:Ingress").inputs.spec.ingressClassName,
+            "platform-traefik",
+        );
         // 9443 admitted from the platform controller's namespace, not a hard-coded one.
         const rules = one(r.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs.spec.ingress;
-        assert.deepStrictEqual(rules[0].from, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "edge" } } }]);
-        assert.strictEqual(ofType(r.resources, "azure-native:authorization:RoleAssignment").length, 0, "no grant on a cluster we did not create");
+        assert.deepStrictEqual(rules[0].from, [
+            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "edge" } } },
+        ]);
+        assert.strictEqual(
+            ofType(r.resources, "azure-native:authorization:RoleAssignment").length,
+            0,
+            "no grant on a cluster we did not create",
+        );
         setPlatformOutputs("acme/aks/half", { ingressClassName: "x" });
-        const half = await readPlatformStack("acme/aks/half", [], ["ingressClassName", "ingressControllerNamespace"]);
-        assert.throws(() => platformIngress(half), /export both ingressClassName and ingressControllerNamespace/);
+        const half = await readPlatformStack(
+            "acme/aks/half",
+            [],
+            ["ingressClassName", "ingressControllerNamespace"],
+        );
+        assert.throws(
+            () => platformIngress(half),
+            /export both ingressClassName and ingressControllerNamespace/,
+        );
     });
 
     it("bad AKS config is rejected: multicast, wka, a node pool VM too small for one IS pod", function () {
-        assert.throws(() => configFor("aks", { membership: "wka" }), /membership = "wka" does not fit cloud aks: pod IPs change on every restart/);
+        assert.throws(
+            () => configFor("aks", { membership: "wka" }),
+            /membership = "wka" does not fit cloud aks: pod IPs change on every restart/,
+        );
         assert.throws(() => configFor("aks", { membership: "multicast" }), /drop multicast/);
-        assert.throws(() => configFor("aks", { nodeSize: "Standard_D4s_v5" }), /nodeSize = "Standard_D4s_v5" has 4 vCPU \/ 16 GB; an AKS node must hold one IS pod/);
+        assert.throws(
+            () => configFor("aks", { nodeSize: "Standard_D4s_v5" }),
+            /nodeSize = "Standard_D4s_v5" has 4 vCPU \/ 16 GB; an AKS node must hold one IS pod/,
+        );
     });
 });

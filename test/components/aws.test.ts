@@ -2,7 +2,6 @@
 // rendered user-data, protection of stateful resources and the platform stack path.
 import * as assert from "assert";
 import * as zlib from "zlib";
-import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { AwsCluster, discoveryTagKey } from "../../components/aws";
 import { networkFromPlatform } from "../../components/aws/network";
@@ -10,7 +9,15 @@ import { ConfigError } from "../../components/config/schema";
 import { readPlatformStack } from "../../components/platform";
 import { configFor } from "../fixtures/models";
 import { RecordedResource } from "../../synth/mocks";
-import { engine, ofType, one, optionsRecorder, promiseOf, resourcesNamed, setPlatformOutputs } from "../harness";
+import {
+    engine,
+    ofType,
+    one,
+    optionsRecorder,
+    promiseOf,
+    resourcesNamed,
+    setPlatformOutputs,
+} from "../harness";
 
 const T = {
     vpc: "aws:ec2/vpc:Vpc",
@@ -37,11 +44,21 @@ const T = {
     record: "aws:route53/record:Record",
 };
 
-async function build(name: string, extra: Record<string, string> = {}, more: { network?: ReturnType<typeof networkFromPlatform> } = {}) {
+async function build(
+    name: string,
+    extra: Record<string, string> = {},
+    more: { network?: ReturnType<typeof networkFromPlatform> } = {},
+) {
     const options = optionsRecorder();
-    const cluster = new AwsCluster(name, { config: configFor("aws", extra), region: "eu-west-1", network: more.network }, { transformations: [options.transformation] });
+    const cluster = new AwsCluster(
+        name,
+        { config: configFor("aws", extra), region: "eu-west-1", network: more.network },
+        { transformations: [options.transformation] },
+    );
     const cloudInit = await promiseOf(cluster.cloudInit);
-    const outputs = await Promise.all(Object.entries(cluster.outputs()).map(async ([k, v]) => [k, await promiseOf(v)] as const));
+    const outputs = await Promise.all(
+        Object.entries(cluster.outputs()).map(async ([k, v]) => [k, await promiseOf(v)] as const),
+    );
     const resources = await resourcesNamed(name);
     return { cluster, cloudInit, outputs: Object.fromEntries(outputs), resources, options: options.seen };
 }
@@ -59,7 +76,8 @@ describe("aws target (wso2is:aws:Cluster)", function () {
         prod = await build("awsprod", {
             production: "true",
             nodes: "3",
-            certificate: "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+            certificate:
+                "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
             dbBackupDays: "14",
         });
     });
@@ -67,8 +85,40 @@ describe("aws target (wso2is:aws:Cluster)", function () {
     it("creates the dev stack's resources, each once where one is expected", function () {
         const count = (t: string) => ofType(dev.resources, t).length;
         assert.deepStrictEqual(
-            { vpc: count(T.vpc), subnets: count(T.subnet), nat: count(T.nat), sgs: count(T.sg), rds: count(T.rds), efs: count(T.efs), mountTargets: count(T.mountTarget), lt: count(T.lt), asg: count(T.asg), alb: count(T.alb), tg: count(T.tg), listeners: count(T.listener), secrets: count(T.secret), roles: count(T.role), selfSignedCerts: count(T.cert) },
-            { vpc: 1, subnets: 4, nat: 1, sgs: 4, rds: 1, efs: 1, mountTargets: 2, lt: 1, asg: 1, alb: 1, tg: 1, listeners: 2, secrets: 1, roles: 1, selfSignedCerts: 1 },
+            {
+                vpc: count(T.vpc),
+                subnets: count(T.subnet),
+                nat: count(T.nat),
+                sgs: count(T.sg),
+                rds: count(T.rds),
+                efs: count(T.efs),
+                mountTargets: count(T.mountTarget),
+                lt: count(T.lt),
+                asg: count(T.asg),
+                alb: count(T.alb),
+                tg: count(T.tg),
+                listeners: count(T.listener),
+                secrets: count(T.secret),
+                roles: count(T.role),
+                selfSignedCerts: count(T.cert),
+            },
+            {
+                vpc: 1,
+                subnets: 4,
+                nat: 1,
+                sgs: 4,
+                rds: 1,
+                efs: 1,
+                mountTargets: 2,
+                lt: 1,
+                asg: 1,
+                alb: 1,
+                tg: 1,
+                listeners: 2,
+                secrets: 1,
+                roles: 1,
+                selfSignedCerts: 1,
+            },
         );
         assert.strictEqual(one(dev.resources, "wso2is:aws:Cluster").custom, false);
     });
@@ -79,7 +129,10 @@ describe("aws target (wso2is:aws:Cluster)", function () {
         assert.strictEqual(ofType(prod.resources, T.efsBackup).length, 1);
         assert.strictEqual(ofType(dev.resources, T.efsBackup).length, 0);
         const https = ofType(prod.resources, T.listener).find((l) => l.inputs.port === 443)!;
-        assert.strictEqual(https.inputs.certificateArn, "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789");
+        assert.strictEqual(
+            https.inputs.certificateArn,
+            "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+        );
     });
 
     it("RDS is private, encrypted, TLS-only, and HA + protected in production only", function () {
@@ -91,8 +144,16 @@ describe("aws target (wso2is:aws:Cluster)", function () {
             assert.strictEqual(db.engine, "mysql");
         }
         assert.deepStrictEqual([d.multiAz, d.deletionProtection, d.skipFinalSnapshot], [false, false, true]);
-        assert.deepStrictEqual([p.multiAz, p.deletionProtection, p.skipFinalSnapshot, p.backupRetentionPeriod], [true, true, false, 14]);
-        const params = Object.fromEntries(one(prod.resources, T.params).inputs.parameters.map((x: { name: string; value: string }) => [x.name, x.value]));
+        assert.deepStrictEqual(
+            [p.multiAz, p.deletionProtection, p.skipFinalSnapshot, p.backupRetentionPeriod],
+            [true, true, false, 14],
+        );
+        const params = Object.fromEntries(
+            one(prod.resources, T.params).inputs.parameters.map((x: { name: string; value: string }) => [
+                x.name,
+                x.value,
+            ]),
+        );
         assert.strictEqual(params.require_secure_transport, "1");
         assert.strictEqual(params.character_set_server, "utf8mb4");
         assert.strictEqual(params.max_connections, String(3 * 2 * 80 + 50));
@@ -108,25 +169,42 @@ describe("aws target (wso2is:aws:Cluster)", function () {
     });
 
     it("opens 0.0.0.0/0 only on the ALB's 443 and 80; 9443, Hazelcast, MySQL and NFS only from groups", function () {
-        const groupName = (id: string) => ofType(dev.resources, T.sg).find((g) => g.state && engineId(g) === id)?.name;
+        const groupName = (id: string) =>
+            ofType(dev.resources, T.sg).find((g) => g.state && engineId(g) === id)?.name;
         const ingress = ofType(dev.resources, T.ingress);
         assert.strictEqual(ingress.length, 6);
         for (const rule of ingress) {
             const target = groupName(rule.inputs.securityGroupId);
             if (rule.inputs.cidrIpv4 !== undefined) {
                 assert.strictEqual(target, "awsdev-alb", `CIDR rule on ${target}`);
-                assert.ok([80, 443].includes(rule.inputs.fromPort) && rule.inputs.toPort === rule.inputs.fromPort, `ALB port ${rule.inputs.fromPort}`);
+                assert.ok(
+                    [80, 443].includes(rule.inputs.fromPort) && rule.inputs.toPort === rule.inputs.fromPort,
+                    `ALB port ${rule.inputs.fromPort}`,
+                );
             } else {
-                assert.ok(rule.inputs.referencedSecurityGroupId, `rule ${rule.name} has neither CIDR nor group`);
+                assert.ok(
+                    rule.inputs.referencedSecurityGroupId,
+                    `rule ${rule.name} has neither CIDR nor group`,
+                );
             }
         }
         const byPort = (port: number) => ingress.filter((r) => r.inputs.fromPort === port);
         assert.strictEqual(groupName(byPort(9443)[0].inputs.referencedSecurityGroupId), "awsdev-alb");
         const hz = byPort(5701)[0];
-        assert.deepStrictEqual([hz.inputs.toPort, groupName(hz.inputs.securityGroupId), groupName(hz.inputs.referencedSecurityGroupId)], [5708, "awsdev-nodes", "awsdev-nodes"]);
+        assert.deepStrictEqual(
+            [
+                hz.inputs.toPort,
+                groupName(hz.inputs.securityGroupId),
+                groupName(hz.inputs.referencedSecurityGroupId),
+            ],
+            [5708, "awsdev-nodes", "awsdev-nodes"],
+        );
         assert.strictEqual(groupName(byPort(3306)[0].inputs.referencedSecurityGroupId), "awsdev-nodes");
         assert.strictEqual(groupName(byPort(2049)[0].inputs.referencedSecurityGroupId), "awsdev-nodes");
-        assert.ok(!ingress.some((r) => r.inputs.fromPort === 22 || r.inputs.ipProtocol === "-1"), "no SSH, no all-ports ingress");
+        assert.ok(
+            !ingress.some((r) => r.inputs.fromPort === 22 || r.inputs.ipProtocol === "-1"),
+            "no SSH, no all-ports ingress",
+        );
     });
 
     it("ALB: TLS 1.3 policy on 443, 80 only redirects, sticky HTTPS target group with a <= 15 s health check", function () {
@@ -135,12 +213,21 @@ describe("aws target (wso2is:aws:Cluster)", function () {
         const http = listeners.find((l) => l.inputs.port === 80)!;
         assert.strictEqual(https.inputs.protocol, "HTTPS");
         assert.match(https.inputs.sslPolicy, /TLS13/);
-        assert.deepStrictEqual(http.inputs.defaultActions.map((a: { type: string }) => a.type), ["redirect"]);
+        assert.deepStrictEqual(
+            http.inputs.defaultActions.map((a: { type: string }) => a.type),
+            ["redirect"],
+        );
         assert.strictEqual(http.inputs.defaultActions[0].redirect.protocol, "HTTPS");
         const tg = one(dev.resources, T.tg).inputs;
-        assert.deepStrictEqual([tg.port, tg.protocol, tg.stickiness.type, tg.stickiness.enabled], [9443, "HTTPS", "lb_cookie", true]);
+        assert.deepStrictEqual(
+            [tg.port, tg.protocol, tg.stickiness.type, tg.stickiness.enabled],
+            [9443, "HTTPS", "lb_cookie", true],
+        );
         assert.strictEqual(tg.healthCheck.path, "/api/health-check/v1.0/health");
-        assert.ok(tg.healthCheck.interval * tg.healthCheck.unhealthyThreshold <= 15, "dead node detected within 15 s");
+        assert.ok(
+            tg.healthCheck.interval * tg.healthCheck.unhealthyThreshold <= 15,
+            "dead node detected within 15 s",
+        );
     });
 
     it("nodes: IMDSv2, encrypted gp3 root >= 10 GB, ELB health checks, rolling refresh keeping all nodes", function () {
@@ -165,7 +252,10 @@ describe("aws target (wso2is:aws:Cluster)", function () {
         const bySid = Object.fromEntries(policy.Statement.map((s: { Sid: string }) => [s.Sid, s]));
         assert.strictEqual(bySid.ClusterSecret.Resource, secretArn);
         assert.deepStrictEqual(bySid.ClusterSecret.Action, ["secretsmanager:GetSecretValue"]);
-        assert.deepStrictEqual(bySid.HazelcastDiscovery.Action, ["ec2:DescribeInstances", "ec2:DescribeAvailabilityZones"]);
+        assert.deepStrictEqual(bySid.HazelcastDiscovery.Action, [
+            "ec2:DescribeInstances",
+            "ec2:DescribeAvailabilityZones",
+        ]);
     });
 
     it("the launch template's user-data is the rendered cloud-init with the aws membership, and holds no secret", function () {
@@ -176,18 +266,27 @@ describe("aws target (wso2is:aws:Cluster)", function () {
         assert.ok(raw.length <= 16384, `user-data is ${raw.length} bytes`);
         assert.deepStrictEqual([raw[0], raw[1]], [0x1f, 0x8b], "gzip magic");
         assert.ok(userData.startsWith("#cloud-config\n"));
-        const files = (YAML.parse(userData).write_files as { path: string; content: string }[]);
+        const files = YAML.parse(userData).write_files as { path: string; content: string }[];
         const toml = files.find((f) => f.path === "/etc/wso2is/deployment.toml")!.content;
         assert.match(toml, /membership_scheme = "aws"/);
         assert.match(toml, /iamRole = "awsdev-node-[0-9a-f]{7}"/);
         assert.match(toml, /securityGroup = "awsdev-nodes-[0-9a-f]{7}"/);
         assert.match(toml, /tagValue = "awsdev"/);
-        assert.match(toml, /url = "jdbc:mysql:\/\/db\.awsdev\.wso2is\.internal:3306\/WSO2IS_IDENTITY_DB\?sslMode=REQUIRED&amp;/);
+        assert.match(
+            toml,
+            /url = "jdbc:mysql:\/\/db\.awsdev\.wso2is\.internal:3306\/WSO2IS_IDENTITY_DB\?sslMode=REQUIRED&amp;/,
+        );
         // Every generated secret value the engine saw must be absent from user-data.
-        const secrets = engine.records.filter((r) => r.type === "random:index/randomPassword:RandomPassword" && r.name.startsWith("awsdev-")).map((r) => r.state.result as string);
+        const secrets = engine.records
+            .filter(
+                (r) =>
+                    r.type === "random:index/randomPassword:RandomPassword" && r.name.startsWith("awsdev-"),
+            )
+            .map((r) => r.state.result as string);
         // DB admin, DB app, IS admin, and the 9443 keystore's password.
         assert.strictEqual(secrets.length, 4);
-        for (const s of secrets) assert.ok(!userData.includes(s), "a generated password leaked into user-data");
+        for (const s of secrets)
+            assert.ok(!userData.includes(s), "a generated password leaked into user-data");
         assert.doesNotMatch(userData, /accessKey|secretKey|BEGIN .*PRIVATE KEY/);
         // 9443 serves the cluster CA's certificate for the hostname; its key comes from the secret at boot.
         assert.match(toml, /\[keystore\.tls\]/);
@@ -195,10 +294,20 @@ describe("aws target (wso2is:aws:Cluster)", function () {
     });
 
     it("the cluster secret carries the DB and admin passwords and the 9443 certificate and key", function () {
-        const version = one(dev.resources, "aws:secretsmanager/secretVersion:SecretVersion").inputs.secretString;
+        const version = one(dev.resources, "aws:secretsmanager/secretVersion:SecretVersion").inputs
+            .secretString;
         const text = typeof version === "string" ? version : version.value;
         const doc = JSON.parse(text);
-        assert.deepStrictEqual(Object.keys(doc).sort(), ["adminPassword", "dbAdminPassword", "dbAdminUser", "dbAppPassword", "tlsCaCertificate", "tlsCertificate", "tlsKeystorePassword", "tlsPrivateKey"]);
+        assert.deepStrictEqual(Object.keys(doc).sort(), [
+            "adminPassword",
+            "dbAdminPassword",
+            "dbAdminUser",
+            "dbAppPassword",
+            "tlsCaCertificate",
+            "tlsCertificate",
+            "tlsKeystorePassword",
+            "tlsPrivateKey",
+        ]);
         assert.match(doc.tlsPrivateKey, /PRIVATE KEY/);
     });
 
@@ -222,7 +331,12 @@ describe("aws target (wso2is:aws:Cluster)", function () {
             return mine.map((r) => ({ type: r.type, name: r.name, inputs: r.inputs }));
         };
         const a = await snapshot({});
-        const b = await snapshot({ isVersion: "7.2.0", caching: "4", nodeSize: "m6i.xlarge", isDistributionSha256: "b".repeat(64) });
+        const b = await snapshot({
+            isVersion: "7.2.0",
+            caching: "4",
+            nodeSize: "m6i.xlarge",
+            isDistributionSha256: "b".repeat(64),
+        });
         assert.ok(a.length >= 5, `saw ${a.length} stateful resources`);
         assert.deepStrictEqual(b, a);
         // ...while the nodes did change (the test can fail).
@@ -236,36 +350,75 @@ describe("aws target (wso2is:aws:Cluster)", function () {
             privateSubnetIds: ["subnet-priv-a", "subnet-priv-b", "subnet-priv-c"],
             publicSubnetIds: ["subnet-pub-a", "subnet-pub-b"],
         });
-        const platform = await readPlatformStack("acme/network/prod", ["vpcId", "privateSubnetIds", "publicSubnetIds"]);
+        const platform = await readPlatformStack("acme/network/prod", [
+            "vpcId",
+            "privateSubnetIds",
+            "publicSubnetIds",
+        ]);
         const r = await build("awsplat", {}, { network: networkFromPlatform(platform) });
         assert.strictEqual(ofType(r.resources, T.vpc).length, 0);
         assert.strictEqual(ofType(r.resources, T.subnet).length, 0);
-        assert.deepStrictEqual(one(r.resources, T.subnetGroup).inputs.subnetIds, ["subnet-priv-a", "subnet-priv-b", "subnet-priv-c"]);
+        assert.deepStrictEqual(one(r.resources, T.subnetGroup).inputs.subnetIds, [
+            "subnet-priv-a",
+            "subnet-priv-b",
+            "subnet-priv-c",
+        ]);
         assert.deepStrictEqual(one(r.resources, T.alb).inputs.subnets, ["subnet-pub-a", "subnet-pub-b"]);
         assert.strictEqual(ofType(r.resources, T.mountTarget).length, 3);
         for (const sg of ofType(r.resources, T.sg)) assert.strictEqual(sg.inputs.vpcId, "vpc-platform");
-        assert.ok(engine.records.some((x) => x.type === "pulumi:pulumi:StackReference" && x.inputs.name === "acme/network/prod"));
+        assert.ok(
+            engine.records.some(
+                (x) => x.type === "pulumi:pulumi:StackReference" && x.inputs.name === "acme/network/prod",
+            ),
+        );
     });
 
     it("a platform stack without the contract's outputs fails with a clear message", async function () {
         setPlatformOutputs("acme/empty/prod", { vpcId: "vpc-1" });
-        await assert.rejects(readPlatformStack("acme/empty/prod", ["vpcId", "privateSubnetIds", "publicSubnetIds"]),
-            (e: Error) => /does not export privateSubnetIds, publicSubnetIds/.test(e.message));
-        setPlatformOutputs("acme/short/prod", { vpcId: "vpc-1", privateSubnetIds: ["subnet-1"], publicSubnetIds: ["subnet-2", "subnet-3"] });
-        const p = await readPlatformStack("acme/short/prod", ["vpcId", "privateSubnetIds", "publicSubnetIds"]);
+        await assert.rejects(
+            readPlatformStack("acme/empty/prod", ["vpcId", "privateSubnetIds", "publicSubnetIds"]),
+            (e: Error) => /does not export privateSubnetIds, publicSubnetIds/.test(e.message),
+        );
+        setPlatformOutputs("acme/short/prod", {
+            vpcId: "vpc-1",
+            privateSubnetIds: ["subnet-1"],
+            publicSubnetIds: ["subnet-2", "subnet-3"],
+        });
+        const p = await readPlatformStack("acme/short/prod", [
+            "vpcId",
+            "privateSubnetIds",
+            "publicSubnetIds",
+        ]);
         assert.throws(() => networkFromPlatform(p), /privateSubnetIds must be a list of at least 2 ids/);
     });
 
     it("bad AWS-specific config is rejected with the key, the value and what is allowed", function () {
         const problems = (extra: Record<string, string>) => {
-            try { configFor("aws", extra); } catch (e) { if (e instanceof ConfigError) return e.message; throw e; }
+            try {
+                configFor("aws", extra);
+            } catch (e) {
+                if (e instanceof ConfigError) return e.message;
+                throw e;
+            }
             return "";
         };
-        assert.match(problems({ membership: "wka" }), /wso2is-cluster:membership = "wka" does not fit cloud aws: EC2 Auto Scaling instances get new private IPs/);
+        assert.match(
+            problems({ membership: "wka" }),
+            /wso2is-cluster:membership = "wka" does not fit cloud aws: EC2 Auto Scaling instances get new private IPs/,
+        );
         assert.match(problems({ membership: "multicast" }), /AWS VPCs drop multicast/);
-        assert.match(problems({ certificate: "https://kv.vault.azure.net/secrets/tls" }), /certificate = .* must be an ACM certificate ARN/);
-        assert.match(problems({ sharedFs: "azure-files-nfs" }), /sharedFs = "azure-files-nfs" is not available on cloud aws; allowed: efs, nfs/);
-        assert.match(problems({ nodeSize: "t3.medium" }), /nodeSize = "t3.medium" has 2 vCPU \/ 4 GB; an IS node needs at least 4 vCPU/);
+        assert.match(
+            problems({ certificate: "https://kv.vault.azure.net/secrets/tls" }),
+            /certificate = .* must be an ACM certificate ARN/,
+        );
+        assert.match(
+            problems({ sharedFs: "azure-files-nfs" }),
+            /sharedFs = "azure-files-nfs" is not available on cloud aws; allowed: efs, nfs/,
+        );
+        assert.match(
+            problems({ nodeSize: "t3.medium" }),
+            /nodeSize = "t3.medium" has 2 vCPU \/ 4 GB; an IS node needs at least 4 vCPU/,
+        );
     });
 });
 

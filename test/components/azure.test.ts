@@ -17,7 +17,15 @@ import { readPlatformStack } from "../../components/platform";
 import { configFor } from "../fixtures/models";
 import { RecordedResource, azureSubscription, mockId } from "../../synth/mocks";
 import { isSecretWrapper } from "../../synth/redact";
-import { engine, ofType, one, optionsRecorder, promiseOf, resourcesNamed, setPlatformOutputs } from "../harness";
+import {
+    engine,
+    ofType,
+    one,
+    optionsRecorder,
+    promiseOf,
+    resourcesNamed,
+    setPlatformOutputs,
+} from "../harness";
 
 const T = {
     rg: "azure-native:resources:ResourceGroup",
@@ -48,14 +56,31 @@ const T = {
 
 const kvCertificate = "https://acme-certs.vault.azure.net/secrets/login-example-com";
 
-async function build(name: string, extra: Record<string, string> = {}, more: { network?: ReturnType<typeof networkFromPlatform>; adminPassword?: pulumi.Output<string> } = {}) {
+async function build(
+    name: string,
+    extra: Record<string, string> = {},
+    more: { network?: ReturnType<typeof networkFromPlatform>; adminPassword?: pulumi.Output<string> } = {},
+) {
     const options = optionsRecorder();
-    const cluster = new AzureVmCluster(name, { config: configFor("azure", extra), location: "westeurope", ...more }, { transformations: [options.transformation] });
+    const cluster = new AzureVmCluster(
+        name,
+        { config: configFor("azure", extra), location: "westeurope", ...more },
+        { transformations: [options.transformation] },
+    );
     const cloudInit = await promiseOf(cluster.cloudInit);
-    const outputs = await Promise.all(Object.entries(cluster.outputs()).map(async ([k, v]) => [k, await promiseOf(v)] as const));
+    const outputs = await Promise.all(
+        Object.entries(cluster.outputs()).map(async ([k, v]) => [k, await promiseOf(v)] as const),
+    );
     const nginxConf = await promiseOf(cluster.nginxConf);
     const resources = await resourcesNamed(name);
-    return { cluster, cloudInit, nginxConf, outputs: Object.fromEntries(outputs) as Record<string, any>, resources, options: options.seen };
+    return {
+        cluster,
+        cloudInit,
+        nginxConf,
+        outputs: Object.fromEntries(outputs) as Record<string, any>,
+        resources,
+        options: options.seen,
+    };
 }
 type Built = Awaited<ReturnType<typeof build>>;
 
@@ -63,7 +88,8 @@ type Built = Awaited<ReturnType<typeof build>>;
 function plain(v: any): any {
     if (isSecretWrapper(v)) return plain(v.value);
     if (Array.isArray(v)) return v.map(plain);
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+    if (v && typeof v === "object")
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
     return v;
 }
 
@@ -72,7 +98,9 @@ function customData(vm: RecordedResource): string {
 }
 
 function writeFile(userData: string, file: string): string {
-    const f = (YAML.parse(userData).write_files as { path: string; content: string }[]).find((x) => x.path === file);
+    const f = (YAML.parse(userData).write_files as { path: string; content: string }[]).find(
+        (x) => x.path === file,
+    );
     assert.ok(f, `${file} in user-data`);
     return f.content;
 }
@@ -83,10 +111,15 @@ function fstabOf(userData: string): string[] {
 }
 
 function nodeEnv(userData: string): Record<string, string> {
-    return Object.fromEntries(writeFile(userData, "/etc/wso2is/node.env").split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => {
-        const i = l.indexOf("=");
-        return [l.slice(0, i), l.slice(i + 2, -1)];
-    }));
+    return Object.fromEntries(
+        writeFile(userData, "/etc/wso2is/node.env")
+            .split("\n")
+            .filter((l) => /^[A-Z_]+=/.test(l))
+            .map((l) => {
+                const i = l.indexOf("=");
+                return [l.slice(0, i), l.slice(i + 2, -1)];
+            }),
+    );
 }
 
 /** Inbound rules of one NSG by role name (`<cluster>-<role>`). */
@@ -118,83 +151,171 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
 
     it("creates the dev stack's resources, each once where one is expected", function () {
         const count = (t: string) => ofType(dev.resources, t).length;
-        assert.deepStrictEqual(
-            Object.fromEntries(Object.entries(T).map(([k, t]) => [k, count(t)])),
-            {
-                rg: 1, vnet: 1, subnet: 4, nsg: 4, nat: 1, pip: 2, nic: 2, vm: 2, appgw: 1, pe: 1, zoneGroup: 1, zone: 2, link: 2,
-                mysql: 1, mysqlConfig: 2, vault: 1, secret: 1, account: 1, fileService: 1, share: 1, role: 2, uai: 0,
-                // db admin, db app, IS admin, backend keystore, listener PFX
-                password: 5,
-                // the listener's self-signed certificate and the backend CA
-                selfSigned: 2,
-            },
-        );
+        assert.deepStrictEqual(Object.fromEntries(Object.entries(T).map(([k, t]) => [k, count(t)])), {
+            rg: 1,
+            vnet: 1,
+            subnet: 4,
+            nsg: 4,
+            nat: 1,
+            pip: 2,
+            nic: 2,
+            vm: 2,
+            appgw: 1,
+            pe: 1,
+            zoneGroup: 1,
+            zone: 2,
+            link: 2,
+            mysql: 1,
+            mysqlConfig: 2,
+            vault: 1,
+            secret: 1,
+            account: 1,
+            fileService: 1,
+            share: 1,
+            role: 2,
+            uai: 0,
+            // db admin, db app, IS admin, backend keystore, listener PFX
+            password: 5,
+            // the listener's self-signed certificate and the backend CA
+            selfSigned: 2,
+        });
         assert.strictEqual(one(dev.resources, "wso2is:azure:VmCluster").custom, false);
     });
 
     it("carves the VNet into gateway, nodes, database and endpoint /24s; NAT only on the node subnet", function () {
-        assert.deepStrictEqual(one(dev.resources, T.vnet).inputs.addressSpace.addressPrefixes, ["10.41.0.0/16"]);
+        assert.deepStrictEqual(one(dev.resources, T.vnet).inputs.addressSpace.addressPrefixes, [
+            "10.41.0.0/16",
+        ]);
         const subnet = (role: string) => one(dev.resources, T.subnet, `azdev-${role}`).inputs;
-        assert.deepStrictEqual(["gateway", "nodes", "database", "endpoints"].map((r) => subnet(r).addressPrefix), ["10.41.0.0/24", "10.41.1.0/24", "10.41.2.0/24", "10.41.3.0/24"]);
+        assert.deepStrictEqual(
+            ["gateway", "nodes", "database", "endpoints"].map((r) => subnet(r).addressPrefix),
+            ["10.41.0.0/24", "10.41.1.0/24", "10.41.2.0/24", "10.41.3.0/24"],
+        );
         const nsgId = (role: string) => engineId(dev, T.nsg, `azdev-${role}`);
-        for (const role of ["gateway", "nodes", "database", "endpoints"]) assert.strictEqual(subnet(role).networkSecurityGroup.id, nsgId(role), `${role} NSG`);
+        for (const role of ["gateway", "nodes", "database", "endpoints"])
+            assert.strictEqual(subnet(role).networkSecurityGroup.id, nsgId(role), `${role} NSG`);
         assert.strictEqual(subnet("nodes").natGateway.id, engineId(dev, T.nat, "azdev-nat"));
         assert.strictEqual(subnet("nodes").defaultOutboundAccess, false);
-        for (const role of ["gateway", "database", "endpoints"]) assert.strictEqual(subnet(role).natGateway, undefined);
-        assert.deepStrictEqual(subnet("database").delegations, [{ name: "mysql-flexible", serviceName: "Microsoft.DBforMySQL/flexibleServers" }]);
+        for (const role of ["gateway", "database", "endpoints"])
+            assert.strictEqual(subnet(role).natGateway, undefined);
+        assert.deepStrictEqual(subnet("database").delegations, [
+            { name: "mysql-flexible", serviceName: "Microsoft.DBforMySQL/flexibleServers" },
+        ]);
         assert.strictEqual(subnet("endpoints").privateEndpointNetworkPolicies, "Enabled");
         const natIp = one(dev.resources, T.pip, "azdev-nat").inputs;
         assert.deepStrictEqual([natIp.sku.name, natIp.publicIPAllocationMethod], ["Standard", "Static"]);
     });
 
     it("NSGs: clients reach only the gateway's 443/80; 9443 only from the gateway subnet, 4000 only node to node, 3306 and the share only from nodes; no SSH", function () {
-        const all = ofType(dev.resources, T.nsg).flatMap((g) => g.inputs.securityRules.map((rule: any) => ({ nsg: g.name, ...rule })));
-        const publicSource = (rule: any) => [rule.sourceAddressPrefix, ...(rule.sourceAddressPrefixes ?? [])].some((s: string) => s === "*" || s === "Internet" || s === "0.0.0.0/0");
+        const all = ofType(dev.resources, T.nsg).flatMap((g) =>
+            g.inputs.securityRules.map((rule: any) => ({ nsg: g.name, ...rule })),
+        );
+        const publicSource = (rule: any) =>
+            [rule.sourceAddressPrefix, ...(rule.sourceAddressPrefixes ?? [])].some(
+                (s: string) => s === "*" || s === "Internet" || s === "0.0.0.0/0",
+            );
         for (const rule of all.filter((r) => r.access === "Allow")) {
             assert.strictEqual(rule.direction, "Inbound");
-            assert.ok(rule.destinationPortRange !== "22" && !(rule.destinationPortRanges ?? []).includes("22"), `SSH rule ${rule.name}`);
+            assert.ok(
+                rule.destinationPortRange !== "22" && !(rule.destinationPortRanges ?? []).includes("22"),
+                `SSH rule ${rule.name}`,
+            );
             if (publicSource(rule)) {
                 assert.strictEqual(rule.nsg, "azdev-gateway", `public source on ${rule.nsg}/${rule.name}`);
-                assert.ok(["443", "80"].includes(rule.destinationPortRange), `public source to ${rule.destinationPortRange}`);
+                assert.ok(
+                    ["443", "80"].includes(rule.destinationPortRange),
+                    `public source to ${rule.destinationPortRange}`,
+                );
             }
-            if (["GatewayManager", "AzureLoadBalancer"].includes(rule.sourceAddressPrefix)) assert.strictEqual(rule.nsg, "azdev-gateway");
+            if (["GatewayManager", "AzureLoadBalancer"].includes(rule.sourceAddressPrefix))
+                assert.strictEqual(rule.nsg, "azdev-gateway");
         }
         // Every NSG ends with an explicit deny of everything else.
         for (const g of ofType(dev.resources, T.nsg)) {
             const last = g.inputs.securityRules.reduce((a: any, b: any) => (a.priority > b.priority ? a : b));
-            assert.deepStrictEqual([last.access, last.direction, last.sourceAddressPrefix, last.destinationPortRange, last.protocol], ["Deny", "Inbound", "*", "*", "*"], g.name);
+            assert.deepStrictEqual(
+                [
+                    last.access,
+                    last.direction,
+                    last.sourceAddressPrefix,
+                    last.destinationPortRange,
+                    last.protocol,
+                ],
+                ["Deny", "Inbound", "*", "*", "*"],
+                g.name,
+            );
         }
         const gw = rulesOf(dev, "gateway");
-        assert.deepStrictEqual(gw.filter((r) => r.access === "Allow").map((r) => [r.destinationPortRange, r.sourceAddressPrefix ?? r.sourceAddressPrefixes]), [
-            ["443", ["0.0.0.0/0"]], ["80", ["0.0.0.0/0"]], ["65200-65535", "GatewayManager"], ["*", "AzureLoadBalancer"],
+        assert.deepStrictEqual(
+            gw
+                .filter((r) => r.access === "Allow")
+                .map((r) => [r.destinationPortRange, r.sourceAddressPrefix ?? r.sourceAddressPrefixes]),
+            [
+                ["443", ["0.0.0.0/0"]],
+                ["80", ["0.0.0.0/0"]],
+                ["65200-65535", "GatewayManager"],
+                ["*", "AzureLoadBalancer"],
+            ],
+        );
+        const allowed = (role: string) =>
+            rulesOf(dev, role)
+                .filter((r) => r.access === "Allow")
+                .map((r) => [r.destinationPortRange, r.sourceAddressPrefix]);
+        assert.deepStrictEqual(allowed("nodes"), [
+            ["9443", "10.41.0.0/24"],
+            ["4000", "10.41.1.0/24"],
         ]);
-        const allowed = (role: string) => rulesOf(dev, role).filter((r) => r.access === "Allow").map((r) => [r.destinationPortRange, r.sourceAddressPrefix]);
-        assert.deepStrictEqual(allowed("nodes"), [["9443", "10.41.0.0/24"], ["4000", "10.41.1.0/24"]]);
-        assert.deepStrictEqual(allowed("database"), [["3306", "10.41.1.0/24"], ["*", "10.41.2.0/24"]]);
+        assert.deepStrictEqual(allowed("database"), [
+            ["3306", "10.41.1.0/24"],
+            ["*", "10.41.2.0/24"],
+        ]);
         assert.deepStrictEqual(allowed("endpoints"), [["2049", "10.41.1.0/24"]]);
         // Production: the configured client CIDRs only.
         const prodGw = rulesOf(prod, "gateway").filter((r) => ["443", "80"].includes(r.destinationPortRange));
-        for (const rule of prodGw) assert.deepStrictEqual(rule.sourceAddressPrefixes, ["198.51.100.0/24", "192.0.2.0/24"]);
+        for (const rule of prodGw)
+            assert.deepStrictEqual(rule.sourceAddressPrefixes, ["198.51.100.0/24", "192.0.2.0/24"]);
     });
 
     it("nodes: static NIC addresses from the node subnet (Azure's first four reserved), zones round robin, the node NSG on every NIC", function () {
         const nics = ofType(prod.resources, T.nic);
-        assert.deepStrictEqual(nics.map((n) => n.inputs.ipConfigurations[0].privateIPAddress), ["10.41.1.4", "10.41.1.5", "10.41.1.6"]);
+        assert.deepStrictEqual(
+            nics.map((n) => n.inputs.ipConfigurations[0].privateIPAddress),
+            ["10.41.1.4", "10.41.1.5", "10.41.1.6"],
+        );
         for (const nic of nics) {
             assert.strictEqual(nic.inputs.ipConfigurations[0].privateIPAllocationMethod, "Static");
-            assert.ok(ipaddr.IPv4.parse(nic.inputs.ipConfigurations[0].privateIPAddress).match(ipaddr.IPv4.parseCIDR("10.41.1.0/24")));
+            assert.ok(
+                ipaddr.IPv4.parse(nic.inputs.ipConfigurations[0].privateIPAddress).match(
+                    ipaddr.IPv4.parseCIDR("10.41.1.0/24"),
+                ),
+            );
             assert.strictEqual(nic.inputs.networkSecurityGroup.id, engineId(prod, T.nsg, "azprod-nodes"));
         }
-        assert.deepStrictEqual(ofType(prod.resources, T.vm).map((vm) => vm.inputs.zones), [["1"], ["2"], ["3"]]);
+        assert.deepStrictEqual(
+            ofType(prod.resources, T.vm).map((vm) => vm.inputs.zones),
+            [["1"], ["2"], ["3"]],
+        );
         assert.deepStrictEqual(prod.outputs.nodeIps, ["10.41.1.4", "10.41.1.5", "10.41.1.6"]);
     });
 
     it("VMs: Ubuntu 24.04, sized from config, encrypted Premium OS disk, SSH key only, a system-assigned identity, trusted launch", function () {
         for (const vm of ofType(dev.resources, T.vm)) {
             const i = vm.inputs;
-            assert.deepStrictEqual(i.storageProfile.imageReference, { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" });
+            assert.deepStrictEqual(i.storageProfile.imageReference, {
+                publisher: "Canonical",
+                offer: "ubuntu-24_04-lts",
+                sku: "server",
+                version: "latest",
+            });
             assert.strictEqual(i.hardwareProfile.vmSize, "Standard_D4s_v5");
-            assert.deepStrictEqual([i.storageProfile.osDisk.managedDisk.storageAccountType, i.storageProfile.osDisk.diskSizeGB, i.storageProfile.osDisk.createOption], ["Premium_LRS", 30, "FromImage"]);
+            assert.deepStrictEqual(
+                [
+                    i.storageProfile.osDisk.managedDisk.storageAccountType,
+                    i.storageProfile.osDisk.diskSizeGB,
+                    i.storageProfile.osDisk.createOption,
+                ],
+                ["Premium_LRS", 30, "FromImage"],
+            );
             assert.strictEqual(i.osProfile.adminPassword, undefined);
             assert.strictEqual(i.osProfile.linuxConfiguration.disablePasswordAuthentication, true);
             assert.match(i.osProfile.linuxConfiguration.ssh.publicKeys[0].keyData, /^ssh-rsa /);
@@ -205,22 +326,35 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
         assert.match(dev.outputs.sshPublicKey, /^ssh-rsa /);
         const opt = dev.options.get(`${T.vm}::azdev-node-1`)!;
         // A config change never replaces all nodes at once: it is rolled node by node (README).
-        assert.deepStrictEqual([opt.deleteBeforeReplace, opt.ignoreChanges, opt.replaceOnChanges], [true, ["osProfile.customData"], undefined]);
+        assert.deepStrictEqual(
+            [opt.deleteBeforeReplace, opt.ignoreChanges, opt.replaceOnChanges],
+            [true, ["osProfile.customData"], undefined],
+        );
     });
 
     it("a pre-baked image replaces the Marketplace image (and its trusted-launch settings)", async function () {
-        const imageId = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/images/providers/Microsoft.Compute/images/wso2is-7.1.0";
-        const r = await build("azbaked", { nodeImageId: imageId, nodeSize: "Standard_D8s_v5", nodeDiskGb: "64" });
+        const imageId =
+            "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/images/providers/Microsoft.Compute/images/wso2is-7.1.0";
+        const r = await build("azbaked", {
+            nodeImageId: imageId,
+            nodeSize: "Standard_D8s_v5",
+            nodeDiskGb: "64",
+        });
         for (const vm of ofType(r.resources, T.vm)) {
             assert.deepStrictEqual(vm.inputs.storageProfile.imageReference, { id: imageId });
             assert.strictEqual(vm.inputs.securityProfile, undefined);
-            assert.deepStrictEqual([vm.inputs.hardwareProfile.vmSize, vm.inputs.storageProfile.osDisk.diskSizeGB], ["Standard_D8s_v5", 64]);
+            assert.deepStrictEqual(
+                [vm.inputs.hardwareProfile.vmSize, vm.inputs.storageProfile.osDisk.diskSizeGB],
+                ["Standard_D8s_v5", 64],
+            );
         }
         assert.match(writeFile(r.cloudInit["node-1"], "/etc/wso2is/node.env"), /IS_ZIP_URL=/);
     });
 
     it("every node's customData is its rendered cloud-init: WKA members = the NICs' static IPs, local_member_host = its own", function () {
-        const nicIps = ofType(prod.resources, T.nic).map((n) => n.inputs.ipConfigurations[0].privateIPAddress);
+        const nicIps = ofType(prod.resources, T.nic).map(
+            (n) => n.inputs.ipConfigurations[0].privateIPAddress,
+        );
         const vms = ofType(prod.resources, T.vm);
         assert.strictEqual(vms.length, 3);
         vms.forEach((vm, i) => {
@@ -229,11 +363,20 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
             assert.ok(userData.startsWith("#cloud-config\n"));
             const toml = writeFile(userData, "/etc/wso2is/deployment.toml");
             assert.match(toml, /membership_scheme = "wka"/);
-            const members = /members = \[ (.*) \]/.exec(toml)![1].split(", ").map((m) => JSON.parse(m));
-            assert.deepStrictEqual(members, nicIps.map((ip) => `${ip}:4000`));
+            const members = /members = \[ (.*) \]/
+                .exec(toml)![1]
+                .split(", ")
+                .map((m) => JSON.parse(m));
+            assert.deepStrictEqual(
+                members,
+                nicIps.map((ip) => `${ip}:4000`),
+            );
             assert.match(toml, new RegExp(`local_member_host = "${nicIps[i].replace(/\./g, "\\.")}"`));
             const env = nodeEnv(userData);
-            assert.deepStrictEqual([env.NODE_IP_SOURCE, env.NODE_IP, env.NODE_NAME], ["static", nicIps[i], `node-${i + 1}`]);
+            assert.deepStrictEqual(
+                [env.NODE_IP_SOURCE, env.NODE_IP, env.NODE_NAME],
+                ["static", nicIps[i], `node-${i + 1}`],
+            );
         });
     });
 
@@ -242,35 +385,66 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
         const toml = writeFile(userData, "/etc/wso2is/deployment.toml");
         const tlsTable = /\[keystore\.tls\]\n((?:[a-z_]+ = .*\n)+)/.exec(toml);
         assert.ok(tlsTable, "a [keystore.tls] table");
-        const entries = Object.fromEntries(tlsTable[1].trim().split("\n").map((l) => l.split(" = ")).map(([k, v]) => [k, JSON.parse(v)]));
+        const entries = Object.fromEntries(
+            tlsTable[1]
+                .trim()
+                .split("\n")
+                .map((l) => l.split(" = "))
+                .map(([k, v]) => [k, JSON.parse(v)]),
+        );
         assert.deepStrictEqual(entries, {
-            file_name: "wso2is-backend.p12", type: "PKCS12", alias: "wso2is-backend",
-            password: "$env{WSO2_TLS_KEYSTORE_PASSWORD}", key_password: "$env{WSO2_TLS_KEYSTORE_PASSWORD}",
+            file_name: "wso2is-backend.p12",
+            type: "PKCS12",
+            alias: "wso2is-backend",
+            password: "$env{WSO2_TLS_KEYSTORE_PASSWORD}",
+            key_password: "$env{WSO2_TLS_KEYSTORE_PASSWORD}",
         });
-        const reference = path.join(__dirname, "..", "..", "..", "shared", "reference", "wso2-is-deployment-toml-keys.txt");
+        const reference = path.join(
+            __dirname,
+            "..",
+            "..",
+            "..",
+            "shared",
+            "reference",
+            "wso2-is-deployment-toml-keys.txt",
+        );
         if (fs.existsSync(reference)) {
             const known = new Set(fs.readFileSync(reference, "utf8").split("\n"));
-            for (const k of Object.keys(entries)) assert.ok(known.has(`keystore.tls.${k}`), `keystore.tls.${k} is a key IS knows`);
+            for (const k of Object.keys(entries))
+                assert.ok(known.has(`keystore.tls.${k}`), `keystore.tls.${k} is a key IS knows`);
         }
         const env = nodeEnv(userData);
-        assert.deepStrictEqual([env.TLS_KEYSTORE_FILE, env.TLS_KEYSTORE_ALIAS, env.TLS_CA_ALIAS],
-            ["/opt/wso2is/wso2is-7.1.0/repository/resources/security/wso2is-backend.p12", "wso2is-backend", "wso2is-cluster-ca"]);
+        assert.deepStrictEqual(
+            [env.TLS_KEYSTORE_FILE, env.TLS_KEYSTORE_ALIAS, env.TLS_CA_ALIAS],
+            [
+                "/opt/wso2is/wso2is-7.1.0/repository/resources/security/wso2is-backend.p12",
+                "wso2is-backend",
+                "wso2is-cluster-ca",
+            ],
+        );
         const secret = clusterSecret(dev);
         const ca = engine.records.find((r) => r.type === T.selfSigned && r.name === "azdev-backend-ca")!;
         assert.strictEqual(secret.tlsCaCertificate, ca.state.certPem);
         assert.match(secret.tlsPrivateKey, /^-----BEGIN PRIVATE KEY-----/);
         assert.match(secret.tlsKeystorePassword, /^mock-secret-/);
-        const request = engine.records.find((r) => r.type === "tls:index/certRequest:CertRequest" && r.name === "azdev-backend")!;
-        assert.deepStrictEqual([request.inputs.subject.commonName, request.inputs.dnsNames, request.inputs.ipAddresses],
-            ["is.example.com", ["is.example.com", "localhost"], ["10.41.1.4", "10.41.1.5", "127.0.0.1"]]);
+        const request = engine.records.find(
+            (r) => r.type === "tls:index/certRequest:CertRequest" && r.name === "azdev-backend",
+        )!;
+        assert.deepStrictEqual(
+            [request.inputs.subject.commonName, request.inputs.dnsNames, request.inputs.ipAddresses],
+            ["is.example.com", ["is.example.com", "localhost"], ["10.41.1.4", "10.41.1.5", "127.0.0.1"]],
+        );
     });
 
     it("customData holds no secret: no generated password, no storage key, no private key, no mock secret", async function () {
-        const secrets = engine.records.filter((r) => r.type === T.password && r.name.startsWith("azdev-")).map((r) => r.state.result as string);
+        const secrets = engine.records
+            .filter((r) => r.type === T.password && r.name.startsWith("azdev-"))
+            .map((r) => r.state.result as string);
         assert.strictEqual(secrets.length, 5);
         for (const vm of ofType(dev.resources, T.vm)) {
             const userData = customData(vm);
-            for (const s of secrets) assert.ok(!userData.includes(s), "a generated password leaked into customData");
+            for (const s of secrets)
+                assert.ok(!userData.includes(s), "a generated password leaked into customData");
             assert.doesNotMatch(userData, /mock-secret-|BEGIN .*PRIVATE KEY|ssh-rsa /);
         }
         assert.ok(!JSON.stringify(dev.outputs).includes("mock-secret-"), "no secret value in the outputs");
@@ -284,54 +458,112 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
         assert.strictEqual(env.DB_HOST, dev.outputs.databaseFqdn);
         const vaultName = one(dev.resources, T.vault).inputs.vaultName;
         assert.strictEqual(env.SECRET_ID, `https://${vaultName}.vault.azure.net/secrets/cluster`);
-        assert.deepStrictEqual([env.SECRET_SOURCE, dev.outputs.keyVaultSecretId], ["azure-key-vault", env.SECRET_ID]);
+        assert.deepStrictEqual(
+            [env.SECRET_SOURCE, dev.outputs.keyVaultSecretId],
+            ["azure-key-vault", env.SECRET_ID],
+        );
         const account = one(dev.resources, T.account).inputs.accountName;
         assert.match(account, /^[a-z0-9]{3,24}$/);
         const fstab = fstabOf(dev.cloudInit["node-1"]);
-        assert.deepStrictEqual(fstab.slice(0, 3), [`${account}.file.core.windows.net:/${account}/is-share`, "/mnt/wso2is-share", "nfs4"]);
+        assert.deepStrictEqual(fstab.slice(0, 3), [
+            `${account}.file.core.windows.net:/${account}/is-share`,
+            "/mnt/wso2is-share",
+            "nfs4",
+        ]);
         assert.match(fstab[3], /vers=4,minorversion=1,sec=sys/);
     });
 
     it("MySQL Flexible Server: private access in the delegated subnet with its DNS zone, TLS enforced, sized connections; HA in production", function () {
         const d = one(dev.resources, T.mysql).inputs;
         const p = one(prod.resources, T.mysql).inputs;
-        assert.deepStrictEqual([d.version, d.sku, d.administratorLogin], ["8.0.21", { name: "Standard_B2ms", tier: "Burstable" }, "wso2admin"]);
+        assert.deepStrictEqual(
+            [d.version, d.sku, d.administratorLogin],
+            ["8.0.21", { name: "Standard_B2ms", tier: "Burstable" }, "wso2admin"],
+        );
         assert.strictEqual(d.network.publicNetworkAccess, "Disabled");
         assert.strictEqual(d.network.delegatedSubnetResourceId, engineId(dev, T.subnet, "azdev-database"));
         const zone = one(dev.resources, T.zone, "azdev-mysql-dns");
         assert.strictEqual(zone.inputs.privateZoneName, "azdev.private.mysql.database.azure.com");
         assert.strictEqual(d.network.privateDnsZoneResourceId, engineId(dev, T.zone, "azdev-mysql-dns"));
-        assert.strictEqual(one(dev.resources, T.link, "azdev-mysql-dns").inputs.virtualNetwork.id, engineId(dev, T.vnet, "azdev-vnet"));
+        assert.strictEqual(
+            one(dev.resources, T.link, "azdev-mysql-dns").inputs.virtualNetwork.id,
+            engineId(dev, T.vnet, "azdev-vnet"),
+        );
         assert.deepStrictEqual([d.highAvailability.mode, d.backup.backupRetentionDays], ["Disabled", 1]);
-        assert.deepStrictEqual([p.highAvailability, p.availabilityZone, p.backup.backupRetentionDays, p.sku.tier], [{ mode: "ZoneRedundant", standbyAvailabilityZone: "2" }, "1", 14, "GeneralPurpose"]);
-        const params = Object.fromEntries(ofType(prod.resources, T.mysqlConfig).map((c) => [c.inputs.configurationName, c.inputs.value]));
-        assert.deepStrictEqual(params, { require_secure_transport: "ON", max_connections: String(3 * 2 * 80 + 50) });
+        assert.deepStrictEqual(
+            [p.highAvailability, p.availabilityZone, p.backup.backupRetentionDays, p.sku.tier],
+            [{ mode: "ZoneRedundant", standbyAvailabilityZone: "2" }, "1", 14, "GeneralPurpose"],
+        );
+        const params = Object.fromEntries(
+            ofType(prod.resources, T.mysqlConfig).map((c) => [c.inputs.configurationName, c.inputs.value]),
+        );
+        assert.deepStrictEqual(params, {
+            require_secure_transport: "ON",
+            max_connections: String(3 * 2 * 80 + 50),
+        });
         assert.strictEqual(plain(d.administratorLoginPassword), clusterSecret(dev).dbAdminPassword);
     });
 
     it("production refuses a Burstable database SKU (zone-redundant HA needs General Purpose)", function () {
-        assert.throws(() => new AzureVmCluster("azburst", { config: configFor("azure", { production: "true", certificate: kvCertificate, dbSize: "Standard_B2ms" }), location: "westeurope" }),
-            /dbSize = "Standard_B2ms" is a Burstable SKU; production needs zone-redundant HA/);
+        assert.throws(
+            () =>
+                new AzureVmCluster("azburst", {
+                    config: configFor("azure", {
+                        production: "true",
+                        certificate: kvCertificate,
+                        dbSize: "Standard_B2ms",
+                    }),
+                    location: "westeurope",
+                }),
+            /dbSize = "Standard_B2ms" is a Burstable SKU; production needs zone-redundant HA/,
+        );
     });
 
     it("Azure Files NFS: premium FileStorage, NFS 4.1 without root squash, HTTPS-only off (NFS needs it), private endpoint only", function () {
         const a = one(dev.resources, T.account).inputs;
-        assert.deepStrictEqual([a.kind, a.sku.name, a.enableHttpsTrafficOnly, a.publicNetworkAccess, a.allowSharedKeyAccess, a.networkRuleSet.defaultAction], ["FileStorage", "Premium_LRS", false, "Disabled", false, "Deny"]);
+        assert.deepStrictEqual(
+            [
+                a.kind,
+                a.sku.name,
+                a.enableHttpsTrafficOnly,
+                a.publicNetworkAccess,
+                a.allowSharedKeyAccess,
+                a.networkRuleSet.defaultAction,
+            ],
+            ["FileStorage", "Premium_LRS", false, "Disabled", false, "Deny"],
+        );
         assert.strictEqual(one(prod.resources, T.account).inputs.sku.name, "Premium_ZRS");
         const s = one(dev.resources, T.share).inputs;
-        assert.deepStrictEqual([s.enabledProtocols, s.rootSquash, s.shareName, s.shareQuota], ["NFS", "NoRootSquash", "is-share", 100]);
+        assert.deepStrictEqual(
+            [s.enabledProtocols, s.rootSquash, s.shareName, s.shareQuota],
+            ["NFS", "NoRootSquash", "is-share", 100],
+        );
         const pe = one(dev.resources, T.pe).inputs;
         assert.strictEqual(pe.subnet.id, engineId(dev, T.subnet, "azdev-endpoints"));
         assert.deepStrictEqual(pe.privateLinkServiceConnections[0].groupIds, ["file"]);
-        assert.strictEqual(one(dev.resources, T.zone, "azdev-files-dns").inputs.privateZoneName, "privatelink.file.core.windows.net");
-        assert.strictEqual(one(dev.resources, T.zoneGroup).inputs.privateDnsZoneConfigs[0].privateDnsZoneId, engineId(dev, T.zone, "azdev-files-dns"));
+        assert.strictEqual(
+            one(dev.resources, T.zone, "azdev-files-dns").inputs.privateZoneName,
+            "privatelink.file.core.windows.net",
+        );
+        assert.strictEqual(
+            one(dev.resources, T.zoneGroup).inputs.privateDnsZoneConfigs[0].privateDnsZoneId,
+            engineId(dev, T.zone, "azdev-files-dns"),
+        );
         assert.match(String(dev.outputs.sharedFsId), /\/fileServices\/default\/shares\/is-share$/);
     });
 
     it("protects the database, the storage account and the share in production, not in dev", function () {
         const opt = (r: Built, type: string, name: string) => r.options.get(`${type}::${name}`) ?? {};
-        for (const [type, role] of [[T.mysql, "db"], [T.account, "files"], [T.share, "share"]]) {
-            assert.deepStrictEqual([opt(prod, type, `azprod-${role}`).protect, opt(prod, type, `azprod-${role}`).retainOnDelete], [true, true], `${type} in production`);
+        for (const [type, role] of [
+            [T.mysql, "db"],
+            [T.account, "files"],
+            [T.share, "share"],
+        ]) {
+            assert.deepStrictEqual(
+                [opt(prod, type, `azprod-${role}`).protect, opt(prod, type, `azprod-${role}`).retainOnDelete],
+                [true, true],
+                `${type} in production`,
+            );
             assert.notStrictEqual(opt(dev, type, `azdev-${role}`).protect, true, `${type} in dev`);
             assert.notStrictEqual(opt(dev, type, `azdev-${role}`).retainOnDelete, true, `${type} in dev`);
         }
@@ -340,22 +572,44 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
     it("Key Vault: RBAC, soft delete, purge protection in production; one secret with the contract's JSON; reads only from the NAT address", function () {
         const d = one(dev.resources, T.vault).inputs.properties;
         const p = one(prod.resources, T.vault).inputs.properties;
-        assert.deepStrictEqual([d.enableRbacAuthorization, d.enableSoftDelete, d.enablePurgeProtection, d.tenantId], [true, true, undefined, "11111111-1111-4111-8111-111111111111"]);
+        assert.deepStrictEqual(
+            [d.enableRbacAuthorization, d.enableSoftDelete, d.enablePurgeProtection, d.tenantId],
+            [true, true, undefined, "11111111-1111-4111-8111-111111111111"],
+        );
         assert.deepStrictEqual([p.enablePurgeProtection, p.softDeleteRetentionInDays], [true, 90]);
         assert.strictEqual(d.networkAcls.defaultAction, "Deny");
-        assert.deepStrictEqual(d.networkAcls.ipRules, [{ value: one(dev.resources, T.pip, "azdev-nat").state.ipAddress }]);
+        assert.deepStrictEqual(d.networkAcls.ipRules, [
+            { value: one(dev.resources, T.pip, "azdev-nat").state.ipAddress },
+        ]);
         const secret = clusterSecret(dev);
-        assert.deepStrictEqual(Object.keys(secret).sort(), ["adminPassword", "dbAdminPassword", "dbAdminUser", "dbAppPassword", "tlsCaCertificate", "tlsCertificate", "tlsKeystorePassword", "tlsPrivateKey"]);
+        assert.deepStrictEqual(Object.keys(secret).sort(), [
+            "adminPassword",
+            "dbAdminPassword",
+            "dbAdminUser",
+            "dbAppPassword",
+            "tlsCaCertificate",
+            "tlsCertificate",
+            "tlsKeystorePassword",
+            "tlsPrivateKey",
+        ]);
         assert.strictEqual(secret.dbAdminUser, "wso2admin");
-        for (const k of ["dbAdminPassword", "dbAppPassword", "adminPassword"]) assert.match(secret[k], /^mock-secret-/);
+        for (const k of ["dbAdminPassword", "dbAppPassword", "adminPassword"])
+            assert.match(secret[k], /^mock-secret-/);
         assert.strictEqual(one(dev.resources, T.secret).inputs.secretName, "cluster");
-        assert.ok(isSecretWrapper(one(dev.resources, T.secret).inputs.properties) || isSecretWrapper(one(dev.resources, T.secret).inputs.properties.value), "the secret's value is a Pulumi secret");
+        assert.ok(
+            isSecretWrapper(one(dev.resources, T.secret).inputs.properties) ||
+                isSecretWrapper(one(dev.resources, T.secret).inputs.properties.value),
+            "the secret's value is a Pulumi secret",
+        );
     });
 
     it("the configured admin password goes into the secret instead of a generated one", async function () {
         const r = await build("azpw", {}, { adminPassword: pulumi.secret("Configured-Admin-Pw-1") });
         assert.strictEqual(clusterSecret(r).adminPassword, "Configured-Admin-Pw-1");
-        assert.strictEqual(ofType(r.resources, T.password).filter((x) => x.name === "azpw-is-admin-password").length, 0);
+        assert.strictEqual(
+            ofType(r.resources, T.password).filter((x) => x.name === "azpw-is-admin-password").length,
+            0,
+        );
     });
 
     it("each node's identity may read this cluster's secret only (Key Vault Secrets User on the secret)", function () {
@@ -365,7 +619,10 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
         assert.deepStrictEqual(roles.map((r) => r.inputs.principalId).sort(), [...principals].sort());
         for (const r of roles) {
             assert.strictEqual(r.inputs.scope, secretId);
-            assert.strictEqual(r.inputs.roleDefinitionId, `/subscriptions/${azureSubscription}/providers/Microsoft.Authorization/roleDefinitions/${keyVaultSecretsUserRoleId}`);
+            assert.strictEqual(
+                r.inputs.roleDefinitionId,
+                `/subscriptions/${azureSubscription}/providers/Microsoft.Authorization/roleDefinitions/${keyVaultSecretsUserRoleId}`,
+            );
             assert.strictEqual(r.inputs.principalType, "ServicePrincipal");
         }
         assert.strictEqual(keyVaultSecretsUserRoleId, "4633458b-17de-408a-b874-0445c86b69e6");
@@ -373,8 +630,14 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
 
     it("Application Gateway v2: zones 1-3, autoscale from 2, TLS policy, 80 redirects to 443, cookie affinity, HTTPS 9443 to the nodes, a <= 15 s probe", function () {
         const g = plain(one(dev.resources, T.appgw).inputs);
-        assert.deepStrictEqual([g.sku, g.autoscaleConfiguration.minCapacity, g.zones], [{ name: "Standard_v2", tier: "Standard_v2" }, 2, ["1", "2", "3"]]);
-        assert.deepStrictEqual(g.sslPolicy, { policyType: "Predefined", policyName: "AppGwSslPolicy20220101S" });
+        assert.deepStrictEqual(
+            [g.sku, g.autoscaleConfiguration.minCapacity, g.zones],
+            [{ name: "Standard_v2", tier: "Standard_v2" }, 2, ["1", "2", "3"]],
+        );
+        assert.deepStrictEqual(g.sslPolicy, {
+            policyType: "Predefined",
+            policyName: "AppGwSslPolicy20220101S",
+        });
         assert.strictEqual(g.gatewayIPConfigurations[0].subnet.id, engineId(dev, T.subnet, "azdev-gateway"));
         const pip = one(dev.resources, T.pip, "azdev-gateway").inputs;
         assert.deepStrictEqual([pip.sku.name, pip.zones], ["Standard", ["1", "2", "3"]]);
@@ -390,39 +653,83 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
         const httpsRule = g.requestRoutingRules.find((r: any) => r.backendAddressPool);
         const httpRule = g.requestRoutingRules.find((r: any) => r.redirectConfiguration);
         const httpsListener = resolve(httpsRule.httpListener);
-        assert.deepStrictEqual([httpsListener.protocol, resolve(httpsListener.frontendPort).port], ["Https", 443]);
+        assert.deepStrictEqual(
+            [httpsListener.protocol, resolve(httpsListener.frontendPort).port],
+            ["Https", 443],
+        );
         assert.ok(resolve(httpsListener.sslCertificate).data, "a PFX for the self-signed listener");
         const httpListener = resolve(httpRule.httpListener);
-        assert.deepStrictEqual([httpListener.protocol, resolve(httpListener.frontendPort).port], ["Http", 80]);
+        assert.deepStrictEqual(
+            [httpListener.protocol, resolve(httpListener.frontendPort).port],
+            ["Http", 80],
+        );
         const redirect = resolve(httpRule.redirectConfiguration);
-        assert.deepStrictEqual([redirect.redirectType, resolve(redirect.targetListener).name, redirect.includePath, redirect.includeQueryString], ["Permanent", httpsListener.name, true, true]);
+        assert.deepStrictEqual(
+            [
+                redirect.redirectType,
+                resolve(redirect.targetListener).name,
+                redirect.includePath,
+                redirect.includeQueryString,
+            ],
+            ["Permanent", httpsListener.name, true, true],
+        );
         const pool = resolve(httpsRule.backendAddressPool);
-        assert.deepStrictEqual(pool.backendAddresses, [{ ipAddress: "10.41.1.4" }, { ipAddress: "10.41.1.5" }]);
+        assert.deepStrictEqual(pool.backendAddresses, [
+            { ipAddress: "10.41.1.4" },
+            { ipAddress: "10.41.1.5" },
+        ]);
         const settings = resolve(httpsRule.backendHttpSettings);
-        assert.deepStrictEqual([settings.port, settings.protocol, settings.cookieBasedAffinity, settings.hostName], [9443, "Https", "Enabled", "is.example.com"]);
+        assert.deepStrictEqual(
+            [settings.port, settings.protocol, settings.cookieBasedAffinity, settings.hostName],
+            [9443, "Https", "Enabled", "is.example.com"],
+        );
         const probe = resolve(settings.probe);
-        assert.deepStrictEqual([probe.protocol, probe.path, probe.interval, probe.timeout, probe.unhealthyThreshold, probe.pickHostNameFromBackendHttpSettings], ["Https", "/api/health-check/v1.0/health", 5, 4, 2, true]);
+        assert.deepStrictEqual(
+            [
+                probe.protocol,
+                probe.path,
+                probe.interval,
+                probe.timeout,
+                probe.unhealthyThreshold,
+                probe.pickHostNameFromBackendHttpSettings,
+            ],
+            ["Https", "/api/health-check/v1.0/health", 5, 4, 2, true],
+        );
         assert.ok(probe.interval * probe.unhealthyThreshold <= 15, "dead node out within 15 s");
         // Backend trust: the cluster's CA, whose server certificate the nodes get from the secret.
         const root = resolve(settings.trustedRootCertificates[0]);
         const ca = engine.records.find((r) => r.type === T.selfSigned && r.name === "azdev-backend-ca")!;
         assert.strictEqual(root.data, pemToBase64Der(ca.state.certPem));
-        assert.ok(clusterSecret(dev).tlsCertificate.includes(ca.state.certPem.trim()), "the nodes' chain ends in the trusted CA");
+        assert.ok(
+            clusterSecret(dev).tlsCertificate.includes(ca.state.certPem.trim()),
+            "the nodes' chain ends in the trusted CA",
+        );
         assert.strictEqual(g.identity, undefined);
     });
 
     it("production: the listener certificate comes from Key Vault through a user-assigned identity; no self-signed certificate", function () {
         const g = one(prod.resources, T.appgw).inputs;
         const uai = one(prod.resources, T.uai);
-        assert.deepStrictEqual(plain(g.sslCertificates), [{ name: "https", keyVaultSecretId: kvCertificate }]);
-        assert.deepStrictEqual(g.identity, { type: "UserAssigned", userAssignedIdentities: [engineId(prod, T.uai, uai.name)] });
+        assert.deepStrictEqual(plain(g.sslCertificates), [
+            { name: "https", keyVaultSecretId: kvCertificate },
+        ]);
+        assert.deepStrictEqual(g.identity, {
+            type: "UserAssigned",
+            userAssignedIdentities: [engineId(prod, T.uai, uai.name)],
+        });
         assert.strictEqual(prod.outputs.gatewayIdentityPrincipalId, uai.state.principalId);
-        assert.strictEqual(ofType(prod.resources, T.selfSigned).filter((r) => r.name === "azprod-self-signed").length, 0);
+        assert.strictEqual(
+            ofType(prod.resources, T.selfSigned).filter((r) => r.name === "azprod-self-signed").length,
+            0,
+        );
     });
 
     it("outputs: url, hostname, gateway address, database FQDN, the secret only as its id, node IPs; and an nginx.conf for the static IPs", function () {
         const o = dev.outputs;
-        assert.deepStrictEqual([o.url, o.hostname, o.membershipScheme, o.nodeCount], ["https://is.example.com", "is.example.com", "wka", 2]);
+        assert.deepStrictEqual(
+            [o.url, o.hostname, o.membershipScheme, o.nodeCount],
+            ["https://is.example.com", "is.example.com", "wka", 2],
+        );
         assert.match(o.gatewayAddress, /^203\.0\.113\.\d+$/);
         assert.match(o.databaseFqdn, /\.mysql\.database\.azure\.com$/);
         assert.match(o.keyVaultSecretId, /^https:\/\/[a-z0-9-]+\.vault\.azure\.net\/secrets\/cluster$/);
@@ -434,7 +741,17 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
     });
 
     it("a changed IS setting changes no input of the database, the storage account or the share", async function () {
-        const stateful = [T.mysql, T.mysqlConfig, T.account, T.share, T.fileService, T.vault, T.zone, T.link, T.pe];
+        const stateful = [
+            T.mysql,
+            T.mysqlConfig,
+            T.account,
+            T.share,
+            T.fileService,
+            T.vault,
+            T.zone,
+            T.link,
+            T.pe,
+        ];
         const snapshot = async (extra: Record<string, string>) => {
             const before = engine.records.length;
             await build("azsame", extra);
@@ -442,7 +759,12 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
             return mine.map((r) => ({ type: r.type, name: r.name, inputs: plain(r.inputs) }));
         };
         const a = await snapshot({});
-        const b = await snapshot({ isVersion: "7.2.0", caching: "4", nodeSize: "Standard_D8s_v5", isDistributionSha256: "b".repeat(64) });
+        const b = await snapshot({
+            isVersion: "7.2.0",
+            caching: "4",
+            nodeSize: "Standard_D8s_v5",
+            isDistributionSha256: "b".repeat(64),
+        });
         assert.ok(a.length >= 9, `saw ${a.length} stateful resources`);
         assert.deepStrictEqual(b, a);
         // ...while the nodes did change (the test can fail).
@@ -462,50 +784,130 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
             gatewaySubnetCidr: "10.60.9.0/24",
             databaseSubnetId: "/subscriptions/s/.../subnets/mysql",
             endpointSubnetId: "/subscriptions/s/.../subnets/endpoints",
-            privateDnsZoneId: "/subscriptions/s/.../privateDnsZones/platform.private.mysql.database.azure.com",
+            privateDnsZoneId:
+                "/subscriptions/s/.../privateDnsZones/platform.private.mysql.database.azure.com",
         });
-        const platform = await readPlatformStack("acme/azure-network/prod", azurePlatformOutputs.required, azurePlatformOutputs.optional);
+        const platform = await readPlatformStack(
+            "acme/azure-network/prod",
+            azurePlatformOutputs.required,
+            azurePlatformOutputs.optional,
+        );
         const r = await build("azplat", {}, { network: networkFromPlatform(platform) });
-        for (const t of [T.rg, T.vnet, T.subnet, T.nat]) assert.strictEqual(ofType(r.resources, t).length, 0, t);
+        for (const t of [T.rg, T.vnet, T.subnet, T.nat])
+            assert.strictEqual(ofType(r.resources, t).length, 0, t);
         // Only the nodes' NSG, on their NICs: the platform's subnets carry the platform's NSGs.
-        assert.deepStrictEqual(ofType(r.resources, T.nsg).map((g) => g.name), ["azplat-nodes"]);
-        assert.deepStrictEqual(rulesOf(r, "nodes").filter((x) => x.access === "Allow").map((x) => [x.destinationPortRange, x.sourceAddressPrefix]), [["9443", "10.60.9.0/24"], ["4000", "10.60.8.0/24"]]);
-        assert.deepStrictEqual(ofType(r.resources, T.nic).map((n) => n.inputs.ipConfigurations[0].privateIPAddress), ["10.60.8.4", "10.60.8.5"]);
-        for (const n of ofType(r.resources, T.nic)) assert.strictEqual(n.inputs.ipConfigurations[0].subnet.id, "/subscriptions/s/.../subnets/is-nodes");
+        assert.deepStrictEqual(
+            ofType(r.resources, T.nsg).map((g) => g.name),
+            ["azplat-nodes"],
+        );
+        assert.deepStrictEqual(
+            rulesOf(r, "nodes")
+                .filter((x) => x.access === "Allow")
+                .map((x) => [x.destinationPortRange, x.sourceAddressPrefix]),
+            [
+                ["9443", "10.60.9.0/24"],
+                ["4000", "10.60.8.0/24"],
+            ],
+        );
+        assert.deepStrictEqual(
+            ofType(r.resources, T.nic).map((n) => n.inputs.ipConfigurations[0].privateIPAddress),
+            ["10.60.8.4", "10.60.8.5"],
+        );
+        for (const n of ofType(r.resources, T.nic))
+            assert.strictEqual(
+                n.inputs.ipConfigurations[0].subnet.id,
+                "/subscriptions/s/.../subnets/is-nodes",
+            );
         const db = one(r.resources, T.mysql).inputs;
-        assert.deepStrictEqual([db.network.delegatedSubnetResourceId, db.network.privateDnsZoneResourceId, db.resourceGroupName, db.location],
-            ["/subscriptions/s/.../subnets/mysql", "/subscriptions/s/.../privateDnsZones/platform.private.mysql.database.azure.com", "rg-platform", "northeurope"]);
-        assert.strictEqual(ofType(r.resources, T.zone).filter((z) => z.name === "azplat-mysql-dns").length, 0, "the platform's MySQL zone is used");
-        assert.strictEqual(one(r.resources, T.appgw).inputs.gatewayIPConfigurations[0].subnet.id, "/subscriptions/s/.../subnets/appgw");
+        assert.deepStrictEqual(
+            [
+                db.network.delegatedSubnetResourceId,
+                db.network.privateDnsZoneResourceId,
+                db.resourceGroupName,
+                db.location,
+            ],
+            [
+                "/subscriptions/s/.../subnets/mysql",
+                "/subscriptions/s/.../privateDnsZones/platform.private.mysql.database.azure.com",
+                "rg-platform",
+                "northeurope",
+            ],
+        );
+        assert.strictEqual(
+            ofType(r.resources, T.zone).filter((z) => z.name === "azplat-mysql-dns").length,
+            0,
+            "the platform's MySQL zone is used",
+        );
+        assert.strictEqual(
+            one(r.resources, T.appgw).inputs.gatewayIPConfigurations[0].subnet.id,
+            "/subscriptions/s/.../subnets/appgw",
+        );
         assert.strictEqual(one(r.resources, T.pe).inputs.subnet.id, "/subscriptions/s/.../subnets/endpoints");
-        assert.strictEqual(one(r.resources, T.link, "azplat-files-dns").inputs.virtualNetwork.id, "/subscriptions/s/resourceGroups/rg-platform/providers/Microsoft.Network/virtualNetworks/hub");
+        assert.strictEqual(
+            one(r.resources, T.link, "azplat-files-dns").inputs.virtualNetwork.id,
+            "/subscriptions/s/resourceGroups/rg-platform/providers/Microsoft.Network/virtualNetworks/hub",
+        );
         // No NAT of ours: the vault cannot pin the nodes' egress address.
         assert.strictEqual(one(r.resources, T.vault).inputs.properties.networkAcls.defaultAction, "Allow");
-        const members = /members = \[ (.*) \]/.exec(writeFile(r.cloudInit["node-2"], "/etc/wso2is/deployment.toml"))![1];
+        const members = /members = \[ (.*) \]/.exec(
+            writeFile(r.cloudInit["node-2"], "/etc/wso2is/deployment.toml"),
+        )![1];
         assert.strictEqual(members, '"10.60.8.4:4000", "10.60.8.5:4000"');
-        assert.ok(engine.records.some((x) => x.type === "pulumi:pulumi:StackReference" && x.inputs.name === "acme/azure-network/prod"));
+        assert.ok(
+            engine.records.some(
+                (x) =>
+                    x.type === "pulumi:pulumi:StackReference" && x.inputs.name === "acme/azure-network/prod",
+            ),
+        );
     });
 
     it("a platform stack without the contract's outputs fails with a clear message", async function () {
         setPlatformOutputs("acme/azure-empty/prod", { resourceGroupName: "rg", location: "westeurope" });
-        await assert.rejects(readPlatformStack("acme/azure-empty/prod", azurePlatformOutputs.required, azurePlatformOutputs.optional),
-            (e: Error) => /does not export vnetId, nodeSubnetId, nodeSubnetCidr, gatewaySubnetId, databaseSubnetId, endpointSubnetId/.test(e.message));
+        await assert.rejects(
+            readPlatformStack(
+                "acme/azure-empty/prod",
+                azurePlatformOutputs.required,
+                azurePlatformOutputs.optional,
+            ),
+            (e: Error) =>
+                /does not export vnetId, nodeSubnetId, nodeSubnetCidr, gatewaySubnetId, databaseSubnetId, endpointSubnetId/.test(
+                    e.message,
+                ),
+        );
         setPlatformOutputs("acme/azure-bad/prod", {
-            resourceGroupName: "rg", location: "westeurope", vnetId: "v", nodeSubnetId: "n", nodeSubnetCidr: "not-a-cidr",
-            gatewaySubnetId: "g", databaseSubnetId: "d", endpointSubnetId: "e",
+            resourceGroupName: "rg",
+            location: "westeurope",
+            vnetId: "v",
+            nodeSubnetId: "n",
+            nodeSubnetCidr: "not-a-cidr",
+            gatewaySubnetId: "g",
+            databaseSubnetId: "d",
+            endpointSubnetId: "e",
         });
-        const p = await readPlatformStack("acme/azure-bad/prod", azurePlatformOutputs.required, azurePlatformOutputs.optional);
+        const p = await readPlatformStack(
+            "acme/azure-bad/prod",
+            azurePlatformOutputs.required,
+            azurePlatformOutputs.optional,
+        );
         assert.throws(() => networkFromPlatform(p), /output nodeSubnetCidr must be an IPv4 CIDR/);
     });
 
     it("SMB variant: SMB 3.1.1 share, HTTPS-only on; the storage key only in the Key Vault secret, the nodes get a credentials file path", async function () {
         const r = await build("azsmb", { sharedFs: "azure-files-smb" });
         const a = one(r.resources, T.account).inputs;
-        assert.deepStrictEqual([a.enableHttpsTrafficOnly, a.allowSharedKeyAccess, a.publicNetworkAccess, a.minimumTlsVersion], [true, true, "Disabled", "TLS1_2"]);
+        assert.deepStrictEqual(
+            [a.enableHttpsTrafficOnly, a.allowSharedKeyAccess, a.publicNetworkAccess, a.minimumTlsVersion],
+            [true, true, "Disabled", "TLS1_2"],
+        );
         assert.strictEqual(one(r.resources, T.share).inputs.enabledProtocols, "SMB");
         assert.strictEqual(one(r.resources, T.share).inputs.rootSquash, undefined);
         assert.strictEqual(one(r.resources, T.fileService).inputs.protocolSettings.smb.versions, "SMB3.1.1");
-        assert.deepStrictEqual(rulesOf(r, "endpoints").filter((x) => x.access === "Allow").map((x) => [x.destinationPortRange, x.sourceAddressPrefix]), [["445", "10.41.1.0/24"]]);
+        assert.deepStrictEqual(
+            rulesOf(r, "endpoints")
+                .filter((x) => x.access === "Allow")
+                .map((x) => [x.destinationPortRange, x.sourceAddressPrefix]),
+            [["445", "10.41.1.0/24"]],
+        );
 
         const secret = clusterSecret(r);
         const account = a.accountName as string;
@@ -517,30 +919,56 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
             assert.doesNotMatch(userData, /mock-secret-/);
             assert.strictEqual(nodeEnv(userData).SMB_CREDENTIALS_FILE, "/etc/wso2is/smb-credentials");
             const [source, mountPoint, type, options] = fstabOf(userData);
-            assert.deepStrictEqual([source, mountPoint, type], [`//${account}.file.core.windows.net/is-share`, "/mnt/wso2is-share", "cifs"]);
-            assert.match(options, /^vers=3\.1\.1,uid=802,gid=802,dir_mode=0770,file_mode=0660,serverino,nosharesock,actimeo=30,_netdev,nofail,credentials=\/etc\/wso2is\/smb-credentials$/);
+            assert.deepStrictEqual(
+                [source, mountPoint, type],
+                [`//${account}.file.core.windows.net/is-share`, "/mnt/wso2is-share", "cifs"],
+            );
+            assert.match(
+                options,
+                /^vers=3\.1\.1,uid=802,gid=802,dir_mode=0770,file_mode=0660,serverino,nosharesock,actimeo=30,_netdev,nofail,credentials=\/etc\/wso2is\/smb-credentials$/,
+            );
             assert.ok(YAML.parse(userData).packages.includes("cifs-utils"));
         }
         assert.ok(!JSON.stringify(r.outputs).includes(secret.smbPassword));
     });
 
     it("sharedFs nfs (your own server): no storage account, the given export, the endpoint NSG open to nothing", async function () {
-        const r = await build("azownnfs", { sharedFs: "nfs", sharedFsAddress: "nfs.internal.example.com:/exports/wso2is" });
+        const r = await build("azownnfs", {
+            sharedFs: "nfs",
+            sharedFsAddress: "nfs.internal.example.com:/exports/wso2is",
+        });
         assert.strictEqual(ofType(r.resources, T.account).length, 0);
         assert.strictEqual(ofType(r.resources, T.pe).length, 0);
         assert.strictEqual(r.outputs.sharedFsId, "nfs.internal.example.com:/exports/wso2is");
-        assert.deepStrictEqual(fstabOf(r.cloudInit["node-1"]).slice(0, 3), ["nfs.internal.example.com:/exports/wso2is", "/mnt/wso2is-share", "nfs4"]);
-        assert.deepStrictEqual(rulesOf(r, "endpoints").filter((x) => x.access === "Allow"), []);
+        assert.deepStrictEqual(fstabOf(r.cloudInit["node-1"]).slice(0, 3), [
+            "nfs.internal.example.com:/exports/wso2is",
+            "/mnt/wso2is-share",
+            "nfs4",
+        ]);
+        assert.deepStrictEqual(
+            rulesOf(r, "endpoints").filter((x) => x.access === "Allow"),
+            [],
+        );
         assert.ok(!("smbUsername" in clusterSecret(r)));
     });
 
     it("the program builds it for cloud azure, and stops with a clear message without azure-native:location", async function () {
         const { program } = await import("../../components/program");
         const saved = pulumi.runtime.allConfig();
-        const base = { "wso2is-cluster:cloud": "azure", "wso2is-cluster:hostname": "is.example.com", "wso2is-cluster:isDistributionSha256": "a".repeat(64), "wso2is-cluster:jdbcDriverSha256": "a".repeat(64) };
+        const base = {
+            "wso2is-cluster:cloud": "azure",
+            "wso2is-cluster:hostname": "is.example.com",
+            "wso2is-cluster:isDistributionSha256": "a".repeat(64),
+            "wso2is-cluster:jdbcDriverSha256": "a".repeat(64),
+        };
         try {
             pulumi.runtime.setAllConfig(base);
-            await assert.rejects(program(), (e: Error) => e instanceof pulumi.RunError && /azure-native:location is required for cloud azure/.test(e.message));
+            await assert.rejects(
+                program(),
+                (e: Error) =>
+                    e instanceof pulumi.RunError &&
+                    /azure-native:location is required for cloud azure/.test(e.message),
+            );
             pulumi.runtime.setAllConfig({ ...base, "azure-native:location": "westeurope" });
             const p = await program();
             assert.ok(p.cluster instanceof AzureVmCluster);
@@ -553,13 +981,27 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
 
     it("bad Azure-specific config is rejected with the key, the value and what is allowed", function () {
         const problems = (extra: Record<string, string>) => {
-            try { configFor("azure", extra); } catch (e) { if (e instanceof ConfigError) return e.message; throw e; }
+            try {
+                configFor("azure", extra);
+            } catch (e) {
+                if (e instanceof ConfigError) return e.message;
+                throw e;
+            }
             return "";
         };
-        assert.match(problems({ membership: "kubernetes" }), /membership = "kubernetes" does not fit cloud azure/);
-        assert.match(problems({ certificate: "arn:aws:acm:eu-west-1:123456789012:certificate/abc" }), /must be a Key Vault secret id/);
+        assert.match(
+            problems({ membership: "kubernetes" }),
+            /membership = "kubernetes" does not fit cloud azure/,
+        );
+        assert.match(
+            problems({ certificate: "arn:aws:acm:eu-west-1:123456789012:certificate/abc" }),
+            /must be a Key Vault secret id/,
+        );
         assert.match(problems({ sharedFs: "efs" }), /sharedFs = "efs" is not available on cloud azure/);
-        assert.match(problems({ production: "true" }), /certificate = "self-signed" \(the default\) is self-signed; production needs a real certificate/);
+        assert.match(
+            problems({ production: "true" }),
+            /certificate = "self-signed" \(the default\) is self-signed; production needs a real certificate/,
+        );
     });
 });
 
@@ -569,8 +1011,32 @@ describe("PFX for the Application Gateway listener (components/azure/pfx.ts)", f
         // openssl is on every machine .ci/run prepares; without it this fails rather than skips.
         execFileSync("openssl", ["version"], { stdio: "ignore" });
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfx-"));
-        execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"), "-subj", "/CN=is.example.com", "-days", "2"], { stdio: "ignore" });
-        execFileSync("openssl", ["pkey", "-in", path.join(dir, "key.pem"), "-out", path.join(dir, "key8.pem")]);
+        execFileSync(
+            "openssl",
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                path.join(dir, "key.pem"),
+                "-out",
+                path.join(dir, "cert.pem"),
+                "-subj",
+                "/CN=is.example.com",
+                "-days",
+                "2",
+            ],
+            { stdio: "ignore" },
+        );
+        execFileSync("openssl", [
+            "pkey",
+            "-in",
+            path.join(dir, "key.pem"),
+            "-out",
+            path.join(dir, "key8.pem"),
+        ]);
     });
     after(function () {
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -581,21 +1047,41 @@ describe("PFX for the Application Gateway listener (components/azure/pfx.ts)", f
         const cert = fs.readFileSync(path.join(dir, "cert.pem"), "utf8");
         const password = "Ab3-_=+.#%xyz";
         const pfx = buildPfx(key, cert, password, { friendlyName: "is.example.com" });
-        assert.ok(pfx.equals(buildPfx(key, cert, password, { friendlyName: "is.example.com" })), "deterministic");
+        assert.ok(
+            pfx.equals(buildPfx(key, cert, password, { friendlyName: "is.example.com" })),
+            "deterministic",
+        );
         assert.ok(!pfx.equals(buildPfx(key, cert, "another-password")), "depends on the password");
         const file = path.join(dir, "out.pfx");
         fs.writeFileSync(file, pfx);
-        const dump = execFileSync("openssl", ["pkcs12", "-in", file, "-nodes", "-passin", `pass:${password}`], { encoding: "utf8" });
-        const pub = (pem: string) => execFileSync("openssl", ["pkey", "-pubout"], { input: pem, encoding: "utf8" });
+        const dump = execFileSync(
+            "openssl",
+            ["pkcs12", "-in", file, "-nodes", "-passin", `pass:${password}`],
+            { encoding: "utf8" },
+        );
+        const pub = (pem: string) =>
+            execFileSync("openssl", ["pkey", "-pubout"], { input: pem, encoding: "utf8" });
         assert.strictEqual(pub(dump), pub(key));
-        const der = (pem: string) => execFileSync("openssl", ["x509", "-outform", "DER"], { input: pem }).toString("hex");
+        const der = (pem: string) =>
+            execFileSync("openssl", ["x509", "-outform", "DER"], { input: pem }).toString("hex");
         assert.strictEqual(der(dump), der(cert));
-        assert.throws(() => execFileSync("openssl", ["pkcs12", "-in", file, "-noout", "-passin", "pass:wrong"], { stdio: "ignore" }));
+        assert.throws(() =>
+            execFileSync("openssl", ["pkcs12", "-in", file, "-noout", "-passin", "pass:wrong"], {
+                stdio: "ignore",
+            }),
+        );
     });
 
     it("refuses input without a PKCS#8 key or a certificate", function () {
-        assert.throws(() => buildPfx("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n", "x", "p"), /PKCS#8/);
-        assert.throws(() => buildPfx("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "nothing", "p"), /CERTIFICATE/);
+        assert.throws(
+            () =>
+                buildPfx("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n", "x", "p"),
+            /PKCS#8/,
+        );
+        assert.throws(
+            () => buildPfx("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "nothing", "p"),
+            /CERTIFICATE/,
+        );
     });
 });
 

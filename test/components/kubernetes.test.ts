@@ -28,14 +28,39 @@ const K = {
 async function build(name: string, extra: Record<string, string> = {}) {
     const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: "<platform:kubeconfig>" });
     const protects = new Map<string, boolean | undefined>();
-    const workload = new Workload(name, {
-        config: configFor("aks", extra),
-        provider,
-        database: { host: "wso2is-x.mysql.database.azure.com", port: 3306, adminUser: "wso2admin", tls: true },
-        passwords: { dbAdmin: pulumi.secret("db-admin-pw-XYZ"), dbApp: pulumi.secret("db-app-pw-XYZ"), admin: pulumi.secret("is-admin-pw-XYZ") },
-        storageClassName: "azurefile-csi",
-        ingress: { installController: true, controllerNamespace: "traefik", ingressClassName: "traefik", tls: { source: "pem", certPem: "CERT", keyPem: "KEY-PEM-XYZ" } },
-    }, { transformations: [(a) => { protects.set(`${a.type}::${a.name}`, (a.opts as pulumi.CustomResourceOptions).protect); return undefined; }] });
+    const workload = new Workload(
+        name,
+        {
+            config: configFor("aks", extra),
+            provider,
+            database: {
+                host: "wso2is-x.mysql.database.azure.com",
+                port: 3306,
+                adminUser: "wso2admin",
+                tls: true,
+            },
+            passwords: {
+                dbAdmin: pulumi.secret("db-admin-pw-XYZ"),
+                dbApp: pulumi.secret("db-app-pw-XYZ"),
+                admin: pulumi.secret("is-admin-pw-XYZ"),
+            },
+            storageClassName: "azurefile-csi",
+            ingress: {
+                installController: true,
+                controllerNamespace: "traefik",
+                ingressClassName: "traefik",
+                tls: { source: "pem", certPem: "CERT", keyPem: "KEY-PEM-XYZ" },
+            },
+        },
+        {
+            transformations: [
+                (a) => {
+                    protects.set(`${a.type}::${a.name}`, (a.opts as pulumi.CustomResourceOptions).protect);
+                    return undefined;
+                },
+            ],
+        },
+    );
     const toml = await promiseOf(workload.deploymentToml);
     const resources = await resourcesNamed(name);
     return { workload, toml, resources, protects, providerUrn: await promiseOf(provider.urn) };
@@ -50,12 +75,26 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
     it("creates each object once, all through the explicit provider", function () {
         const count = (t: string) => ofType(w.resources, t).length;
         assert.deepStrictEqual(
-            [count(K.ns), count(K.sa), count(K.role), count(K.binding), count(K.cm), count(K.deploy), count(K.pdb), count(K.svc), count(K.netpol), count(K.ingress), count(K.pvc), count(K.release)],
+            [
+                count(K.ns),
+                count(K.sa),
+                count(K.role),
+                count(K.binding),
+                count(K.cm),
+                count(K.deploy),
+                count(K.pdb),
+                count(K.svc),
+                count(K.netpol),
+                count(K.ingress),
+                count(K.pvc),
+                count(K.release),
+            ],
             [2, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1],
         );
         const k8sObjects = w.resources.filter((r) => r.type.startsWith("kubernetes:"));
         assert.ok(k8sObjects.length >= 15);
-        for (const r of k8sObjects) assert.ok(r.provider?.startsWith(`${w.providerUrn}::`), `${r.type} ${r.name} uses ${r.provider}`);
+        for (const r of k8sObjects)
+            assert.ok(r.provider?.startsWith(`${w.providerUrn}::`), `${r.type} ${r.name} uses ${r.provider}`);
     });
 
     it("RBAC: get/list on endpoints, pods and endpointslices, nothing else", function () {
@@ -65,18 +104,25 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
             { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list"] },
         ]);
         const binding = one(w.resources, K.binding).inputs;
-        assert.deepStrictEqual([binding.roleRef.kind, binding.subjects[0].kind, binding.subjects[0].name], ["Role", "ServiceAccount", "wso2is"]);
+        assert.deepStrictEqual(
+            [binding.roleRef.kind, binding.subjects[0].kind, binding.subjects[0].name],
+            ["Role", "ServiceAccount", "wso2is"],
+        );
     });
 
     it("the ConfigMap holds the kubernetes-membership deployment.toml and no secret", function () {
         const data = one(w.resources, K.cm).inputs.data;
         assert.strictEqual(data["deployment.toml"], w.toml);
         const doc = TOML.parse(w.toml) as any;
-        assert.deepStrictEqual(doc.clustering.properties, { KUBERNETES_NAMESPACE: "wso2is", KUBERNETES_SERVICES: "wso2is-hazelcast" });
+        assert.deepStrictEqual(doc.clustering.properties, {
+            KUBERNETES_NAMESPACE: "wso2is",
+            KUBERNETES_SERVICES: "wso2is-hazelcast",
+        });
         assert.strictEqual(doc.clustering.membership_scheme, "kubernetes");
         assert.strictEqual(doc.server.node_ip, "$env{NODE_IP}");
         const all = JSON.stringify(data);
-        for (const s of ["db-admin-pw-XYZ", "db-app-pw-XYZ", "is-admin-pw-XYZ", "KEY-PEM-XYZ"]) assert.ok(!all.includes(s), `${s} in the ConfigMap`);
+        for (const s of ["db-admin-pw-XYZ", "db-app-pw-XYZ", "is-admin-pw-XYZ", "KEY-PEM-XYZ"])
+            assert.ok(!all.includes(s), `${s} in the ConfigMap`);
         assert.match(data["db-init.env"], /^DB_HOST='wso2is-x.mysql.database.azure.com'$/m);
     });
 
@@ -84,11 +130,18 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
         const secret = ofType(w.resources, K.secret).find((s) => s.name === "kdev-secrets")!;
         // The engine receives stringData as a secret (wrapped with Pulumi's secret signature).
         const sd = secret.inputs.stringData;
-        assert.strictEqual(sd["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270", "stringData is a Pulumi secret");
+        assert.strictEqual(
+            sd["4dabf18193072939515e22adb298388d"],
+            "1b47061264138c4ac30d75fd1eb44270",
+            "stringData is a Pulumi secret",
+        );
         assert.strictEqual(sd.value.WSO2_DB_PASSWORD, "db-app-pw-XYZ");
         const container = one(w.resources, K.deploy).inputs.spec.template.spec.containers[0];
         const env = Object.fromEntries(container.env.map((e: any) => [e.name, e]));
-        assert.deepStrictEqual(env.WSO2_DB_PASSWORD.valueFrom.secretKeyRef, { name: "wso2is-secrets", key: "WSO2_DB_PASSWORD" });
+        assert.deepStrictEqual(env.WSO2_DB_PASSWORD.valueFrom.secretKeyRef, {
+            name: "wso2is-secrets",
+            key: "WSO2_DB_PASSWORD",
+        });
         assert.deepStrictEqual(env.NODE_IP.valueFrom.fieldRef, { fieldPath: "status.podIP" });
         assert.ok(!JSON.stringify(one(w.resources, K.deploy).inputs).includes("pw-XYZ"));
     });
@@ -96,10 +149,20 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
     it("Deployment: replicas, rolling update with no unavailable pod, anti-affinity, probes, resources, non-root", function () {
         const spec = one(w.resources, K.deploy).inputs.spec;
         assert.strictEqual(spec.replicas, 2);
-        assert.deepStrictEqual(spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+        assert.deepStrictEqual(spec.strategy, {
+            type: "RollingUpdate",
+            rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+        });
         const pod = spec.template.spec;
-        assert.strictEqual(pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey, "kubernetes.io/hostname");
-        assert.strictEqual(pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey, "topology.kubernetes.io/zone");
+        assert.strictEqual(
+            pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey,
+            "kubernetes.io/hostname",
+        );
+        assert.strictEqual(
+            pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm
+                .topologyKey,
+            "topology.kubernetes.io/zone",
+        );
         const c = pod.containers[0];
         assert.strictEqual(c.readinessProbe.httpGet.path, "/api/health-check/v1.0/health");
         assert.ok(c.startupProbe && c.livenessProbe);
@@ -113,10 +176,18 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
             assert.ok(x.resources?.limits, `${x.name} has limits`);
         }
         assert.match(spec.template.metadata.annotations["wso2is-cluster/config-sha256"], /^[0-9a-f]{64}$/);
-        assert.deepStrictEqual(pod.initContainers.map((x: any) => x.name), ["jdbc-driver", "dbscripts", "db-init"]);
+        assert.deepStrictEqual(
+            pod.initContainers.map((x: any) => x.name),
+            ["jdbc-driver", "dbscripts", "db-init"],
+        );
         assert.match(pod.initContainers[0].command[2], /sha256sum -c/);
         const mounts = c.volumeMounts.map((m: any) => [m.mountPath, m.subPath]);
-        assert.ok(mounts.some(([p, s]: string[]) => p.endsWith("/repository/deployment/server/userstores") && s === "Userstores"));
+        assert.ok(
+            mounts.some(
+                ([p, s]: string[]) =>
+                    p.endsWith("/repository/deployment/server/userstores") && s === "Userstores",
+            ),
+        );
         assert.ok(mounts.some(([p, s]: string[]) => p.endsWith("/repository/tenants") && s === "Tenants"));
     });
 
@@ -124,22 +195,39 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
         const before = engine.records.length;
         await build("kroll", { caching: "4" });
         const other = engine.records.slice(before).find((r) => r.type === K.deploy)!;
-        const a = one(w.resources, K.deploy).inputs.spec.template.metadata.annotations["wso2is-cluster/config-sha256"];
-        assert.notStrictEqual(other.inputs.spec.template.metadata.annotations["wso2is-cluster/config-sha256"], a);
+        const a = one(w.resources, K.deploy).inputs.spec.template.metadata.annotations[
+            "wso2is-cluster/config-sha256"
+        ];
+        assert.notStrictEqual(
+            other.inputs.spec.template.metadata.annotations["wso2is-cluster/config-sha256"],
+            a,
+        );
     });
 
     it("PDB keeps all but one pod; services include the headless Hazelcast port", function () {
         assert.strictEqual(one(w.resources, K.pdb).inputs.spec.maxUnavailable, 1);
-        const hz = ofType(w.resources, K.svc).find((s) => s.inputs.metadata.name === "wso2is-hazelcast")!.inputs.spec;
-        assert.deepStrictEqual([hz.clusterIP, hz.publishNotReadyAddresses, hz.ports[0].port], ["None", true, 4000]);
+        const hz = ofType(w.resources, K.svc).find((s) => s.inputs.metadata.name === "wso2is-hazelcast")!
+            .inputs.spec;
+        assert.deepStrictEqual(
+            [hz.clusterIP, hz.publishNotReadyAddresses, hz.ports[0].port],
+            ["None", true, 4000],
+        );
         const https = ofType(w.resources, K.svc).find((s) => s.inputs.metadata.name === "wso2is")!.inputs;
-        assert.strictEqual(https.metadata.annotations["traefik.ingress.kubernetes.io/service.sticky.cookie"], "true");
-        assert.strictEqual(https.metadata.annotations["traefik.ingress.kubernetes.io/service.serversscheme"], "https");
+        assert.strictEqual(
+            https.metadata.annotations["traefik.ingress.kubernetes.io/service.sticky.cookie"],
+            "true",
+        );
+        assert.strictEqual(
+            https.metadata.annotations["traefik.ingress.kubernetes.io/service.serversscheme"],
+            "https",
+        );
     });
 
     it("NetworkPolicy admits 9443 only from the ingress namespace and 4000 only from IS pods", function () {
         const rules = one(w.resources, K.netpol).inputs.spec.ingress;
-        assert.deepStrictEqual(rules[0].from, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "traefik" } } }]);
+        assert.deepStrictEqual(rules[0].from, [
+            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "traefik" } } },
+        ]);
         assert.deepStrictEqual(rules[0].ports, [{ protocol: "TCP", port: 9443 }]);
         assert.ok(rules[1].from[0].podSelector);
         assert.ok(rules[1].ports.some((p: any) => p.port === 4000));
@@ -155,7 +243,10 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
 
     it("the share is protected in production only", async function () {
         assert.notStrictEqual(w.protects.get(`${K.pvc}::kdev-share`), true);
-        const prod = await build("kprod", { production: "true", certificate: "https://kv-prod.vault.azure.net/secrets/tls" });
+        const prod = await build("kprod", {
+            production: "true",
+            certificate: "https://kv-prod.vault.azure.net/secrets/tls",
+        });
         assert.strictEqual(prod.protects.get(`${K.pvc}::kprod-share`), true);
     });
 });

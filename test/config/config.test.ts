@@ -4,7 +4,14 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ClusterConfig, ConfigError, configKeys, parseConfig, placeholderDigests, seedMinimum } from "../../components/config";
+import {
+    ClusterConfig,
+    ConfigError,
+    configKeys,
+    parseConfig,
+    placeholderDigests,
+    seedMinimum,
+} from "../../components/config";
 import { sha } from "../fixtures/models";
 
 const base = { cloud: "aws", hostname: "is.example.com", isDistributionSha256: sha, jdbcDriverSha256: sha };
@@ -24,7 +31,10 @@ describe("config", function () {
     describe("defaults per target", function () {
         it("aws: 2 nodes, aws membership, scenario 1, EFS, a node size meeting the seed's minimum", function () {
             const c: ClusterConfig = parseConfig(base);
-            assert.deepStrictEqual([c.nodes, c.membership, c.caching.scenario, c.sharedFs.kind, c.node.size], [2, "aws", 1, "efs", "c6i.xlarge"]);
+            assert.deepStrictEqual(
+                [c.nodes, c.membership, c.caching.scenario, c.sharedFs.kind, c.node.size],
+                [2, "aws", 1, "efs", "c6i.xlarge"],
+            );
             assert.ok(c.node.diskGb >= seedMinimum.diskGb);
             assert.deepStrictEqual(c.certificate, { kind: "self-signed" });
             assert.strictEqual(c.database.backupDays, 1);
@@ -32,26 +42,64 @@ describe("config", function () {
         });
         it("azure: wka, Azure Files NFS; aks: kubernetes, Azure Files SMB", function () {
             const az = parseConfig({ ...base, cloud: "azure" });
-            assert.deepStrictEqual([az.membership, az.sharedFs.kind, az.node.size], ["wka", "azure-files-nfs", "Standard_D4s_v5"]);
+            assert.deepStrictEqual(
+                [az.membership, az.sharedFs.kind, az.node.size],
+                ["wka", "azure-files-nfs", "Standard_D4s_v5"],
+            );
             const aks = parseConfig({ cloud: "aks", hostname: "is.example.com", jdbcDriverSha256: sha });
-            assert.deepStrictEqual([aks.membership, aks.sharedFs.kind, aks.is.image], ["kubernetes", "azure-files-smb", "wso2/wso2is:7.1.0"]);
+            assert.deepStrictEqual(
+                [aks.membership, aks.sharedFs.kind, aks.is.image],
+                ["kubernetes", "azure-files-smb", "wso2/wso2is:7.1.0"],
+            );
         });
         it("production defaults to 7 days of backups and a larger database", function () {
-            const c = parseConfig({ ...base, production: "true", certificate: "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123" });
-            assert.deepStrictEqual([c.production, c.database.backupDays, c.database.size], [true, 7, "db.m6g.large"]);
+            const c = parseConfig({
+                ...base,
+                production: "true",
+                certificate: "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123",
+            });
+            assert.deepStrictEqual(
+                [c.production, c.database.backupDays, c.database.size],
+                [true, 7, "db.m6g.large"],
+            );
         });
         it("the automatic values Pulumi.yaml declares mean 'use the default'", function () {
-            const c = parseConfig({ ...base, membership: "", nodeSize: "", dbBackupDays: "0", disabledCaches: "[]", platformStack: "" });
-            assert.deepStrictEqual([c.membership, c.node.size, c.database.backupDays, c.network.platformStack], ["aws", "c6i.xlarge", 1, undefined]);
+            const c = parseConfig({
+                ...base,
+                membership: "",
+                nodeSize: "",
+                dbBackupDays: "0",
+                disabledCaches: "[]",
+                platformStack: "",
+            });
+            assert.deepStrictEqual(
+                [c.membership, c.node.size, c.database.backupDays, c.network.platformStack],
+                ["aws", "c6i.xlarge", 1, undefined],
+            );
         });
         it("typed values arrive as strings, as the CLI passes them", function () {
-            const c = parseConfig({ ...base, nodes: "3", production: "false", allowedCidrs: "[\"10.0.0.0/8\",\"192.168.0.0/16\"]" });
-            assert.deepStrictEqual([c.nodes, c.production, c.network.allowedCidrs], [3, false, ["10.0.0.0/8", "192.168.0.0/16"]]);
+            const c = parseConfig({
+                ...base,
+                nodes: "3",
+                production: "false",
+                allowedCidrs: '["10.0.0.0/8","192.168.0.0/16"]',
+            });
+            assert.deepStrictEqual(
+                [c.nodes, c.production, c.network.allowedCidrs],
+                [3, false, ["10.0.0.0/8", "192.168.0.0/16"]],
+            );
         });
         it("caching scenario 4 disables the security caches by default; 2 shortens the cache timeout", function () {
-            assert.ok(parseConfig({ ...base, caching: "4" }).caching.disabledCaches.includes("authentication_context_cache"));
+            assert.ok(
+                parseConfig({ ...base, caching: "4" }).caching.disabledCaches.includes(
+                    "authentication_context_cache",
+                ),
+            );
             assert.strictEqual(parseConfig({ ...base, caching: "2" }).caching.cacheTimeoutMinutes, 5);
-            assert.strictEqual(parseConfig({ ...base, caching: "2", cacheTimeoutMinutes: "3" }).caching.cacheTimeoutMinutes, 3);
+            assert.strictEqual(
+                parseConfig({ ...base, caching: "2", cacheTimeoutMinutes: "3" }).caching.cacheTimeoutMinutes,
+                3,
+            );
         });
         it("flags all-zero digests as placeholders", function () {
             const c = parseConfig({ ...base, isDistributionSha256: "0".repeat(64) });
@@ -64,33 +112,124 @@ describe("config", function () {
         const cases: [string, Record<string, string>, RegExp][] = [
             ["nodes < 2", { nodes: "1" }, /wso2is-cluster:nodes = "1" must be at least 2/],
             ["nodes not a number", { nodes: "two" }, /wso2is-cluster:nodes = "two" must be a whole number/],
-            ["unknown cloud", { cloud: "gcp" }, /wso2is-cluster:cloud = "gcp" must be one of aws, azure, aks/],
+            [
+                "unknown cloud",
+                { cloud: "gcp" },
+                /wso2is-cluster:cloud = "gcp" must be one of aws, azure, aks/,
+            ],
             ["missing cloud", { cloud: undefined as unknown as string }, /wso2is-cluster:cloud is required/],
-            ["multicast on a cloud", { membership: "multicast" }, /membership = "multicast" does not fit cloud aws: AWS VPCs drop multicast traffic/],
-            ["multicast on azure", { cloud: "azure", membership: "multicast" }, /Azure virtual networks drop multicast traffic/],
-            ["membership not fitting the target", { cloud: "azure", membership: "aws" }, /membership = "aws" does not fit cloud azure/],
-            ["unknown membership", { membership: "gossip" }, /membership = "gossip" must be one of wka, aws, aws-ecs, kubernetes, multicast/],
+            [
+                "multicast on a cloud",
+                { membership: "multicast" },
+                /membership = "multicast" does not fit cloud aws: AWS VPCs drop multicast traffic/,
+            ],
+            [
+                "multicast on azure",
+                { cloud: "azure", membership: "multicast" },
+                /Azure virtual networks drop multicast traffic/,
+            ],
+            [
+                "membership not fitting the target",
+                { cloud: "azure", membership: "aws" },
+                /membership = "aws" does not fit cloud azure/,
+            ],
+            [
+                "unknown membership",
+                { membership: "gossip" },
+                /membership = "gossip" must be one of wka, aws, aws-ecs, kubernetes, multicast/,
+            ],
             ["caching 0", { caching: "0" }, /wso2is-cluster:caching = "0" must be at least 1/],
             ["caching 6", { caching: "6" }, /wso2is-cluster:caching = "6" must be at most 5/],
-            ["hostname not a DNS name", { hostname: "not a host" }, /wso2is-cluster:hostname = "not a host" must be a DNS name/],
-            ["hostname with one label", { hostname: "localhost" }, /hostname = "localhost" must be a DNS name/],
-            ["CIDR invalid", { networkCidr: "10.0.0.300/16" }, /networkCidr = "10.0.0.300\/16" must be an IPv4 CIDR/],
-            ["CIDR too small", { networkCidr: "10.0.0.0/24" }, /networkCidr = "10.0.0.0\/24" is a \/24; the program needs at least a \/22/],
-            ["allowed CIDR invalid", { allowedCidrs: "[\"0.0.0.0/0\",\"nope\"]" }, /allowedCidrs = .* \(item 1\) must be an IPv4 CIDR/],
-            ["sha256 not 64 hex", { isDistributionSha256: "abc123" }, /isDistributionSha256 = "abc123" must be 64 hexadecimal characters/],
-            ["sha256 missing on a VM target", { isDistributionSha256: undefined as unknown as string }, /isDistributionSha256 is required on cloud aws/],
-            ["database layout unknown", { dbLayout: "sharded" }, /dbLayout = "sharded" must be one of identity-shared, separate/],
-            ["prod without a real certificate", { production: "true" }, /certificate = "self-signed" \(the default\) is self-signed; production needs a real certificate \(an ACM certificate ARN\)/],
-            ["prod with short backups", { production: "true", certificate: "arn:aws:acm:eu-west-1:123456789012:certificate/abc", dbBackupDays: "3" }, /dbBackupDays = "3" is below 7/],
-            ["unknown key (a typo)", { nodeCount: "3" }, /wso2is-cluster:nodeCount is not a config key of this program/],
-            ["old Connector/J", { jdbcDriverUrl: "https://repo1.maven.org/maven2/com/mysql/mysql-connector-j/8.0.33/mysql-connector-j-8.0.33.jar" }, /older than 8.2.0/],
-            ["http download", { isDistributionUrl: "http://example.com/is.zip" }, /isDistributionUrl = .* must be an https:\/\/ URL/],
+            [
+                "hostname not a DNS name",
+                { hostname: "not a host" },
+                /wso2is-cluster:hostname = "not a host" must be a DNS name/,
+            ],
+            [
+                "hostname with one label",
+                { hostname: "localhost" },
+                /hostname = "localhost" must be a DNS name/,
+            ],
+            [
+                "CIDR invalid",
+                { networkCidr: "10.0.0.300/16" },
+                /networkCidr = "10.0.0.300\/16" must be an IPv4 CIDR/,
+            ],
+            [
+                "CIDR too small",
+                { networkCidr: "10.0.0.0/24" },
+                /networkCidr = "10.0.0.0\/24" is a \/24; the program needs at least a \/22/,
+            ],
+            [
+                "allowed CIDR invalid",
+                { allowedCidrs: '["0.0.0.0/0","nope"]' },
+                /allowedCidrs = .* \(item 1\) must be an IPv4 CIDR/,
+            ],
+            [
+                "sha256 not 64 hex",
+                { isDistributionSha256: "abc123" },
+                /isDistributionSha256 = "abc123" must be 64 hexadecimal characters/,
+            ],
+            [
+                "sha256 missing on a VM target",
+                { isDistributionSha256: undefined as unknown as string },
+                /isDistributionSha256 is required on cloud aws/,
+            ],
+            [
+                "database layout unknown",
+                { dbLayout: "sharded" },
+                /dbLayout = "sharded" must be one of identity-shared, separate/,
+            ],
+            [
+                "prod without a real certificate",
+                { production: "true" },
+                /certificate = "self-signed" \(the default\) is self-signed; production needs a real certificate \(an ACM certificate ARN\)/,
+            ],
+            [
+                "prod with short backups",
+                {
+                    production: "true",
+                    certificate: "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+                    dbBackupDays: "3",
+                },
+                /dbBackupDays = "3" is below 7/,
+            ],
+            [
+                "unknown key (a typo)",
+                { nodeCount: "3" },
+                /wso2is-cluster:nodeCount is not a config key of this program/,
+            ],
+            [
+                "old Connector/J",
+                {
+                    jdbcDriverUrl:
+                        "https://repo1.maven.org/maven2/com/mysql/mysql-connector-j/8.0.33/mysql-connector-j-8.0.33.jar",
+                },
+                /older than 8.2.0/,
+            ],
+            [
+                "http download",
+                { isDistributionUrl: "http://example.com/is.zip" },
+                /isDistributionUrl = .* must be an https:\/\/ URL/,
+            ],
             ["nfs without address", { sharedFs: "nfs" }, /sharedFsAddress is required with sharedFs = "nfs"/],
             ["node too small", { nodeSize: "c5.large" }, /nodeSize = "c5.large" has 2 vCPU \/ 4 GB/],
             ["disk below the seed", { nodeDiskGb: "8" }, /nodeDiskGb = "8" must be at least 10/],
-            ["cache list outside scenario 4", { disabledCaches: "[\"oauth_cache\"]" }, /disabledCaches = .* only applies to caching scenario 4/],
-            ["unknown cache name", { caching: "4", disabledCaches: "[\"my_cache\"]" }, /disabledCaches = .* \(item 0\) must be one of app_info_cache/],
-            ["both platform stack and CIDR", { platformStack: "acme/net/prod", networkCidr: "10.1.0.0/16" }, /networkCidr = "10.1.0.0\/16" cannot be set together with platformStack/],
+            [
+                "cache list outside scenario 4",
+                { disabledCaches: '["oauth_cache"]' },
+                /disabledCaches = .* only applies to caching scenario 4/,
+            ],
+            [
+                "unknown cache name",
+                { caching: "4", disabledCaches: '["my_cache"]' },
+                /disabledCaches = .* \(item 0\) must be one of app_info_cache/,
+            ],
+            [
+                "both platform stack and CIDR",
+                { platformStack: "acme/net/prod", networkCidr: "10.1.0.0/16" },
+                /networkCidr = "10.1.0.0\/16" cannot be set together with platformStack/,
+            ],
         ];
         for (const [title, extra, expected] of cases) {
             it(title, function () {
@@ -106,7 +245,7 @@ describe("config", function () {
         it("never echoes a secret value", function () {
             const message = problemsOf({ ...base, adminPassword: "short" });
             assert.match(message, /adminPassword = \[secret\] must be at least 12 characters/);
-            assert.ok(!message.includes("short\""));
+            assert.ok(!message.includes('short"'));
         });
     });
 
@@ -114,25 +253,42 @@ describe("config", function () {
         const project = YAML.parse(fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.yaml"), "utf8"));
         it("is project wso2is-cluster on the nodejs runtime with TypeScript", function () {
             assert.strictEqual(project.name, "wso2is-cluster");
-            assert.deepStrictEqual([project.runtime.name, project.runtime.options.typescript], ["nodejs", true]);
+            assert.deepStrictEqual(
+                [project.runtime.name, project.runtime.options.typescript],
+                ["nodejs", true],
+            );
         });
         it("declares every non-secret key with its type, description and default", function () {
-            const declared = project.config as Record<string, { type: string; description: string; default?: unknown }>;
+            const declared = project.config as Record<
+                string,
+                { type: string; description: string; default?: unknown }
+            >;
             const expected = Object.entries(configKeys).filter(([, k]) => !("secret" in k && k.secret));
             assert.deepStrictEqual(Object.keys(declared).sort(), expected.map(([n]) => n).sort());
             for (const [name, key] of expected) {
                 assert.strictEqual(declared[name].type, key.kind, name);
                 assert.strictEqual(declared[name].description, key.description, name);
-                assert.deepStrictEqual(declared[name].default, "projectDefault" in key ? key.projectDefault : undefined, name);
+                assert.deepStrictEqual(
+                    declared[name].default,
+                    "projectDefault" in key ? key.projectDefault : undefined,
+                    name,
+                );
             }
         });
         it("its defaults alone (plus the required keys) form a valid config", function () {
             const raw: Record<string, string> = {};
-            for (const [name, entry] of Object.entries(project.config as Record<string, { default?: unknown }>)) {
-                if (entry.default !== undefined) raw[name] = typeof entry.default === "string" ? entry.default : JSON.stringify(entry.default);
+            for (const [name, entry] of Object.entries(
+                project.config as Record<string, { default?: unknown }>,
+            )) {
+                if (entry.default !== undefined)
+                    raw[name] =
+                        typeof entry.default === "string" ? entry.default : JSON.stringify(entry.default);
             }
             const c = parseConfig({ ...raw, ...base });
-            assert.deepStrictEqual([c.nodes, c.caching.scenario, c.network.allowedCidrs], [2, 1, ["0.0.0.0/0"]]);
+            assert.deepStrictEqual(
+                [c.nodes, c.caching.scenario, c.network.allowedCidrs],
+                [2, 1, ["0.0.0.0/0"]],
+            );
         });
     });
 });

@@ -31,12 +31,23 @@ function makeNode(root: string, name: string, shareMount: string): Node {
     const env = path.join(root, name, "node.env");
     fs.writeFileSync(
         env,
-        [`NODE_NAME='${name}'`, `IS_HOME='${home}'`, `IS_USER='${IS_USER}'`, `SHARE_MOUNT='${shareMount}'`, ""].join("\n"),
+        [
+            `NODE_NAME='${name}'`,
+            `IS_HOME='${home}'`,
+            `IS_USER='${IS_USER}'`,
+            `SHARE_MOUNT='${shareMount}'`,
+            "",
+        ].join("\n"),
     );
     return { name, home, env };
 }
 
-function runIn(share: ShareMount, cmd: string, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+function runIn(
+    share: ShareMount,
+    cmd: string,
+    args: string[],
+    env: Record<string, string> = {},
+): Promise<RunResult> {
     const [c, a] = share.wrap(cmd, args);
     return run(c, a, env);
 }
@@ -64,7 +75,12 @@ describe("artifact-sync.sh", function () {
     let results: RunResult[];
 
     before(async function () {
-        ensureCommands({ flock: "util-linux", mountpoint: "util-linux", unshare: "util-linux", find: "findutils" });
+        ensureCommands({
+            flock: "util-linux",
+            mountpoint: "util-linux",
+            unshare: "util-linux",
+            find: "findutils",
+        });
         share = mountShare("share");
         // Recorded in the test output: which way of getting a mount point worked here.
         console.log(`      share: ${share.mode} mount at ${share.mountPoint}`);
@@ -86,16 +102,41 @@ describe("artifact-sync.sh", function () {
 
     it("links both nodes' userstores and tenants into the share", function () {
         for (const node of nodes) {
-            assert.equal(fs.readlinkSync(path.join(node.home, USERSTORES)), path.join(share.mountPoint, "Userstores"));
-            assert.equal(fs.readlinkSync(path.join(node.home, TENANTS)), path.join(share.mountPoint, "Tenants"));
+            assert.equal(
+                fs.readlinkSync(path.join(node.home, USERSTORES)),
+                path.join(share.mountPoint, "Userstores"),
+            );
+            assert.equal(
+                fs.readlinkSync(path.join(node.home, TENANTS)),
+                path.join(share.mountPoint, "Tenants"),
+            );
         }
     });
 
     it("shows a file written through node 1 to node 2", async function () {
         const [n1, n2] = nodes;
-        ok(await runIn(share, "sh", ["-c", 'printf "%s" shared > "$1"', "sh", path.join(n1.home, USERSTORES, "SECONDARY.xml")]), "write");
-        ok(await runIn(share, "sh", ["-c", 'printf "%s" t2 > "$1"', "sh", path.join(n1.home, TENANTS, "2.txt")]), "write");
-        const r = await runIn(share, "cat", [path.join(n2.home, USERSTORES, "SECONDARY.xml"), path.join(n2.home, TENANTS, "2.txt")]);
+        ok(
+            await runIn(share, "sh", [
+                "-c",
+                'printf "%s" shared > "$1"',
+                "sh",
+                path.join(n1.home, USERSTORES, "SECONDARY.xml"),
+            ]),
+            "write",
+        );
+        ok(
+            await runIn(share, "sh", [
+                "-c",
+                'printf "%s" t2 > "$1"',
+                "sh",
+                path.join(n1.home, TENANTS, "2.txt"),
+            ]),
+            "write",
+        );
+        const r = await runIn(share, "cat", [
+            path.join(n2.home, USERSTORES, "SECONDARY.xml"),
+            path.join(n2.home, TENANTS, "2.txt"),
+        ]);
         ok(r, "read through node 2");
         assert.equal(r.stdout, "sharedt2");
         assert.equal(fs.readFileSync(path.join(share.view, "Userstores", "SECONDARY.xml"), "utf8"), "shared");
@@ -108,14 +149,33 @@ describe("artifact-sync.sh", function () {
         assert.equal(seeded.length, 2, `expected one record per directory:\n${seeded.join("\n")}`);
         const seeder = /seeded by (node\d)/.exec(seeded[0])?.[1];
         assert.ok(seeder, seeded[0]);
-        assert.match(seeded[0], new RegExp(`^Userstores seeded by ${seeder} \\(host .+, ${nodes.find((n) => n.name === seeder)!.home}\\) at \\d{4}-`));
+        assert.match(
+            seeded[0],
+            new RegExp(
+                `^Userstores seeded by ${seeder} \\(host .+, ${nodes.find((n) => n.name === seeder)!.home}\\) at \\d{4}-`,
+            ),
+        );
         assert.match(seeded[1], new RegExp(`^Tenants seeded by ${seeder} `));
-        assert.deepEqual(fs.readdirSync(path.join(share.view, "Userstores")).sort(), ["PRIMARY.xml", `only-${seeder}.xml`].sort());
-        assert.equal(fs.readFileSync(path.join(share.view, "Userstores", "PRIMARY.xml"), "utf8"), `<userstore node="${seeder}"/>\n`);
+        assert.deepEqual(
+            fs.readdirSync(path.join(share.view, "Userstores")).sort(),
+            ["PRIMARY.xml", `only-${seeder}.xml`].sort(),
+        );
+        assert.equal(
+            fs.readFileSync(path.join(share.view, "Userstores", "PRIMARY.xml"), "utf8"),
+            `<userstore node="${seeder}"/>\n`,
+        );
         assert.deepEqual(fs.readdirSync(path.join(share.view, "Tenants")), ["1"]);
-        assert.equal(fs.readFileSync(path.join(share.view, "Tenants", "1", "tenant.txt"), "utf8"), `${seeder}\n`);
+        assert.equal(
+            fs.readFileSync(path.join(share.view, "Tenants", "1", "tenant.txt"), "utf8"),
+            `${seeder}\n`,
+        );
         // Nothing half-done left behind, the share root holds only what we expect.
-        assert.deepEqual(fs.readdirSync(share.view).sort(), [".seeded-by", ".wso2is-artifact-sync.lock", "Tenants", "Userstores"]);
+        assert.deepEqual(fs.readdirSync(share.view).sort(), [
+            ".seeded-by",
+            ".wso2is-artifact-sync.lock",
+            "Tenants",
+            "Userstores",
+        ]);
         const other = nodes.find((n) => n.name !== seeder)!;
         const otherLog = results[nodes.indexOf(other)].stderr;
         assert.match(otherLog, /Userstores already exists, keeping it/);
@@ -137,7 +197,9 @@ describe("artifact-sync.sh", function () {
                 [TENANTS, path.join("1", "tenant.txt")],
             ]) {
                 const parent = path.dirname(path.join(node.home, rel));
-                const aside = fs.readdirSync(parent).filter((f) => f.startsWith(`${path.basename(rel)}.local-`));
+                const aside = fs
+                    .readdirSync(parent)
+                    .filter((f) => f.startsWith(`${path.basename(rel)}.local-`));
                 assert.equal(aside.length, 1, `${node.name}: ${rel} moved aside once: ${aside.join(", ")}`);
                 assert.match(aside[0], /\.local-\d{8}T\d{6}Z$/);
                 assert.ok(fs.statSync(path.join(parent, aside[0])).isDirectory());
@@ -163,7 +225,10 @@ describe("artifact-sync.sh", function () {
             fs.mkdirSync(path.join(plain.dir, "share"));
             const r = await run("bash", [SCRIPT], { WSO2IS_NODE_ENV: node.env });
             assert.notEqual(r.code, 0);
-            assert.match(r.stderr, /^artifact-sync\.sh: error: share not mounted, refusing to write to local disk/m);
+            assert.match(
+                r.stderr,
+                /^artifact-sync\.sh: error: share not mounted, refusing to write to local disk/m,
+            );
             assert.equal(r.stderr.trim().split("\n").length, 1, `one clear message:\n${r.stderr}`);
             assert.deepEqual(fs.readdirSync(path.join(plain.dir, "share")), []);
             assert.ok(fs.statSync(path.join(node.home, USERSTORES)).isDirectory());
@@ -185,8 +250,15 @@ describe("artifact-sync.sh", function () {
                 assert.equal(seeded.length, 2, seeded.join("\n"));
                 const seeder = /seeded by (node\d)/.exec(seeded[0])![1];
                 assert.match(seeded[1], new RegExp(`^Tenants seeded by ${seeder} `));
-                assert.deepEqual(fs.readdirSync(path.join(s.view, "Userstores")).sort(), ["PRIMARY.xml", `only-${seeder}.xml`].sort());
-                for (const n of racers) assert.equal(fs.readlinkSync(path.join(n.home, TENANTS)), path.join(s.mountPoint, "Tenants"));
+                assert.deepEqual(
+                    fs.readdirSync(path.join(s.view, "Userstores")).sort(),
+                    ["PRIMARY.xml", `only-${seeder}.xml`].sort(),
+                );
+                for (const n of racers)
+                    assert.equal(
+                        fs.readlinkSync(path.join(n.home, TENANTS)),
+                        path.join(s.mountPoint, "Tenants"),
+                    );
             } finally {
                 s.cleanup();
                 dir.cleanup();

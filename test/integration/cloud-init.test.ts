@@ -26,17 +26,31 @@ const stacks = fs
     .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => {
-        const doc = YAML.parse(fs.readFileSync(path.join(REPO, m[0]), "utf8")) as { config?: Record<string, unknown> } | null;
+        const doc = YAML.parse(fs.readFileSync(path.join(REPO, m[0]), "utf8")) as {
+            config?: Record<string, unknown>;
+        } | null;
         return { name: m[1], cloud: String(doc?.config?.["wso2is-cluster:cloud"] ?? "") };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 
 /** Azure Files over SMB (test/render/cloudInit.test.ts builds it the same way). */
 function smbModel(): ClusterModel {
-    return { ...azureModel(), sharedFs: { protocol: "smb", source: "//acct.file.core.windows.net/is-share", options: "vers=3.1.1,_netdev,nofail", credentialsFile: "/etc/wso2is/smb-credentials", mountPoint: "/mnt/wso2is-share" } };
+    return {
+        ...azureModel(),
+        sharedFs: {
+            protocol: "smb",
+            source: "//acct.file.core.windows.net/is-share",
+            options: "vers=3.1.1,_netdev,nofail",
+            credentialsFile: "/etc/wso2is/smb-credentials",
+            mountPoint: "/mnt/wso2is-share",
+        },
+    };
 }
 
-interface Checked { status: number | null; output: string }
+interface Checked {
+    status: number | null;
+    output: string;
+}
 
 /** `cloud-init schema --config-file`: 22.4 exits 1 on a schema error, with no extra flag. */
 function schema(file: string): Checked {
@@ -53,13 +67,20 @@ function knownTopLevelKeys(): Set<string> {
     const r = spawnSync("dpkg", ["-L", "cloud-init"], { encoding: "utf8" });
     const file = r.stdout.split("\n").find((l) => l.endsWith("/schema-cloud-config-v1.json"));
     assert.ok(file, `cloud-init ships no schema-cloud-config-v1.json (dpkg -L cloud-init)\n${r.stderr}`);
-    const s = JSON.parse(fs.readFileSync(file, "utf8")) as { $defs?: Record<string, any>; allOf?: any[]; properties?: Record<string, unknown> };
+    const s = JSON.parse(fs.readFileSync(file, "utf8")) as {
+        $defs?: Record<string, any>;
+        allOf?: any[];
+        properties?: Record<string, unknown>;
+    };
     const keys = new Set(Object.keys(s.properties ?? {}));
     for (const part of s.allOf ?? []) {
         const def = typeof part.$ref === "string" ? s.$defs?.[part.$ref.replace(/^#\/\$defs\//, "")] : part;
         for (const k of Object.keys(def?.properties ?? {})) keys.add(k);
     }
-    assert.ok(keys.has("write_files") && keys.has("runcmd") && keys.size > 40, `schema parsed badly: ${[...keys].join(", ")}`);
+    assert.ok(
+        keys.has("write_files") && keys.has("runcmd") && keys.size > 40,
+        `schema parsed badly: ${[...keys].join(", ")}`,
+    );
     return keys;
 }
 
@@ -70,10 +91,14 @@ function contentProblems(text: string, where: string): string[] {
     const problems: string[] = [];
     if (!text.startsWith("#cloud-config\n")) problems.push(`${where}: does not start with #cloud-config`);
     for (const bad of ["mock-secret-", "[secret"]) {
-        if (text.includes(bad)) problems.push(`${where}: contains "${bad}" (a secret value, or a redacted one, reached user-data)`);
+        if (text.includes(bad))
+            problems.push(
+                `${where}: contains "${bad}" (a secret value, or a redacted one, reached user-data)`,
+            );
     }
     const doc = YAML.parse(text) as Record<string, unknown>;
-    for (const k of Object.keys(doc)) if (!knownKeys.has(k)) problems.push(`${where}: top-level key "${k}" is not in cloud-init's schema`);
+    for (const k of Object.keys(doc))
+        if (!knownKeys.has(k)) problems.push(`${where}: top-level key "${k}" is not in cloud-init's schema`);
 
     const files = (doc.write_files ?? []) as { path?: string; content?: unknown }[];
     if (!Array.isArray(files) || files.length === 0) return [...problems, `${where}: no write_files`];
@@ -84,18 +109,25 @@ function contentProblems(text: string, where: string): string[] {
         }
         if (f.path?.endsWith(".sh")) {
             const src = path.join(SCRIPTS_DIR, path.basename(f.path));
-            if (!fs.existsSync(src)) problems.push(`${where}: ${f.path} has no source in components/render/scripts`);
+            if (!fs.existsSync(src))
+                problems.push(`${where}: ${f.path} has no source in components/render/scripts`);
             // Nodes get the source without its comment lines (scriptText), nothing else changed.
-            else if (content !== scriptText(path.basename(f.path) as BootScript)) problems.push(`${where}: ${f.path} differs from the shipped form of ${path.relative(REPO, src)}`);
+            else if (content !== scriptText(path.basename(f.path) as BootScript))
+                problems.push(
+                    `${where}: ${f.path} differs from the shipped form of ${path.relative(REPO, src)}`,
+                );
         }
     }
     // Every boot script that runcmd calls is shipped, and nothing else claims the script dir.
     const shipped = new Set(files.map((f) => f.path));
-    for (const s of bootScripts) if (!shipped.has(`${scriptDir}/${s}`)) problems.push(`${where}: ${scriptDir}/${s} not in write_files`);
+    for (const s of bootScripts)
+        if (!shipped.has(`${scriptDir}/${s}`))
+            problems.push(`${where}: ${scriptDir}/${s} not in write_files`);
     const runcmd = (doc.runcmd ?? []) as unknown[];
     for (const c of runcmd) {
         const exe = Array.isArray(c) ? String(c[0]) : String(c).split(/\s+/)[0];
-        if (exe.startsWith(`${scriptDir}/`) && !shipped.has(exe)) problems.push(`${where}: runcmd calls ${exe}, which write_files does not ship`);
+        if (exe.startsWith(`${scriptDir}/`) && !shipped.has(exe))
+            problems.push(`${where}: runcmd calls ${exe}, which write_files does not ship`);
     }
     return problems;
 }
@@ -105,7 +137,8 @@ function validate(file: string, where: string): string[] {
     const r = schema(file);
     const problems: string[] = [];
     if (r.status !== 0) problems.push(`${where}: cloud-init schema exit ${r.status}:\n${r.output}`);
-    else if (!/^Valid cloud-config/m.test(r.output) || /deprecat/i.test(r.output)) problems.push(`${where}: cloud-init schema said:\n${r.output}`);
+    else if (!/^Valid cloud-config/m.test(r.output) || /deprecat/i.test(r.output))
+        problems.push(`${where}: cloud-init schema said:\n${r.output}`);
     return [...problems, ...contentProblems(fs.readFileSync(file, "utf8"), where)];
 }
 
@@ -113,7 +146,9 @@ function validate(file: string, where: string): string[] {
 function fstabFromCloudInit(file: string): { fstab: string; fstabFile: string } {
     const fstabFile = `${file}.fstab`;
     let fstab = "UUID=0000-test / ext4 defaults 0 1\n";
-    const doc = YAML.parse(fs.readFileSync(file, "utf8")) as { write_files?: { path: string; content: string; append?: boolean }[] };
+    const doc = YAML.parse(fs.readFileSync(file, "utf8")) as {
+        write_files?: { path: string; content: string; append?: boolean }[];
+    };
     for (const f of doc.write_files ?? []) {
         if (f.path !== "/etc/fstab") continue;
         fstab = f.append ? fstab + f.content : f.content;
@@ -124,17 +159,35 @@ function fstabFromCloudInit(file: string): { fstab: string; fstabFile: string } 
 
 /** What mount-share.sh asks before mounting: is there an fstab entry for the mount point? */
 function findmnt(fstabFile: string, mountPoint: string): { status: number | null; output: string } {
-    const r = spawnSync("findmnt", ["--fstab", "--tab-file", fstabFile, "--noheadings", "--raw", "--output", "SOURCE,TARGET,FSTYPE,OPTIONS", "--mountpoint", mountPoint], { encoding: "utf8" });
+    const r = spawnSync(
+        "findmnt",
+        [
+            "--fstab",
+            "--tab-file",
+            fstabFile,
+            "--noheadings",
+            "--raw",
+            "--output",
+            "SOURCE,TARGET,FSTYPE,OPTIONS",
+            "--mountpoint",
+            mountPoint,
+        ],
+        { encoding: "utf8" },
+    );
     return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
 }
 
 function runSynth(stack: string, out: string): Promise<{ code: number | null; output: string }> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", SYNTH_CLI, "--stack", stack, "--out", out], {
-            cwd: REPO,
-            env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-            stdio: ["ignore", "pipe", "pipe"],
-        });
+        const child = spawn(
+            process.execPath,
+            ["-r", "ts-node/register/transpile-only", SYNTH_CLI, "--stack", stack, "--out", out],
+            {
+                cwd: REPO,
+                env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+                stdio: ["ignore", "pipe", "pipe"],
+            },
+        );
         let output = "";
         child.stdout.on("data", (d) => (output += d));
         child.stderr.on("data", (d) => (output += d));
@@ -169,8 +222,16 @@ describe("cloud-init schema on the rendered user-data", function () {
 
     describe("every node of every example stack (offline synth)", function () {
         it("finds the example stacks", function () {
-            assert.ok(stacks.length >= 2, `Pulumi.*.yaml in ${REPO}: ${stacks.map((s) => s.name).join(", ")}`);
-            for (const s of stacks) assert.match(s.cloud, /^(aws|azure|aks)$/, `Pulumi.${s.name}.yaml: wso2is-cluster:cloud is "${s.cloud}"`);
+            assert.ok(
+                stacks.length >= 2,
+                `Pulumi.*.yaml in ${REPO}: ${stacks.map((s) => s.name).join(", ")}`,
+            );
+            for (const s of stacks)
+                assert.match(
+                    s.cloud,
+                    /^(aws|azure|aks)$/,
+                    `Pulumi.${s.name}.yaml: wso2is-cluster:cloud is "${s.cloud}"`,
+                );
         });
 
         for (const stack of stacks) {
@@ -184,7 +245,10 @@ describe("cloud-init schema on the rendered user-data", function () {
                     assert.ok(!fs.existsSync(nodesDir), `aks has no VM nodes, yet synth wrote ${nodesDir}`);
                     return;
                 }
-                assert.ok(fs.existsSync(nodesDir), `cloud ${stack.cloud} has VM nodes, but synth wrote no ${nodesDir}:\n${r.output}`);
+                assert.ok(
+                    fs.existsSync(nodesDir),
+                    `cloud ${stack.cloud} has VM nodes, but synth wrote no ${nodesDir}:\n${r.output}`,
+                );
                 const nodes = fs.readdirSync(nodesDir).sort();
                 assert.ok(nodes.length > 0, `${nodesDir} is empty`);
                 const problems: string[] = [];
@@ -222,22 +286,35 @@ describe("cloud-init schema on the rendered user-data", function () {
     });
 
     describe("the share's fstab entry (appended by write_files), found by mount-share.sh's findmnt", function () {
-        for (const [label, model, type] of [["aws / EFS", awsModel, "nfs4"], ["azure / Azure Files NFS", azureModel, "nfs4"], ["azure / Azure Files SMB", smbModel, "cifs"]] as const) {
+        for (const [label, model, type] of [
+            ["aws / EFS", awsModel, "nfs4"],
+            ["azure / Azure Files NFS", azureModel, "nfs4"],
+            ["azure / Azure Files SMB", smbModel, "cifs"],
+        ] as const) {
             it(`${label}: one ${type} line that mount-share.sh's findmnt finds, never blocking boot`, function () {
                 const m = model();
                 const file = path.join(tmp.dir, `mounts-${label.replace(/\W+/g, "-")}.yaml`);
                 fs.writeFileSync(file, renderCloudInit(m, m.nodes[0]));
                 const { fstab, fstabFile } = fstabFromCloudInit(file);
                 const lines = fstab.split("\n").filter((l) => l && !l.startsWith("#"));
-                assert.equal(lines[0], "UUID=0000-test / ext4 defaults 0 1", `cloud-init kept the existing entries:\n${fstab}`);
+                assert.equal(
+                    lines[0],
+                    "UUID=0000-test / ext4 defaults 0 1",
+                    `cloud-init kept the existing entries:\n${fstab}`,
+                );
                 assert.equal(lines.length, 2, `one entry added:\n${fstab}`);
                 const f = findmnt(fstabFile, m.sharedFs.mountPoint);
-                assert.equal(f.status, 0, `findmnt --fstab --mountpoint ${m.sharedFs.mountPoint}:\n${f.output}\n--- fstab ---\n${fstab}`);
+                assert.equal(
+                    f.status,
+                    0,
+                    `findmnt --fstab --mountpoint ${m.sharedFs.mountPoint}:\n${f.output}\n--- fstab ---\n${fstab}`,
+                );
                 const [source, target, fstype, options] = f.output.split(" ");
                 const share = m.sharedFs;
                 assert.ok(share.protocol !== "csi");
                 assert.deepEqual([source, target, fstype], [share.source, share.mountPoint, type], fstab);
-                for (const o of ["_netdev", "nofail"]) assert.ok(options.split(",").includes(o), `${o} in ${options}`);
+                for (const o of ["_netdev", "nofail"])
+                    assert.ok(options.split(",").includes(o), `${o} in ${options}`);
             });
         }
     });
@@ -272,7 +349,9 @@ describe("cloud-init schema on the rendered user-data", function () {
 
         it("the fstab check fails when the mount point does not match node.env's SHARE_MOUNT", function () {
             const m = awsModel();
-            const doc = YAML.parse(renderCloudInit(m, m.nodes[0])) as { write_files: { path: string; content: string }[] };
+            const doc = YAML.parse(renderCloudInit(m, m.nodes[0])) as {
+                write_files: { path: string; content: string }[];
+            };
             const entry = doc.write_files.find((f) => f.path === "/etc/fstab")!;
             entry.content = entry.content.replace(m.sharedFs.mountPoint, "/mnt/elsewhere");
             const file = path.join(tmp.dir, "mounts-elsewhere.yaml");
@@ -291,16 +370,32 @@ describe("cloud-init schema on the rendered user-data", function () {
             const file = path.join(tmp.dir, "typo.yaml");
             fs.writeFileSync(file, typo);
             const r = schema(file);
-            console.log(`      cloud-init schema on a misspelled top-level key (write_file): exit ${r.status}: ${r.output}`);
-            assert.ok(contentProblems(typo, "typo").some((p) => /"write_file" is not in cloud-init's schema/.test(p)));
+            console.log(
+                `      cloud-init schema on a misspelled top-level key (write_file): exit ${r.status}: ${r.output}`,
+            );
+            assert.ok(
+                contentProblems(typo, "typo").some((p) =>
+                    /"write_file" is not in cloud-init's schema/.test(p),
+                ),
+            );
 
             const doc = YAML.parse(good) as { write_files: { path: string; content: string }[] };
-            doc.write_files.find((f) => f.path === "/etc/wso2is/node.env")!.content += "WSO2_DB_PASSWORD=mock-secret-0123456789abcdef\n";
+            doc.write_files.find((f) => f.path === "/etc/wso2is/node.env")!.content +=
+                "WSO2_DB_PASSWORD=mock-secret-0123456789abcdef\n";
             const script = doc.write_files.find((f) => f.path.endsWith("/db-init.sh"))!;
             script.content = script.content.replace("set -", "set -x\nset -");
-            const problems = contentProblems(`#cloud-config\n${YAML.stringify(doc, { lineWidth: 0 })}`, "tampered");
-            assert.ok(problems.some((p) => /node\.env contains "mock-secret-"/.test(p)), problems.join("\n"));
-            assert.ok(problems.some((p) => /db-init\.sh differs from/.test(p)), problems.join("\n"));
+            const problems = contentProblems(
+                `#cloud-config\n${YAML.stringify(doc, { lineWidth: 0 })}`,
+                "tampered",
+            );
+            assert.ok(
+                problems.some((p) => /node\.env contains "mock-secret-"/.test(p)),
+                problems.join("\n"),
+            );
+            assert.ok(
+                problems.some((p) => /db-init\.sh differs from/.test(p)),
+                problems.join("\n"),
+            );
         });
     });
 });

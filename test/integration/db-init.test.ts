@@ -73,9 +73,19 @@ async function startServer(dir: string, extraArgs: string[] = []): Promise<Serve
     const socket = path.join(dir, "mysqld.sock");
     const generalLog = path.join(dir, "general.log");
     const installDb = hasCommand("mariadb-install-db") ? "mariadb-install-db" : "mysql_install_db";
-    execFileSync(installDb, ["--no-defaults", "--user=root", `--datadir=${datadir}`, "--auth-root-authentication-method=socket", "--skip-test-db"], {
-        stdio: "pipe",
-    });
+    execFileSync(
+        installDb,
+        [
+            "--no-defaults",
+            "--user=root",
+            `--datadir=${datadir}`,
+            "--auth-root-authentication-method=socket",
+            "--skip-test-db",
+        ],
+        {
+            stdio: "pipe",
+        },
+    );
     const port = await freePort();
     const daemon = hasCommand("mariadbd") ? "mariadbd" : "mysqld";
     const proc = spawn(
@@ -99,12 +109,16 @@ async function startServer(dir: string, extraArgs: string[] = []): Promise<Serve
     const server: Server = { port, socket, dir, generalLog, proc };
     const deadline = Date.now() + 30_000;
     for (;;) {
-        if (proc.exitCode !== null) throw new Error(`${daemon} exited (${proc.exitCode}): ${fs.readFileSync(path.join(dir, "error.log"), "utf8")}`);
+        if (proc.exitCode !== null)
+            throw new Error(
+                `${daemon} exited (${proc.exitCode}): ${fs.readFileSync(path.join(dir, "error.log"), "utf8")}`,
+            );
         try {
             rootSql(server, "SELECT 1");
             return server;
         } catch (e) {
-            if (Date.now() > deadline) throw new Error(`${daemon} did not come up: ${(e as Error).message}`);
+            if (Date.now() > deadline)
+                throw new Error(`${daemon} did not come up: ${(e as Error).message}`, { cause: e });
             await new Promise((r) => setTimeout(r, 100));
         }
     }
@@ -121,10 +135,14 @@ async function stopServer(server: Server | undefined): Promise<void> {
 
 /** Runs SQL as root through the socket; returns the rows (tab-separated, no header). */
 function rootSql(server: Server, sql: string): string[] {
-    const out = execFileSync(client(), ["--no-defaults", `--socket=${server.socket}`, "-uroot", "--batch", "--skip-column-names", "-e", sql], {
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "pipe"],
-    });
+    const out = execFileSync(
+        client(),
+        ["--no-defaults", `--socket=${server.socket}`, "-uroot", "--batch", "--skip-column-names", "-e", sql],
+        {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+        },
+    );
     return out.split("\n").filter((l) => l !== "");
 }
 const rootValue = (server: Server, sql: string) => rootSql(server, sql)[0];
@@ -156,7 +174,8 @@ function startInit(files: { nodeEnv: string; secretsEnv: string }, env: Record<s
     );
     return run;
 }
-const runInit = (files: { nodeEnv: string; secretsEnv: string }, env: Record<string, string> = {}) => startInit(files, env).done;
+const runInit = (files: { nodeEnv: string; secretsEnv: string }, env: Record<string, string> = {}) =>
+    startInit(files, env).done;
 
 function summary(run: Run): { applied: number; skipped: number } {
     const m = /db-init: done: applied (\d+), skipped (\d+)/.exec(run.stderr);
@@ -170,11 +189,28 @@ interface Fixture {
 }
 
 /** Writes node.env/secrets.env for a plan into dir. */
-function writeEnv(dir: string, name: string, values: Record<string, string>, secrets: Record<string, string>): Fixture {
+function writeEnv(
+    dir: string,
+    name: string,
+    values: Record<string, string>,
+    secrets: Record<string, string>,
+): Fixture {
     const nodeEnv = path.join(dir, `${name}.node.env`);
     const secretsEnv = path.join(dir, `${name}.secrets.env`);
-    fs.writeFileSync(nodeEnv, Object.entries(values).map(([k, v]) => `${k}=${shq(v)}\n`).join(""), { mode: 0o644 });
-    fs.writeFileSync(secretsEnv, Object.entries(secrets).map(([k, v]) => `${k}=${shq(v)}\n`).join(""), { mode: 0o600 });
+    fs.writeFileSync(
+        nodeEnv,
+        Object.entries(values)
+            .map(([k, v]) => `${k}=${shq(v)}\n`)
+            .join(""),
+        { mode: 0o644 },
+    );
+    fs.writeFileSync(
+        secretsEnv,
+        Object.entries(secrets)
+            .map(([k, v]) => `${k}=${shq(v)}\n`)
+            .join(""),
+        { mode: 0o600 },
+    );
     return { nodeEnv, secretsEnv };
 }
 
@@ -215,16 +251,44 @@ describe("db-init.sh against a real MariaDB", function () {
         // TLS-capable server (self-signed), so DB_TLS=required can be exercised for real.
         const certDir = path.join(tmp.dir, "tls");
         fs.mkdirSync(certDir);
-        execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-            "-keyout", path.join(certDir, "key.pem"), "-out", path.join(certDir, "cert.pem")], { stdio: "ignore" });
+        execFileSync(
+            "openssl",
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-keyout",
+                path.join(certDir, "key.pem"),
+                "-out",
+                path.join(certDir, "cert.pem"),
+            ],
+            { stdio: "ignore" },
+        );
         const serverDir = path.join(tmp.dir, "server");
         fs.mkdirSync(serverDir);
-        server = await startServer(serverDir, [`--ssl-cert=${path.join(certDir, "cert.pem")}`, `--ssl-key=${path.join(certDir, "key.pem")}`]);
-        rootSql(server, `CREATE USER '${ADMIN_USER}'@'%' IDENTIFIED BY '${ADMIN_PASSWORD.replace(/\\/g, "\\\\").replace(/'/g, "''")}';
-            GRANT ALL PRIVILEGES ON *.* TO '${ADMIN_USER}'@'%' WITH GRANT OPTION;`);
+        server = await startServer(serverDir, [
+            `--ssl-cert=${path.join(certDir, "cert.pem")}`,
+            `--ssl-key=${path.join(certDir, "key.pem")}`,
+        ]);
+        rootSql(
+            server,
+            `CREATE USER '${ADMIN_USER}'@'%' IDENTIFIED BY '${ADMIN_PASSWORD.replace(/\\/g, "\\\\").replace(/'/g, "''")}';
+            GRANT ALL PRIVILEGES ON *.* TO '${ADMIN_USER}'@'%' WITH GRANT OPTION;`,
+        );
         // A database that exists before the first boot, holding data that must survive.
-        rootSql(server, `CREATE DATABASE ${ID_DB}; CREATE TABLE ${ID_DB}.CANARY (v VARCHAR(20)); INSERT INTO ${ID_DB}.CANARY VALUES ('alive');`);
-        console.log(`      mariadbd ${rootValue(server, "SELECT VERSION()")} on 127.0.0.1:${server.port} (TLS ${rootValue(server, "SELECT @@have_ssl")}), up in ${Date.now() - t0} ms; client: ${execFileSync(client(), ["--version"], { encoding: "utf8" }).trim()}`);
+        rootSql(
+            server,
+            `CREATE DATABASE ${ID_DB}; CREATE TABLE ${ID_DB}.CANARY (v VARCHAR(20)); INSERT INTO ${ID_DB}.CANARY VALUES ('alive');`,
+        );
+        console.log(
+            `      mariadbd ${rootValue(server, "SELECT VERSION()")} on 127.0.0.1:${server.port} (TLS ${rootValue(server, "SELECT @@have_ssl")}), up in ${Date.now() - t0} ms; client: ${execFileSync(client(), ["--version"], { encoding: "utf8" }).trim()}`,
+        );
 
         isHome = path.join(tmp.dir, "is home"); // a space in IS_HOME on purpose
         for (const [rel, text] of Object.entries(DBSCRIPTS)) {
@@ -239,7 +303,12 @@ describe("db-init.sh against a real MariaDB", function () {
             DB_APP_USER: APP_USER,
             DB_INIT_PLAN: PLAN,
         };
-        secrets = { WSO2_DB_ADMIN_USER: ADMIN_USER, WSO2_DB_ADMIN_PASSWORD: ADMIN_PASSWORD, WSO2_DB_PASSWORD: APP_PASSWORD, WSO2_ADMIN_PASSWORD: "unused" };
+        secrets = {
+            WSO2_DB_ADMIN_USER: ADMIN_USER,
+            WSO2_DB_ADMIN_PASSWORD: ADMIN_PASSWORD,
+            WSO2_DB_PASSWORD: APP_PASSWORD,
+            WSO2_ADMIN_PASSWORD: "unused",
+        };
         main = writeEnv(tmp.dir, "main", env, secrets);
     });
 
@@ -258,14 +327,20 @@ describe("db-init.sh against a real MariaDB", function () {
         // every table exactly once, in the right database
         for (const [db, tables] of Object.entries(TABLES)) {
             for (const t of tables) {
-                const where = rootSql(server!, `SELECT TABLE_SCHEMA FROM information_schema.TABLES WHERE TABLE_NAME = '${t}'`);
+                const where = rootSql(
+                    server!,
+                    `SELECT TABLE_SCHEMA FROM information_schema.TABLES WHERE TABLE_NAME = '${t}'`,
+                );
                 assert.deepEqual(where, [db], `${t} should exist once, in ${db}`);
             }
         }
         // history: each script once, 'applied'
         const history = [
             ...rootSql(server!, `SELECT '${ID_DB}', script, outcome FROM ${ID_DB}.wso2is_schema_history`),
-            ...rootSql(server!, `SELECT '${SHARED_DB}', script, outcome FROM ${SHARED_DB}.wso2is_schema_history`),
+            ...rootSql(
+                server!,
+                `SELECT '${SHARED_DB}', script, outcome FROM ${SHARED_DB}.wso2is_schema_history`,
+            ),
         ].sort();
         assert.deepEqual(history, [
             `${ID_DB}\tdbscripts/consent/mysql.sql\tapplied`,
@@ -274,8 +349,17 @@ describe("db-init.sh against a real MariaDB", function () {
         ]);
         // seeded rows exactly once
         assert.equal(rootValue(server!, `SELECT COUNT(*) FROM ${ID_DB}.IDN_BASE_TABLE`), "1");
-        assert.equal(rootValue(server!, `SELECT COUNT(*) FROM ${ID_DB}.CM_PII_CATEGORY WHERE NAME = 'seed-consent'`), "1");
-        assert.equal(rootValue(server!, `SELECT COUNT(*) FROM ${SHARED_DB}.UM_TENANT WHERE UM_DOMAIN_NAME = 'seed.tenant'`), "1");
+        assert.equal(
+            rootValue(server!, `SELECT COUNT(*) FROM ${ID_DB}.CM_PII_CATEGORY WHERE NAME = 'seed-consent'`),
+            "1",
+        );
+        assert.equal(
+            rootValue(
+                server!,
+                `SELECT COUNT(*) FROM ${SHARED_DB}.UM_TENANT WHERE UM_DOMAIN_NAME = 'seed.tenant'`,
+            ),
+            "1",
+        );
         // the database that existed before kept its data
         assert.deepEqual(rootSql(server!, `SELECT v FROM ${ID_DB}.CANARY`), ["alive"]);
         // exactly one node did the work, the others found it recorded
@@ -283,7 +367,10 @@ describe("db-init.sh against a real MariaDB", function () {
         const appliedTotal = sums.reduce((a, s) => a + s.applied, 0);
         assert.equal(appliedTotal, 3, `applied per run: ${sums.map((s) => s.applied).join(",")}`);
         assert.equal(sums.filter((s) => s.applied === 3).length, 1);
-        assert.equal(sums.reduce((a, s) => a + s.skipped, 0), 12);
+        assert.equal(
+            sums.reduce((a, s) => a + s.skipped, 0),
+            12,
+        );
         // the lock really serialised them: the GET_LOCK calls are in the server's log
         const log = fs.readFileSync(server!.generalLog, "utf8");
         assert.equal((log.match(/GET_LOCK\('wso2is-db-init'/g) ?? []).length, 5);
@@ -294,49 +381,97 @@ describe("db-init.sh against a real MariaDB", function () {
     });
 
     it("a second run is a no-op and keeps the data written since", async function () {
-        rootSql(server!, `INSERT INTO ${ID_DB}.IDN_OAUTH_CONSUMER_APPS (CONSUMER_KEY) VALUES ('written-by-IS');
-            INSERT INTO ${SHARED_DB}.UM_TENANT (UM_DOMAIN_NAME) VALUES ('tenant.after.boot')`);
-        const before = rootValue(server!, `SELECT (SELECT COUNT(*) FROM ${ID_DB}.wso2is_schema_history) + (SELECT COUNT(*) FROM ${SHARED_DB}.wso2is_schema_history)`);
+        rootSql(
+            server!,
+            `INSERT INTO ${ID_DB}.IDN_OAUTH_CONSUMER_APPS (CONSUMER_KEY) VALUES ('written-by-IS');
+            INSERT INTO ${SHARED_DB}.UM_TENANT (UM_DOMAIN_NAME) VALUES ('tenant.after.boot')`,
+        );
+        const before = rootValue(
+            server!,
+            `SELECT (SELECT COUNT(*) FROM ${ID_DB}.wso2is_schema_history) + (SELECT COUNT(*) FROM ${SHARED_DB}.wso2is_schema_history)`,
+        );
         const run = await runInit(main);
         assert.equal(run.code, 0, run.stderr);
         assert.deepEqual(summary(run), { applied: 0, skipped: 3 });
-        const after = rootValue(server!, `SELECT (SELECT COUNT(*) FROM ${ID_DB}.wso2is_schema_history) + (SELECT COUNT(*) FROM ${SHARED_DB}.wso2is_schema_history)`);
+        const after = rootValue(
+            server!,
+            `SELECT (SELECT COUNT(*) FROM ${ID_DB}.wso2is_schema_history) + (SELECT COUNT(*) FROM ${SHARED_DB}.wso2is_schema_history)`,
+        );
         assert.equal(after, before);
-        assert.equal(rootValue(server!, `SELECT COUNT(*) FROM ${ID_DB}.IDN_OAUTH_CONSUMER_APPS WHERE CONSUMER_KEY = 'written-by-IS'`), "1");
+        assert.equal(
+            rootValue(
+                server!,
+                `SELECT COUNT(*) FROM ${ID_DB}.IDN_OAUTH_CONSUMER_APPS WHERE CONSUMER_KEY = 'written-by-IS'`,
+            ),
+            "1",
+        );
         assert.equal(rootValue(server!, `SELECT COUNT(*) FROM ${SHARED_DB}.UM_TENANT`), "2");
         assert.deepEqual(rootSql(server!, `SELECT v FROM ${ID_DB}.CANARY`), ["alive"]);
-        console.log(`      second run: exit 0 in ${run.ms} ms, history rows ${before} -> ${after}, data kept`);
+        console.log(
+            `      second run: exit 0 in ${run.ms} ms, history rows ${before} -> ${after}, data kept`,
+        );
     });
 
     it("the app user connects with WSO2_DB_PASSWORD and uses both databases, and nothing else", function () {
         const cnf = path.join(tmp.dir, "app.cnf");
-        fs.writeFileSync(cnf, `[client]\nhost=127.0.0.1\nport=${server!.port}\nprotocol=TCP\nuser=${APP_USER}\npassword=${cnfq(APP_PASSWORD)}\n`, { mode: 0o600 });
+        fs.writeFileSync(
+            cnf,
+            `[client]\nhost=127.0.0.1\nport=${server!.port}\nprotocol=TCP\nuser=${APP_USER}\npassword=${cnfq(APP_PASSWORD)}\n`,
+            { mode: 0o600 },
+        );
         const appSql = (sql: string) =>
-            execFileSync(client(), [`--defaults-extra-file=${cnf}`, "--batch", "--skip-column-names", "-e", sql], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+            execFileSync(
+                client(),
+                [`--defaults-extra-file=${cnf}`, "--batch", "--skip-column-names", "-e", sql],
+                { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+            ).trim();
         assert.equal(appSql("SELECT CURRENT_USER()"), `${APP_USER}@%`);
-        appSql(`INSERT INTO ${ID_DB}.CM_RECEIPT VALUES ('r-1'); INSERT INTO ${SHARED_DB}.REG_CLUSTER_LOCK VALUES ('L', 'UNLOCKED')`);
+        appSql(
+            `INSERT INTO ${ID_DB}.CM_RECEIPT VALUES ('r-1'); INSERT INTO ${SHARED_DB}.REG_CLUSTER_LOCK VALUES ('L', 'UNLOCKED')`,
+        );
         assert.equal(appSql(`SELECT COUNT(*) FROM ${ID_DB}.CM_RECEIPT`), "1");
         assert.equal(appSql(`SELECT REG_LOCK_STATUS FROM ${SHARED_DB}.REG_CLUSTER_LOCK`), "UNLOCKED");
         // app user may create tables in its databases (IS migrations), not read mysql.*
         appSql(`CREATE TABLE ${SHARED_DB}.APP_MADE (a INT)`);
         assert.throws(() => appSql("SELECT COUNT(*) FROM mysql.user"), /denied/i);
-        const grants = rootSql(server!, `SHOW GRANTS FOR '${APP_USER}'@'%'`).filter((g) => !/USAGE ON \*\.\*/.test(g));
+        const grants = rootSql(server!, `SHOW GRANTS FOR '${APP_USER}'@'%'`).filter(
+            (g) => !/USAGE ON \*\.\*/.test(g),
+        );
         assert.deepEqual(grants.sort(), [
             `GRANT ALL PRIVILEGES ON \`${ID_DB}\`.* TO \`${APP_USER}\`@\`%\``,
             `GRANT ALL PRIVILEGES ON \`${SHARED_DB}\`.* TO \`${APP_USER}\`@\`%\``,
         ]);
         // a wrong password is refused (the password really is the one from secrets.env)
-        fs.writeFileSync(cnf, `[client]\nhost=127.0.0.1\nport=${server!.port}\nprotocol=TCP\nuser=${APP_USER}\npassword=wrong\n`, { mode: 0o600 });
+        fs.writeFileSync(
+            cnf,
+            `[client]\nhost=127.0.0.1\nport=${server!.port}\nprotocol=TCP\nuser=${APP_USER}\npassword=wrong\n`,
+            { mode: 0o600 },
+        );
         assert.throws(() => appSql("SELECT 1"), /Access denied/i);
-        console.log(`      app user ${APP_USER}@%: connected with WSO2_DB_PASSWORD, read/wrote ${ID_DB} and ${SHARED_DB}, ${grants.length} grants`);
+        console.log(
+            `      app user ${APP_USER}@%: connected with WSO2_DB_PASSWORD, read/wrote ${ID_DB} and ${SHARED_DB}, ${grants.length} grants`,
+        );
     });
 
     it("holds GET_LOCK for the whole run, and keeps every secret off argv", async function () {
         // Another session holds the lock: db-init must wait, with its client session open.
-        const holder = spawn(client(), ["--no-defaults", `--socket=${server!.socket}`, "-uroot", "--batch", "--skip-column-names", "--unbuffered"], {
-            stdio: ["pipe", "pipe", "pipe"],
-        });
-        const firstLine = new Promise<string>((resolve) => holder.stdout!.once("data", (d) => resolve(d.toString().trim())));
+        const holder = spawn(
+            client(),
+            [
+                "--no-defaults",
+                `--socket=${server!.socket}`,
+                "-uroot",
+                "--batch",
+                "--skip-column-names",
+                "--unbuffered",
+            ],
+            {
+                stdio: ["pipe", "pipe", "pipe"],
+            },
+        );
+        const firstLine = new Promise<string>((resolve) =>
+            holder.stdout!.once("data", (d) => resolve(d.toString().trim())),
+        );
         holder.stdin!.write(`SELECT GET_LOCK('${LOCK}', 10);\n`);
         assert.equal(await firstLine, "1");
         try {
@@ -354,7 +489,10 @@ describe("db-init.sh against a real MariaDB", function () {
             let seenClient = 0;
             for (let i = 0; i < 10; i++) {
                 for (const cmd of allCommandLines()) {
-                    assert.ok(!cmd.includes(ADMIN_PASSWORD) && !cmd.includes(APP_PASSWORD), `secret on a command line: ${cmd}`);
+                    assert.ok(
+                        !cmd.includes(ADMIN_PASSWORD) && !cmd.includes(APP_PASSWORD),
+                        `secret on a command line: ${cmd}`,
+                    );
                     const m = /--defaults-extra-file=(\S*wso2is-db-init\.\S+)/.exec(cmd);
                     if (m) {
                         seenClient++;
@@ -372,17 +510,32 @@ describe("db-init.sh against a real MariaDB", function () {
             await run.done;
             assert.equal(run.code, 0, run.stderr);
             assert.ok(!fs.existsSync(path.dirname(defaultsFile)), "temporary defaults file left behind");
-            console.log(`      lock held elsewhere: db-init blocked ${released - started} ms, finished ${Date.now() - released} ms after release; ${seenClient} argv sightings of its client, no secret; defaults file 0600, removed`);
+            console.log(
+                `      lock held elsewhere: db-init blocked ${released - started} ms, finished ${Date.now() - released} ms after release; ${seenClient} argv sightings of its client, no secret; defaults file 0600, removed`,
+            );
         } finally {
             holder.stdin!.end("quit\n");
         }
     });
 
     it("gives up clearly when the lock is not free within DB_INIT_LOCK_TIMEOUT", async function () {
-        const holder = spawn(client(), ["--no-defaults", `--socket=${server!.socket}`, "-uroot", "--batch", "--skip-column-names", "--unbuffered"], {
-            stdio: ["pipe", "pipe", "pipe"],
-        });
-        const firstLine = new Promise<string>((resolve) => holder.stdout!.once("data", (d) => resolve(d.toString().trim())));
+        const holder = spawn(
+            client(),
+            [
+                "--no-defaults",
+                `--socket=${server!.socket}`,
+                "-uroot",
+                "--batch",
+                "--skip-column-names",
+                "--unbuffered",
+            ],
+            {
+                stdio: ["pipe", "pipe", "pipe"],
+            },
+        );
+        const firstLine = new Promise<string>((resolve) =>
+            holder.stdout!.once("data", (d) => resolve(d.toString().trim())),
+        );
         holder.stdin!.write(`SELECT GET_LOCK('${LOCK}', 10);\n`);
         assert.equal(await firstLine, "1");
         try {
@@ -397,11 +550,17 @@ describe("db-init.sh against a real MariaDB", function () {
     });
 
     it("fails fast on a wrong admin password, naming host and user", async function () {
-        const bad = writeEnv(tmp.dir, "badpw", env, { ...secrets, WSO2_DB_ADMIN_PASSWORD: "not-the-password" });
+        const bad = writeEnv(tmp.dir, "badpw", env, {
+            ...secrets,
+            WSO2_DB_ADMIN_PASSWORD: "not-the-password",
+        });
         const run = await runInit(bad, { DB_INIT_RETRIES: "3", DB_INIT_RETRY_DELAY: "1" });
         assert.notEqual(run.code, 0);
         assert.match(run.stderr, /access denied/i);
-        assert.ok(run.stderr.includes(`'${ADMIN_USER}'`) && run.stderr.includes(`127.0.0.1:${server!.port}`), run.stderr);
+        assert.ok(
+            run.stderr.includes(`'${ADMIN_USER}'`) && run.stderr.includes(`127.0.0.1:${server!.port}`),
+            run.stderr,
+        );
         assert.ok(run.ms < 3_000, `took ${run.ms} ms: retried instead of failing fast`);
         assert.doesNotMatch(run.stderr, /retrying in/);
         console.log(`      wrong admin password: exit ${run.code} after ${run.ms} ms, no retry`);
@@ -409,66 +568,134 @@ describe("db-init.sh against a real MariaDB", function () {
 
     it("fails after bounded retries when the database is unreachable", async function () {
         const closedPort = await freePort(); // nothing listens there once freePort returns
-        const unreachable = writeEnv(tmp.dir, "unreachable", { ...env, DB_PORT: String(closedPort) }, secrets);
+        const unreachable = writeEnv(
+            tmp.dir,
+            "unreachable",
+            { ...env, DB_PORT: String(closedPort) },
+            secrets,
+        );
         const run = await runInit(unreachable, { DB_INIT_RETRIES: "3", DB_INIT_RETRY_DELAY: "1" });
         assert.notEqual(run.code, 0);
         assert.match(run.stderr, /could not connect.*unreachable.*after 3 attempts/);
         assert.equal((run.stderr.match(/retrying in 1s/g) ?? []).length, 2);
         assert.ok(run.ms >= 1_900 && run.ms < 15_000, `took ${run.ms} ms`);
-        console.log(`      unreachable 127.0.0.1:${closedPort}: exit ${run.code} after 3 attempts, ${run.ms} ms`);
+        console.log(
+            `      unreachable 127.0.0.1:${closedPort}: exit ${run.code} after 3 attempts, ${run.ms} ms`,
+        );
     });
 
     it("aborts on a failing dbscript naming database and script, records nothing, and can be re-run", async function () {
         const home = path.join(tmp.dir, "broken-home");
         fs.mkdirSync(path.join(home, "dbscripts"), { recursive: true });
         const script = path.join(home, "dbscripts", "broken.sql");
-        fs.writeFileSync(script, "CREATE TABLE BRK_ONE (a INT);\nCREATE TABLE BRK_ONE (a INT);\nCREATE TABLE BRK_TWO (a INT);\n");
-        const fx = writeEnv(tmp.dir, "broken", { ...env, IS_HOME: home, DB_INIT_PLAN: "WSO2IS_BROKEN_DB:dbscripts/broken.sql" }, secrets);
+        fs.writeFileSync(
+            script,
+            "CREATE TABLE BRK_ONE (a INT);\nCREATE TABLE BRK_ONE (a INT);\nCREATE TABLE BRK_TWO (a INT);\n",
+        );
+        const fx = writeEnv(
+            tmp.dir,
+            "broken",
+            { ...env, IS_HOME: home, DB_INIT_PLAN: "WSO2IS_BROKEN_DB:dbscripts/broken.sql" },
+            secrets,
+        );
         const run = await runInit(fx);
         assert.notEqual(run.code, 0);
         assert.match(run.stderr, /dbscripts\/broken\.sql.*WSO2IS_BROKEN_DB.*failed.*already exists/);
         assert.equal(rootValue(server!, "SELECT COUNT(*) FROM WSO2IS_BROKEN_DB.wso2is_schema_history"), "0");
-        assert.equal(rootValue(server!, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME = 'BRK_TWO'"), "0", "kept going after the error");
+        assert.equal(
+            rootValue(server!, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME = 'BRK_TWO'"),
+            "0",
+            "kept going after the error",
+        );
         assert.equal(rootValue(server!, `SELECT IS_FREE_LOCK('${LOCK}')`), "1", "lock left held");
         // fixed by hand (the operator's job), the next boot records the existing schema
         fs.writeFileSync(script, "CREATE TABLE BRK_ONE (a INT);\nCREATE TABLE BRK_TWO (a INT);\n");
         rootSql(server!, "CREATE TABLE WSO2IS_BROKEN_DB.BRK_TWO (a INT)");
         const again = await runInit(fx);
         assert.equal(again.code, 0, again.stderr);
-        assert.deepEqual(rootSql(server!, "SELECT script, outcome FROM WSO2IS_BROKEN_DB.wso2is_schema_history"), ["dbscripts/broken.sql\tpre-existing"]);
-        console.log(`      failing dbscript: exit ${run.code}: ${run.stderr.split("\n").find((l) => l.includes("ERROR"))?.slice(0, 150)}`);
+        assert.deepEqual(
+            rootSql(server!, "SELECT script, outcome FROM WSO2IS_BROKEN_DB.wso2is_schema_history"),
+            ["dbscripts/broken.sql\tpre-existing"],
+        );
+        console.log(
+            `      failing dbscript: exit ${run.code}: ${run.stderr
+                .split("\n")
+                .find((l) => l.includes("ERROR"))
+                ?.slice(0, 150)}`,
+        );
     });
 
     it("separate layout: 3 databases, one of them with a schema from before (recorded as pre-existing)", async function () {
         const dbs = ["WSO2IS_SEP_IDENTITY_DB", "WSO2IS_SEP_CONSENT_DB", "WSO2IS_SEP_SHARED_DB"];
         // the shared schema was created earlier by WSO2's own script: no history table yet
-        rootSql(server!, `CREATE DATABASE ${dbs[2]}; CREATE TABLE ${dbs[2]}.REG_CLUSTER_LOCK (REG_LOCK_NAME VARCHAR(20), REG_LOCK_STATUS VARCHAR(20), PRIMARY KEY (REG_LOCK_NAME));
+        rootSql(
+            server!,
+            `CREATE DATABASE ${dbs[2]}; CREATE TABLE ${dbs[2]}.REG_CLUSTER_LOCK (REG_LOCK_NAME VARCHAR(20), REG_LOCK_STATUS VARCHAR(20), PRIMARY KEY (REG_LOCK_NAME));
             CREATE TABLE ${dbs[2]}.UM_TENANT (UM_ID INTEGER NOT NULL AUTO_INCREMENT, UM_DOMAIN_NAME VARCHAR(255) NOT NULL, PRIMARY KEY (UM_ID));
-            INSERT INTO ${dbs[2]}.UM_TENANT (UM_DOMAIN_NAME) VALUES ('old.tenant');`);
+            INSERT INTO ${dbs[2]}.UM_TENANT (UM_DOMAIN_NAME) VALUES ('old.tenant');`,
+        );
         const plan = `${dbs[0]}:dbscripts/identity/mysql.sql ${dbs[1]}:dbscripts/consent/mysql.sql ${dbs[2]}:dbscripts/mysql.sql`;
         const fx = writeEnv(tmp.dir, "separate", { ...env, DB_INIT_PLAN: plan }, secrets);
         const runs = await Promise.all(Array.from({ length: 3 }, () => runInit(fx)));
         runs.forEach((r, i) => assert.equal(r.code, 0, `run ${i}:\n${r.stderr}`));
-        const history = dbs.flatMap((db) => rootSql(server!, `SELECT '${db}', script, outcome FROM ${db}.wso2is_schema_history`)).sort();
-        assert.deepEqual(history, [
-            `${dbs[1]}\tdbscripts/consent/mysql.sql\tapplied`,
-            `${dbs[0]}\tdbscripts/identity/mysql.sql\tapplied`,
-            `${dbs[2]}\tdbscripts/mysql.sql\tpre-existing`,
-        ].sort());
-        assert.equal(rootValue(server!, `SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${dbs[1]}' AND TABLE_NAME LIKE 'CM\\_%'`), "2");
-        assert.equal(rootValue(server!, `SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${dbs[0]}' AND TABLE_NAME LIKE 'CM\\_%'`), "0");
-        assert.deepEqual(rootSql(server!, `SELECT UM_DOMAIN_NAME FROM ${dbs[2]}.UM_TENANT`), ["old.tenant"], "pre-existing schema was re-run or touched");
-        assert.equal(rootValue(server!, `SELECT COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = "'${APP_USER}'@'%'" AND TABLE_SCHEMA IN ('${dbs.join("','")}') AND PRIVILEGE_TYPE = 'SELECT'`), "3");
+        const history = dbs
+            .flatMap((db) =>
+                rootSql(server!, `SELECT '${db}', script, outcome FROM ${db}.wso2is_schema_history`),
+            )
+            .sort();
+        assert.deepEqual(
+            history,
+            [
+                `${dbs[1]}\tdbscripts/consent/mysql.sql\tapplied`,
+                `${dbs[0]}\tdbscripts/identity/mysql.sql\tapplied`,
+                `${dbs[2]}\tdbscripts/mysql.sql\tpre-existing`,
+            ].sort(),
+        );
+        assert.equal(
+            rootValue(
+                server!,
+                `SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${dbs[1]}' AND TABLE_NAME LIKE 'CM\\_%'`,
+            ),
+            "2",
+        );
+        assert.equal(
+            rootValue(
+                server!,
+                `SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${dbs[0]}' AND TABLE_NAME LIKE 'CM\\_%'`,
+            ),
+            "0",
+        );
+        assert.deepEqual(
+            rootSql(server!, `SELECT UM_DOMAIN_NAME FROM ${dbs[2]}.UM_TENANT`),
+            ["old.tenant"],
+            "pre-existing schema was re-run or touched",
+        );
+        assert.equal(
+            rootValue(
+                server!,
+                `SELECT COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = "'${APP_USER}'@'%'" AND TABLE_SCHEMA IN ('${dbs.join("','")}') AND PRIVILEGE_TYPE = 'SELECT'`,
+            ),
+            "3",
+        );
         const sums = runs.map(summary);
-        console.log(`      separate layout, 3 concurrent runs: ${history.length} history rows (2 applied, 1 pre-existing), applied per run ${sums.map((s) => s.applied).join("/")}`);
+        console.log(
+            `      separate layout, 3 concurrent runs: ${history.length} history rows (2 applied, 1 pre-existing), applied per run ${sums.map((s) => s.applied).join("/")}`,
+        );
     });
 
     it("never issues a DROP (server query log and script text)", function () {
         const log = fs.readFileSync(server!.generalLog, "utf8");
         const drops = log.split("\n").filter((l) => /\bDROP\b/i.test(l));
         assert.deepEqual(drops, [], "DROP statements reached the server");
-        const code = fs.readFileSync(SCRIPT, "utf8").split("\n").filter((l) => !/^\s*#/.test(l));
-        assert.deepEqual(code.filter((l) => /\bDROP\b/i.test(l)), [], "db-init.sh contains DROP outside comments");
+        const code = fs
+            .readFileSync(SCRIPT, "utf8")
+            .split("\n")
+            .filter((l) => !/^\s*#/.test(l));
+        assert.deepEqual(
+            code.filter((l) => /\bDROP\b/i.test(l)),
+            [],
+            "db-init.sh contains DROP outside comments",
+        );
         console.log(`      server query log: ${log.split("\n").length} lines, 0 DROP`);
     });
 
@@ -493,16 +720,30 @@ describe("db-init.sh against a real MariaDB", function () {
         it("refuses a server without TLS before sending any secret", async function () {
             plainTmp = tempDir("db-init-plain");
             plain = await startServer(plainTmp.dir);
-            rootSql(plain, `CREATE USER '${ADMIN_USER}'@'%' IDENTIFIED BY '${ADMIN_PASSWORD.replace(/\\/g, "\\\\").replace(/'/g, "''")}';
-                GRANT ALL PRIVILEGES ON *.* TO '${ADMIN_USER}'@'%' WITH GRANT OPTION;`);
+            rootSql(
+                plain,
+                `CREATE USER '${ADMIN_USER}'@'%' IDENTIFIED BY '${ADMIN_PASSWORD.replace(/\\/g, "\\\\").replace(/'/g, "''")}';
+                GRANT ALL PRIVILEGES ON *.* TO '${ADMIN_USER}'@'%' WITH GRANT OPTION;`,
+            );
             assert.equal(rootValue(plain, "SELECT @@have_ssl"), "DISABLED");
-            const fx = writeEnv(tmp.dir, "notls", { ...env, DB_TLS: "required", DB_PORT: String(plain.port) }, secrets);
+            const fx = writeEnv(
+                tmp.dir,
+                "notls",
+                { ...env, DB_TLS: "required", DB_PORT: String(plain.port) },
+                secrets,
+            );
             const run = await runInit(fx, { DB_INIT_RETRIES: "3", DB_INIT_RETRY_DELAY: "1" });
             assert.notEqual(run.code, 0);
             assert.match(run.stderr, /not encrypted|TLS/);
-            assert.equal(rootValue(plain, `SELECT COUNT(*) FROM mysql.user WHERE user = '${APP_USER}'`), "0", "app user created over plain text");
+            assert.equal(
+                rootValue(plain, `SELECT COUNT(*) FROM mysql.user WHERE user = '${APP_USER}'`),
+                "0",
+                "app user created over plain text",
+            );
             assert.ok(run.ms < 3_000, `took ${run.ms} ms`);
-            console.log(`      DB_TLS=required, plain server: exit ${run.code} after ${run.ms} ms: ${run.stderr.split("\n").find((l) => l.includes("ERROR"))}`);
+            console.log(
+                `      DB_TLS=required, plain server: exit ${run.code} after ${run.ms} ms: ${run.stderr.split("\n").find((l) => l.includes("ERROR"))}`,
+            );
         });
     });
 });

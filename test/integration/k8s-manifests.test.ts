@@ -14,14 +14,21 @@ const REPO = path.resolve(__dirname, "../..");
 const REFERENCE = path.resolve(REPO, "..", "shared", "reference", "wso2-is-deployment-toml-keys.txt");
 
 function aksStacks(): string[] {
-    return fs.readdirSync(REPO)
+    return fs
+        .readdirSync(REPO)
         .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-        .filter((s): s is string => !!s && /cloud:\s*aks\b/.test(fs.readFileSync(path.join(REPO, `Pulumi.${s}.yaml`), "utf8")));
+        .filter(
+            (s): s is string =>
+                !!s && /cloud:\s*aks\b/.test(fs.readFileSync(path.join(REPO, `Pulumi.${s}.yaml`), "utf8")),
+        );
 }
 
 function dotted(doc: Record<string, unknown>, prefix: string[] = []): string[][] {
     return Object.entries(doc).flatMap(([k, v]) =>
-        v !== null && typeof v === "object" && !Array.isArray(v) ? dotted(v as Record<string, unknown>, [...prefix, k]) : [[...prefix, k]]);
+        v !== null && typeof v === "object" && !Array.isArray(v)
+            ? dotted(v as Record<string, unknown>, [...prefix, k])
+            : [[...prefix, k]],
+    );
 }
 
 describe("Kubernetes manifests of the aks example stacks", function () {
@@ -37,9 +44,23 @@ describe("Kubernetes manifests of the aks example stacks", function () {
         describe(stack, function () {
             let dir: string;
             before(function () {
-                const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "synth/cli.ts", "--stack", stack, "--out", tmp.dir], {
-                    cwd: REPO, encoding: "utf8", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-                });
+                const r = spawnSync(
+                    process.execPath,
+                    [
+                        "-r",
+                        "ts-node/register/transpile-only",
+                        "synth/cli.ts",
+                        "--stack",
+                        stack,
+                        "--out",
+                        tmp.dir,
+                    ],
+                    {
+                        cwd: REPO,
+                        encoding: "utf8",
+                        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+                    },
+                );
                 assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
                 dir = path.join(tmp.dir, stack, "k8s");
             });
@@ -52,26 +73,60 @@ describe("Kubernetes manifests of the aks example stacks", function () {
                     const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(dir, f), "utf8"));
                     assert.equal(docs.length, 1, f);
                     assert.deepEqual(docs[0].errors, [], f);
-                    const m = docs[0].toJS() as { apiVersion?: string; kind?: string; metadata?: { name?: string } };
+                    const m = docs[0].toJS() as {
+                        apiVersion?: string;
+                        kind?: string;
+                        metadata?: { name?: string };
+                    };
                     assert.match(String(m.apiVersion), /^([a-z0-9.-]+\/)?v\d+((alpha|beta)\d+)?$/, f);
                     assert.match(String(m.kind), /^[A-Z][A-Za-z]+$/, f);
-                    assert.match(String(m.metadata?.name), /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, `${f}: metadata.name ${m.metadata?.name}`);
+                    assert.match(
+                        String(m.metadata?.name),
+                        /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/,
+                        `${f}: metadata.name ${m.metadata?.name}`,
+                    );
                     kinds.add(String(m.kind));
                 }
-                for (const k of ["Deployment", "ConfigMap", "Secret", "Service", "ServiceAccount", "Role", "RoleBinding", "PodDisruptionBudget", "NetworkPolicy", "Ingress", "PersistentVolumeClaim"]) {
+                for (const k of [
+                    "Deployment",
+                    "ConfigMap",
+                    "Secret",
+                    "Service",
+                    "ServiceAccount",
+                    "Role",
+                    "RoleBinding",
+                    "PodDisruptionBudget",
+                    "NetworkPolicy",
+                    "Ingress",
+                    "PersistentVolumeClaim",
+                ]) {
                     assert.ok(kinds.has(k), `no ${k}`);
                 }
             });
 
             it("the ConfigMap's deployment.toml parses, uses known keys only, and its db-init.sh is the shipped script", function () {
-                const cm = YAML.parse(fs.readFileSync(path.join(dir, "core-v1-ConfigMap-wso2is-config.yaml"), "utf8"));
+                const cm = YAML.parse(
+                    fs.readFileSync(path.join(dir, "core-v1-ConfigMap-wso2is-config.yaml"), "utf8"),
+                );
                 const doc = TOML.parse(cm.data["deployment.toml"]) as Record<string, any>;
                 assert.equal(doc.clustering.membership_scheme, "kubernetes");
                 assert.equal(doc.server.node_ip, "$env{NODE_IP}");
                 assert.equal(cm.data["db-init.sh"], scriptText("db-init.sh"));
-                const known = new Set(fs.readFileSync(REFERENCE, "utf8").split("\n").filter((l) => l && !l.startsWith("#")));
-                const unknown = dotted(doc).filter((k) => !known.has(k.join(".")) && !k.some((_, i) => i > 0 && known.has(`${k.slice(0, i).join(".")}.*`)));
-                assert.deepEqual(unknown.map((k) => k.join(".")), []);
+                const known = new Set(
+                    fs
+                        .readFileSync(REFERENCE, "utf8")
+                        .split("\n")
+                        .filter((l) => l && !l.startsWith("#")),
+                );
+                const unknown = dotted(doc).filter(
+                    (k) =>
+                        !known.has(k.join(".")) &&
+                        !k.some((_, i) => i > 0 && known.has(`${k.slice(0, i).join(".")}.*`)),
+                );
+                assert.deepEqual(
+                    unknown.map((k) => k.join(".")),
+                    [],
+                );
                 for (const [k, v] of Object.entries(cm.data as Record<string, string>)) {
                     assert.doesNotMatch(v, /mock-secret-|BEGIN [A-Z ]*PRIVATE KEY/, `ConfigMap key ${k}`);
                 }
@@ -80,9 +135,11 @@ describe("Kubernetes manifests of the aks example stacks", function () {
             it("Secrets show no value in clear", function () {
                 for (const f of fs.readdirSync(dir).filter((x) => /-Secret-/.test(x))) {
                     const s = YAML.parse(fs.readFileSync(path.join(dir, f), "utf8"));
-                    for (const field of ["data", "stringData"]) if (s[field] !== undefined) assert.equal(s[field], "[secret]", `${f} ${field}`);
+                    for (const field of ["data", "stringData"])
+                        if (s[field] !== undefined) assert.equal(s[field], "[secret]", `${f} ${field}`);
                 }
-                for (const f of fs.readdirSync(dir)) assert.doesNotMatch(fs.readFileSync(path.join(dir, f), "utf8"), /mock-secret-/, f);
+                for (const f of fs.readdirSync(dir))
+                    assert.doesNotMatch(fs.readFileSync(path.join(dir, f), "utf8"), /mock-secret-/, f);
             });
         });
     }

@@ -27,7 +27,11 @@ class Backend {
     /** A crashed process accepts nothing: connections the closing listener still hands over are dropped. */
     private dead = false;
 
-    constructor(readonly name: string, readonly port: number, private readonly tls: { key: Buffer; cert: Buffer }) {}
+    constructor(
+        readonly name: string,
+        readonly port: number,
+        private readonly tls: { key: Buffer; cert: Buffer },
+    ) {}
 
     async start(): Promise<void> {
         const server = https.createServer(this.tls, (req, res) => this.handle(req, res));
@@ -104,10 +108,19 @@ class Client {
     request(pathname: string, method = "GET", body?: string): Promise<Reply> {
         return new Promise((resolve, reject) => {
             const headers: http.OutgoingHttpHeaders = { host: HOSTNAME };
-            if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+            if (this.cookies.size > 0)
+                headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
             if (body !== undefined) headers["content-type"] = "application/json";
             const req = https.request(
-                { host: LOOPBACK, port: this.port, servername: HOSTNAME, path: pathname, method, headers, agent: this.agent },
+                {
+                    host: LOOPBACK,
+                    port: this.port,
+                    servername: HOSTNAME,
+                    path: pathname,
+                    method,
+                    headers,
+                    agent: this.agent,
+                },
                 (res) => {
                     const chunks: Buffer[] = [];
                     res.on("data", (c: Buffer) => chunks.push(c));
@@ -118,7 +131,11 @@ class Client {
                             const eq = pair.indexOf("=");
                             this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
                         }
-                        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers });
+                        resolve({
+                            status: res.statusCode ?? 0,
+                            body: Buffer.concat(chunks).toString(),
+                            headers: res.headers,
+                        });
                     });
                 },
             );
@@ -204,9 +221,25 @@ describe("integration/nginx: rendered nginx.conf in front of two HTTPS nodes", f
         keyPath = path.join(tmp.dir, "tls.key");
         const r = spawnSync(
             "openssl",
-            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-                "-keyout", keyPath, "-out", certPath, "-subj", `/CN=${HOSTNAME}`,
-                "-addext", `subjectAltName=DNS:${HOSTNAME},IP:${LOOPBACK}`],
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-days",
+                "2",
+                "-keyout",
+                keyPath,
+                "-out",
+                certPath,
+                "-subj",
+                `/CN=${HOSTNAME}`,
+                "-addext",
+                `subjectAltName=DNS:${HOSTNAME},IP:${LOOPBACK}`,
+            ],
             { encoding: "utf8" },
         );
         assert.strictEqual(r.status, 0, `openssl failed: ${r.stderr}`);
@@ -276,7 +309,9 @@ describe("integration/nginx: rendered nginx.conf in front of two HTTPS nodes", f
     });
 
     it("starts the real nginx on loopback and answers the health path from any node", async () => {
-        nginx = spawn("nginx", ["-c", confPath, "-p", tmp.dir, "-g", "daemon off;"], { stdio: ["ignore", "pipe", "pipe"] });
+        nginx = spawn("nginx", ["-c", confPath, "-p", tmp.dir, "-g", "daemon off;"], {
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         nginx.stdout!.on("data", (d) => (nginxOutput += d));
         nginx.stderr!.on("data", (d) => (nginxOutput += d));
         const c = client();
@@ -289,7 +324,10 @@ describe("integration/nginx: rendered nginx.conf in front of two HTTPS nodes", f
         }
         assert.strictEqual(reply.status, 200);
         assert.match(reply.body, /"UP"/);
-        assert.ok(!(reply.headers["set-cookie"] ?? []).some((s) => s.startsWith(`${AFFINITY_COOKIE}=`)), "no affinity cookie on the health path");
+        assert.ok(
+            !(reply.headers["set-cookie"] ?? []).some((s) => s.startsWith(`${AFFINITY_COOKIE}=`)),
+            "no affinity cookie on the health path",
+        );
         assert.strictEqual(reply.headers.server, "nginx", "server_tokens off: no version");
     });
 
@@ -319,17 +357,27 @@ describe("integration/nginx: rendered nginx.conf in front of two HTTPS nodes", f
         assert.strictEqual(first.status, 200);
         const lb = c.cookies.get(AFFINITY_COOKIE);
         assert.match(lb ?? "", /^[0-9a-f]{32}$/, "nginx sets its affinity cookie on the first response");
-        const setCookie = (first.headers["set-cookie"] ?? []).find((s) => s.startsWith(`${AFFINITY_COOKIE}=`))!;
+        const setCookie = (first.headers["set-cookie"] ?? []).find((s) =>
+            s.startsWith(`${AFFINITY_COOKIE}=`),
+        )!;
         assert.match(setCookie, /; Path=\/; Secure; HttpOnly; SameSite=None$/);
-        assert.ok(c.cookies.get("JSESSIONID")?.startsWith(`${first.body}-`), "JSESSIONID issued by the node that served it");
+        assert.ok(
+            c.cookies.get("JSESSIONID")?.startsWith(`${first.body}-`),
+            "JSESSIONID issued by the node that served it",
+        );
         const seen = new Map<string, number>();
         for (let i = 0; i < 50; i++) {
             const r = await c.request(i % 2 ? "/authenticationendpoint/login.do" : "/commonauth");
             assert.strictEqual(r.status, 200);
             seen.set(r.body, (seen.get(r.body) ?? 0) + 1);
-            assert.ok(!(r.headers["set-cookie"] ?? []).some((s) => s.startsWith(`${AFFINITY_COOKIE}=`)), "cookie set once");
+            assert.ok(
+                !(r.headers["set-cookie"] ?? []).some((s) => s.startsWith(`${AFFINITY_COOKIE}=`)),
+                "cookie set once",
+            );
         }
-        console.log(`      stickiness: first response from ${first.body}; next 50 requests: ${JSON.stringify(Object.fromEntries(seen))}`);
+        console.log(
+            `      stickiness: first response from ${first.body}; next 50 requests: ${JSON.stringify(Object.fromEntries(seen))}`,
+        );
         assert.deepStrictEqual([...seen.keys()], [first.body]);
         assert.strictEqual(seen.get(first.body), 50);
     });
@@ -356,7 +404,10 @@ describe("integration/nginx: rendered nginx.conf in front of two HTTPS nodes", f
                 `200 cookie-less requests ${JSON.stringify(Object.fromEntries(anonymous))}`,
         );
         for (const m of [sessions, anonymous]) {
-            assert.ok((m.get("node-a") ?? 0) > 0 && (m.get("node-b") ?? 0) > 0, JSON.stringify(Object.fromEntries(m)));
+            assert.ok(
+                (m.get("node-a") ?? 0) > 0 && (m.get("node-b") ?? 0) > 0,
+                JSON.stringify(Object.fromEntries(m)),
+            );
         }
     });
 
@@ -372,7 +423,11 @@ describe("integration/nginx: rendered nginx.conf in front of two HTTPS nodes", f
 
         // sessions first, so each client has its node before the clock starts
         const pool: { c: Client; home: string }[] = [];
-        while (pool.length < CLIENTS || !pool.some((p) => p.home === "node-a") || !pool.some((p) => p.home === "node-b")) {
+        while (
+            pool.length < CLIENTS ||
+            !pool.some((p) => p.home === "node-a") ||
+            !pool.some((p) => p.home === "node-b")
+        ) {
             assert.ok(pool.length < 200, "could not get sessions on both nodes");
             const c = client();
             const r = await c.request("/");
@@ -422,12 +477,20 @@ describe("integration/nginx: rendered nginx.conf in front of two HTTPS nodes", f
         const failures = recs.filter((r) => r.error);
         const phase = (r: Rec) => (r.t < killedAt ? "before" : r.t < restartedAt ? "down" : "after");
         const table: Record<string, Record<string, number>> = { before: {}, down: {}, after: {} };
-        for (const r of recs.filter((x) => x.node)) table[phase(r)][r.node!] = (table[phase(r)][r.node!] ?? 0) + 1;
+        for (const r of recs.filter((x) => x.node))
+            table[phase(r)][r.node!] = (table[phase(r)][r.node!] ?? 0) + 1;
         const aReplies = recs.filter((r) => r.node === "node-a");
-        const lastAAfterKill = Math.max(0, ...aReplies.filter((r) => r.t >= killedAt && r.t < restartedAt).map((r) => r.t - killedAt));
+        const lastAAfterKill = Math.max(
+            0,
+            ...aReplies.filter((r) => r.t >= killedAt && r.t < restartedAt).map((r) => r.t - killedAt),
+        );
         const firstABack = aReplies.find((r) => r.t >= restartedAt);
         const servedByADown = servedAtRestart - servedAtKill;
-        const logLines = fs.readFileSync(accessLog, "utf8").slice(logStart).split("\n").filter((l) => l.includes("/oauth2/userinfo"));
+        const logLines = fs
+            .readFileSync(accessLog, "utf8")
+            .slice(logStart)
+            .split("\n")
+            .filter((l) => l.includes("/oauth2/userinfo"));
         const retried = logLines.filter((l) => /upstream=\S+, /.test(l)).length;
         const errors = fs.readFileSync(errorLog, "utf8").slice(errorLogStart).split("\n").filter(Boolean);
         const refused = errors.filter((l) => /Connection refused/.test(l)).length;
@@ -439,26 +502,60 @@ describe("integration/nginx: rendered nginx.conf in front of two HTTPS nodes", f
         }
         // clients whose home was node-a: all of them must have been served by node-b while a was down
         const homeA = loaders.map((p, i) => ({ ...p, i })).filter((p) => p.home === "node-a");
-        const movedToB = homeA.filter((p) => recs.some((r) => r.client === p.i && phase(r) === "down" && r.node === "node-b")).length;
-        const backOnA = homeA.filter((p) => recs.some((r) => r.client === p.i && phase(r) === "after" && r.node === "node-a")).length;
+        const movedToB = homeA.filter((p) =>
+            recs.some((r) => r.client === p.i && phase(r) === "down" && r.node === "node-b"),
+        ).length;
+        const backOnA = homeA.filter((p) =>
+            recs.some((r) => r.client === p.i && phase(r) === "after" && r.node === "node-a"),
+        ).length;
         const elapsed = Math.max(...recs.map((r) => r.t)) - t0;
 
-        console.log(`      failover: ${loaders.length} clients for ${(elapsed / 1000).toFixed(1)} s; node-a killed at ${killedAt - t0} ms, restarted at ${restartedAt - t0} ms`);
-        console.log(`      total requests ${recs.length}, failed ${failures.length}${failures.length ? ` (${failures.slice(0, 3).map((f) => f.error).join("; ")})` : ""}`);
-        console.log(`      per node per phase: before ${JSON.stringify(table.before)}, down ${JSON.stringify(table.down)}, after ${JSON.stringify(table.after)}`);
-        console.log(`      last response from node-a after the kill: ${lastAAfterKill} ms; requests node-a received while down: ${servedByADown}`);
-        console.log(`      traffic back on node-a ${firstABack ? `${firstABack.t - restartedAt} ms` : "never"} after its restart`);
-        console.log(`      node-a sessions: ${homeA.length}; moved to node-b while down: ${movedToB}; back on node-a after: ${backOnA}`);
-        console.log(`      requests nginx retried on the other node (access log): ${retried} of ${logLines.length}`);
-        console.log(`      nginx error log: ${errors.length} lines, ${refused} connection refused, ${disabled} "upstream server temporarily disabled"`);
+        console.log(
+            `      failover: ${loaders.length} clients for ${(elapsed / 1000).toFixed(1)} s; node-a killed at ${killedAt - t0} ms, restarted at ${restartedAt - t0} ms`,
+        );
+        console.log(
+            `      total requests ${recs.length}, failed ${failures.length}${
+                failures.length
+                    ? ` (${failures
+                          .slice(0, 3)
+                          .map((f) => f.error)
+                          .join("; ")})`
+                    : ""
+            }`,
+        );
+        console.log(
+            `      per node per phase: before ${JSON.stringify(table.before)}, down ${JSON.stringify(table.down)}, after ${JSON.stringify(table.after)}`,
+        );
+        console.log(
+            `      last response from node-a after the kill: ${lastAAfterKill} ms; requests node-a received while down: ${servedByADown}`,
+        );
+        console.log(
+            `      traffic back on node-a ${firstABack ? `${firstABack.t - restartedAt} ms` : "never"} after its restart`,
+        );
+        console.log(
+            `      node-a sessions: ${homeA.length}; moved to node-b while down: ${movedToB}; back on node-a after: ${backOnA}`,
+        );
+        console.log(
+            `      requests nginx retried on the other node (access log): ${retried} of ${logLines.length}`,
+        );
+        console.log(
+            `      nginx error log: ${errors.length} lines, ${refused} connection refused, ${disabled} "upstream server temporarily disabled"`,
+        );
         for (const [why, n] of reasons) console.log(`        ${n} x ${why}`);
 
         assert.strictEqual(failures.length, 0, `failed requests: ${JSON.stringify(failures.slice(0, 5))}`);
-        assert.ok((table.before["node-a"] ?? 0) > 0 && (table.before["node-b"] ?? 0) > 0, "both nodes served before the kill");
+        assert.ok(
+            (table.before["node-a"] ?? 0) > 0 && (table.before["node-b"] ?? 0) > 0,
+            "both nodes served before the kill",
+        );
         assert.strictEqual(servedByADown, 0);
         assert.ok(lastAAfterKill < 250, `node-a still answered ${lastAAfterKill} ms after the kill`);
         assert.ok((table.down["node-b"] ?? 0) > 0, "node-b took the traffic");
-        assert.strictEqual(movedToB, homeA.length, "every node-a session was served by node-b while node-a was down");
+        assert.strictEqual(
+            movedToB,
+            homeA.length,
+            "every node-a session was served by node-b while node-a was down",
+        );
         assert.ok(firstABack, "node-a got traffic again after its restart");
         assert.ok((table.after["node-a"] ?? 0) > 0);
         assert.strictEqual(backOnA, homeA.length, "node-a sessions came back to node-a");
@@ -474,7 +571,9 @@ describe("integration/nginx: rendered nginx.conf in front of two HTTPS nodes", f
         }
         const post = await c.request("/crash/node-a", "POST", '{"grant_type":"authorization_code"}');
         const get = await c.request("/crash/node-a");
-        console.log(`      node-a dies mid-request: POST -> ${post.status}, GET -> ${get.status} from ${get.body}`);
+        console.log(
+            `      node-a dies mid-request: POST -> ${post.status}, GET -> ${get.status} from ${get.body}`,
+        );
         assert.strictEqual(post.status, 502, "a POST that reached a node is not replayed on another one");
         assert.strictEqual(get.status, 200);
         assert.strictEqual(get.body, "node-b", "the GET was retried on node-b");

@@ -6,12 +6,27 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ensureCommands, tempDir } from "./support/system";
-import { HttpStub, RecordedRequest, Reply, run, RunResult, runScript as runScriptRaw, SCRIPTS_DIR, sha256, startHttpStub } from "./support/scripts";
+import {
+    HttpStub,
+    RecordedRequest,
+    Reply,
+    run,
+    RunResult,
+    runScript as runScriptRaw,
+    SCRIPTS_DIR,
+    sha256,
+    startHttpStub,
+} from "./support/scripts";
 
 type Temp = { dir: string; cleanup: () => void };
 
 function writeEnv(file: string, vars: Record<string, string>): void {
-    fs.writeFileSync(file, Object.entries(vars).map(([k, v]) => `${k}='${v}'\n`).join(""));
+    fs.writeFileSync(
+        file,
+        Object.entries(vars)
+            .map(([k, v]) => `${k}='${v}'\n`)
+            .join(""),
+    );
 }
 
 function fileId(file: string): string {
@@ -79,11 +94,18 @@ describe("node-ip.sh", function () {
     });
 
     function pinLines(): string[] {
-        return fs.readFileSync(hosts, "utf8").split("\n").filter((l) => l.includes("wso2is-lb-pin"));
+        return fs
+            .readFileSync(hosts, "utf8")
+            .split("\n")
+            .filter((l) => l.includes("wso2is-lb-pin"));
     }
 
     it("static: writes NODE_IP and pins LB_HOSTNAME once; a rerun rewrites nothing; a new IP replaces the pin", async function () {
-        writeEnv(nodeEnv, { NODE_IP_SOURCE: "static", NODE_IP: "10.20.30.40", LB_HOSTNAME: "is.example.com" });
+        writeEnv(nodeEnv, {
+            NODE_IP_SOURCE: "static",
+            NODE_IP: "10.20.30.40",
+            LB_HOSTNAME: "is.example.com",
+        });
         fs.mkdirSync(path.dirname(runtimeEnv));
         fs.writeFileSync(runtimeEnv, "OTHER=kept\nNODE_IP=1.1.1.1\n");
         let r = await runScript("node-ip.sh", env());
@@ -100,7 +122,11 @@ describe("node-ip.sh", function () {
         assert.deepEqual([fileId(hosts), fileId(runtimeEnv)], ids, "a rerun must not rewrite either file");
         assert.equal(pinLines().length, 1);
 
-        writeEnv(nodeEnv, { NODE_IP_SOURCE: "static", NODE_IP: "10.20.30.41", LB_HOSTNAME: "is.example.com" });
+        writeEnv(nodeEnv, {
+            NODE_IP_SOURCE: "static",
+            NODE_IP: "10.20.30.41",
+            LB_HOSTNAME: "is.example.com",
+        });
         r = await runScript("node-ip.sh", env());
         assert.equal(r.code, 0, r.stderr);
         assert.deepEqual(pinLines(), ["10.20.30.41 is.example.com # wso2is-lb-pin"]);
@@ -113,7 +139,9 @@ describe("node-ip.sh", function () {
         writeEnv(nodeEnv, { NODE_IP_SOURCE: "static", NODE_IP: "10.0.0.256", LB_HOSTNAME: "is.example.com" });
         const r = await runScript("node-ip.sh", env());
         assert.notEqual(r.code, 0);
-        assert.deepEqual(errorLines(r.stderr), ["node-ip.sh: error: '10.0.0.256' from static is not an IPv4 address"]);
+        assert.deepEqual(errorLines(r.stderr), [
+            "node-ip.sh: error: '10.0.0.256' from static is not an IPv4 address",
+        ]);
         assert.equal(fs.readFileSync(hosts, "utf8"), HOSTS);
         assert.ok(!fs.existsSync(runtimeEnv));
     });
@@ -123,11 +151,15 @@ describe("node-ip.sh", function () {
         let tokenInArgv: boolean | undefined;
         stub = await startHttpStub((req) => {
             if (req.method === "PUT" && req.url === "/latest/api/token") {
-                return req.headers["x-aws-ec2-metadata-token-ttl-seconds"] ? { body: token } : { status: 400 };
+                return req.headers["x-aws-ec2-metadata-token-ttl-seconds"]
+                    ? { body: token }
+                    : { status: 400 };
             }
             if (req.method === "GET" && req.url === "/latest/meta-data/local-ipv4") {
                 tokenInArgv = inSomeArgv(token);
-                return req.headers["x-aws-ec2-metadata-token"] === token ? { body: "172.31.5.17" } : { status: 401 };
+                return req.headers["x-aws-ec2-metadata-token"] === token
+                    ? { body: "172.31.5.17" }
+                    : { status: 401 };
             }
             return { status: 404 };
         });
@@ -136,7 +168,10 @@ describe("node-ip.sh", function () {
         assert.equal(r.code, 0, r.stderr);
         assert.deepEqual(
             stub.requests.map((q) => [q.method, q.url]),
-            [["PUT", "/latest/api/token"], ["GET", "/latest/meta-data/local-ipv4"]],
+            [
+                ["PUT", "/latest/api/token"],
+                ["GET", "/latest/meta-data/local-ipv4"],
+            ],
         );
         assert.match(String(stub.requests[0].headers["x-aws-ec2-metadata-token-ttl-seconds"]), /^\d+$/);
         assert.equal(stub.requests[1].headers["x-aws-ec2-metadata-token"], token);
@@ -147,7 +182,9 @@ describe("node-ip.sh", function () {
 
     it("azure-imds: GETs privateIpAddress with Metadata: true", async function () {
         stub = await startHttpStub((req) =>
-            req.headers["metadata"] === "true" ? { body: "10.1.0.5\n" } : { status: 400, body: "Required metadata header not specified" },
+            req.headers["metadata"] === "true"
+                ? { body: "10.1.0.5\n" }
+                : { status: 400, body: "Required metadata header not specified" },
         );
         writeEnv(nodeEnv, { NODE_IP_SOURCE: "azure-imds", LB_HOSTNAME: "is.example.com" });
         const r = await runScript("node-ip.sh", env());
@@ -178,7 +215,9 @@ describe("node-ip.sh", function () {
         r = await runScript("node-ip.sh", env({ IMDS_RETRIES: "3" }));
         assert.notEqual(r.code, 0);
         assert.equal(stub.requests.length, 3, "bounded: exactly IMDS_RETRIES attempts");
-        assert.deepEqual(errorLines(r.stderr), [`node-ip.sh: error: could not read the private IP from the Azure IMDS at ${stub.base}`]);
+        assert.deepEqual(errorLines(r.stderr), [
+            `node-ip.sh: error: could not read the private IP from the Azure IMDS at ${stub.base}`,
+        ]);
     });
 
     it("refuses garbage from the metadata service", async function () {
@@ -195,10 +234,18 @@ describe("node-ip.sh", function () {
 // behind EnvironmentFile=), through a 10-line C program.
 function systemdEnvReader(dir: string): (file: string) => Record<string, string> {
     ensureCommands({ gcc: "gcc", systemctl: "systemd" });
-    const candidates = ["/usr/lib/x86_64-linux-gnu/systemd", "/usr/lib/aarch64-linux-gnu/systemd", "/usr/lib/systemd", "/lib/systemd", "/usr/lib64/systemd"];
+    const candidates = [
+        "/usr/lib/x86_64-linux-gnu/systemd",
+        "/usr/lib/aarch64-linux-gnu/systemd",
+        "/usr/lib/systemd",
+        "/lib/systemd",
+        "/usr/lib64/systemd",
+    ];
     let lib: string | undefined;
     for (const d of candidates) {
-        const f = fs.existsSync(d) ? fs.readdirSync(d).find((n) => /^libsystemd-shared-.*\.so$/.test(n)) : undefined;
+        const f = fs.existsSync(d)
+            ? fs.readdirSync(d).find((n) => /^libsystemd-shared-.*\.so$/.test(n))
+            : undefined;
         if (f) {
             lib = path.join(d, f);
             break;
@@ -299,7 +346,8 @@ describe("fetch-secrets.sh", function () {
 
     function assertSecretsFile(): void {
         assert.equal(fs.statSync(secretsEnv).mode & 0o777, 0o600);
-        for (const [k, v] of Object.entries(EXPECTED)) assert.equal(bashSource(secretsEnv, k), v, `bash source: ${k}`);
+        for (const [k, v] of Object.entries(EXPECTED))
+            assert.equal(bashSource(secretsEnv, k), v, `bash source: ${k}`);
         assert.deepEqual(readWithSystemd(secretsEnv), EXPECTED, "systemd EnvironmentFile parser");
         assert.deepEqual(fs.readdirSync(path.dirname(secretsEnv)), ["secrets.env"], "no temp file left");
     }
@@ -307,16 +355,29 @@ describe("fetch-secrets.sh", function () {
     it("aws-secrets-manager: calls the CLI with the right arguments, writes a 0600 file that bash and systemd read back", async function () {
         const aws = fakeAws(JSON.stringify(SECRET));
         const secretId = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:wso2is-AbCdEf";
-        writeEnv(nodeEnv, { SECRET_SOURCE: "aws-secrets-manager", SECRET_ID: secretId, AWS_REGION: "eu-west-1" });
+        writeEnv(nodeEnv, {
+            SECRET_SOURCE: "aws-secrets-manager",
+            SECRET_ID: secretId,
+            AWS_REGION: "eu-west-1",
+        });
         const env = { WSO2IS_NODE_ENV: nodeEnv, WSO2IS_SECRETS_ENV: secretsEnv, WSO2IS_AWS_CLI: aws.bin };
         let r = await runScript("fetch-secrets.sh", env);
         assert.equal(r.code, 0, r.stderr);
         assert.deepEqual(fs.readFileSync(aws.argsFile, "utf8").trim().split("\n"), [
-            "secretsmanager", "get-secret-value", "--region", "eu-west-1", "--secret-id", secretId,
-            "--query", "SecretString", "--output", "text",
+            "secretsmanager",
+            "get-secret-value",
+            "--region",
+            "eu-west-1",
+            "--secret-id",
+            secretId,
+            "--query",
+            "SecretString",
+            "--output",
+            "text",
         ]);
         assertSecretsFile();
-        for (const v of Object.values(SECRET).slice(1)) assert.ok(!r.stderr.includes(v), "a secret value reached the log");
+        for (const v of Object.values(SECRET).slice(1))
+            assert.ok(!r.stderr.includes(v), "a secret value reached the log");
 
         const id = fileId(secretsEnv);
         r = await runScript("fetch-secrets.sh", env);
@@ -330,16 +391,31 @@ describe("fetch-secrets.sh", function () {
         stub = await startHttpStub((req: RecordedRequest): Reply => {
             if (req.url.startsWith("/metadata/identity/oauth2/token")) {
                 if (req.headers["metadata"] !== "true") return { status: 400 };
-                return { body: JSON.stringify({ access_token: token, token_type: "Bearer", resource: "https://vault.azure.net" }) };
+                return {
+                    body: JSON.stringify({
+                        access_token: token,
+                        token_type: "Bearer",
+                        resource: "https://vault.azure.net",
+                    }),
+                };
             }
             if (req.url.startsWith("/secrets/wso2is-cluster")) {
                 tokenInArgv = inSomeArgv(token);
                 if (req.headers["authorization"] !== `Bearer ${token}`) return { status: 401 };
-                return { body: JSON.stringify({ value: JSON.stringify(SECRET), id: "x", attributes: { enabled: true } }) };
+                return {
+                    body: JSON.stringify({
+                        value: JSON.stringify(SECRET),
+                        id: "x",
+                        attributes: { enabled: true },
+                    }),
+                };
             }
             return { status: 404 };
         });
-        writeEnv(nodeEnv, { SECRET_SOURCE: "azure-key-vault", SECRET_ID: `${stub.base}/secrets/wso2is-cluster` });
+        writeEnv(nodeEnv, {
+            SECRET_SOURCE: "azure-key-vault",
+            SECRET_ID: `${stub.base}/secrets/wso2is-cluster`,
+        });
         const r = await runScript("fetch-secrets.sh", {
             WSO2IS_NODE_ENV: nodeEnv,
             WSO2IS_SECRETS_ENV: secretsEnv,
@@ -349,7 +425,10 @@ describe("fetch-secrets.sh", function () {
         assert.deepEqual(
             stub.requests.map((q) => [q.method, q.url]),
             [
-                ["GET", "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net"],
+                [
+                    "GET",
+                    "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net",
+                ],
                 ["GET", "/secrets/wso2is-cluster?api-version=7.4"],
             ],
         );
@@ -362,34 +441,63 @@ describe("fetch-secrets.sh", function () {
     it("SMB share: also writes the cifs credentials file (0600) from smbUsername/smbPassword; a rerun changes nothing", async function () {
         const smb = { smbUsername: "wso2isazdev1a2b3c", smbPassword: "k3y+/with=base64/chars'and$more==" };
         stub = await startHttpStub((req: RecordedRequest): Reply => {
-            if (req.url.startsWith("/metadata/identity/oauth2/token")) return { body: JSON.stringify({ access_token: "tok" }) };
-            if (req.url.startsWith("/secrets/cluster")) return { body: JSON.stringify({ value: JSON.stringify({ ...SECRET, ...smb }) }) };
+            if (req.url.startsWith("/metadata/identity/oauth2/token"))
+                return { body: JSON.stringify({ access_token: "tok" }) };
+            if (req.url.startsWith("/secrets/cluster"))
+                return { body: JSON.stringify({ value: JSON.stringify({ ...SECRET, ...smb }) }) };
             return { status: 404 };
         });
         const credentials = path.join(caseDir, "smb", "smb-credentials");
-        writeEnv(nodeEnv, { SECRET_SOURCE: "azure-key-vault", SECRET_ID: `${stub.base}/secrets/cluster`, SMB_CREDENTIALS_FILE: credentials });
-        const env = { WSO2IS_NODE_ENV: nodeEnv, WSO2IS_SECRETS_ENV: secretsEnv, WSO2IS_IMDS_ENDPOINT: stub.base };
+        writeEnv(nodeEnv, {
+            SECRET_SOURCE: "azure-key-vault",
+            SECRET_ID: `${stub.base}/secrets/cluster`,
+            SMB_CREDENTIALS_FILE: credentials,
+        });
+        const env = {
+            WSO2IS_NODE_ENV: nodeEnv,
+            WSO2IS_SECRETS_ENV: secretsEnv,
+            WSO2IS_IMDS_ENDPOINT: stub.base,
+        };
         let r = await runScript("fetch-secrets.sh", env);
         assert.equal(r.code, 0, r.stderr);
         assertSecretsFile();
-        assert.equal(fs.readFileSync(credentials, "utf8"), `username=${smb.smbUsername}\npassword=${smb.smbPassword}\n`);
+        assert.equal(
+            fs.readFileSync(credentials, "utf8"),
+            `username=${smb.smbUsername}\npassword=${smb.smbPassword}\n`,
+        );
         assert.equal(fs.statSync(credentials).mode & 0o777, 0o600);
         assert.deepEqual(fs.readdirSync(path.dirname(credentials)), ["smb-credentials"], "no temp file left");
         assert.ok(!r.stderr.includes(smb.smbPassword), "the storage key reached the log");
         assert.ok(!bashSource(secretsEnv, "WSO2_DB_PASSWORD").includes(smb.smbPassword));
-        assert.ok(!fs.readFileSync(secretsEnv, "utf8").includes(smb.smbPassword), "the storage key belongs in the credentials file only");
+        assert.ok(
+            !fs.readFileSync(secretsEnv, "utf8").includes(smb.smbPassword),
+            "the storage key belongs in the credentials file only",
+        );
 
         const ids = [fileId(secretsEnv), fileId(credentials)];
         r = await runScript("fetch-secrets.sh", env);
         assert.equal(r.code, 0, r.stderr);
-        assert.deepEqual([fileId(secretsEnv), fileId(credentials)], ids, "an unchanged secret must leave both files untouched");
+        assert.deepEqual(
+            [fileId(secretsEnv), fileId(credentials)],
+            ids,
+            "an unchanged secret must leave both files untouched",
+        );
     });
 
     it("SMB share: a secret without smbPassword fails naming the key, and writes neither file", async function () {
         const aws = fakeAws(JSON.stringify({ ...SECRET, smbUsername: "acct" }));
         const credentials = path.join(caseDir, "smb-credentials");
-        writeEnv(nodeEnv, { SECRET_SOURCE: "aws-secrets-manager", SECRET_ID: "wso2is", AWS_REGION: "eu-west-1", SMB_CREDENTIALS_FILE: credentials });
-        const r = await runScript("fetch-secrets.sh", { WSO2IS_NODE_ENV: nodeEnv, WSO2IS_SECRETS_ENV: secretsEnv, WSO2IS_AWS_CLI: aws.bin });
+        writeEnv(nodeEnv, {
+            SECRET_SOURCE: "aws-secrets-manager",
+            SECRET_ID: "wso2is",
+            AWS_REGION: "eu-west-1",
+            SMB_CREDENTIALS_FILE: credentials,
+        });
+        const r = await runScript("fetch-secrets.sh", {
+            WSO2IS_NODE_ENV: nodeEnv,
+            WSO2IS_SECRETS_ENV: secretsEnv,
+            WSO2IS_AWS_CLI: aws.bin,
+        });
         assert.notEqual(r.code, 0);
         assert.deepEqual(errorLines(r.stderr), [
             "fetch-secrets.sh: error: the secret wso2is is not usable: key smbPassword is missing, empty or not a string",
@@ -397,22 +505,74 @@ describe("fetch-secrets.sh", function () {
         assert.ok(!fs.existsSync(secretsEnv));
         assert.ok(!fs.existsSync(credentials));
         assert.deepEqual(fs.readdirSync(path.dirname(secretsEnv)), [], "no temp file left");
-        assert.ok(!fs.readdirSync(caseDir).some((f) => f.startsWith(".smb-credentials")), "no temp file left");
+        assert.ok(
+            !fs.readdirSync(caseDir).some((f) => f.startsWith(".smb-credentials")),
+            "no temp file left",
+        );
     });
 
     it("backend TLS: builds IS's 9443 keystore from the secret's PEMs and adds the cluster CA to IS's truststore; a rerun changes nothing", async function () {
         ensureCommands({ openssl: "openssl", keytool: "default-jre-headless" });
         const pki = path.join(caseDir, "pki");
         fs.mkdirSync(pki);
-        const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: pki, stdio: ["ignore", "pipe", "pipe"] });
-        const makeCa = (name: string) => ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.pem`, "-subj", `/CN=${name}`, "-days", "2",
-            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+        const ssl = (...args: string[]) =>
+            execFileSync("openssl", args, { cwd: pki, stdio: ["ignore", "pipe", "pipe"] });
+        const makeCa = (name: string) =>
+            ssl(
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                `${name}.key`,
+                "-out",
+                `${name}.pem`,
+                "-subj",
+                `/CN=${name}`,
+                "-days",
+                "2",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            );
         makeCa("ca");
-        ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=is.example.com");
-        ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2");
+        ssl(
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=is.example.com",
+        );
+        ssl(
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+        );
         ssl("pkey", "-in", "server.key", "-out", "server8.key");
         const read = (f: string) => fs.readFileSync(path.join(pki, f), "utf8");
-        const tls = { tlsCertificate: read("server.pem") + read("ca.pem"), tlsPrivateKey: read("server8.key"), tlsCaCertificate: read("ca.pem"), tlsKeystorePassword: "Ks-pass_1.2#3%" };
+        const tls = {
+            tlsCertificate: read("server.pem") + read("ca.pem"),
+            tlsPrivateKey: read("server8.key"),
+            tlsCaCertificate: read("ca.pem"),
+            tlsKeystorePassword: "Ks-pass_1.2#3%",
+        };
 
         // A stand-in IS_HOME with IS's default truststore (PKCS12, password wso2carbon).
         const isHome = path.join(caseDir, "is");
@@ -420,40 +580,89 @@ describe("fetch-secrets.sh", function () {
         fs.mkdirSync(security, { recursive: true });
         makeCa("other");
         const truststore = path.join(security, "client-truststore.p12");
-        const keytool = (...args: string[]) => execFileSync("keytool", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-        keytool("-importcert", "-noprompt", "-alias", "wso2carbon", "-file", path.join(pki, "other.pem"), "-keystore", truststore, "-storetype", "PKCS12", "-storepass", "wso2carbon");
+        const keytool = (...args: string[]) =>
+            execFileSync("keytool", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        keytool(
+            "-importcert",
+            "-noprompt",
+            "-alias",
+            "wso2carbon",
+            "-file",
+            path.join(pki, "other.pem"),
+            "-keystore",
+            truststore,
+            "-storetype",
+            "PKCS12",
+            "-storepass",
+            "wso2carbon",
+        );
         const group = execFileSync("id", ["-gn"], { encoding: "utf8" }).trim();
 
         let secretJson = JSON.stringify({ ...SECRET, ...tls });
         stub = await startHttpStub((req: RecordedRequest): Reply => {
-            if (req.url.startsWith("/metadata/identity/oauth2/token")) return { body: JSON.stringify({ access_token: "tok" }) };
-            if (req.url.startsWith("/secrets/cluster")) return { body: JSON.stringify({ value: secretJson }) };
+            if (req.url.startsWith("/metadata/identity/oauth2/token"))
+                return { body: JSON.stringify({ access_token: "tok" }) };
+            if (req.url.startsWith("/secrets/cluster"))
+                return { body: JSON.stringify({ value: secretJson }) };
             return { status: 404 };
         });
         const keystore = path.join(security, "wso2is-backend.p12");
         writeEnv(nodeEnv, {
-            SECRET_SOURCE: "azure-key-vault", SECRET_ID: `${stub.base}/secrets/cluster`, IS_HOME: isHome, IS_USER: group,
-            TLS_KEYSTORE_FILE: keystore, TLS_KEYSTORE_ALIAS: "wso2is-backend", TLS_CA_ALIAS: "wso2is-cluster-ca",
+            SECRET_SOURCE: "azure-key-vault",
+            SECRET_ID: `${stub.base}/secrets/cluster`,
+            IS_HOME: isHome,
+            IS_USER: group,
+            TLS_KEYSTORE_FILE: keystore,
+            TLS_KEYSTORE_ALIAS: "wso2is-backend",
+            TLS_CA_ALIAS: "wso2is-cluster-ca",
         });
-        const env = { WSO2IS_NODE_ENV: nodeEnv, WSO2IS_SECRETS_ENV: secretsEnv, WSO2IS_IMDS_ENDPOINT: stub.base };
+        const env = {
+            WSO2IS_NODE_ENV: nodeEnv,
+            WSO2IS_SECRETS_ENV: secretsEnv,
+            WSO2IS_IMDS_ENDPOINT: stub.base,
+        };
         let r = await runScript("fetch-secrets.sh", env);
         assert.equal(r.code, 0, r.stderr);
-        assert.deepEqual(readWithSystemd(secretsEnv), { ...EXPECTED, WSO2_TLS_KEYSTORE_PASSWORD: tls.tlsKeystorePassword });
-        assert.deepEqual(fs.readdirSync(path.dirname(secretsEnv)), ["secrets.env"], "no temp file or directory left");
-        for (const v of [tls.tlsKeystorePassword, "BEGIN PRIVATE KEY"]) assert.ok(!r.stderr.includes(v), `${v} reached the log`);
+        assert.deepEqual(readWithSystemd(secretsEnv), {
+            ...EXPECTED,
+            WSO2_TLS_KEYSTORE_PASSWORD: tls.tlsKeystorePassword,
+        });
+        assert.deepEqual(
+            fs.readdirSync(path.dirname(secretsEnv)),
+            ["secrets.env"],
+            "no temp file or directory left",
+        );
+        for (const v of [tls.tlsKeystorePassword, "BEGIN PRIVATE KEY"])
+            assert.ok(!r.stderr.includes(v), `${v} reached the log`);
 
         // The keystore: the server key with its chain under the alias, group-readable by IS only.
         const st = fs.statSync(keystore);
         assert.equal(st.mode & 0o777, 0o640);
         assert.equal(execFileSync("stat", ["-c", "%G", keystore], { encoding: "utf8" }).trim(), group);
-        const listing = keytool("-list", "-v", "-keystore", keystore, "-storetype", "PKCS12", "-storepass", tls.tlsKeystorePassword, "-alias", "wso2is-backend");
+        const listing = keytool(
+            "-list",
+            "-v",
+            "-keystore",
+            keystore,
+            "-storetype",
+            "PKCS12",
+            "-storepass",
+            tls.tlsKeystorePassword,
+            "-alias",
+            "wso2is-backend",
+        );
         assert.match(listing, /Entry type: PrivateKeyEntry/);
         assert.match(listing, /Certificate chain length: 2/);
         assert.match(listing, /Owner: CN=is\.example\.com/);
-        const fingerprint = (pem: string) => String(ssl("x509", "-in", pem, "-noout", "-fingerprint", "-sha256")).trim().split("=")[1];
+        const fingerprint = (pem: string) =>
+            String(ssl("x509", "-in", pem, "-noout", "-fingerprint", "-sha256"))
+                .trim()
+                .split("=")[1];
         const trusted = (alias: string) => {
             try {
-                return /SHA-256\): (\S+)/.exec(keytool("-list", "-keystore", truststore, "-storepass", "wso2carbon", "-alias", alias))?.[1];
+                return /SHA-256\): (\S+)/.exec(
+                    keytool("-list", "-keystore", truststore, "-storepass", "wso2carbon", "-alias", alias),
+                )?.[1];
             } catch {
                 return undefined;
             }
@@ -464,7 +673,11 @@ describe("fetch-secrets.sh", function () {
         const ids = [fileId(secretsEnv), fileId(keystore), fileId(truststore)];
         r = await runScript("fetch-secrets.sh", env);
         assert.equal(r.code, 0, r.stderr);
-        assert.deepEqual([fileId(secretsEnv), fileId(keystore), fileId(truststore)], ids, "an unchanged secret must leave every file untouched");
+        assert.deepEqual(
+            [fileId(secretsEnv), fileId(keystore), fileId(truststore)],
+            ids,
+            "an unchanged secret must leave every file untouched",
+        );
         assert.match(r.stderr, /already trusts the cluster CA/);
 
         // A new CA (a re-created cluster PKI) replaces the trusted entry and the keystore.
@@ -477,14 +690,34 @@ describe("fetch-secrets.sh", function () {
     });
 
     it("backend TLS: a secret without the PEMs fails naming the key, and replaces nothing", async function () {
-        const aws = fakeAws(JSON.stringify({ ...SECRET, tlsCertificate: "not a pem", tlsPrivateKey: "x", tlsCaCertificate: "y", tlsKeystorePassword: "z" }));
+        const aws = fakeAws(
+            JSON.stringify({
+                ...SECRET,
+                tlsCertificate: "not a pem",
+                tlsPrivateKey: "x",
+                tlsCaCertificate: "y",
+                tlsKeystorePassword: "z",
+            }),
+        );
         writeEnv(nodeEnv, {
-            SECRET_SOURCE: "aws-secrets-manager", SECRET_ID: "wso2is", AWS_REGION: "eu-west-1", IS_HOME: caseDir, IS_USER: "root",
-            TLS_KEYSTORE_FILE: path.join(caseDir, "ks.p12"), TLS_KEYSTORE_ALIAS: "a", TLS_CA_ALIAS: "b",
+            SECRET_SOURCE: "aws-secrets-manager",
+            SECRET_ID: "wso2is",
+            AWS_REGION: "eu-west-1",
+            IS_HOME: caseDir,
+            IS_USER: "root",
+            TLS_KEYSTORE_FILE: path.join(caseDir, "ks.p12"),
+            TLS_KEYSTORE_ALIAS: "a",
+            TLS_CA_ALIAS: "b",
         });
-        const r = await runScript("fetch-secrets.sh", { WSO2IS_NODE_ENV: nodeEnv, WSO2IS_SECRETS_ENV: secretsEnv, WSO2IS_AWS_CLI: aws.bin });
+        const r = await runScript("fetch-secrets.sh", {
+            WSO2IS_NODE_ENV: nodeEnv,
+            WSO2IS_SECRETS_ENV: secretsEnv,
+            WSO2IS_AWS_CLI: aws.bin,
+        });
         assert.notEqual(r.code, 0);
-        assert.deepEqual(errorLines(r.stderr), ["fetch-secrets.sh: error: the secret wso2is is not usable: key tlsCertificate is missing or not PEM"]);
+        assert.deepEqual(errorLines(r.stderr), [
+            "fetch-secrets.sh: error: the secret wso2is is not usable: key tlsCertificate is missing or not PEM",
+        ]);
         assert.ok(!fs.existsSync(secretsEnv));
         assert.ok(!fs.existsSync(path.join(caseDir, "ks.p12")));
         assert.deepEqual(fs.readdirSync(path.dirname(secretsEnv)), [], "no temp file left");
@@ -493,26 +726,47 @@ describe("fetch-secrets.sh", function () {
     it("refuses a secret with a missing key, naming the key only, and writes nothing", async function () {
         const { adminPassword: _dropped, ...partial } = SECRET;
         const aws = fakeAws(JSON.stringify(partial));
-        writeEnv(nodeEnv, { SECRET_SOURCE: "aws-secrets-manager", SECRET_ID: "wso2is", AWS_REGION: "eu-west-1" });
-        const r = await runScript("fetch-secrets.sh", { WSO2IS_NODE_ENV: nodeEnv, WSO2IS_SECRETS_ENV: secretsEnv, WSO2IS_AWS_CLI: aws.bin });
+        writeEnv(nodeEnv, {
+            SECRET_SOURCE: "aws-secrets-manager",
+            SECRET_ID: "wso2is",
+            AWS_REGION: "eu-west-1",
+        });
+        const r = await runScript("fetch-secrets.sh", {
+            WSO2IS_NODE_ENV: nodeEnv,
+            WSO2IS_SECRETS_ENV: secretsEnv,
+            WSO2IS_AWS_CLI: aws.bin,
+        });
         assert.notEqual(r.code, 0);
         assert.deepEqual(errorLines(r.stderr), [
             "fetch-secrets.sh: error: the secret wso2is is not usable: key adminPassword is missing, empty or not a string",
         ]);
-        for (const v of Object.values(partial).slice(1)) assert.ok(!r.stderr.includes(v), "a secret value reached the log");
+        for (const v of Object.values(partial).slice(1))
+            assert.ok(!r.stderr.includes(v), "a secret value reached the log");
         assert.ok(!fs.existsSync(secretsEnv));
         assert.deepEqual(fs.readdirSync(path.dirname(secretsEnv)), [], "no temp file left");
     });
 
     it("refuses a password with a newline (no env-file form for it) and a secret that is not JSON", async function () {
-        writeEnv(nodeEnv, { SECRET_SOURCE: "aws-secrets-manager", SECRET_ID: "wso2is", AWS_REGION: "eu-west-1" });
+        writeEnv(nodeEnv, {
+            SECRET_SOURCE: "aws-secrets-manager",
+            SECRET_ID: "wso2is",
+            AWS_REGION: "eu-west-1",
+        });
         let aws = fakeAws(JSON.stringify({ ...SECRET, dbAppPassword: "line1\nline2" }));
-        let r = await runScript("fetch-secrets.sh", { WSO2IS_NODE_ENV: nodeEnv, WSO2IS_SECRETS_ENV: secretsEnv, WSO2IS_AWS_CLI: aws.bin });
+        let r = await runScript("fetch-secrets.sh", {
+            WSO2IS_NODE_ENV: nodeEnv,
+            WSO2IS_SECRETS_ENV: secretsEnv,
+            WSO2IS_AWS_CLI: aws.bin,
+        });
         assert.notEqual(r.code, 0);
         assert.match(r.stderr, /key dbAppPassword contains a control character/);
         assert.ok(!r.stderr.includes("line1"));
         aws = fakeAws("not json at all: hunter2");
-        r = await runScript("fetch-secrets.sh", { WSO2IS_NODE_ENV: nodeEnv, WSO2IS_SECRETS_ENV: secretsEnv, WSO2IS_AWS_CLI: aws.bin });
+        r = await runScript("fetch-secrets.sh", {
+            WSO2IS_NODE_ENV: nodeEnv,
+            WSO2IS_SECRETS_ENV: secretsEnv,
+            WSO2IS_AWS_CLI: aws.bin,
+        });
         assert.notEqual(r.code, 0);
         assert.equal(errorLines(r.stderr).length, 1, r.stderr);
         assert.match(r.stderr, /the secret wso2is is not usable/);
@@ -522,7 +776,11 @@ describe("fetch-secrets.sh", function () {
 
     it("gives up after SECRET_FETCH_RETRIES when the CLI keeps failing", async function () {
         const aws = fakeAws("", 254);
-        writeEnv(nodeEnv, { SECRET_SOURCE: "aws-secrets-manager", SECRET_ID: "wso2is", AWS_REGION: "eu-west-1" });
+        writeEnv(nodeEnv, {
+            SECRET_SOURCE: "aws-secrets-manager",
+            SECRET_ID: "wso2is",
+            AWS_REGION: "eu-west-1",
+        });
         const r = await runScript("fetch-secrets.sh", {
             WSO2IS_NODE_ENV: nodeEnv,
             WSO2IS_SECRETS_ENV: secretsEnv,
@@ -531,7 +789,11 @@ describe("fetch-secrets.sh", function () {
             SECRET_FETCH_RETRY_DELAY: "0",
         });
         assert.notEqual(r.code, 0);
-        assert.equal(fs.readFileSync(aws.argsFile, "utf8").split("secretsmanager").length - 1, 3, "exactly 3 attempts");
+        assert.equal(
+            fs.readFileSync(aws.argsFile, "utf8").split("secretsmanager").length - 1,
+            3,
+            "exactly 3 attempts",
+        );
         assert.deepEqual(errorLines(r.stderr), [
             "fetch-secrets.sh: error: could not read wso2is from Secrets Manager in eu-west-1 (does the node role allow secretsmanager:GetSecretValue?)",
         ]);
@@ -550,18 +812,29 @@ describe("install-is.sh", function () {
     const JAR_PATH = "/maven/com/mysql/mysql-connector-j/9.1.0/mysql-connector-j-9.1.0.jar";
 
     before(async function () {
-        ensureCommands({ zip: "zip", unzip: "unzip", curl: "curl", sha256sum: "coreutils", useradd: "passwd" });
+        ensureCommands({
+            zip: "zip",
+            unzip: "unzip",
+            curl: "curl",
+            sha256sum: "coreutils",
+            useradd: "passwd",
+        });
         tmp = tempDir("install-is");
         const src = path.join(tmp.dir, "zipsrc");
         fs.mkdirSync(path.join(src, "wso2is-7.1.0", "bin"), { recursive: true });
         fs.mkdirSync(path.join(src, "wso2is-7.1.0", "repository", "components", "lib"), { recursive: true });
-        fs.writeFileSync(path.join(src, "wso2is-7.1.0", "bin", "wso2server.sh"), "#!/bin/sh\necho fake IS\n", { mode: 0o755 });
+        fs.writeFileSync(
+            path.join(src, "wso2is-7.1.0", "bin", "wso2server.sh"),
+            "#!/bin/sh\necho fake IS\n",
+            { mode: 0o755 },
+        );
         fs.writeFileSync(path.join(src, "wso2is-7.1.0", "repository", "README"), "fake\n");
         execFileSync("zip", ["-q", "-r", path.join(tmp.dir, "is.zip"), "wso2is-7.1.0"], { cwd: src });
         zip = fs.readFileSync(path.join(tmp.dir, "is.zip"));
         stub = await startHttpStub((req) => {
             if (req.url === ZIP_PATH) return { body: zip, headers: { "content-type": "application/zip" } };
-            if (req.url === JAR_PATH) return { body: jar, headers: { "content-type": "application/java-archive" } };
+            if (req.url === JAR_PATH)
+                return { body: jar, headers: { "content-type": "application/java-archive" } };
             return { status: 404 };
         });
     });
@@ -596,24 +869,41 @@ describe("install-is.sh", function () {
         });
         return {
             home,
-            env: { WSO2IS_NODE_ENV: path.join(root, "node.env"), WSO2IS_DOWNLOAD_DIR: path.join(root, "cache"), DOWNLOAD_RETRIES: "1" },
+            env: {
+                WSO2IS_NODE_ENV: path.join(root, "node.env"),
+                WSO2IS_DOWNLOAD_DIR: path.join(root, "cache"),
+                DOWNLOAD_RETRIES: "1",
+            },
         };
     }
 
     function listing(dir: string): string {
-        return execFileSync("find", [dir, "-printf", "%p %y %m %u:%g %s %T@ %C@\\n"], { encoding: "utf8" }).split("\n").sort().join("\n");
+        return execFileSync("find", [dir, "-printf", "%p %y %m %u:%g %s %T@ %C@\\n"], { encoding: "utf8" })
+            .split("\n")
+            .sort()
+            .join("\n");
     }
 
     it("downloads, verifies and unpacks IS, installs the driver, creates the user; a rerun downloads and changes nothing", async function () {
         const { home, env } = setup("fresh");
         let r = await runScript("install-is.sh", env);
         assert.equal(r.code, 0, r.stderr);
-        assert.deepEqual(stub.requests.map((q) => q.url), [ZIP_PATH, JAR_PATH]);
-        assert.ok(fs.statSync(path.join(home, "bin", "wso2server.sh")).mode & 0o100, "wso2server.sh executable");
+        assert.deepEqual(
+            stub.requests.map((q) => q.url),
+            [ZIP_PATH, JAR_PATH],
+        );
+        assert.ok(
+            fs.statSync(path.join(home, "bin", "wso2server.sh")).mode & 0o100,
+            "wso2server.sh executable",
+        );
         const driver = path.join(home, "repository", "components", "lib", "mysql-connector-j-9.1.0.jar");
         assert.ok(fs.readFileSync(driver).equals(jar));
         assert.equal(fs.statSync(driver).mode & 0o777, 0o644);
-        const [, , uid, gid, , homeDir, shell] = execFileSync("getent", ["passwd", user], { encoding: "utf8" }).trim().split(":");
+        const [, , uid, gid, , homeDir, shell] = execFileSync("getent", ["passwd", user], {
+            encoding: "utf8",
+        })
+            .trim()
+            .split(":");
         assert.equal(homeDir, path.dirname(home));
         assert.match(shell, /nologin$/);
         assert.ok(Number(uid) < 1000, `a system user (uid ${uid})`);
@@ -651,9 +941,18 @@ describe("install-is.sh", function () {
         const n = stub.requests.length;
         const r = await runScript("install-is.sh", env);
         assert.equal(r.code, 0, r.stderr);
-        assert.deepEqual(stub.requests.slice(n).map((q) => q.url), [JAR_PATH]);
+        assert.deepEqual(
+            stub.requests.slice(n).map((q) => q.url),
+            [JAR_PATH],
+        );
         assert.match(r.stderr, /skipping the IS download/);
-        assert.ok(fs.readFileSync(path.join(home, "repository", "components", "lib", "mysql-connector-j-9.1.0.jar")).equals(jar));
+        assert.ok(
+            fs
+                .readFileSync(
+                    path.join(home, "repository", "components", "lib", "mysql-connector-j-9.1.0.jar"),
+                )
+                .equals(jar),
+        );
         const uid = Number(execFileSync("id", ["-u", user], { encoding: "utf8" }).trim());
         assert.equal(fs.statSync(path.join(home, "bin", "wso2server.sh")).uid, uid);
     });
@@ -674,14 +973,32 @@ describe("mount-share.sh", function () {
     let tmp: Temp;
 
     before(function () {
-        ensureCommands({ mount: "mount", mountpoint: "util-linux", unshare: "util-linux", findmnt: "util-linux" });
+        ensureCommands({
+            mount: "mount",
+            mountpoint: "util-linux",
+            unshare: "util-linux",
+            findmnt: "util-linux",
+        });
         tmp = tempDir("mount-share");
     });
     after(() => tmp.cleanup());
 
     // Each case runs in a private mount namespace: nothing it mounts outlives it.
     function inNamespace(script: string, env: Record<string, string>) {
-        return run("unshare", ["-m", "--propagation", "private", "bash", "-c", script, "bash", path.join(SCRIPTS_DIR, "mount-share.sh")], env);
+        return run(
+            "unshare",
+            [
+                "-m",
+                "--propagation",
+                "private",
+                "bash",
+                "-c",
+                script,
+                "bash",
+                path.join(SCRIPTS_DIR, "mount-share.sh"),
+            ],
+            env,
+        );
     }
 
     it("mounts the fstab entry, then leaves a mounted share alone", async function () {
@@ -704,16 +1021,24 @@ describe("mount-share.sh", function () {
         fs.mkdirSync(path.join(tmp.dir, "b"));
         writeEnv(path.join(tmp.dir, "b", "node.env"), { SHARE_MOUNT: mnt });
         fs.writeFileSync(path.join(tmp.dir, "b", "fstab"), "");
-        const r = await inNamespace('bash "$1"', { WSO2IS_NODE_ENV: path.join(tmp.dir, "b", "node.env"), WSO2IS_FSTAB: path.join(tmp.dir, "b", "fstab") });
+        const r = await inNamespace('bash "$1"', {
+            WSO2IS_NODE_ENV: path.join(tmp.dir, "b", "node.env"),
+            WSO2IS_FSTAB: path.join(tmp.dir, "b", "fstab"),
+        });
         assert.notEqual(r.code, 0);
-        assert.deepEqual(errorLines(r.stderr), [`mount-share.sh: error: ${path.join(tmp.dir, "b", "fstab")} has no entry for ${mnt} (cloud-init should have written it)`]);
+        assert.deepEqual(errorLines(r.stderr), [
+            `mount-share.sh: error: ${path.join(tmp.dir, "b", "fstab")} has no entry for ${mnt} (cloud-init should have written it)`,
+        ]);
     });
 
     it("retries a failing mount SHARE_MOUNT_RETRIES times, then fails loudly", async function () {
         const mnt = path.join(tmp.dir, "c", "share");
         fs.mkdirSync(path.join(tmp.dir, "c"));
         writeEnv(path.join(tmp.dir, "c", "node.env"), { SHARE_MOUNT: mnt });
-        fs.writeFileSync(path.join(tmp.dir, "c", "fstab"), `/dev/wso2is-no-such-device ${mnt} ext4 defaults 0 0\n`);
+        fs.writeFileSync(
+            path.join(tmp.dir, "c", "fstab"),
+            `/dev/wso2is-no-such-device ${mnt} ext4 defaults 0 0\n`,
+        );
         const r = await inNamespace('bash "$1"', {
             WSO2IS_NODE_ENV: path.join(tmp.dir, "c", "node.env"),
             WSO2IS_FSTAB: path.join(tmp.dir, "c", "fstab"),
@@ -721,8 +1046,19 @@ describe("mount-share.sh", function () {
             SHARE_MOUNT_RETRY_DELAY: "0",
         });
         assert.notEqual(r.code, 0);
-        assert.equal((r.stderr.match(/failed \(attempt \d\/3: mount: .*special device .*does not exist/g) ?? []).length, 2, r.stderr);
-        assert.ok(r.stderr.split("\n").filter((l) => l).every((l) => l.startsWith("mount-share.sh: ")), r.stderr);
+        assert.equal(
+            (r.stderr.match(/failed \(attempt \d\/3: mount: .*special device .*does not exist/g) ?? [])
+                .length,
+            2,
+            r.stderr,
+        );
+        assert.ok(
+            r.stderr
+                .split("\n")
+                .filter((l) => l)
+                .every((l) => l.startsWith("mount-share.sh: ")),
+            r.stderr,
+        );
         assert.deepEqual(errorLines(r.stderr), [
             `mount-share.sh: error: ${mnt} is not a mount point after 3 attempt(s); check its fstab entry and that the file system is reachable from this node`,
         ]);

@@ -28,22 +28,41 @@ import { awsModel, azureModel } from "../fixtures/models";
 import { ensureCommands, tempDir } from "./support/system";
 
 /** Where this machine's packaged system units live (Debian 12: /usr/lib/systemd/system, /lib is a symlink). */
-const SYSTEM_UNITS = ["/usr/lib/systemd/system", "/lib/systemd/system"].find((d) => fs.existsSync(path.join(d, "sysinit.target")));
+const SYSTEM_UNITS = ["/usr/lib/systemd/system", "/lib/systemd/system"].find((d) =>
+    fs.existsSync(path.join(d, "sysinit.target")),
+);
 
-interface Verified { status: number | null; output: string }
+interface Verified {
+    status: number | null;
+    output: string;
+}
 
 /**
  * A temp root holding what `model`'s first node's user-data writes (with `unit` in place of the
  * rendered unit), the system units and stubs for the IS_HOME executables; verify there.
  */
-function verifyInRoot(root: string, model: ClusterModel, unit: string, opts: { stubIs?: boolean } = {}): Verified {
+function verifyInRoot(
+    root: string,
+    model: ClusterModel,
+    unit: string,
+    opts: { stubIs?: boolean } = {},
+): Verified {
     fs.rmSync(root, { recursive: true, force: true });
     fs.mkdirSync(path.join(root, "usr/lib/systemd"), { recursive: true });
-    fs.cpSync(SYSTEM_UNITS!, path.join(root, "usr/lib/systemd/system"), { recursive: true, verbatimSymlinks: true });
-    const userData = YAML.parse(renderCloudInit(model, model.nodes[0])) as { write_files: { path: string; content: string; permissions: string }[] };
+    fs.cpSync(SYSTEM_UNITS!, path.join(root, "usr/lib/systemd/system"), {
+        recursive: true,
+        verbatimSymlinks: true,
+    });
+    const userData = YAML.parse(renderCloudInit(model, model.nodes[0])) as {
+        write_files: { path: string; content: string; permissions: string }[];
+    };
     const written = userData.write_files.find((f) => f.path === unitPath);
     assert.ok(written, `user-data writes no ${unitPath}`);
-    assert.equal(written.content, renderSystemdUnit(model), "user-data ships the unit as renderSystemdUnit renders it");
+    assert.equal(
+        written.content,
+        renderSystemdUnit(model),
+        "user-data ships the unit as renderSystemdUnit renders it",
+    );
     for (const f of userData.write_files) {
         const file = path.join(root, f.path);
         fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -90,8 +109,14 @@ describe("systemd-analyze verify on the rendered unit", function () {
         const version = Number(/systemd (\d+)/.exec(v.stdout)?.[1] ?? 0);
         console.log(`      ${v.stdout.split("\n")[0]}`);
         const help = spawnSync("systemd-analyze", ["--help"], { encoding: "utf8" }).stdout;
-        assert.ok(version >= 250 && /--root=/.test(help), `systemd-analyze ${version} lacks --root= for verify (need systemd >= 250)`);
-        assert.ok(SYSTEM_UNITS, "no system units (sysinit.target) under /usr/lib/systemd/system or /lib/systemd/system");
+        assert.ok(
+            version >= 250 && /--root=/.test(help),
+            `systemd-analyze ${version} lacks --root= for verify (need systemd >= 250)`,
+        );
+        assert.ok(
+            SYSTEM_UNITS,
+            "no system units (sysinit.target) under /usr/lib/systemd/system or /lib/systemd/system",
+        );
         tmp = tempDir("systemd");
         root = path.join(tmp.dir, "root");
     });
@@ -100,13 +125,24 @@ describe("systemd-analyze verify on the rendered unit", function () {
         tmp?.cleanup();
     });
 
-    for (const [label, model] of [["aws", awsModel], ["azure", azureModel]] as const) {
+    for (const [label, model] of [
+        ["aws", awsModel],
+        ["azure", azureModel],
+    ] as const) {
         it(`${label}: the unit as rendered verifies with no message at all`, function () {
             const m = model();
             const unit = renderSystemdUnit(m);
             const r = verifyInRoot(root, m, unit);
-            assert.equal(r.status, 0, `systemd-analyze verify exit ${r.status}:\n${r.output}\n--- unit ---\n${unit}`);
-            assert.equal(r.output, "", `systemd-analyze verify complained:\n${r.output}\n--- unit ---\n${unit}`);
+            assert.equal(
+                r.status,
+                0,
+                `systemd-analyze verify exit ${r.status}:\n${r.output}\n--- unit ---\n${unit}`,
+            );
+            assert.equal(
+                r.output,
+                "",
+                `systemd-analyze verify complained:\n${r.output}\n--- unit ---\n${unit}`,
+            );
         });
     }
 

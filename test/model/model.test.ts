@@ -7,8 +7,15 @@ import { awsFacts, azureFacts, configFor } from "../fixtures/models";
 describe("model", function () {
     it("wka members are every node's static IP on port 4000", function () {
         const m = buildClusterModel(configFor("azure"), azureFacts);
-        assert.deepStrictEqual(m.membership, { scheme: "wka", port: 4000, members: ["10.41.1.4:4000", "10.41.1.5:4000"] });
-        assert.deepStrictEqual(m.nodes.map((n) => n.ip), ["10.41.1.4", "10.41.1.5"]);
+        assert.deepStrictEqual(m.membership, {
+            scheme: "wka",
+            port: 4000,
+            members: ["10.41.1.4:4000", "10.41.1.5:4000"],
+        });
+        assert.deepStrictEqual(
+            m.nodes.map((n) => n.ip),
+            ["10.41.1.4", "10.41.1.5"],
+        );
     });
     it("aws nodes learn their IP at boot; the aws scheme uses port 5701", function () {
         const m = buildClusterModel(configFor("aws"), awsFacts);
@@ -18,20 +25,44 @@ describe("model", function () {
     });
     it("caching scenarios 2 and 3 switch Hazelcast clustering off; 5 switches force_local_cache off", function () {
         const scenario = (n: string) => buildClusterModel(configFor("aws", { caching: n }), awsFacts);
-        assert.deepStrictEqual([1, 2, 3, 4, 5].map((n) => [scenario(String(n)).caching.clustering, scenario(String(n)).membership !== undefined]),
-            [[true, true], [false, false], [false, false], [true, true], [true, true]]);
+        assert.deepStrictEqual(
+            [1, 2, 3, 4, 5].map((n) => [
+                scenario(String(n)).caching.clustering,
+                scenario(String(n)).membership !== undefined,
+            ]),
+            [
+                [true, true],
+                [false, false],
+                [false, false],
+                [true, true],
+                [true, true],
+            ],
+        );
         assert.strictEqual(scenario("5").caching.forceLocalCache, false);
     });
     it("refuses facts for another membership scheme than the config's", function () {
-        assert.throws(() => buildClusterModel(configFor("aws"), { ...awsFacts, membership: { scheme: "kubernetes", namespace: "x", services: "y" } }), /kubernetes membership facts for a aws cluster/);
+        assert.throws(
+            () =>
+                buildClusterModel(configFor("aws"), {
+                    ...awsFacts,
+                    membership: { scheme: "kubernetes", namespace: "x", services: "y" },
+                }),
+            /kubernetes membership facts for a aws cluster/,
+        );
     });
     it("database layouts: identity + shared, or separate with a user-store DB", function () {
-        assert.deepStrictEqual(databasesFor("identity-shared").map((d) => d.name), ["WSO2IS_IDENTITY_DB", "WSO2IS_SHARED_DB"]);
-        assert.deepStrictEqual(databasesFor("separate").map((d) => [d.key, d.scripts]), [
-            ["identity_db", ["dbscripts/identity/mysql.sql", "dbscripts/consent/mysql.sql"]],
-            ["shared_db", ["dbscripts/mysql.sql"]],
-            ["user", ["dbscripts/mysql.sql"]],
-        ]);
+        assert.deepStrictEqual(
+            databasesFor("identity-shared").map((d) => d.name),
+            ["WSO2IS_IDENTITY_DB", "WSO2IS_SHARED_DB"],
+        );
+        assert.deepStrictEqual(
+            databasesFor("separate").map((d) => [d.key, d.scripts]),
+            [
+                ["identity_db", ["dbscripts/identity/mysql.sql", "dbscripts/consent/mysql.sql"]],
+                ["shared_db", ["dbscripts/mysql.sql"]],
+                ["user", ["dbscripts/mysql.sql"]],
+            ],
+        );
     });
     it("subnet and host address arithmetic", function () {
         assert.strictEqual(subnetCidr("10.40.0.0/16", 24, 0), "10.40.0.0/24");

@@ -29,9 +29,17 @@ function unwrap(v: unknown): unknown {
 /** Recorded custom resources of a component, as stack resources under one root. */
 async function recorded(rootType: string, name: string, prefix: string): Promise<StackResourceInput[]> {
     const root = { type: rootType, name, props: {} };
-    return [root, ...(await resourcesNamed(name))
-        .filter((r) => r.custom && r.type.startsWith(prefix))
-        .map((r) => ({ type: r.type, name: r.name, parent: `${rootType}::${name}`, props: unwrap(r.inputs) as Props }))];
+    return [
+        root,
+        ...(await resourcesNamed(name))
+            .filter((r) => r.custom && r.type.startsWith(prefix))
+            .map((r) => ({
+                type: r.type,
+                name: r.name,
+                parent: `${rootType}::${name}`,
+                props: unwrap(r.inputs) as Props,
+            })),
+    ];
 }
 
 describe("policy: component resources under the mock engine", function () {
@@ -42,20 +50,36 @@ describe("policy: component resources under the mock engine", function () {
 
             before(async function () {
                 const extra: Record<string, string> = production
-                    ? { production: "true", nodes: "3", dbBackupDays: "14", certificate: "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789" }
+                    ? {
+                          production: "true",
+                          nodes: "3",
+                          dbBackupDays: "14",
+                          certificate:
+                              "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+                      }
                     : {};
-                const cluster = new AwsCluster(name, { config: configFor("aws", extra), region: "eu-west-1" });
+                const cluster = new AwsCluster(name, {
+                    config: configFor("aws", extra),
+                    region: "eu-west-1",
+                });
                 await new Promise((resolve) => cluster.cloudInit.apply(resolve));
                 resources = await recorded("wso2is:aws:Cluster", name, "aws:");
                 const lt = resources.find((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate");
-                assert.ok(lt && Buffer.from(lt.props.userData, "base64").subarray(0, 2).equals(Buffer.from([0x1f, 0x8b])), "the launch template carries gzip'd user data");
+                assert.ok(
+                    lt &&
+                        Buffer.from(lt.props.userData, "base64")
+                            .subarray(0, 2)
+                            .equals(Buffer.from([0x1f, 0x8b])),
+                    "the launch template carries gzip'd user data",
+                );
             });
 
             it("passes every policy at its effective level", async function () {
                 const failures: string[] = [];
                 for (const p of policies) {
                     const r = await runPolicy(p, resources, { config: effective(p, production).config });
-                    if (r.status === "violations" || r.status === "unknown") failures.push(`${p.name} (${effective(p, production).level}): ${messages(r)}`);
+                    if (r.status === "violations" || r.status === "unknown")
+                        failures.push(`${p.name} (${effective(p, production).level}): ${messages(r)}`);
                 }
                 assert.deepEqual(failures, [], failures.join("\n"));
             });
@@ -70,20 +94,40 @@ describe("policy: component resources under the mock engine", function () {
     }
 
     const kvCertificate = "https://acme-certs.vault.azure.net/secrets/login-example-com";
-    const azureVariants: { label: string; production: boolean; extra: Record<string, string>; policyConfig?: Record<string, Record<string, unknown>> }[] = [
+    const azureVariants: {
+        label: string;
+        production: boolean;
+        extra: Record<string, string>;
+        policyConfig?: Record<string, Record<string, unknown>>;
+    }[] = [
         { label: "dev (Azure Files NFS)", production: false, extra: {} },
-        { label: "production, with config.production.json", production: true, extra: { production: "true", nodes: "3", certificate: kvCertificate, dbBackupDays: "14" } },
+        {
+            label: "production, with config.production.json",
+            production: true,
+            extra: { production: "true", nodes: "3", certificate: kvCertificate, dbBackupDays: "14" },
+        },
         { label: "Azure Files SMB", production: false, extra: { sharedFs: "azure-files-smb" } },
         {
-            label: "own NFS server (allowExternalSharedFs)", production: false,
+            label: "own NFS server (allowExternalSharedFs)",
+            production: false,
             extra: { sharedFs: "nfs", sharedFsAddress: "nfs.internal.example.com:/exports/wso2is" },
             policyConfig: { "wso2is-single-database-and-share": { allowExternalSharedFs: true } },
         },
     ];
     const mustRun = (production: boolean) => [
-        "azure-mysql-private", "azure-mysql-tls-required", "azure-nsg-no-public-sensitive-ports", "azure-vm-managed-identity", "azure-vm-ssh-keys-only",
-        "azure-appgw-https", "azure-appgw-cookie-affinity", "wso2is-min-nodes", "wso2is-zone-spread", "wso2is-single-database-and-share",
-        "wso2is-consistent-node-config", "wso2is-no-secrets-in-user-data", ...(production ? ["azure-mysql-production-ha", "azure-keyvault-purge-protection"] : []),
+        "azure-mysql-private",
+        "azure-mysql-tls-required",
+        "azure-nsg-no-public-sensitive-ports",
+        "azure-vm-managed-identity",
+        "azure-vm-ssh-keys-only",
+        "azure-appgw-https",
+        "azure-appgw-cookie-affinity",
+        "wso2is-min-nodes",
+        "wso2is-zone-spread",
+        "wso2is-single-database-and-share",
+        "wso2is-consistent-node-config",
+        "wso2is-no-secrets-in-user-data",
+        ...(production ? ["azure-mysql-production-ha", "azure-keyvault-purge-protection"] : []),
     ];
     azureVariants.forEach((v, i) => {
         describe(`azure vm cluster (${v.label})`, function () {
@@ -91,19 +135,30 @@ describe("policy: component resources under the mock engine", function () {
             const name = `azpol${i}`;
 
             before(async function () {
-                const cluster = new AzureVmCluster(name, { config: configFor("azure", v.extra), location: "westeurope" });
+                const cluster = new AzureVmCluster(name, {
+                    config: configFor("azure", v.extra),
+                    location: "westeurope",
+                });
                 await new Promise((resolve) => cluster.cloudInit.apply(resolve));
                 resources = await recorded("wso2is:azure:VmCluster", name, "azure-native:");
-                assert.ok(resources.filter((r) => r.type === "azure-native:compute:VirtualMachine").length >= 2, "the cluster registered its VMs");
+                assert.ok(
+                    resources.filter((r) => r.type === "azure-native:compute:VirtualMachine").length >= 2,
+                    "the cluster registered its VMs",
+                );
             });
 
             it("passes every policy at its effective level", async function () {
                 const failures: string[] = [];
                 for (const p of policies) {
-                    const config = { ...effective(p, v.production).config, ...(v.policyConfig?.[p.name] ?? {}) };
+                    const config = {
+                        ...effective(p, v.production).config,
+                        ...(v.policyConfig?.[p.name] ?? {}),
+                    };
                     const r = await runPolicy(p, resources, { config });
-                    if (r.status === "violations" || r.status === "unknown") failures.push(`${p.name} (${effective(p, v.production).level}): ${messages(r)}`);
-                    if (r.status === "n/a" && mustRun(v.production).includes(p.name)) failures.push(`${p.name} found nothing to check`);
+                    if (r.status === "violations" || r.status === "unknown")
+                        failures.push(`${p.name} (${effective(p, v.production).level}): ${messages(r)}`);
+                    if (r.status === "n/a" && mustRun(v.production).includes(p.name))
+                        failures.push(`${p.name} found nothing to check`);
                 }
                 assert.deepEqual(failures, [], failures.join("\n"));
             });
@@ -119,17 +174,42 @@ describe("policy: component resources under the mock engine", function () {
             const workload = new Workload(name, {
                 config: configFor("aks"),
                 provider,
-                database: { host: "wso2is-x.mysql.database.azure.com", port: 3306, adminUser: "wso2admin", tls: true },
-                passwords: { dbAdmin: pulumi.secret("db-admin-pw"), dbApp: pulumi.secret("db-app-pw"), admin: pulumi.secret("is-admin-pw") },
+                database: {
+                    host: "wso2is-x.mysql.database.azure.com",
+                    port: 3306,
+                    adminUser: "wso2admin",
+                    tls: true,
+                },
+                passwords: {
+                    dbAdmin: pulumi.secret("db-admin-pw"),
+                    dbApp: pulumi.secret("db-app-pw"),
+                    admin: pulumi.secret("is-admin-pw"),
+                },
                 storageClassName: "azurefile-csi",
-                ingress: { installController: true, controllerNamespace: "traefik", ingressClassName: "traefik", tls: { source: "pem", certPem: "CERT", keyPem: "KEY" } },
+                ingress: {
+                    installController: true,
+                    controllerNamespace: "traefik",
+                    ingressClassName: "traefik",
+                    tls: { source: "pem", certPem: "CERT", keyPem: "KEY" },
+                },
             });
             await new Promise((resolve) => workload.deploymentToml.apply(resolve));
             const root = { type: "wso2is:kubernetes:Workload", name, props: {} };
-            resources = [root, ...(await resourcesNamed(name))
-                .filter((r) => r.custom && r.type.startsWith("kubernetes:"))
-                .map((r) => ({ type: r.type, name: r.name, parent: `${root.type}::${name}`, props: unwrap(r.inputs) as Props }))];
-            assert.ok(resources.some((r) => r.type === "kubernetes:apps/v1:Deployment"), "the workload registered its Deployment");
+            resources = [
+                root,
+                ...(await resourcesNamed(name))
+                    .filter((r) => r.custom && r.type.startsWith("kubernetes:"))
+                    .map((r) => ({
+                        type: r.type,
+                        name: r.name,
+                        parent: `${root.type}::${name}`,
+                        props: unwrap(r.inputs) as Props,
+                    })),
+            ];
+            assert.ok(
+                resources.some((r) => r.type === "kubernetes:apps/v1:Deployment"),
+                "the workload registered its Deployment",
+            );
         });
 
         for (const p of kubernetesPolicies) {

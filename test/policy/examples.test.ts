@@ -11,11 +11,20 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { policies } from "../../policy/policies";
-import { Props, RunResult, StackResourceInput, effective, isResourcePolicy, messages, runPolicy } from "./harness";
+import {
+    Props,
+    RunResult,
+    StackResourceInput,
+    effective,
+    isResourcePolicy,
+    messages,
+    runPolicy,
+} from "./harness";
 
 const repo = path.resolve(__dirname, "..", "..");
 
-const exampleStacks = fs.readdirSync(repo)
+const exampleStacks = fs
+    .readdirSync(repo)
     .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
     .filter((s): s is string => s !== undefined)
     .sort();
@@ -26,12 +35,24 @@ function stackConfig(stack: string): Record<string, unknown> {
 
 /** Runs `synth --stack <stack> --out <out>`; throws with its stderr when it fails. */
 function synth(stack: string, out: string): void {
-    const r = spawnSync(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), path.join(repo, "synth", "cli.ts"), "--stack", stack, "--out", out], {
-        cwd: repo,
-        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-        encoding: "utf8",
-        timeout: 180_000,
-    });
+    const r = spawnSync(
+        process.execPath,
+        [
+            "-r",
+            require.resolve("ts-node/register/transpile-only"),
+            path.join(repo, "synth", "cli.ts"),
+            "--stack",
+            stack,
+            "--out",
+            out,
+        ],
+        {
+            cwd: repo,
+            env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+            encoding: "utf8",
+            timeout: 180_000,
+        },
+    );
     if (r.error) throw r.error;
     if (r.status !== 0) throw new Error(`synth --stack ${stack} exited ${r.status}: ${r.stderr}`);
 }
@@ -47,14 +68,25 @@ function restoreUserData(v: unknown, dir: string): unknown {
         return m[1] ? Buffer.from(text, "utf8").toString("base64") : text;
     }
     if (Array.isArray(v)) return v.map((x) => restoreUserData(x, dir));
-    if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, restoreUserData(x, dir)]));
+    if (typeof v === "object" && v !== null)
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, restoreUserData(x, dir)]));
     return v;
 }
 
 /** The stack's resources as the policies see them. */
 function loadResources(dir: string): StackResourceInput[] {
-    const list = JSON.parse(fs.readFileSync(path.join(dir, "resources.json"), "utf8")) as { type: string; name: string; parent: string; inputs: Props }[];
-    return list.map((r) => ({ type: r.type, name: r.name, parent: r.parent || undefined, props: restoreUserData(r.inputs ?? {}, dir) as Props }));
+    const list = JSON.parse(fs.readFileSync(path.join(dir, "resources.json"), "utf8")) as {
+        type: string;
+        name: string;
+        parent: string;
+        inputs: Props;
+    }[];
+    return list.map((r) => ({
+        type: r.type,
+        name: r.name,
+        parent: r.parent || undefined,
+        props: restoreUserData(r.inputs ?? {}, dir) as Props,
+    }));
 }
 
 describe("policy: example stacks", function () {
@@ -71,7 +103,8 @@ describe("policy: example stacks", function () {
             resources.set(stack, rs);
             const production = stackConfig(stack)["wso2is-cluster:production"] === true;
             const byPolicy = new Map<string, RunResult>();
-            for (const p of policies) byPolicy.set(p.name, await runPolicy(p, rs, { config: effective(p, production).config }));
+            for (const p of policies)
+                byPolicy.set(p.name, await runPolicy(p, rs, { config: effective(p, production).config }));
             results.set(stack, byPolicy);
         }
     });
@@ -95,7 +128,8 @@ describe("policy: example stacks", function () {
                 for (const p of policies) {
                     const r = results.get(stack)!.get(p.name)!;
                     assert.notEqual(r.status, "unknown", `${p.name}: ${messages(r)}`);
-                    if (effective(p, production).level === "mandatory" && r.status === "violations") failures.push(`${p.name}:\n  ${messages(r).split("\n").join("\n  ")}`);
+                    if (effective(p, production).level === "mandatory" && r.status === "violations")
+                        failures.push(`${p.name}:\n  ${messages(r).split("\n").join("\n  ")}`);
                 }
                 assert.deepEqual(failures, [], failures.join("\n"));
             });
@@ -113,16 +147,54 @@ describe("policy: example stacks", function () {
             it("is really checked: the policies of its target ran on its resources", function () {
                 const cloud = String(stackConfig(stack)["wso2is-cluster:cloud"] ?? "");
                 const production = stackConfig(stack)["wso2is-cluster:production"] === true;
-                const ran = [...results.get(stack)!.entries()].filter(([, r]) => r.status !== "n/a").map(([n]) => n);
+                const ran = [...results.get(stack)!.entries()]
+                    .filter(([, r]) => r.status !== "n/a")
+                    .map(([n]) => n);
                 const expected: Record<string, string[]> = {
-                    aws: ["aws-rds-not-public", "aws-rds-storage-encrypted", "aws-rds-tls-required", "aws-efs-encrypted", "aws-ec2-imdsv2-required", "aws-ebs-encrypted",
-                        "aws-sg-no-public-ingress", "aws-sg-public-only-on-load-balancer", "aws-lb-listener-https", "aws-target-group-stickiness", ...(production ? ["aws-rds-production-resilience"] : [])],
-                    azure: ["azure-mysql-private", "azure-mysql-tls-required", "azure-storage-secure-transfer", "azure-nsg-no-public-sensitive-ports", "azure-vm-managed-identity",
-                        "azure-vm-ssh-keys-only", "azure-appgw-https", "azure-appgw-cookie-affinity", ...(production ? ["azure-mysql-production-ha", "azure-keyvault-purge-protection"] : [])],
-                    aks: ["azure-mysql-private", "azure-mysql-tls-required", "k8s-configmap-no-secrets", "k8s-probes", "k8s-resources", "k8s-no-privilege", "k8s-run-as-non-root",
-                        ...(production ? ["azure-mysql-production-ha"] : [])],
+                    aws: [
+                        "aws-rds-not-public",
+                        "aws-rds-storage-encrypted",
+                        "aws-rds-tls-required",
+                        "aws-efs-encrypted",
+                        "aws-ec2-imdsv2-required",
+                        "aws-ebs-encrypted",
+                        "aws-sg-no-public-ingress",
+                        "aws-sg-public-only-on-load-balancer",
+                        "aws-lb-listener-https",
+                        "aws-target-group-stickiness",
+                        ...(production ? ["aws-rds-production-resilience"] : []),
+                    ],
+                    azure: [
+                        "azure-mysql-private",
+                        "azure-mysql-tls-required",
+                        "azure-storage-secure-transfer",
+                        "azure-nsg-no-public-sensitive-ports",
+                        "azure-vm-managed-identity",
+                        "azure-vm-ssh-keys-only",
+                        "azure-appgw-https",
+                        "azure-appgw-cookie-affinity",
+                        ...(production
+                            ? ["azure-mysql-production-ha", "azure-keyvault-purge-protection"]
+                            : []),
+                    ],
+                    aks: [
+                        "azure-mysql-private",
+                        "azure-mysql-tls-required",
+                        "k8s-configmap-no-secrets",
+                        "k8s-probes",
+                        "k8s-resources",
+                        "k8s-no-privilege",
+                        "k8s-run-as-non-root",
+                        ...(production ? ["azure-mysql-production-ha"] : []),
+                    ],
                 };
-                const common = ["wso2is-min-nodes", "wso2is-zone-spread", "wso2is-single-database-and-share", "wso2is-consistent-node-config", ...(cloud === "aks" ? [] : ["wso2is-no-secrets-in-user-data"])];
+                const common = [
+                    "wso2is-min-nodes",
+                    "wso2is-zone-spread",
+                    "wso2is-single-database-and-share",
+                    "wso2is-consistent-node-config",
+                    ...(cloud === "aks" ? [] : ["wso2is-no-secrets-in-user-data"]),
+                ];
                 const missing = [...(expected[cloud] ?? []), ...common].filter((n) => !ran.includes(n));
                 assert.deepEqual(missing, [], `policies that found nothing to check in ${stack} (${cloud})`);
             });
@@ -132,25 +204,53 @@ describe("policy: example stacks", function () {
     describe("the policies catch a change to the real resources (dev)", function () {
         const base = () => JSON.parse(JSON.stringify(resources.get("dev") ?? [])) as StackResourceInput[];
         const run = (name: string, rs: StackResourceInput[], config: Record<string, unknown> = {}) =>
-            runPolicy(policies.find((p) => p.name === name)!, rs, { config });
+            runPolicy(
+                policies.find((p) => p.name === name)!,
+                rs,
+                { config },
+            );
         const edit = (rs: StackResourceInput[], type: string, f: (props: Props) => void) => {
             const hits = rs.filter((r) => r.type === type);
             assert.ok(hits.length > 0, `dev has a ${type}`);
             hits.forEach((r) => f(r.props));
             return rs;
         };
-        const userDataOf = (rs: StackResourceInput[]) => rs.find((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate")!;
+        const userDataOf = (rs: StackResourceInput[]) =>
+            rs.find((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate")!;
 
         before(function () {
-            assert.ok(resources.has("dev") && stackConfig("dev")["wso2is-cluster:cloud"] === "aws", "these cases edit the aws dev stack's resources");
+            assert.ok(
+                resources.has("dev") && stackConfig("dev")["wso2is-cluster:cloud"] === "aws",
+                "these cases edit the aws dev stack's resources",
+            );
         });
 
         it("a public database, a TLS-optional parameter group, IMDSv1", async function () {
-            const r1 = await run("aws-rds-not-public", edit(base(), "aws:rds/instance:Instance", (p) => (p.publiclyAccessible = true)));
+            const r1 = await run(
+                "aws-rds-not-public",
+                edit(base(), "aws:rds/instance:Instance", (p) => (p.publiclyAccessible = true)),
+            );
             assert.equal(r1.status, "violations", messages(r1));
-            const r2 = await run("aws-rds-tls-required", edit(base(), "aws:rds/parameterGroup:ParameterGroup", (p) => (p.parameters = p.parameters.filter((x: Props) => x.name !== "require_secure_transport"))));
+            const r2 = await run(
+                "aws-rds-tls-required",
+                edit(
+                    base(),
+                    "aws:rds/parameterGroup:ParameterGroup",
+                    (p) =>
+                        (p.parameters = p.parameters.filter(
+                            (x: Props) => x.name !== "require_secure_transport",
+                        )),
+                ),
+            );
             assert.equal(r2.status, "violations", messages(r2));
-            const r3 = await run("aws-ec2-imdsv2-required", edit(base(), "aws:ec2/launchTemplate:LaunchTemplate", (p) => (p.metadataOptions.httpTokens = "optional")));
+            const r3 = await run(
+                "aws-ec2-imdsv2-required",
+                edit(
+                    base(),
+                    "aws:ec2/launchTemplate:LaunchTemplate",
+                    (p) => (p.metadataOptions.httpTokens = "optional"),
+                ),
+            );
             assert.equal(r3.status, "violations", messages(r3));
         });
 
@@ -162,7 +262,11 @@ describe("policy: example stacks", function () {
             assert.equal((await run("wso2is-min-nodes", rs)).status, "violations");
             assert.equal((await run("wso2is-zone-spread", rs)).status, "violations");
             const prod = await run("aws-rds-production-resilience", base(), { production: true });
-            assert.equal(prod.status, "violations", "dev's single-AZ, 1-day-backup database is not production grade");
+            assert.equal(
+                prod.status,
+                "violations",
+                "dev's single-AZ, 1-day-backup database is not production grade",
+            );
             assert.match(messages(prod), /multiAz/);
         });
 
@@ -171,11 +275,24 @@ describe("policy: example stacks", function () {
             const lt = userDataOf(rs);
             const text = Buffer.from(lt.props.userData, "base64").toString("utf8");
             assert.ok(text.includes('password = "$env{WSO2_DB_PASSWORD}"'));
-            lt.props.userData = Buffer.from(text.replace('password = "$env{WSO2_DB_PASSWORD}"', 'password = "hunter2"'), "utf8").toString("base64");
+            lt.props.userData = Buffer.from(
+                text.replace('password = "$env{WSO2_DB_PASSWORD}"', 'password = "hunter2"'),
+                "utf8",
+            ).toString("base64");
             const r = await run("wso2is-no-secrets-in-user-data", rs);
             assert.equal(r.status, "violations", messages(r));
             // A second launch template in the cluster with another scheme.
-            const second: StackResourceInput = { ...lt, name: `${lt.name}-b`, props: { ...lt.props, userData: Buffer.from(text.replace('membership_scheme = "aws"', 'membership_scheme = "wka"'), "utf8").toString("base64") } };
+            const second: StackResourceInput = {
+                ...lt,
+                name: `${lt.name}-b`,
+                props: {
+                    ...lt.props,
+                    userData: Buffer.from(
+                        text.replace('membership_scheme = "aws"', 'membership_scheme = "wka"'),
+                        "utf8",
+                    ).toString("base64"),
+                },
+            };
             const c = await run("wso2is-consistent-node-config", [...base(), second]);
             assert.equal(c.status, "violations", messages(c));
         });
@@ -184,7 +301,8 @@ describe("policy: example stacks", function () {
     it("resource policies ignore component resources (only custom resources are analyzed)", function () {
         for (const p of policies.filter(isResourcePolicy)) {
             for (const [stack, byPolicy] of results) {
-                for (const v of byPolicy.get(p.name)!.violations) assert.ok(!/^wso2is:/.test(v.message), `${stack} ${p.name}: ${v.message}`);
+                for (const v of byPolicy.get(p.name)!.violations)
+                    assert.ok(!/^wso2is:/.test(v.message), `${stack} ${p.name}: ${v.message}`);
             }
         }
     });

@@ -17,7 +17,10 @@ import type {
 } from "@pulumi/policy";
 
 // Re-exported by @pulumi/policy 1.21 for test helpers; typed as `any` (its .d.ts is empty).
-const sdk = require("@pulumi/policy") as { unknownCheckingProxy?: (o: unknown) => any; UnknownValueError?: new (...a: any[]) => Error };
+const sdk = require("@pulumi/policy") as {
+    unknownCheckingProxy?: (o: unknown) => any;
+    UnknownValueError?: new (...a: any[]) => Error;
+};
 const proxy: (o: unknown) => any = sdk.unknownCheckingProxy ?? ((o) => o);
 /** The SDK's marker for a value unknown during preview (a string sentinel). */
 export const unknown: string = require("@pulumi/policy/proxy").unknownStringValue;
@@ -31,7 +34,10 @@ export class NotApplicable extends Error {
     }
 }
 
-export interface Violation { message: string; urn?: string }
+export interface Violation {
+    message: string;
+    urn?: string;
+}
 
 export interface RunResult {
     /** "ok": ran, no violation; "violations": ran and reported; "n/a": notApplicable(); "unknown": read a preview-unknown value. */
@@ -75,13 +81,16 @@ export function isStackPolicy(p: Policy): p is StackValidationPolicy {
     return (p as StackValidationPolicy).validateStack !== undefined;
 }
 
-async function capture(run: (report: (message: string, urn?: string) => void) => unknown): Promise<RunResult> {
+async function capture(
+    run: (report: (message: string, urn?: string) => void) => unknown,
+): Promise<RunResult> {
     const violations: Violation[] = [];
     try {
         await Promise.resolve(run((message, urn) => violations.push({ message, urn })));
     } catch (e) {
         if (e instanceof NotApplicable) return { status: "n/a", violations, reason: e.reason };
-        if (sdk.UnknownValueError && e instanceof sdk.UnknownValueError) return { status: "unknown", violations, reason: e.message };
+        if (sdk.UnknownValueError && e instanceof sdk.UnknownValueError)
+            return { status: "unknown", violations, reason: e.message };
         throw e;
     }
     return { status: violations.length > 0 ? "violations" : "ok", violations };
@@ -92,9 +101,15 @@ const notApplicable = (reason?: string): never => {
 };
 
 /** Runs a resource policy on one resource. */
-export async function runResource(policy: ResourceValidationPolicy, r: ResourceInput, o: RunOptions = {}): Promise<RunResult> {
+export async function runResource(
+    policy: ResourceValidationPolicy,
+    r: ResourceInput,
+    o: RunOptions = {},
+): Promise<RunResult> {
     if (!policy.validateResource) throw new Error(`${policy.name} has no validateResource`);
-    const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+    const validations = Array.isArray(policy.validateResource)
+        ? policy.validateResource
+        : [policy.validateResource];
     const name = r.name ?? "test";
     const results: RunResult[] = [];
     for (const validate of validations) {
@@ -107,14 +122,20 @@ export async function runResource(policy: ResourceValidationPolicy, r: ResourceI
             opts: defaultOpts,
             stackTags: new Map(Object.entries(o.stackTags ?? {})),
             isType: (cls) => typeOfClass(cls) === r.type,
-            asType: ((cls: unknown) => (typeOfClass(cls) === r.type ? props : undefined)) as ResourceValidationArgs["asType"],
+            asType: ((cls: unknown) =>
+                typeOfClass(cls) === r.type ? props : undefined) as ResourceValidationArgs["asType"],
             getConfig: <T extends object>() => ({ ...(o.config ?? {}) }) as T,
             notApplicable,
         };
         results.push(await capture((report) => validate(args, report)));
     }
     const violations = results.flatMap((x) => x.violations);
-    const status = violations.length > 0 ? "violations" : results.every((x) => x.status === "n/a") ? "n/a" : results.find((x) => x.status === "unknown")?.status ?? "ok";
+    const status =
+        violations.length > 0
+            ? "violations"
+            : results.every((x) => x.status === "n/a")
+              ? "n/a"
+              : (results.find((x) => x.status === "unknown")?.status ?? "ok");
     return { status, violations, reason: results.find((x) => x.reason)?.reason };
 }
 
@@ -140,7 +161,8 @@ export function stackResources(inputs: StackResourceInput[]): PolicyResource[] {
             dependencies: [],
             propertyDependencies: {},
             isType: (cls) => typeOfClass(cls) === r.type,
-            asType: ((cls: unknown) => (typeOfClass(cls) === r.type ? props : undefined)) as PolicyResource["asType"],
+            asType: ((cls: unknown) =>
+                typeOfClass(cls) === r.type ? props : undefined) as PolicyResource["asType"],
         };
         byKey.set(resource.urn, resource);
         byKey.set(`${r.type}::${name}`, resource);
@@ -149,19 +171,28 @@ export function stackResources(inputs: StackResourceInput[]): PolicyResource[] {
     const find = (k: string) => byKey.get(k);
     for (const { input, resource } of built) {
         if (input.parent) resource.parent = find(input.parent);
-        resource.dependencies = (input.dependencies ?? []).map(find).filter((x): x is PolicyResource => x !== undefined);
+        resource.dependencies = (input.dependencies ?? [])
+            .map(find)
+            .filter((x): x is PolicyResource => x !== undefined);
         for (const [k, v] of Object.entries(input.propertyDependencies ?? {})) {
-            resource.propertyDependencies[k] = v.map(find).filter((x): x is PolicyResource => x !== undefined);
+            resource.propertyDependencies[k] = v
+                .map(find)
+                .filter((x): x is PolicyResource => x !== undefined);
         }
     }
     return built.map((b) => b.resource);
 }
 
 /** Runs a stack policy over a set of resources. */
-export async function runStack(policy: StackValidationPolicy, resources: StackResourceInput[] | PolicyResource[], o: RunOptions = {}): Promise<RunResult> {
-    const list = resources.length > 0 && typeof (resources[0] as PolicyResource).isType === "function"
-        ? (resources as PolicyResource[])
-        : stackResources(resources as StackResourceInput[]);
+export async function runStack(
+    policy: StackValidationPolicy,
+    resources: StackResourceInput[] | PolicyResource[],
+    o: RunOptions = {},
+): Promise<RunResult> {
+    const list =
+        resources.length > 0 && typeof (resources[0] as PolicyResource).isType === "function"
+            ? (resources as PolicyResource[])
+            : stackResources(resources as StackResourceInput[]);
     const args: StackValidationArgs = {
         resources: list,
         stackTags: new Map(Object.entries(o.stackTags ?? {})),
@@ -172,14 +203,23 @@ export async function runStack(policy: StackValidationPolicy, resources: StackRe
 }
 
 /** Runs any policy: a resource policy on every resource (violations merged), a stack policy once. */
-export async function runPolicy(policy: Policy, resources: StackResourceInput[], o: RunOptions = {}): Promise<RunResult> {
+export async function runPolicy(
+    policy: Policy,
+    resources: StackResourceInput[],
+    o: RunOptions = {},
+): Promise<RunResult> {
     if (isStackPolicy(policy)) return runStack(policy, resources, o);
     const all: Violation[] = [];
     let ran = false;
     for (const r of resources) {
         const res = await runResource(policy, r, o);
         if (res.status !== "n/a") ran = true;
-        all.push(...res.violations.map((v) => ({ message: `${r.type}::${r.name}: ${v.message}`, urn: v.urn ?? r.urn })));
+        all.push(
+            ...res.violations.map((v) => ({
+                message: `${r.type}::${r.name}: ${v.message}`,
+                urn: v.urn ?? r.urn,
+            })),
+        );
     }
     return { status: all.length > 0 ? "violations" : ran ? "ok" : "n/a", violations: all };
 }
@@ -192,10 +232,14 @@ export function messages(r: RunResult): string {
 // ---------------------------------------------------------------------------------------------
 // The production profile (policy/config.production.json), as `--policy-pack-config` applies it.
 
-const productionProfile: Record<string, { enforcementLevel?: string; production?: boolean }> =
-    JSON.parse(fs.readFileSync(path.resolve(__dirname, "..", "..", "policy", "config.production.json"), "utf8"));
+const productionProfile: Record<string, { enforcementLevel?: string; production?: boolean }> = JSON.parse(
+    fs.readFileSync(path.resolve(__dirname, "..", "..", "policy", "config.production.json"), "utf8"),
+);
 
-export interface Effective { level: string; config: Record<string, unknown> }
+export interface Effective {
+    level: string;
+    config: Record<string, unknown>;
+}
 
 /** The enforcement level and config a policy runs with on a production or other stack. */
 export function effective(p: Policy, production: boolean): Effective {

@@ -9,7 +9,15 @@ import { ClusterModel, Membership, buildClusterModel } from "../../components/mo
 import { jdbcUrl, renderDeploymentToml } from "../../components/render/deploymentToml";
 import { awsFacts, awsModel, azureModel, configFor } from "../fixtures/models";
 
-const referenceFile = path.join(__dirname, "..", "..", "..", "shared", "reference", "wso2-is-deployment-toml-keys.txt");
+const referenceFile = path.join(
+    __dirname,
+    "..",
+    "..",
+    "..",
+    "shared",
+    "reference",
+    "wso2-is-deployment-toml-keys.txt",
+);
 
 function parsed(model: ClusterModel, index = 0): any {
     return TOML.parse(renderDeploymentToml(model, model.nodes[index]));
@@ -20,7 +28,8 @@ function dottedKeys(doc: Record<string, unknown>, prefix: string[] = []): string
     return Object.entries(doc).flatMap(([k, v]) =>
         v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date)
             ? dottedKeys(v as Record<string, unknown>, [...prefix, k])
-            : [[...prefix, k]]);
+            : [[...prefix, k]],
+    );
 }
 
 /** A model with the given membership substituted, for the schemes no target of ours runs. */
@@ -31,31 +40,60 @@ function withMembership(m: Membership): ClusterModel {
 const schemes: [string, ClusterModel][] = [
     ["wka", azureModel()],
     ["aws", awsModel()],
-    ["aws-ecs", withMembership({ scheme: "aws-ecs", region: "eu-west-1", clusterName: "ECS-IS-CLUSTER", vpcCidrBlock: "10.0.*.*" })],
-    ["kubernetes", withMembership({ scheme: "kubernetes", port: 4000, namespace: "wso2is", services: "wso2is-hazelcast" })],
+    [
+        "aws-ecs",
+        withMembership({
+            scheme: "aws-ecs",
+            region: "eu-west-1",
+            clusterName: "ECS-IS-CLUSTER",
+            vpcCidrBlock: "10.0.*.*",
+        }),
+    ],
+    [
+        "kubernetes",
+        withMembership({
+            scheme: "kubernetes",
+            port: 4000,
+            namespace: "wso2is",
+            services: "wso2is-hazelcast",
+        }),
+    ],
     ["multicast", withMembership({ scheme: "multicast" })],
 ];
 
 describe("render/deploymentToml", function () {
     it("server, proxy ports, health check and MySQL user-store settings", function () {
         const doc = parsed(awsModel());
-        assert.deepStrictEqual(doc.server, { hostname: "is.example.com", node_ip: "$env{NODE_IP}", force_local_cache: true });
+        assert.deepStrictEqual(doc.server, {
+            hostname: "is.example.com",
+            node_ip: "$env{NODE_IP}",
+            force_local_cache: true,
+        });
         assert.strictEqual(doc.transport.https.properties.proxyPort, 443);
         assert.strictEqual(doc.transport.http.properties.proxyPort, 80);
         assert.strictEqual(doc.carbon_health_check.enable, true);
-        assert.deepStrictEqual(doc.user_store.properties, { CaseInsensitiveUsername: false, UseCaseSensitiveUsernameForCacheKeys: false });
+        assert.deepStrictEqual(doc.user_store.properties, {
+            CaseInsensitiveUsername: false,
+            UseCaseSensitiveUsernameForCacheKeys: false,
+        });
     });
 
     it("both databases with driver, pool options and &amp;-joined JDBC parameters", function () {
         const model = awsModel();
         const doc = parsed(model);
-        for (const [key, name] of [["identity_db", "WSO2IS_IDENTITY_DB"], ["shared_db", "WSO2IS_SHARED_DB"]]) {
+        for (const [key, name] of [
+            ["identity_db", "WSO2IS_IDENTITY_DB"],
+            ["shared_db", "WSO2IS_SHARED_DB"],
+        ]) {
             const db = doc.database[key];
             assert.strictEqual(db.type, "mysql");
             assert.strictEqual(db.driver, "com.mysql.cj.jdbc.Driver");
             assert.strictEqual(db.username, "wso2is");
             assert.strictEqual(db.password, "$env{WSO2_DB_PASSWORD}");
-            assert.strictEqual(db.url, `jdbc:mysql://${awsFacts.database.host}:3306/${name}?sslMode=REQUIRED&amp;characterEncoding=UTF-8&amp;connectTimeout=10000&amp;socketTimeout=60000&amp;tcpKeepAlive=true`);
+            assert.strictEqual(
+                db.url,
+                `jdbc:mysql://${awsFacts.database.host}:3306/${name}?sslMode=REQUIRED&amp;characterEncoding=UTF-8&amp;connectTimeout=10000&amp;socketTimeout=60000&amp;tcpKeepAlive=true`,
+            );
             assert.strictEqual(db.pool_options.validationQuery, "SELECT 1");
             assert.strictEqual(db.pool_options.testOnBorrow, true);
         }
@@ -72,7 +110,13 @@ describe("render/deploymentToml", function () {
     it("wka: the node's own IP, port 4000 and every member", function () {
         const model = azureModel();
         const [a, b] = [parsed(model, 0), parsed(model, 1)];
-        assert.deepStrictEqual(a.clustering, { membership_scheme: "wka", domain: "wso2.is.wso2is-azdev", local_member_host: "10.41.1.4", local_member_port: "4000", members: ["10.41.1.4:4000", "10.41.1.5:4000"] });
+        assert.deepStrictEqual(a.clustering, {
+            membership_scheme: "wka",
+            domain: "wso2.is.wso2is-azdev",
+            local_member_host: "10.41.1.4",
+            local_member_port: "4000",
+            members: ["10.41.1.4:4000", "10.41.1.5:4000"],
+        });
         assert.strictEqual(b.clustering.local_member_host, "10.41.1.5");
         assert.strictEqual(b.server.node_ip, "10.41.1.5");
         assert.deepStrictEqual(b.clustering.members, a.clustering.members);
@@ -83,18 +127,54 @@ describe("render/deploymentToml", function () {
         assert.strictEqual(c.membership_scheme, "aws");
         assert.strictEqual(c.local_member_host, "$env{NODE_IP}");
         assert.strictEqual(c.local_member_port, "5701");
-        const allowed = ["accessKey", "secretKey", "iamRole", "securityGroup", "connTimeout", "hostHeader", "region", "tagKey", "tagValue"];
+        const allowed = [
+            "accessKey",
+            "secretKey",
+            "iamRole",
+            "securityGroup",
+            "connTimeout",
+            "hostHeader",
+            "region",
+            "tagKey",
+            "tagValue",
+        ];
         assert.ok(Object.keys(c.properties).every((k) => allowed.includes(k)));
-        assert.deepStrictEqual(c.properties, { iamRole: "wso2is-dev-node", region: "eu-west-1", securityGroup: "wso2is-dev-nodes", tagKey: "wso2is-cluster", tagValue: "wso2is-dev" });
+        assert.deepStrictEqual(c.properties, {
+            iamRole: "wso2is-dev-node",
+            region: "eu-west-1",
+            securityGroup: "wso2is-dev-nodes",
+            tagKey: "wso2is-cluster",
+            tagValue: "wso2is-dev",
+        });
     });
 
     it("aws-ecs, kubernetes and multicast render their documented keys", function () {
         const ecs = parsed(schemes[2][1]).clustering;
-        assert.deepStrictEqual(ecs.properties, { region: "eu-west-1", clusterName: "ECS-IS-CLUSTER", hostHeader: "ec2", vpcCidrBlock: "10.0.*.*" });
+        assert.deepStrictEqual(ecs.properties, {
+            region: "eu-west-1",
+            clusterName: "ECS-IS-CLUSTER",
+            hostHeader: "ec2",
+            vpcCidrBlock: "10.0.*.*",
+        });
         const k8s = parsed(schemes[3][1]).clustering;
-        assert.deepStrictEqual([k8s.membership_scheme, k8s.local_member_port, k8s.properties], ["kubernetes", "4000", { KUBERNETES_NAMESPACE: "wso2is", KUBERNETES_SERVICES: "wso2is-hazelcast" }]);
-        for (const dead of ["membershipSchemeClassName", "USE_DNS", "KUBERNETES_MASTER_SKIP_SSL_VERIFICATION"]) assert.ok(!(dead in k8s.properties));
-        assert.deepStrictEqual(parsed(schemes[4][1]).clustering, { membership_scheme: "multicast", domain: "wso2.is.wso2is-dev" });
+        assert.deepStrictEqual(
+            [k8s.membership_scheme, k8s.local_member_port, k8s.properties],
+            [
+                "kubernetes",
+                "4000",
+                { KUBERNETES_NAMESPACE: "wso2is", KUBERNETES_SERVICES: "wso2is-hazelcast" },
+            ],
+        );
+        for (const dead of [
+            "membershipSchemeClassName",
+            "USE_DNS",
+            "KUBERNETES_MASTER_SKIP_SSL_VERIFICATION",
+        ])
+            assert.ok(!(dead in k8s.properties));
+        assert.deepStrictEqual(parsed(schemes[4][1]).clustering, {
+            membership_scheme: "multicast",
+            domain: "wso2.is.wso2is-dev",
+        });
     });
 
     describe("caching scenarios of the seed", function () {
@@ -117,8 +197,11 @@ describe("render/deploymentToml", function () {
             assert.ok(Object.values(doc.cache).every((c: any) => c.enable === false));
         });
         it("4: chosen caches disabled, the rest local with invalidation", function () {
-            const doc = parsed(awsModel({ caching: "4", disabledCaches: "[\"oauth_cache\",\"jwks_cache\"]" }));
-            assert.deepStrictEqual(doc.cache, { oauth_cache: { enable: false }, jwks_cache: { enable: false } });
+            const doc = parsed(awsModel({ caching: "4", disabledCaches: '["oauth_cache","jwks_cache"]' }));
+            assert.deepStrictEqual(doc.cache, {
+                oauth_cache: { enable: false },
+                jwks_cache: { enable: false },
+            });
             assert.ok(doc.clustering);
         });
         it("5: distributed caching (force_local_cache = false) with clustering", function () {
@@ -133,7 +216,10 @@ describe("render/deploymentToml", function () {
             const text = renderDeploymentToml(model, model.nodes[0]);
             const passwords = [...text.matchAll(/^\s*password = "(.*)"$/gm)].map((m) => m[1]);
             assert.ok(passwords.length >= 3);
-            assert.ok(passwords.every((p) => /^\$env\{[A-Z0-9_]+\}$/.test(p)), passwords.join(","));
+            assert.ok(
+                passwords.every((p) => /^\$env\{[A-Z0-9_]+\}$/.test(p)),
+                passwords.join(","),
+            );
             assert.doesNotMatch(text, /accessKey|secretKey/);
         }
     });
@@ -146,14 +232,29 @@ describe("render/deploymentToml", function () {
 
     it("every rendered key is one the IS config-mapper knows", function () {
         if (!fs.existsSync(referenceFile)) this.skip(); // the reference list lives in shared/, beside the repo
-        const known = new Set(fs.readFileSync(referenceFile, "utf8").split("\n").filter((l) => l && !l.startsWith("#")));
+        const known = new Set(
+            fs
+                .readFileSync(referenceFile, "utf8")
+                .split("\n")
+                .filter((l) => l && !l.startsWith("#")),
+        );
         const accepted = (segments: string[]) => {
             const plain = segments.join(".");
-            if (known.has(plain) || known.has(segments.map((s, i) => (i > 0 && s.includes(".") ? `'${s}'` : s)).join("."))) return true;
+            if (
+                known.has(plain) ||
+                known.has(segments.map((s, i) => (i > 0 && s.includes(".") ? `'${s}'` : s)).join("."))
+            )
+                return true;
             // `X.*` means the template passes every sub-key of X through.
             return segments.some((_, i) => i > 0 && known.has(`${segments.slice(0, i).join(".")}.*`));
         };
-        const models = [...schemes.map(([, m]) => m), awsModel({ dbLayout: "separate" }), awsModel({ caching: "2" }), awsModel({ caching: "3" }), awsModel({ caching: "4" })];
+        const models = [
+            ...schemes.map(([, m]) => m),
+            awsModel({ dbLayout: "separate" }),
+            awsModel({ caching: "2" }),
+            awsModel({ caching: "3" }),
+            awsModel({ caching: "4" }),
+        ];
         const unknown = new Set<string>();
         for (const model of models) {
             for (const key of dottedKeys(parsed(model))) if (!accepted(key)) unknown.add(key.join("."));
@@ -162,6 +263,9 @@ describe("render/deploymentToml", function () {
     });
 
     it("the model rejects WKA on nodes without static IPs", function () {
-        assert.throws(() => buildClusterModel(configFor("azure"), { ...awsFacts, membership: { scheme: "wka" } }), /wka membership needs nodes with static IPs/);
+        assert.throws(
+            () => buildClusterModel(configFor("azure"), { ...awsFacts, membership: { scheme: "wka" } }),
+            /wka membership needs nodes with static IPs/,
+        );
     });
 });

@@ -153,8 +153,13 @@ describe("render/nginx", () => {
             assert.deepStrictEqual(argsOf(sticky, "keepalive"), ["32"]);
             assert.deepStrictEqual(argsOf(sticky, "keepalive_timeout"), ["15s"]);
             // keepalive must come after the balancing method
-            assert.ok(sticky.findIndex((d) => d.name === "hash") < sticky.findIndex((d) => d.name === "keepalive"));
-            assert.ok(!sticky.some((d) => d.name === "sticky" || d.name === "ip_hash"), "no NGINX Plus sticky, no ip_hash");
+            assert.ok(
+                sticky.findIndex((d) => d.name === "hash") < sticky.findIndex((d) => d.name === "keepalive"),
+            );
+            assert.ok(
+                !sticky.some((d) => d.name === "sticky" || d.name === "ip_hash"),
+                "no NGINX Plus sticky, no ip_hash",
+            );
 
             const any = inner(one(h, "upstream", ANY_UPSTREAM));
             assert.strictEqual(all(any, "hash").length, 0);
@@ -219,7 +224,9 @@ describe("render/nginx", () => {
 
         it("sets the forwarding headers", () => {
             const { https } = servers(h);
-            const headers = Object.fromEntries(all(https, "proxy_set_header").map((d) => [d.args[0], d.args[1]]));
+            const headers = Object.fromEntries(
+                all(https, "proxy_set_header").map((d) => [d.args[0], d.args[1]]),
+            );
             assert.deepStrictEqual(headers, {
                 Connection: "",
                 Host: "$host",
@@ -231,7 +238,8 @@ describe("render/nginx", () => {
                 "X-Forwarded-Server": "$host",
             });
             // proxy_set_header in a location would drop all server-level ones there
-            for (const loc of all(https, "location")) assert.strictEqual(all(inner(loc), "proxy_set_header").length, 0);
+            for (const loc of all(https, "location"))
+                assert.strictEqual(all(inner(loc), "proxy_set_header").length, 0);
         });
 
         it("fails over fast: short connect timeout, retries on the next node, no POST replay", () => {
@@ -239,7 +247,13 @@ describe("render/nginx", () => {
             assert.deepStrictEqual(argsOf(https, "proxy_connect_timeout"), ["2s"]);
             assert.deepStrictEqual(argsOf(https, "proxy_read_timeout"), ["300s"]);
             assert.deepStrictEqual(argsOf(https, "proxy_send_timeout"), ["300s"]);
-            assert.deepStrictEqual(argsOf(https, "proxy_next_upstream"), ["error", "timeout", "http_502", "http_503", "http_504"]);
+            assert.deepStrictEqual(argsOf(https, "proxy_next_upstream"), [
+                "error",
+                "timeout",
+                "http_502",
+                "http_503",
+                "http_504",
+            ]);
             assert.deepStrictEqual(argsOf(https, "proxy_next_upstream_tries"), ["2"]);
         });
 
@@ -250,7 +264,11 @@ describe("render/nginx", () => {
             assert.strictEqual(all(health, "add_header").length, 0);
             const root = inner(one(https, "location", "/"));
             assert.deepStrictEqual(argsOf(root, "proxy_pass"), [`https://${STICKY_UPSTREAM}`]);
-            assert.deepStrictEqual(argsOf(root, "add_header"), ["Set-Cookie", "$wso2is_set_affinity", "always"]);
+            assert.deepStrictEqual(argsOf(root, "add_header"), [
+                "Set-Cookie",
+                "$wso2is_set_affinity",
+                "always",
+            ]);
             assert.strictEqual(all(https, "location").length, 2);
         });
 
@@ -310,7 +328,10 @@ describe("render/nginx", () => {
             );
             const { https, plain } = servers(h);
             assert.deepStrictEqual(argsOf(plain, "listen"), ["127.0.0.1:18080"]);
-            assert.deepStrictEqual(argsOf(plain, "return"), ["301", "https://is.example.com:18443$request_uri"]);
+            assert.deepStrictEqual(argsOf(plain, "return"), [
+                "301",
+                "https://is.example.com:18443$request_uri",
+            ]);
             assert.deepStrictEqual(argsOf(https, "listen"), ["127.0.0.1:18443", "ssl"]);
             assert.deepStrictEqual(argsOf(https, "proxy_read_timeout"), ["120s"]);
             assert.deepStrictEqual(argsOf(https, "proxy_next_upstream_tries"), ["3"]);
@@ -320,7 +341,10 @@ describe("render/nginx", () => {
         it("brackets IPv6 addresses", () => {
             const conf = renderNginxConf({
                 ...BASE,
-                backends: [{ address: "fd00::10", port: 9443 }, { address: "fd00::11", port: 9443 }],
+                backends: [
+                    { address: "fd00::10", port: 9443 },
+                    { address: "fd00::11", port: 9443 },
+                ],
                 listenAddress: "::1",
             });
             const h = http(conf);
@@ -332,14 +356,22 @@ describe("render/nginx", () => {
         });
 
         it("verifies the nodes' certificates when a CA is given", () => {
-            const { https } = servers(http(renderNginxConf({ ...BASE, backendCaPath: "/etc/nginx/tls/is-ca.pem" })));
+            const { https } = servers(
+                http(renderNginxConf({ ...BASE, backendCaPath: "/etc/nginx/tls/is-ca.pem" })),
+            );
             assert.deepStrictEqual(argsOf(https, "proxy_ssl_verify"), ["on"]);
-            assert.deepStrictEqual(argsOf(https, "proxy_ssl_trusted_certificate"), ["/etc/nginx/tls/is-ca.pem"]);
+            assert.deepStrictEqual(argsOf(https, "proxy_ssl_trusted_certificate"), [
+                "/etc/nginx/tls/is-ca.pem",
+            ]);
             assert.deepStrictEqual(argsOf(https, "proxy_ssl_name"), ["is.example.com"]);
         });
 
         it("renders an http-level snippet for conf.d without main-context directives", () => {
-            const conf = renderNginxConf({ ...BASE, fullConfig: false, accessLogPath: "/var/log/nginx/wso2is.log" });
+            const conf = renderNginxConf({
+                ...BASE,
+                fullConfig: false,
+                accessLogPath: "/var/log/nginx/wso2is.log",
+            });
             const top = parse(conf);
             assert.deepStrictEqual(
                 top.map((d) => d.name),
@@ -347,7 +379,10 @@ describe("render/nginx", () => {
             );
             const { https, plain } = servers(top);
             for (const s of [https, plain]) {
-                assert.deepStrictEqual(argsOf(s, "access_log"), ["/var/log/nginx/wso2is.log", "wso2is_upstream"]);
+                assert.deepStrictEqual(argsOf(s, "access_log"), [
+                    "/var/log/nginx/wso2is.log",
+                    "wso2is_upstream",
+                ]);
             }
             assert.deepStrictEqual(argsOf(https, "proxy_next_upstream_tries"), ["2"]);
             assert.ok(!/^(events|http|pid|worker_processes)\b/m.test(conf));
@@ -362,39 +397,95 @@ describe("render/nginx", () => {
             ["hostname with a space", { hostname: "is example.com" }, /hostname must be a DNS name/],
             ["hostname that is an IP", { hostname: "10.0.0.1" }, /hostname must be a DNS name/],
             ["hostname with ';'", { hostname: "is.example.com;" }, /hostname must be a DNS name/],
-            ["backend port 0", { backends: [{ address: "10.0.0.1", port: 0 }] }, /backends\[0\]\.port must be an integer port between 1 and 65535, got 0/],
-            ["backend port 65536", { backends: [{ address: "10.0.0.1", port: 65536 }] }, /backends\[0\]\.port .* got 65536/],
-            ["backend port 1.5", { backends: [{ address: "10.0.0.1", port: 1.5 }] }, /backends\[0\]\.port .* got 1\.5/],
-            ["backend address with a space", { backends: [{ address: "10.0.0.1 x", port: 9443 }] }, /backends\[0\]\.address must be a DNS name or an IP address/],
+            [
+                "backend port 0",
+                { backends: [{ address: "10.0.0.1", port: 0 }] },
+                /backends\[0\]\.port must be an integer port between 1 and 65535, got 0/,
+            ],
+            [
+                "backend port 65536",
+                { backends: [{ address: "10.0.0.1", port: 65536 }] },
+                /backends\[0\]\.port .* got 65536/,
+            ],
+            [
+                "backend port 1.5",
+                { backends: [{ address: "10.0.0.1", port: 1.5 }] },
+                /backends\[0\]\.port .* got 1\.5/,
+            ],
+            [
+                "backend address with a space",
+                { backends: [{ address: "10.0.0.1 x", port: 9443 }] },
+                /backends\[0\]\.address must be a DNS name or an IP address/,
+            ],
             [
                 "duplicate backend",
-                { backends: [{ address: "10.0.0.1", port: 9443 }, { address: "10.0.0.1", port: 9443 }] },
+                {
+                    backends: [
+                        { address: "10.0.0.1", port: 9443 },
+                        { address: "10.0.0.1", port: 9443 },
+                    ],
+                },
                 /backends\[1\] 10\.0\.0\.1:9443 is listed twice/,
             ],
-            ["https port 0", { listenHttps: 0 }, /listenHttps must be an integer port between 1 and 65535, got 0/],
+            [
+                "https port 0",
+                { listenHttps: 0 },
+                /listenHttps must be an integer port between 1 and 65535, got 0/,
+            ],
             ["http port 70000", { listenHttp: 70000 }, /listenHttp must be an integer port .* got 70000/],
-            ["same listen ports", { listenHttps: 8443, listenHttp: 8443 }, /listenHttps and listenHttp must differ/],
-            ["listen address not an IP", { listenAddress: "localhost" }, /listenAddress must be an IP address/],
-            ["relative certificate path", { tlsCertificatePath: "is.crt" }, /tlsCertificatePath must be an absolute path/],
-            ["key path with ';'", { tlsKeyPath: "/etc/x.key; include /etc/passwd" }, /tlsKeyPath must be an absolute path/],
-            ["read timeout 0", { readTimeoutSeconds: 0 }, /readTimeoutSeconds must be an integer between 1 and 86400, got 0/],
+            [
+                "same listen ports",
+                { listenHttps: 8443, listenHttp: 8443 },
+                /listenHttps and listenHttp must differ/,
+            ],
+            [
+                "listen address not an IP",
+                { listenAddress: "localhost" },
+                /listenAddress must be an IP address/,
+            ],
+            [
+                "relative certificate path",
+                { tlsCertificatePath: "is.crt" },
+                /tlsCertificatePath must be an absolute path/,
+            ],
+            [
+                "key path with ';'",
+                { tlsKeyPath: "/etc/x.key; include /etc/passwd" },
+                /tlsKeyPath must be an absolute path/,
+            ],
+            [
+                "read timeout 0",
+                { readTimeoutSeconds: 0 },
+                /readTimeoutSeconds must be an integer between 1 and 86400, got 0/,
+            ],
             ["health path without '/'", { healthPath: "health" }, /healthPath must be a URL path/],
             ["health path with '{'", { healthPath: "/a{b" }, /healthPath must be a URL path/],
-            ["pid path in a snippet", { fullConfig: false, pidPath: "/run/x.pid" }, /pidPath .* needs fullConfig: true/],
+            [
+                "pid path in a snippet",
+                { fullConfig: false, pidPath: "/run/x.pid" },
+                /pidPath .* needs fullConfig: true/,
+            ],
         ];
         for (const [what, patch, message] of bad) {
             it(`rejects ${what}`, () => {
-                assert.throws(() => renderNginxConf({ ...BASE, ...patch } as NginxArgs), (e: unknown) => {
-                    assert.ok(e instanceof Error);
-                    assert.match(e.message, /^nginx\.conf: /);
-                    assert.match(e.message, message);
-                    return true;
-                });
+                assert.throws(
+                    () => renderNginxConf({ ...BASE, ...patch } as NginxArgs),
+                    (e: unknown) => {
+                        assert.ok(e instanceof Error);
+                        assert.match(e.message, /^nginx\.conf: /);
+                        assert.match(e.message, message);
+                        return true;
+                    },
+                );
             });
         }
 
         it("accepts a single backend (dev) and a hostname like localhost", () => {
-            const conf = renderNginxConf({ ...BASE, hostname: "localhost", backends: [{ address: "127.0.0.1", port: 9443 }] });
+            const conf = renderNginxConf({
+                ...BASE,
+                hostname: "localhost",
+                backends: [{ address: "127.0.0.1", port: 9443 }],
+            });
             assert.deepStrictEqual(argsOf(servers(http(conf)).https, "proxy_next_upstream_tries"), ["1"]);
         });
     });

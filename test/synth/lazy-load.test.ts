@@ -15,10 +15,17 @@ const providers: Record<string, string[]> = {
 };
 const allProviders = ["@pulumi/aws", "@pulumi/azure-native", "@pulumi/kubernetes"];
 
-const stacks = fs.readdirSync(repo)
+const stacks = fs
+    .readdirSync(repo)
     .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
     .filter((s): s is string => !!s)
-    .map((stack) => ({ stack, cloud: /wso2is-cluster:cloud:\s*(\w+)/.exec(fs.readFileSync(path.join(repo, `Pulumi.${stack}.yaml`), "utf8"))?.[1] ?? "" }));
+    .map((stack) => ({
+        stack,
+        cloud:
+            /wso2is-cluster:cloud:\s*(\w+)/.exec(
+                fs.readFileSync(path.join(repo, `Pulumi.${stack}.yaml`), "utf8"),
+            )?.[1] ?? "",
+    }));
 
 describe("synth loads only the chosen target's provider SDK", function () {
     this.timeout(120000);
@@ -27,14 +34,35 @@ describe("synth loads only the chosen target's provider SDK", function () {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wso2is-lazy-"));
             try {
                 const probe = path.join(dir, "probe.json");
-                const r = spawnSync(process.execPath, ["-r", "./bench/probe.js", "-r", "ts-node/register/transpile-only", "synth/cli.ts", "--stack", stack, "--out", dir], {
-                    cwd: repo, encoding: "utf8", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", BENCH_PROBE_OUT: probe },
-                });
+                const r = spawnSync(
+                    process.execPath,
+                    [
+                        "-r",
+                        "./bench/probe.js",
+                        "-r",
+                        "ts-node/register/transpile-only",
+                        "synth/cli.ts",
+                        "--stack",
+                        stack,
+                        "--out",
+                        dir,
+                    ],
+                    {
+                        cwd: repo,
+                        encoding: "utf8",
+                        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", BENCH_PROBE_OUT: probe },
+                    },
+                );
                 assert.strictEqual(r.status, 0, `${r.stdout}${r.stderr}`);
-                const loaded = Object.keys(JSON.parse(fs.readFileSync(probe, "utf8")).pulumiPackages as Record<string, number>);
+                const loaded = Object.keys(
+                    JSON.parse(fs.readFileSync(probe, "utf8")).pulumiPackages as Record<string, number>,
+                );
                 const expected = providers[cloud];
                 assert.ok(expected, `unknown cloud ${cloud}`);
-                assert.deepStrictEqual(loaded.filter((p) => allProviders.includes(p)).sort(), [...expected].sort());
+                assert.deepStrictEqual(
+                    loaded.filter((p) => allProviders.includes(p)).sort(),
+                    [...expected].sort(),
+                );
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
             }

@@ -10,7 +10,13 @@ import * as YAML from "yaml";
 import type { ClusterModel } from "../../components/model";
 import { renderCloudInit, renderDeploymentToml } from "../../components/render";
 import * as zlib from "zlib";
-import { buildArtifacts, decodeUserData, kubernetesKind, nodeArtifacts, userDataWarnings } from "../../synth/artifacts";
+import {
+    buildArtifacts,
+    decodeUserData,
+    kubernetesKind,
+    nodeArtifacts,
+    userDataWarnings,
+} from "../../synth/artifacts";
 import type { RecordedResource } from "../../synth/mocks";
 import { Scrubber, canonicalJson, isSecretKey, redactInputs } from "../../synth/redact";
 import { StackFileError, loadStackConfig } from "../../synth/stackConfig";
@@ -19,7 +25,11 @@ const repo = path.resolve(__dirname, "..", "..");
 const cli = path.join(repo, "synth", "cli.ts");
 const tsNode = require.resolve("ts-node/register/transpile-only");
 
-interface Run { status: number | null; stdout: string; stderr: string }
+interface Run {
+    status: number | null;
+    stdout: string;
+    stderr: string;
+}
 
 /** Runs the synth CLI in a child process from the repo root. */
 function synth(args: string[]): Run {
@@ -51,7 +61,8 @@ function tree(dir: string): string[] {
     return out.sort();
 }
 
-const exampleStacks = fs.readdirSync(repo)
+const exampleStacks = fs
+    .readdirSync(repo)
     .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
     .filter((s): s is string => s !== undefined)
     .sort();
@@ -65,7 +76,8 @@ function cloudOf(stack: string): string {
 function tempProject(stacks: Record<string, string>): string {
     const dir = tmpDir("project");
     fs.copyFileSync(path.join(repo, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-    for (const [name, text] of Object.entries(stacks)) fs.writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), text);
+    for (const [name, text] of Object.entries(stacks))
+        fs.writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), text);
     return dir;
 }
 
@@ -100,17 +112,38 @@ describe("synth (npm run synth)", function () {
 
             it("writes the resource tree, model, outputs and topology", function () {
                 const files = tree(dir());
-                for (const f of ["resources.json", "outputs.json", "model.json", "topology.dot"]) assert.ok(files.includes(f), `${f} missing: ${files.join(", ")}`);
+                for (const f of ["resources.json", "outputs.json", "model.json", "topology.dot"])
+                    assert.ok(files.includes(f), `${f} missing: ${files.join(", ")}`);
                 const resources = JSON.parse(fs.readFileSync(path.join(dir(), "resources.json"), "utf8"));
                 assert.ok(Array.isArray(resources) && resources.length > 5);
-                const sorted = [...resources].sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-                assert.deepEqual(resources.map((r: any) => `${r.type}::${r.name}`), sorted.map((r: any) => `${r.type}::${r.name}`), "sorted by type, then name");
-                for (const r of resources) assert.deepEqual(Object.keys(r).sort(), ["custom", "inputs", "name", "parent", "type"]);
+                const sorted = [...resources].sort((a, b) =>
+                    a.type < b.type
+                        ? -1
+                        : a.type > b.type
+                          ? 1
+                          : a.name < b.name
+                            ? -1
+                            : a.name > b.name
+                              ? 1
+                              : 0,
+                );
+                assert.deepEqual(
+                    resources.map((r: any) => `${r.type}::${r.name}`),
+                    sorted.map((r: any) => `${r.type}::${r.name}`),
+                    "sorted by type, then name",
+                );
+                for (const r of resources)
+                    assert.deepEqual(Object.keys(r).sort(), ["custom", "inputs", "name", "parent", "type"]);
                 // Every child names its component parent; components sit at the stack root.
                 const components = resources.filter((r: any) => !r.custom);
                 assert.ok(components.length >= 1);
-                for (const r of resources.filter((x: any) => x.custom && x.type !== "pulumi:pulumi:StackReference")) {
-                    assert.ok(components.some((c: any) => r.parent === `${c.type}::${c.name}`), `${r.type}::${r.name} has parent ${JSON.stringify(r.parent)}`);
+                for (const r of resources.filter(
+                    (x: any) => x.custom && x.type !== "pulumi:pulumi:StackReference",
+                )) {
+                    assert.ok(
+                        components.some((c: any) => r.parent === `${c.type}::${c.name}`),
+                        `${r.type}::${r.name} has parent ${JSON.stringify(r.parent)}`,
+                    );
                 }
                 const outputs = JSON.parse(fs.readFileSync(path.join(dir(), "outputs.json"), "utf8"));
                 assert.match(outputs.url, /^https:\/\//);
@@ -131,24 +164,37 @@ describe("synth (npm run synth)", function () {
             it("writes per-node files (VM targets) or Kubernetes manifests (aks)", function () {
                 const files = tree(dir());
                 if (cloudOf(stack) === "aks") {
-                    assert.ok(files.some((f) => f.startsWith("k8s/") && f.endsWith(".yaml")), `no k8s/ manifests: ${files.join(", ")}`);
+                    assert.ok(
+                        files.some((f) => f.startsWith("k8s/") && f.endsWith(".yaml")),
+                        `no k8s/ manifests: ${files.join(", ")}`,
+                    );
                     return;
                 }
-                const nodes = [...new Set(files.filter((f) => f.startsWith("nodes/")).map((f) => f.split("/")[1]))];
+                const nodes = [
+                    ...new Set(files.filter((f) => f.startsWith("nodes/")).map((f) => f.split("/")[1])),
+                ];
                 assert.ok(nodes.length >= 1, "at least one node directory");
                 for (const n of nodes) {
                     for (const f of ["cloud-init.yaml", "deployment.toml", "node.env", "wso2is.service"]) {
                         assert.ok(files.includes(`nodes/${n}/${f}`), `nodes/${n}/${f} missing`);
                     }
                 }
-                if (cloudOf(stack) === "aws") assert.ok(files.includes("lb/alb.json"), "lb/alb.json for the ALB");
+                if (cloudOf(stack) === "aws")
+                    assert.ok(files.includes("lb/alb.json"), "lb/alb.json for the ALB");
             });
 
             it("the node files (the ConfigMap on aks) are exactly what the renderers give for model.json", function () {
-                const model: ClusterModel = JSON.parse(fs.readFileSync(path.join(dir(), "model.json"), "utf8"));
+                const model: ClusterModel = JSON.parse(
+                    fs.readFileSync(path.join(dir(), "model.json"), "utf8"),
+                );
                 if (cloudOf(stack) === "aks") {
                     // Pods get their deployment.toml from the ConfigMap, not from cloud-init.
-                    const cm = YAML.parse(fs.readFileSync(path.join(dir(), "k8s", "core-v1-ConfigMap-wso2is-config.yaml"), "utf8"));
+                    const cm = YAML.parse(
+                        fs.readFileSync(
+                            path.join(dir(), "k8s", "core-v1-ConfigMap-wso2is-config.yaml"),
+                            "utf8",
+                        ),
+                    );
                     assert.equal(cm.data["deployment.toml"], renderDeploymentToml(model, model.nodes[0]));
                     return;
                 }
@@ -156,10 +202,21 @@ describe("synth (npm run synth)", function () {
                 assert.ok(dirs.length >= 1);
                 for (const name of dirs) {
                     const node = model.nodes.find((n) => n.name === name);
-                    assert.ok(node, `nodes/${name} is not a node of the model (${model.nodes.map((n) => n.name).join(", ")})`);
+                    assert.ok(
+                        node,
+                        `nodes/${name} is not a node of the model (${model.nodes.map((n) => n.name).join(", ")})`,
+                    );
                     const read = (f: string) => fs.readFileSync(path.join(dir(), "nodes", name, f), "utf8");
-                    assert.equal(read("deployment.toml"), renderDeploymentToml(model, node), `nodes/${name}/deployment.toml`);
-                    assert.equal(read("cloud-init.yaml"), renderCloudInit(model, node), `nodes/${name}/cloud-init.yaml`);
+                    assert.equal(
+                        read("deployment.toml"),
+                        renderDeploymentToml(model, node),
+                        `nodes/${name}/deployment.toml`,
+                    );
+                    assert.equal(
+                        read("cloud-init.yaml"),
+                        renderCloudInit(model, node),
+                        `nodes/${name}/cloud-init.yaml`,
+                    );
                 }
             });
 
@@ -182,10 +239,19 @@ describe("synth (npm run synth)", function () {
             const b = tree(path.join(second, "dev"));
             assert.deepEqual(b, a);
             for (const f of a) {
-                assert.ok(fs.readFileSync(path.join(out, "dev", f)).equals(fs.readFileSync(path.join(second, "dev", f))), `${f} differs between runs`);
+                assert.ok(
+                    fs
+                        .readFileSync(path.join(out, "dev", f))
+                        .equals(fs.readFileSync(path.join(second, "dev", f))),
+                    `${f} differs between runs`,
+                );
             }
             // No absolute temp path or stray temp dirs.
-            for (const f of a) assert.ok(!fs.readFileSync(path.join(second, "dev", f), "utf8").includes(second), `${f} mentions the output path`);
+            for (const f of a)
+                assert.ok(
+                    !fs.readFileSync(path.join(second, "dev", f), "utf8").includes(second),
+                    `${f} mentions the output path`,
+                );
             assert.deepEqual(fs.readdirSync(second), ["dev"]);
         } finally {
             fs.rmSync(second, { recursive: true, force: true });
@@ -230,7 +296,9 @@ describe("synth (npm run synth)", function () {
     it("secure config values: neither the ciphertext nor the placeholder reaches any file", function () {
         const ciphertext = "v1:c2VjcmV0LW5vbmNl:dGhpcy1pcy10aGUtY2lwaGVydGV4dC1vZi1hLXRlc3Q=";
         const dev = fs.readFileSync(path.join(repo, "Pulumi.dev.yaml"), "utf8");
-        const project = tempProject({ secrety: `${dev.trimEnd()}\n  wso2is-cluster:adminPassword:\n    secure: ${ciphertext}\n` });
+        const project = tempProject({
+            secrety: `${dev.trimEnd()}\n  wso2is-cluster:adminPassword:\n    secure: ${ciphertext}\n`,
+        });
         try {
             const r = synth(["--stack", "secrety", "--project-dir", project]);
             assert.equal(r.status, 0, r.stderr);
@@ -239,14 +307,22 @@ describe("synth (npm run synth)", function () {
             assert.ok(files.includes("resources.json"));
             for (const f of files) {
                 const text = fs.readFileSync(path.join(dir, f), "utf8");
-                for (const needle of [ciphertext, "dGhpcy1pcy10aGUtY2lwaGVydGV4dC1vZi1hLXRlc3Q", "[secret:", "mock-secret-"]) {
+                for (const needle of [
+                    ciphertext,
+                    "dGhpcy1pcy10aGUtY2lwaGVydGV4dC1vZi1hLXRlc3Q",
+                    "[secret:",
+                    "mock-secret-",
+                ]) {
                     assert.ok(!text.includes(needle), `${f} contains ${needle}`);
                 }
             }
-            for (const needle of [ciphertext, "[secret:", "mock-secret-"]) assert.ok(!r.stdout.includes(needle) && !r.stderr.includes(needle));
+            for (const needle of [ciphertext, "[secret:", "mock-secret-"])
+                assert.ok(!r.stdout.includes(needle) && !r.stderr.includes(needle));
             // The admin password went into the cluster secret, shown redacted.
             const resources = JSON.parse(fs.readFileSync(path.join(dir, "resources.json"), "utf8"));
-            const version = resources.find((x: any) => x.type === "aws:secretsmanager/secretVersion:SecretVersion");
+            const version = resources.find(
+                (x: any) => x.type === "aws:secretsmanager/secretVersion:SecretVersion",
+            );
             assert.equal(version.inputs.secretString, "[secret]");
             // With the admin password given, the program generates none for it.
             assert.ok(!resources.some((x: any) => /is-admin-password$/.test(x.name)));
@@ -292,17 +368,51 @@ describe("synth helpers", function () {
     });
 
     it("secret keys: passwords, keys and tokens; not ids, names, tags or settings", function () {
-        for (const k of ["password", "adminPassword", "secretString", "privateKey", "privateKeyPem", "private_key", "accessToken", "storageAccountKey", "key", "kubeconfig", "clientSecret"]) {
+        for (const k of [
+            "password",
+            "adminPassword",
+            "secretString",
+            "privateKey",
+            "privateKeyPem",
+            "private_key",
+            "accessToken",
+            "storageAccountKey",
+            "key",
+            "kubeconfig",
+            "clientSecret",
+        ]) {
             assert.ok(isSecretKey(k), k);
         }
-        for (const k of ["keyName", "kmsKeyId", "secretArn", "secretId", "secretName", "httpTokens", "publicKey", "publicKeyOpenssh", "passwordLength", "tagKey2Name", "certificateBody"]) {
+        for (const k of [
+            "keyName",
+            "kmsKeyId",
+            "secretArn",
+            "secretId",
+            "secretName",
+            "httpTokens",
+            "publicKey",
+            "publicKeyOpenssh",
+            "passwordLength",
+            "tagKey2Name",
+            "certificateBody",
+        ]) {
             assert.ok(!isSecretKey(k), k);
         }
         assert.ok(!isSecretKey("key", ["value", "propagateAtLaunch"]), "an ASG tag's key");
         assert.ok(!isSecretKey("key", ["name"]), "a secretKeyRef's key");
         assert.deepEqual(
-            redactInputs({ password: "p", disablePasswordAuthentication: true, env: [{ name: "DB_PASSWORD", value: "v" }], tags: [{ key: "k", value: "v" }] }),
-            { password: "[secret]", disablePasswordAuthentication: true, env: [{ name: "DB_PASSWORD", value: "[secret]" }], tags: [{ key: "k", value: "v" }] },
+            redactInputs({
+                password: "p",
+                disablePasswordAuthentication: true,
+                env: [{ name: "DB_PASSWORD", value: "v" }],
+                tags: [{ key: "k", value: "v" }],
+            }),
+            {
+                password: "[secret]",
+                disablePasswordAuthentication: true,
+                env: [{ name: "DB_PASSWORD", value: "[secret]" }],
+                tags: [{ key: "k", value: "v" }],
+            },
         );
     });
 
@@ -316,25 +426,55 @@ describe("synth helpers", function () {
     });
 
     it("user data: base64 or plain cloud-init is recognised, anything else is not", function () {
-        assert.deepEqual(decodeUserData(Buffer.from("#cloud-config\na: 1\n").toString("base64")), { text: "#cloud-config\na: 1\n", base64: true });
+        assert.deepEqual(decodeUserData(Buffer.from("#cloud-config\na: 1\n").toString("base64")), {
+            text: "#cloud-config\na: 1\n",
+            base64: true,
+        });
         assert.deepEqual(decodeUserData("#cloud-config\n"), { text: "#cloud-config\n", base64: false });
         assert.equal(decodeUserData(Buffer.from("hello").toString("base64")), undefined);
         const gz = zlib.gzipSync(Buffer.from("#cloud-config\nb: 2\n")).toString("base64");
-        assert.deepEqual(decodeUserData(gz), { text: "#cloud-config\nb: 2\n", base64: true }, "gzip-compressed user data");
+        assert.deepEqual(
+            decodeUserData(gz),
+            { text: "#cloud-config\nb: 2\n", base64: true },
+            "gzip-compressed user data",
+        );
     });
 
     it("warns when user data exceeds what the cloud accepts (EC2: 16384 bytes)", function () {
         const big = `#cloud-config\n# ${"x".repeat(20000)}\n`;
-        const rec = (type: string, text: string): RecordedResource =>
-            ({ type, name: "n", parent: "", urn: "", custom: true, inputs: { userData: Buffer.from(text).toString("base64") }, state: {} });
-        assert.deepEqual(userDataWarnings(nodeArtifacts([rec("aws:ec2/launchTemplate:LaunchTemplate", "#cloud-config\n")])), []);
+        const rec = (type: string, text: string): RecordedResource => ({
+            type,
+            name: "n",
+            parent: "",
+            urn: "",
+            custom: true,
+            inputs: { userData: Buffer.from(text).toString("base64") },
+            state: {},
+        });
+        assert.deepEqual(
+            userDataWarnings(
+                nodeArtifacts([rec("aws:ec2/launchTemplate:LaunchTemplate", "#cloud-config\n")]),
+            ),
+            [],
+        );
         const [w] = userDataWarnings(nodeArtifacts([rec("aws:ec2/launchTemplate:LaunchTemplate", big)]));
-        assert.match(w, /^nodes\/n: the user data of aws:ec2\/launchTemplate:LaunchTemplate n is 20017 bytes; EC2 accepts at most 16384/);
+        assert.match(
+            w,
+            /^nodes\/n: the user data of aws:ec2\/launchTemplate:LaunchTemplate n is 20017 bytes; EC2 accepts at most 16384/,
+        );
     });
 
     it("Kubernetes type tokens map to apiVersion and kind", function () {
-        assert.deepEqual(kubernetesKind("kubernetes:apps/v1:StatefulSet"), { apiVersion: "apps/v1", kind: "StatefulSet", prefix: "apps-v1-StatefulSet" });
-        assert.deepEqual(kubernetesKind("kubernetes:core/v1:Service"), { apiVersion: "v1", kind: "Service", prefix: "core-v1-Service" });
+        assert.deepEqual(kubernetesKind("kubernetes:apps/v1:StatefulSet"), {
+            apiVersion: "apps/v1",
+            kind: "StatefulSet",
+            prefix: "apps-v1-StatefulSet",
+        });
+        assert.deepEqual(kubernetesKind("kubernetes:core/v1:Service"), {
+            apiVersion: "v1",
+            kind: "Service",
+            prefix: "core-v1-Service",
+        });
         assert.equal(kubernetesKind("kubernetes:yaml/v2:ConfigGroup"), undefined);
     });
 
@@ -346,18 +486,50 @@ describe("synth helpers", function () {
             "    content: |",
             "      NODE_NAME='is-1'",
             "  - path: /etc/wso2is/deployment.toml",
-            "    content: \"[server]\\nhostname = \\\"a.b.com\\\"\\n\"",
+            '    content: "[server]\\nhostname = \\"a.b.com\\"\\n"',
             "",
         ].join("\n");
-        const rec = (type: string, name: string, inputs: Record<string, any>, parent = "urn:pulumi:s::p::wso2is:azure:Cluster::c"): RecordedResource =>
-            ({ type, name, parent, urn: "", custom: true, inputs, state: {} });
+        const rec = (
+            type: string,
+            name: string,
+            inputs: Record<string, any>,
+            parent = "urn:pulumi:s::p::wso2is:azure:Cluster::c",
+        ): RecordedResource => ({ type, name, parent, urn: "", custom: true, inputs, state: {} });
         const records: RecordedResource[] = [
-            { type: "wso2is:azure:Cluster", name: "c", parent: "", urn: "", custom: false, inputs: {}, state: {} },
-            rec("azure-native:compute:VirtualMachine", "c-vm-1", { osProfile: { adminUsername: "wso2", customData: Buffer.from(cloudInit).toString("base64"), linuxConfiguration: { disablePasswordAuthentication: true } } }),
-            rec("kubernetes:apps/v1:StatefulSet", "c-is", { apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "wso2is", namespace: "wso2" }, spec: { replicas: 2 } }),
-            rec("kubernetes:core/v1:Secret", "c-db", { metadata: { name: "wso2is-db", namespace: "wso2" }, stringData: { "db-user": "wso2is", "db-pass": "hunter2hunter2" } }),
+            {
+                type: "wso2is:azure:Cluster",
+                name: "c",
+                parent: "",
+                urn: "",
+                custom: false,
+                inputs: {},
+                state: {},
+            },
+            rec("azure-native:compute:VirtualMachine", "c-vm-1", {
+                osProfile: {
+                    adminUsername: "wso2",
+                    customData: Buffer.from(cloudInit).toString("base64"),
+                    linuxConfiguration: { disablePasswordAuthentication: true },
+                },
+            }),
+            rec("kubernetes:apps/v1:StatefulSet", "c-is", {
+                apiVersion: "apps/v1",
+                kind: "StatefulSet",
+                metadata: { name: "wso2is", namespace: "wso2" },
+                spec: { replicas: 2 },
+            }),
+            rec("kubernetes:core/v1:Secret", "c-db", {
+                metadata: { name: "wso2is-db", namespace: "wso2" },
+                stringData: { "db-user": "wso2is", "db-pass": "hunter2hunter2" },
+            }),
         ];
-        const files = buildArtifacts({ stack: "t", records, model: { hostname: "a.b.com" }, outputs: {}, scrubber: new Scrubber(["hunter2hunter2"]) });
+        const files = buildArtifacts({
+            stack: "t",
+            records,
+            model: { hostname: "a.b.com" },
+            outputs: {},
+            scrubber: new Scrubber(["hunter2hunter2"]),
+        });
         assert.equal(files.get("nodes/is-1/cloud-init.yaml"), cloudInit);
         assert.equal(files.get("nodes/is-1/node.env"), "NODE_NAME='is-1'\n");
         assert.equal(files.get("nodes/is-1/deployment.toml"), '[server]\nhostname = "a.b.com"\n');
@@ -367,7 +539,12 @@ describe("synth helpers", function () {
         assert.equal(vm.inputs.osProfile.linuxConfiguration.disablePasswordAuthentication, true);
         assert.equal(vm.parent, "wso2is:azure:Cluster::c");
         const sts = YAML.parse(files.get("k8s/apps-v1-StatefulSet-wso2is.yaml")!);
-        assert.deepEqual(sts, { apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "wso2is", namespace: "wso2" }, spec: { replicas: 2 } });
+        assert.deepEqual(sts, {
+            apiVersion: "apps/v1",
+            kind: "StatefulSet",
+            metadata: { name: "wso2is", namespace: "wso2" },
+            spec: { replicas: 2 },
+        });
         const secret = YAML.parse(files.get("k8s/core-v1-Secret-wso2is-db.yaml")!);
         assert.deepEqual(secret.stringData, { "db-user": "[secret]", "db-pass": "[secret]" });
         assert.equal(secret.apiVersion, "v1");

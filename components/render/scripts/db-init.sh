@@ -69,8 +69,8 @@ done
 ((RETRIES >= 1)) || die 2 "DB_INIT_RETRIES must be at least 1"
 ((STATEMENT_TIMEOUT >= 1)) || die 2 "DB_INIT_STATEMENT_TIMEOUT must be at least 1"
 case $DB_TLS in
-required | disabled) ;;
-*) die 2 "DB_TLS must be 'required' or 'disabled', got '$DB_TLS'" ;;
+    required | disabled) ;;
+    *) die 2 "DB_TLS must be 'required' or 'disabled', got '$DB_TLS'" ;;
 esac
 [[ $DB_HOST =~ ^[A-Za-z0-9._:-]+$ ]] || die 2 "DB_HOST '$DB_HOST' is not a host name or address"
 [[ $DB_APP_USER != *$'\n'* && ${#DB_APP_USER} -le 80 ]] || die 2 "DB_APP_USER is not a valid user name"
@@ -206,15 +206,15 @@ while :; do
     code=""
     [[ $last_error =~ ERROR\ ([0-9]+) ]] && code=${BASH_REMATCH[1]}
     case $code in
-    1044 | 1045 | 1698)
-        die 4 "access denied for user '$WSO2_DB_ADMIN_USER' at $DB_HOST:$DB_PORT (check WSO2_DB_ADMIN_USER / WSO2_DB_ADMIN_PASSWORD); not retrying: $last_error"
-        ;;
-    1129 | 1130 | 1251 | 2059)
-        die 4 "the server at $DB_HOST:$DB_PORT refuses user '$WSO2_DB_ADMIN_USER' from this host or its auth method; not retrying: $last_error"
-        ;;
-    2026 | 3159)
-        die 4 "TLS problem with $DB_HOST:$DB_PORT (DB_TLS=$DB_TLS); not retrying: $last_error"
-        ;;
+        1044 | 1045 | 1698)
+            die 4 "access denied for user '$WSO2_DB_ADMIN_USER' at $DB_HOST:$DB_PORT (check WSO2_DB_ADMIN_USER / WSO2_DB_ADMIN_PASSWORD); not retrying: $last_error"
+            ;;
+        1129 | 1130 | 1251 | 2059)
+            die 4 "the server at $DB_HOST:$DB_PORT refuses user '$WSO2_DB_ADMIN_USER' from this host or its auth method; not retrying: $last_error"
+            ;;
+        2026 | 3159)
+            die 4 "TLS problem with $DB_HOST:$DB_PORT (DB_TLS=$DB_TLS); not retrying: $last_error"
+            ;;
     esac
     if ((attempt >= RETRIES)); then
         die 3 "could not connect to the database server at $DB_HOST:$DB_PORT (unreachable) after $attempt attempts: $last_error"

@@ -28,7 +28,10 @@ umask 077
 readonly PROG=fetch-secrets.sh
 
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+die() {
+    log "error: $*"
+    exit 1
+}
 trap 'log "error: command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 
 NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}

@@ -14,7 +14,10 @@ set -Eeuo pipefail
 readonly PROG=install-is.sh
 
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+die() {
+    log "error: $*"
+    exit 1
+}
 trap 'log "error: command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 
 NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}

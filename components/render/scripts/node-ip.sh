@@ -13,7 +13,10 @@ readonly PROG=node-ip.sh
 readonly PIN_MARKER="# wso2is-lb-pin"
 
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+die() {
+    log "error: $*"
+    exit 1
+}
 trap 'log "error: command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 
 NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}

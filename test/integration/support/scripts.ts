@@ -33,7 +33,12 @@ export interface RunResult {
  * Runs a command with only PATH/LANG from our environment plus `env`, so a WSO2IS_* variable set
  * in the developer's shell never leaks into a test. Never rejects: the exit code is in the result.
  */
-export function run(cmd: string, args: string[], env: Record<string, string> = {}, timeoutMs = 30000): Promise<RunResult> {
+export function run(
+    cmd: string,
+    args: string[],
+    env: Record<string, string> = {},
+    timeoutMs = 30000,
+): Promise<RunResult> {
     return new Promise((resolve, reject) => {
         const child = spawn(cmd, args, {
             env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8", ...env },
@@ -134,7 +139,10 @@ export type MountMode = ShareMount["mode"];
 
 function tryRun(cmd: string, args: string[]): { ok: boolean; err: string } {
     const r = spawnSync(cmd, args, { encoding: "utf8" });
-    return { ok: r.status === 0, err: `${cmd} ${args.join(" ")}: ${(r.stderr || r.error?.message || "").trim()}` };
+    return {
+        ok: r.status === 0,
+        err: `${cmd} ${args.join(" ")}: ${(r.stderr || r.error?.message || "").trim()}`,
+    };
 }
 
 export function mountShare(prefix: string): ShareMount {
@@ -164,7 +172,19 @@ export function mountShare(prefix: string): ShareMount {
             const script = 'mount --bind "$1" "$2" && shift 2 && exec "$@"';
             const wrap = (cmd: string, args: string[]): [string, string[]] => [
                 "unshare",
-                ["-m", "--propagation", "private", "sh", "-c", script, "sh", backing, mountPoint, cmd, ...args],
+                [
+                    "-m",
+                    "--propagation",
+                    "private",
+                    "sh",
+                    "-c",
+                    script,
+                    "sh",
+                    backing,
+                    mountPoint,
+                    cmd,
+                    ...args,
+                ],
             ];
             const [c, a] = wrap("mountpoint", ["-q", mountPoint]);
             const r = tryRun(c, a);
@@ -173,7 +193,9 @@ export function mountShare(prefix: string): ShareMount {
         }
         tmp.cleanup();
     }
-    throw new Error(`cannot get a real mount point for the share here (need root or CAP_SYS_ADMIN):\n${errors.join("\n")}`);
+    throw new Error(
+        `cannot get a real mount point for the share here (need root or CAP_SYS_ADMIN):\n${errors.join("\n")}`,
+    );
 }
 
 /** `sha256` of a file or buffer, hex. */

@@ -36,10 +36,15 @@ export function ensureCommands(needs: Record<string, string>): void {
             env,
         });
     } catch (e) {
-        throw new Error(`could not install ${packages.join(" ")} (${(e as Error).message}); run: ${hint}`);
+        throw new Error(`could not install ${packages.join(" ")} (${(e as Error).message}); run: ${hint}`, {
+            cause: e,
+        });
     }
     const still = missing.filter(([cmd]) => !hasCommand(cmd));
-    if (still.length > 0) throw new Error(`installed ${packages.join(" ")} but ${still.map(([c]) => c).join(", ")} is still missing`);
+    if (still.length > 0)
+        throw new Error(
+            `installed ${packages.join(" ")} but ${still.map(([c]) => c).join(", ")} is still missing`,
+        );
 }
 
 /** A fresh temporary directory, removed by the returned cleanup function. */
