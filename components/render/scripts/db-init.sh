@@ -17,8 +17,9 @@
 #                DB_INIT_STATEMENT_TIMEOUT (1800 s: longest wait for one statement or script)
 #
 # DB_INIT_PLAN: space-separated `DATABASE:script1,script2`, scripts relative to IS_HOME.
-# Before anything runs, every script must exist in IS_HOME, be non-empty, end with a complete
-# statement and create at least one table (a zip whose dbscripts layout differs fails here).
+# Before the first connection every script must exist in IS_HOME, be non-empty and end with a
+# complete statement; before any DDL it must create at least one table (a zip whose dbscripts
+# layout differs, or a truncated file, fails here with nothing applied).
 # Each database gets a history table wso2is_schema_history(script, outcome, started_at,
 # finished_at, node). Per script, by what the history says and which of the script's tables
 # (its CREATE TABLE names) exist:
@@ -91,13 +92,30 @@ esac
 [[ $DB_APP_USER != *$'\n'* && ${#DB_APP_USER} -le 80 ]] || die 2 "DB_APP_USER is not a valid user name"
 [[ $WSO2_DB_PASSWORD != *$'\n'* ]] || die 2 "WSO2_DB_PASSWORD must not contain a newline"
 
-# script_tables <file>: the names of the tables the script creates, in order (comments
-# dropped; IF NOT EXISTS, backticks and a schema prefix allowed).
-script_tables() {
-    local id="\`?[[:alnum:]_\$]+\`?"
-    sed -E -e 's/--([[:space:]].*)?$//' -e 's/^[[:space:]]*#.*$//' "$1" | tr '\r\n' '  ' |
-        { grep -oiE "create[[:space:]]+table[[:space:]]+(if[[:space:]]+not[[:space:]]+exists[[:space:]]+)?(${id}[.])?${id}" || true; } |
-        sed -E "s/.*[[:space:].\`]\`?([[:alnum:]_\$]+)\`?\$/\1/"
+# scan_dbscript <file>: SCAN_TABLES, the names of the tables the script creates, in order, and
+# SCAN_LAST, its last character that is not blank or comment. Comments (`-- `, `#` lines) are
+# skipped; IF NOT EXISTS, backticks and a schema prefix allowed; one CREATE TABLE and its name
+# on one line (as WSO2 writes them). Pure bash: this runs before the first connection, also in
+# the pod's mysql image, and spawning a pipeline per script costs seconds on a busy node.
+scan_dbscript() {
+    # shellcheck disable=SC2016 # a regex: $ and backticks are literal
+    local line re='create[[:space:]]+table[[:space:]]+(if[[:space:]]+not[[:space:]]+exists[[:space:]]+)?(`?[[:alnum:]_$]+`?[.])?`?([[:alnum:]_$]+)`?(.*)$'
+    SCAN_TABLES=()
+    SCAN_LAST=""
+    shopt -s nocasematch
+    while IFS= read -r line || [[ -n $line ]]; do
+        [[ $line =~ ^[[:space:]]*# ]] && continue
+        line=${line%%--[[:space:]]*}
+        line=${line%--}
+        line=${line%"${line##*[![:space:]]}"}
+        [[ -n $line ]] || continue
+        SCAN_LAST=${line: -1}
+        while [[ $line =~ $re ]]; do
+            SCAN_TABLES+=("${BASH_REMATCH[3]}")
+            line=${BASH_REMATCH[4]}
+        done
+    done <"$1"
+    shopt -u nocasematch
 }
 
 # layout_hint: what IS_HOME holds, for the message when the plan's scripts are not there.
@@ -110,22 +128,22 @@ layout_hint() {
         "${IS_VERSION:-unknown}" "${found[*]:-no dbscripts/**/mysql*.sql at all}"
 }
 
-# check_dbscript <database> <script>: the script is the one the IS zip ships: there, non-empty,
-# complete (a truncated file ends inside a statement), and it creates tables. Every script is
-# checked before the first connection, so a wrong layout never half-applies anything.
+# check_dbscript <database> <script>: the script is the one the IS zip ships: there, non-empty
+# and complete (a truncated file ends inside a statement). Checked for every script before the
+# first connection, so a wrong layout never half-applies anything. Only the file's end is read
+# here (cheap on a busy node); its tables are scanned later, still before any DDL.
 check_dbscript() {
-    local db=$1 file=$IS_HOME/$2 last
+    local db=$1 file=$IS_HOME/$2
     [[ -f $file && -r $file ]] || die 2 "dbscript $file (database $db) does not exist. $(layout_hint)"
     [[ -s $file ]] || die 2 "dbscript $file (database $db) is empty; the IS zip ships it non-empty (damaged install?). $(layout_hint)"
-    # The last character that is not blank or comment must end a statement.
-    last=$(sed -E -e 's/--([[:space:]].*)?$//' -e 's/^[[:space:]]*#.*$//' "$file" | tr -d ' \t\r\n' | tail -c 1)
-    [[ $last == ";" ]] || die 2 "dbscript $file (database $db) does not end with a complete statement (its last character is '$last'): truncated? Reinstall IS (install-is.sh checks the zip's sha256); nothing was applied"
-    [[ -n $(script_tables "$file") ]] || die 2 "dbscript $file (database $db) creates no table: not a WSO2 schema script. $(layout_hint)"
+    scan_dbscript <(tail -c 4096 -- "$file")
+    [[ $SCAN_LAST == ";" ]] || die 2 "dbscript $file (database $db) does not end with a complete statement (its last character is '$SCAN_LAST'): truncated? Reinstall IS (install-is.sh checks the zip's sha256); nothing was applied"
 }
 
 # The plan: parallel arrays, one entry per (database, script), in plan order.
 PLAN_DBS=()
 PLAN_SCRIPTS=()
+PLAN_TABLES=() # the table names of each script, space-separated
 DATABASES=()
 read -r -a plan_entries <<<"$DB_INIT_PLAN"
 ((${#plan_entries[@]} > 0)) || die 2 "DB_INIT_PLAN is empty"
@@ -268,6 +286,13 @@ while :; do
     fi
     log "attempt $attempt/$RETRIES: cannot connect yet (${last_error:-no error text}); retrying in ${RETRY_DELAY}s"
     sleep "$RETRY_DELAY"
+done
+
+# ---------------------------------------------------------------- the scripts' tables
+for i in "${!PLAN_SCRIPTS[@]}"; do
+    scan_dbscript "$IS_HOME/${PLAN_SCRIPTS[$i]}"
+    ((${#SCAN_TABLES[@]} > 0)) || die 2 "dbscript $IS_HOME/${PLAN_SCRIPTS[$i]} (database ${PLAN_DBS[$i]}) creates no table: not a WSO2 schema script. $(layout_hint)"
+    PLAN_TABLES+=("${SCAN_TABLES[*]}")
 done
 
 # ---------------------------------------------------------------- one locked session
@@ -421,7 +446,14 @@ for i in "${!PLAN_SCRIPTS[@]}"; do
 
     # Which of the script's tables exist (names from its CREATE TABLEs; case-insensitive, as
     # servers with lower_case_table_names=1 store them in lower case).
-    mapfile -t tables < <(script_tables "$file" | tr '[:upper:]' '[:lower:]' | sort -u)
+    # lower case, each once
+    tables=()
+    declare -A seen=()
+    for t in ${PLAN_TABLES[$i],,}; do
+        [[ -n ${seen[$t]:-} ]] || tables+=("$t")
+        seen[$t]=1
+    done
+    unset seen
     in_list=$(printf "'%s'," "${tables[@]}")
     sql "looking for the tables of $script in $db" "$STATEMENT_TIMEOUT" \
         "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$db' AND LOWER(TABLE_NAME) IN (${in_list%,}) ORDER BY TABLE_NAME;"
@@ -443,7 +475,7 @@ for i in "${!PLAN_SCRIPTS[@]}"; do
             why="it was never recorded as applied"
             cleanup_hint=""
         fi
-        die 8 "database $db is half-applied: $why, and ${#present[@]} of the ${#tables[@]} tables of $script exist: ${present[*]}. IS must not start on this schema and db-init drops nothing. Either restore $db from a backup taken before the first attempt, or drop the ${#present[@]} tables listed here by hand${cleanup_hint}; then run db-init again (reboot the node)"
+        die 8 "database $db is half-applied: $why, and ${#present[@]} of the ${#tables[@]} tables of $script exist: ${present[*]}. IS must not start on this schema, and db-init removes nothing. Either restore $db from a backup taken before the first attempt, or remove the ${#present[@]} tables listed here by hand${cleanup_hint}; then run db-init again (reboot the node)"
     fi
     [[ -n $outcome ]] && log "$db: an earlier attempt to apply $script (node $started_by, started $started_at UTC) left none of its tables: applying it again"
 

@@ -32,6 +32,8 @@ export const cnfq = (v: string) => `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\
 export const sqlq = (v: string) => `'${v.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 
 export interface Server {
+    /** The data directory's parent: in /dev/shm when there is one (removed by stopServer). */
+    dataParent: string;
     port: number;
     socket: string;
     dir: string;
@@ -51,11 +53,14 @@ export function ensureMariadb(): void {
 
 /**
  * A private mariadbd: fresh datadir, root through its own socket, TCP on 127.0.0.1:<free port>.
- * Durability is relaxed (no fsync per commit, no doublewrite): the tests measure behaviour, not
- * crash safety, and WSO2's 200 CREATE TABLEs otherwise wait on the disk of a shared machine.
+ * The data lives in /dev/shm when there is one, and durability is relaxed (no fsync per commit,
+ * no doublewrite): the tests measure behaviour, not crash safety, and WSO2's 200 CREATE TABLEs
+ * otherwise wait on the disk of a shared machine (measured: identity script 19 s on disk, 2.9 s
+ * here).
  */
 export async function startServer(dir: string, extraArgs: string[] = []): Promise<Server> {
-    const datadir = path.join(dir, "data");
+    const dataParent = fs.existsSync("/dev/shm") ? fs.mkdtempSync("/dev/shm/wso2is-mariadb-") : dir;
+    const datadir = path.join(dataParent, "data");
     const socket = path.join(dir, "mysqld.sock");
     const generalLog = path.join(dir, "general.log");
     const installDb = hasCommand("mariadb-install-db") ? "mariadb-install-db" : "mysql_install_db";
@@ -88,11 +93,12 @@ export async function startServer(dir: string, extraArgs: string[] = []): Promis
             "--innodb-buffer-pool-size=64M",
             "--innodb-flush-log-at-trx-commit=0",
             "--skip-innodb-doublewrite",
+            "--innodb-flush-method=fsync", // tmpfs has no O_DIRECT
             ...extraArgs,
         ],
         { stdio: "ignore" },
     );
-    const server: Server = { port, socket, dir, generalLog, proc };
+    const server: Server = { dataParent, port, socket, dir, generalLog, proc };
     const deadline = Date.now() + 30_000;
     for (;;) {
         if (proc.exitCode !== null)
@@ -111,12 +117,15 @@ export async function startServer(dir: string, extraArgs: string[] = []): Promis
 }
 
 export async function stopServer(server: Server | undefined): Promise<void> {
-    if (!server || server.proc.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => server.proc.once("exit", () => resolve()));
-    server.proc.kill("SIGTERM");
-    const timer = setTimeout(() => server.proc.kill("SIGKILL"), 20_000);
-    await exited;
-    clearTimeout(timer);
+    if (!server) return;
+    if (server.proc.exitCode === null) {
+        const exited = new Promise<void>((resolve) => server.proc.once("exit", () => resolve()));
+        server.proc.kill("SIGTERM");
+        const timer = setTimeout(() => server.proc.kill("SIGKILL"), 20_000);
+        await exited;
+        clearTimeout(timer);
+    }
+    if (server.dataParent !== server.dir) fs.rmSync(server.dataParent, { recursive: true, force: true });
 }
 
 /** Runs SQL as root through the socket; returns the rows (tab-separated, no header). */
