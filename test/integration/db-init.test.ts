@@ -538,6 +538,27 @@ describe("db-init.sh against a real MariaDB", function () {
             );
         });
 
+        it("an attempt that died before its first table ('started', no table) is applied again", async function () {
+            const db = "WSO2IS_RETRY_DB";
+            rootSql(
+                server!,
+                `CREATE DATABASE ${db} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+                CREATE TABLE ${db}.${HISTORY_TABLE} (script VARCHAR(255) NOT NULL PRIMARY KEY, outcome VARCHAR(32) NOT NULL,
+                  started_at TIMESTAMP NULL DEFAULT NULL, finished_at TIMESTAMP NULL DEFAULT NULL, node VARCHAR(255) NULL);
+                INSERT INTO ${db}.${HISTORY_TABLE} (script, outcome, started_at, node) VALUES ('${CONSENT}', 'started', NOW(), 'node-gone');`,
+            );
+            const fx = writeEnv(tmp.dir, "retry", { ...env, DB_INIT_PLAN: `${db}:${CONSENT}` }, secrets);
+            const run = await runInit(fx);
+            assert.equal(run.code, 0, run.stderr);
+            assert.match(
+                run.stderr,
+                /an earlier attempt to apply dbscripts\/consent\/mysql\.sql \(node node-gone, started .* UTC\) left none of its tables: applying it again/,
+            );
+            assert.deepEqual(history(server!, db), [`${CONSENT}\tapplied`]);
+            assert.equal(wso2Tables(server!, db).length, CONSENT_TABLES);
+            console.log(`      'started' without tables: applied again, exit 0 in ${run.ms} ms`);
+        });
+
         it("checks the plan's scripts against IS_HOME before connecting: missing, empty, or no CREATE TABLE", async function () {
             const h = home("layout-home");
             fs.writeFileSync(path.join(h, "dbscripts", "empty.sql"), "");
