@@ -591,7 +591,9 @@ describe("db-init.sh against a real MariaDB", function () {
                     "checked the scripts too late",
                 );
             }
-            console.log(`      layout check: ${cases.length} cases exit 2 before connecting`);
+            console.log(
+                `      layout check: ${cases.length} cases exit 2 before any DDL (missing, empty: before connecting)`,
+            );
         });
     });
 
