@@ -483,7 +483,7 @@ export async function checkLoad(ctx: CheckContext): Promise<CheckResult> {
     const failed = samples.filter((s) => s.error);
     const lat = latencySummary(samples.filter((s) => !s.error).map((s) => s.ms));
     const figures = { requests: samples.length, failed: failed.length, seconds: elapsed, latencyMs: lat };
-    const line = `${samples.length - failed.length}/${samples.length} OK in ${elapsed.toFixed(1)} s (${ctx.concurrency} clients); p50 ${lat.p50} ms, p95 ${lat.p95} ms, p99 ${lat.p99} ms, max ${lat.max} ms`;
+    const line = `${samples.length - failed.length}/${samples.length} OK in ${elapsed.toFixed(1)} s (${Math.min(ctx.concurrency, ctx.requests)} clients); p50 ${lat.p50} ms, p95 ${lat.p95} ms, p99 ${lat.p99} ms, max ${lat.max} ms`;
     return failed.length === 0
         ? { name: "requests", status: "pass", summary: line, figures }
         : {

@@ -197,10 +197,10 @@ describe("integration/verify: npm run verify against a stand-in cluster (nginx +
             "requests",
         ])
             assert.match(r.stdout, new RegExp(`^PASS  ${name} `, "m"), name);
-        assert.match(r.stdout, /^PASS  requests +50\/50 OK/m);
-        assert.match(r.stdout, /^PASS  affinity-cookie +WSO2IS_LB set/m);
-        assert.match(r.stdout, /^PASS  tls .*issuer wso2is-cluster test CA, expires in 29 days/m);
-        assert.match(r.stdout, /^SKIP  nodes /m);
+        assert.match(r.stdout, /^PASS {2}requests +50\/50 OK/m);
+        assert.match(r.stdout, /^PASS {2}affinity-cookie +WSO2IS_LB set/m);
+        assert.match(r.stdout, /^PASS {2}tls .*issuer wso2is-cluster test CA, expires in 29 days/m);
+        assert.match(r.stdout, /^SKIP {2}nodes /m);
         assert.match(r.stdout, /^OK: 8 checks passed, 1 skipped/m);
     });
 
@@ -220,7 +220,7 @@ describe("integration/verify: npm run verify against a stand-in cluster (nginx +
     it("fails without the CA: the certificate is not trusted, and says to pass --ca", async () => {
         const r = await verify(["--url", base, "--http-port", String(httpPort), "--requests", "5"]);
         assert.strictEqual(r.code, 1);
-        assert.match(r.stdout, /^FAIL  tls +certificate for localhost .* is not trusted/m);
+        assert.match(r.stdout, /^FAIL {2}tls +certificate for localhost .* is not trusted/m);
         assert.match(r.stdout, /pass its CA with --ca FILE/);
     });
 
@@ -232,10 +232,10 @@ describe("integration/verify: npm run verify against a stand-in cluster (nginx +
             assert.strictEqual(r.code, 1);
             assert.match(
                 r.stdout,
-                /^FAIL  health +GET \/api\/health-check\/v1\.0\/health -> 503 \(IS health API\)/m,
+                /^FAIL {2}health +GET \/api\/health-check\/v1\.0\/health -> 503 \(IS health API\)/m,
             );
             assert.match(r.stdout, /^ +look at: /m);
-            assert.match(r.stdout, /^PASS  oidc-discovery /m, "the other checks still run and pass");
+            assert.match(r.stdout, /^PASS {2}oidc-discovery /m, "the other checks still run and pass");
             assert.match(r.stdout, /^FAILED: 1 of 9 checks failed \(health\)/m);
         } finally {
             standIn.healthUp = true;
@@ -249,7 +249,7 @@ describe("integration/verify: npm run verify against a stand-in cluster (nginx +
             assert.strictEqual(r.code, 1);
             assert.match(
                 r.stdout,
-                /^FAIL  oidc-discovery +issuer is "https:\/\/localhost:9443\/oauth2\/token": its port is not the public port/m,
+                /^FAIL {2}oidc-discovery +issuer is "https:\/\/localhost:9443\/oauth2\/token": its port is not the public port/m,
             );
             assert.match(
                 r.stdout,
@@ -295,7 +295,7 @@ describe("integration/verify: npm run verify against a stand-in cluster (nginx +
             "5",
         ]);
         assert.strictEqual(r.code, 1);
-        assert.match(r.stdout, /^FAIL  http-redirect /m);
+        assert.match(r.stdout, /^FAIL {2}http-redirect /m);
     });
 
     it("--failover without --yes and without a terminal refuses (exit 2)", async () => {
@@ -332,9 +332,9 @@ describe("integration/verify: npm run verify against a stand-in cluster (nginx +
         );
         console.log(r.stdout.replace(/^/gm, "      "));
         assert.strictEqual(r.code, 0, `${r.stdout}\n${r.stderr}`);
-        assert.match(r.stdout, /^PASS  nodes +2\/2 healthy \(stand-in probe: node-a UP, node-b UP\)/m);
+        assert.match(r.stdout, /^PASS {2}nodes +2\/2 healthy \(stand-in probe: node-a UP, node-b UP\)/m);
         const line =
-            /^PASS  failover +node-a: out of rotation ([\d.]+) s after it was taken out, healthy again ([\d.]+) s after it was started; (\d+) requests, 0 failed/m.exec(
+            /^PASS {2}failover +node-a: out of rotation ([\d.]+) s after it was taken out, healthy again ([\d.]+) s after it was started; (\d+) requests, 0 failed/m.exec(
                 r.stdout,
             );
         assert.ok(line, r.stdout);

@@ -20,7 +20,13 @@ export interface KubeApi {
     deletePod(namespace: string, name: string): Promise<unknown>;
 }
 
-export const aksPackages = ["@kubernetes/client-node"];
+// 2.x pulls undici 8, which needs Node >= 22.19 (it fails to load on Node 20); 1.x has the same
+// object-parameter API (listNamespacedPod({ namespace, labelSelector })).
+export const aksPackages = [
+    Number(process.versions.node.split(".")[0]) >= 22
+        ? "@kubernetes/client-node"
+        : "@kubernetes/client-node@1",
+];
 
 /** The real client (>= 1.0: object parameters) with the default kubeconfig (az aks get-credentials). */
 export async function kubeApi(): Promise<KubeApi> {

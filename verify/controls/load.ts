@@ -7,21 +7,31 @@ import { MissingDependency } from "./types";
 // which cannot load ESM-only packages (@kubernetes/client-node >= 1) on every Node 20.
 const nativeImport = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;
 
-/** Loads each package, or throws MissingDependency naming all the missing ones. */
-export async function loadOptional(packages: string[], purpose: string): Promise<any[]> {
+/**
+ * Loads each package (given as an npm install spec, e.g. "@kubernetes/client-node@1"), or
+ * throws MissingDependency naming every missing one and the command that installs them.
+ */
+export async function loadOptional(specs: string[], purpose: string): Promise<any[]> {
     const loaded: any[] = [];
     const missing: string[] = [];
-    for (const pkg of packages) {
+    for (const spec of specs) {
+        const pkg = spec.replace(/(.)@[^/]*$/, "$1");
         try {
             loaded.push(require(pkg));
         } catch (e) {
             const err = e as NodeJS.ErrnoException;
-            if (err.code === "ERR_REQUIRE_ESM" || err.code === "ERR_REQUIRE_ASYNC_MODULE") {
+            if (err.code === "MODULE_NOT_FOUND" && err.message.includes(`'${pkg}'`)) {
+                missing.push(spec);
+                continue;
+            }
+            try {
+                // ESM-only packages where require(esm) is off or fails.
                 loaded.push(await nativeImport(pkg));
-            } else if (err.code === "MODULE_NOT_FOUND" && err.message.includes(`'${pkg}'`)) {
-                missing.push(pkg);
-            } else {
-                throw e;
+            } catch (e2) {
+                throw new MissingDependency(
+                    `${purpose}: ${pkg} is installed but does not load on Node ${process.version} ` +
+                        `(${(e2 as Error).message.split("\n")[0]}); install the version named here: npm install --no-save ${spec}`,
+                );
             }
         }
     }
