@@ -33,7 +33,7 @@ export async function program(): Promise<Program> {
     let cluster: ClusterComponent;
     switch (config.cloud) {
         case "aws": {
-            const aws: typeof import("./aws") = require("./aws");
+            const aws: typeof import("./ec2") = require("./ec2");
             const region = new pulumi.Config("aws").get("region");
             if (!region)
                 throw new pulumi.RunError(
@@ -49,7 +49,7 @@ export async function program(): Promise<Program> {
             break;
         }
         case "azure": {
-            const azure: typeof import("./azure") = require("./azure");
+            const azure: typeof import("./azure-vm") = require("./azure-vm");
             const location = new pulumi.Config("azure-native").get("location");
             if (!location)
                 throw new pulumi.RunError(

@@ -6,7 +6,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterConfig } from "../config/schema";
-import { roleDefinitionId } from "../azure/identity";
+import { roleDefinitionId } from "../azure";
 
 /** Built-in role "Network Contributor". */
 export const networkContributorRoleId = "4d97b98b-1d4f-4787-a291-c67834d212e7";

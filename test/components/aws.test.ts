@@ -3,8 +3,8 @@
 import * as assert from "assert";
 import * as zlib from "zlib";
 import * as YAML from "yaml";
-import { AwsCluster, discoveryTagKey } from "../../components/aws";
-import { networkFromPlatform } from "../../components/aws/network";
+import { AwsCluster, discoveryTagKey } from "../../components/ec2";
+import { networkFromPlatform } from "../../components/aws";
 import { ConfigError } from "../../components/config/schema";
 import { readPlatformStack } from "../../components/platform";
 import { configFor } from "../fixtures/models";

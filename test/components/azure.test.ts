@@ -8,10 +8,10 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
 import * as YAML from "yaml";
-import { AzureVmCluster, azurePlatformOutputs, networkFromPlatform } from "../../components/azure";
+import { AzureVmCluster, azurePlatformOutputs, networkFromPlatform } from "../../components/azure-vm";
 import { pemToBase64Der } from "../../components/shared/backendTls";
-import { keyVaultSecretsUserRoleId } from "../../components/azure/identity";
-import { buildPfx } from "../../components/azure/pfx";
+import { keyVaultSecretsUserRoleId } from "../../components/azure";
+import { buildPfx } from "../../components/azure-vm/pfx";
 import { ConfigError } from "../../components/config/schema";
 import { readPlatformStack } from "../../components/platform";
 import { configFor } from "../fixtures/models";
@@ -1005,7 +1005,7 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
     });
 });
 
-describe("PFX for the Application Gateway listener (components/azure/pfx.ts)", function () {
+describe("PFX for the Application Gateway listener (components/azure-vm/pfx.ts)", function () {
     let dir: string;
     before(function () {
         // openssl is on every machine .ci/run prepares; without it this fails rather than skips.

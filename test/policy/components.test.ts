@@ -8,8 +8,8 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { AwsCluster } from "../../components/aws";
-import { AzureVmCluster } from "../../components/azure";
+import { AwsCluster } from "../../components/ec2";
+import { AzureVmCluster } from "../../components/azure-vm";
 import { Workload } from "../../components/kubernetes";
 import { kubernetesPolicies, policies } from "../../policy/policies";
 import * as stack from "../../policy/stack";

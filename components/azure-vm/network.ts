@@ -5,7 +5,6 @@
 // subnet reaches the internet only through a NAT gateway (Azure retired default outbound access).
 import * as pulumi from "@pulumi/pulumi";
 import * as network from "@pulumi/azure-native/network";
-import * as resources from "@pulumi/azure-native/resources";
 import { subnetCidr } from "../model/network";
 import { PlatformOutputs, platformString } from "../platform";
 import { AzureSecurityGroups } from "./securityGroups";
@@ -85,18 +84,6 @@ export function networkFromPlatform(p: PlatformOutputs): AzureNetwork {
         fileDnsZoneId: optional("filePrivateDnsZoneId"),
         created: false,
     };
-}
-
-export function createResourceGroup(
-    name: string,
-    args: { location: string; tags: Record<string, string> },
-    parent: pulumi.Resource,
-): resources.ResourceGroup {
-    return new resources.ResourceGroup(
-        `${name}-rg`,
-        { location: args.location, tags: args.tags },
-        { parent },
-    );
 }
 
 export function createNetwork(

@@ -12,7 +12,7 @@ import * as compute from "@pulumi/azure-native/compute";
 import * as network from "@pulumi/azure-native/network";
 import * as tls from "@pulumi/tls";
 import { ClusterConfig } from "../config/schema";
-import { kebab } from "./names";
+import { kebab } from "../azure";
 
 export const ubuntuImage = {
     publisher: "Canonical",

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as network from "@pulumi/azure-native/network";
 import * as storage from "@pulumi/azure-native/storage";
 import { isUid } from "../model";
-import { linkedPrivateZone } from "./privateDns";
+import { linkedPrivateZone } from "../azure";
 
 export const shareName = "is-share";
 /** Premium file shares start at 100 GiB. */

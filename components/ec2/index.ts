@@ -1,0 +1,213 @@
+// wso2is:aws:Cluster: a 2+ node WSO2 IS cluster on EC2 with the `aws` membership scheme,
+// RDS MySQL, EFS, an ALB and Secrets Manager. Each concern lives in its own file; this class
+// wires them and renders the nodes' cloud-init from the cluster model.
+import * as zlib from "zlib";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig } from "../config/schema";
+import { ClusterModel, buildClusterModel, healthCheckPath } from "../model";
+import { renderCloudInit } from "../render/cloudInit";
+import { dbAdminUser } from "../shared/passwords";
+import { createBackendTls } from "../shared/backendTls";
+import {
+    AwsNetwork,
+    AwsSharedFs,
+    createClusterSecret,
+    createDatabase,
+    createLoadBalancer,
+    createNetwork,
+    createNodeIdentity,
+    createSecurityGroups,
+    createSharedFs,
+    efsMountOptions,
+} from "../aws";
+import { createNodes } from "./nodes";
+
+export { awsPlatformOutputs, networkFromPlatform } from "../aws";
+
+export interface AwsClusterArgs {
+    config: ClusterConfig;
+    /** AWS region (the aws:region of the stack). */
+    region: string;
+    /** From the platform stack; when absent the component creates the VPC. */
+    network?: AwsNetwork;
+    /** IS super admin password from config; generated when absent. */
+    adminPassword?: pulumi.Output<string>;
+}
+
+/** EC2 accepts at most 16 KB of user-data (before base64). */
+export const userDataLimitBytes = 16384;
+
+/** gzip (cloud-init unpacks it) keeps the user-data under EC2's limit; mtime 0 keeps it stable. */
+export function userDataBase64(cloudInit: string): string {
+    const packed = zlib.gzipSync(Buffer.from(cloudInit, "utf8"), { level: 9 });
+    if (packed.length > userDataLimitBytes) {
+        throw new pulumi.RunError(
+            `the nodes' cloud-init is ${packed.length} bytes gzipped; EC2 accepts ${userDataLimitBytes}`,
+        );
+    }
+    return packed.toString("base64");
+}
+
+/** The tag the aws membership scheme filters instances by. */
+export const discoveryTagKey = "wso2is-cluster";
+
+export class AwsCluster extends pulumi.ComponentResource {
+    public readonly url: pulumi.Output<string>;
+    public readonly hostname: pulumi.Output<string>;
+    public readonly loadBalancerDnsName: pulumi.Output<string>;
+    public readonly databaseEndpoint: pulumi.Output<string>;
+    public readonly databaseSecretArn: pulumi.Output<string>;
+    public readonly sharedFsId: pulumi.Output<string>;
+    public readonly nodeSecurityGroupId: pulumi.Output<string>;
+    public readonly autoScalingGroupName: pulumi.Output<string>;
+    public readonly membershipScheme: pulumi.Output<string>;
+    public readonly nodeCount: pulumi.Output<number>;
+    /** The cluster model the nodes' files are rendered from (resolved values). */
+    public readonly model: pulumi.Output<ClusterModel>;
+    /** cloud-init user-data of the launch template (plain text; holds no secret). */
+    public readonly cloudInit: pulumi.Output<string>;
+
+    constructor(name: string, args: AwsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("wso2is:aws:Cluster", name, {}, opts);
+        const { config } = args;
+        const clusterName = name;
+        const tags = { [discoveryTagKey]: clusterName, "managed-by": "pulumi" };
+
+        const network =
+            args.network ??
+            createNetwork(
+                name,
+                { cidr: config.network.cidr, region: args.region, production: config.production, tags },
+                this,
+            );
+        const groups = createSecurityGroups(
+            name,
+            { vpcId: network.vpcId, allowedCidrs: config.network.allowedCidrs, tags },
+            this,
+        );
+        // IS calls itself by the public hostname (pinned to the node), so 9443 serves a
+        // certificate for that name from the cluster's own CA instead of IS's CN=localhost one.
+        const backendTls = createBackendTls(
+            name,
+            { hostname: config.hostname, nodeIps: [], clusterName },
+            this,
+        );
+        const secret = createClusterSecret(
+            name,
+            { adminPassword: args.adminPassword, production: config.production, backendTls, tags },
+            this,
+        );
+        const identity = createNodeIdentity(name, { secretArn: secret.secret.arn, tags }, this);
+
+        const databaseCount = config.database.layout === "separate" ? 3 : 2;
+        const database = createDatabase(
+            name,
+            {
+                config,
+                databaseCount,
+                clusterName,
+                tags,
+                subnetIds: network.privateSubnetIds,
+                securityGroupId: groups.database.id,
+                vpcId: network.vpcId,
+                adminPassword: secret.dbAdminPassword,
+            },
+            this,
+        );
+
+        const sharedFs: AwsSharedFs =
+            config.sharedFs.kind === "efs"
+                ? createSharedFs(
+                      name,
+                      {
+                          production: config.production,
+                          subnetIds: network.privateSubnetIds,
+                          securityGroupId: groups.sharedFs.id,
+                          tags,
+                      },
+                      this,
+                  )
+                : { id: config.sharedFs.address!, source: config.sharedFs.address! };
+
+        const loadBalancer = createLoadBalancer(
+            name,
+            {
+                config,
+                tags,
+                healthCheckPath,
+                vpcId: network.vpcId,
+                subnetIds: network.publicSubnetIds,
+                securityGroupId: groups.alb.id,
+            },
+            this,
+        );
+
+        // Everything a node needs, resolved; none of it waits for RDS or the ALB to exist.
+        this.model = pulumi
+            .all([groups.nodes.name, identity.role.name, secret.secret.arn, pulumi.output(sharedFs.source)])
+            .apply(([securityGroup, iamRole, secretArn, shareSource]) =>
+                buildClusterModel(config, {
+                    clusterName,
+                    database: { host: database.host, port: 3306, tls: true, adminUser: dbAdminUser },
+                    sharedFs: { protocol: "nfs", source: shareSource, options: efsMountOptions },
+                    secrets: { source: "aws-secrets-manager", id: secretArn, region: args.region },
+                    nodeIp: "aws-imds",
+                    // One launch template serves every instance; each learns its IP at boot.
+                    nodes: [{ name: "asg-node" }],
+                    membership: {
+                        scheme: "aws",
+                        region: args.region,
+                        iamRole,
+                        securityGroup,
+                        tagKey: discoveryTagKey,
+                        tagValue: clusterName,
+                    },
+                    backendTls: true,
+                }),
+            );
+        this.cloudInit = this.model.apply((m) => renderCloudInit(m, m.nodes[0]));
+
+        const nodes = createNodes(
+            name,
+            {
+                config,
+                tags,
+                subnetIds: network.privateSubnetIds,
+                securityGroupId: groups.nodes.id,
+                instanceProfileArn: identity.instanceProfile.arn,
+                targetGroupArn: loadBalancer.targetGroup.arn,
+                userData: this.cloudInit.apply(userDataBase64),
+                discoveryTag: { key: discoveryTagKey, value: clusterName },
+            },
+            this,
+        );
+
+        this.hostname = pulumi.output(config.hostname);
+        this.url = pulumi.output(`https://${config.hostname}`);
+        this.loadBalancerDnsName = loadBalancer.alb.dnsName;
+        this.databaseEndpoint = database.instance.address;
+        this.databaseSecretArn = secret.secret.arn;
+        this.sharedFsId = pulumi.output(sharedFs.id);
+        this.nodeSecurityGroupId = groups.nodes.id;
+        this.autoScalingGroupName = nodes.group.name;
+        this.membershipScheme = pulumi.output(config.membership);
+        this.nodeCount = pulumi.output(config.nodes);
+        this.registerOutputs(this.outputs());
+    }
+
+    /** The stack outputs (the same names on every target where they apply). */
+    public outputs(): Record<string, pulumi.Output<unknown>> {
+        return {
+            url: this.url,
+            hostname: this.hostname,
+            loadBalancerDnsName: this.loadBalancerDnsName,
+            databaseEndpoint: this.databaseEndpoint,
+            databaseSecretArn: this.databaseSecretArn,
+            sharedFsId: this.sharedFsId,
+            nodeSecurityGroupId: this.nodeSecurityGroupId,
+            autoScalingGroupName: this.autoScalingGroupName,
+            membershipScheme: this.membershipScheme,
+            nodeCount: this.nodeCount,
+        };
+    }
+}
