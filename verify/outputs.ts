@@ -62,7 +62,7 @@ const str = (o: Outputs, k: string): string | undefined =>
     typeof o[k] === "string" && o[k] !== "" ? (o[k] as string) : undefined;
 
 /**
- * The target from the output names each component exports (components/<target>/index.ts
+ * The target from the output names each component exports (components/{ec2,azure-vm,aks}/index.ts
  * `outputs()`). ECS (issue 18) is recognised by `ecsClusterName` + `ecsServiceName`.
  */
 export function targetOf(o: Outputs): Target | undefined {

@@ -298,6 +298,56 @@ describe("integration/verify: npm run verify against a stand-in cluster (nginx +
         assert.match(r.stdout, /^FAIL {2}http-redirect /m);
     });
 
+    it("--stack reads the outputs through the pulumi CLI (a stand-in script) and names the SDK to install", async () => {
+        // A stand-in `pulumi` on PATH: prints an aws stack's outputs pointing at the stand-in cluster.
+        const bin = path.join(tmp.dir, "bin");
+        fs.mkdirSync(bin, { recursive: true });
+        const outputs = {
+            url: base,
+            hostname: HOSTNAME,
+            loadBalancerDnsName: "wso2is-dev-alb-1234567890.eu-west-1.elb.amazonaws.com",
+            autoScalingGroupName: "wso2is-dev-nodes-4f2a",
+            nodeCount: 2,
+        };
+        fs.writeFileSync(
+            path.join(bin, "pulumi"),
+            `#!/bin/sh\necho "$@" >> ${tmp.dir}/pulumi-args\ncat <<'EOF'\n${JSON.stringify(outputs)}\nEOF\n`,
+            { mode: 0o755 },
+        );
+        const env = { PATH: `${bin}:${process.env.PATH}` };
+        const args = [
+            "--stack",
+            "dev",
+            "--ca",
+            ca.caPath,
+            "--http-port",
+            String(httpPort),
+            "--requests",
+            "5",
+        ];
+        const r = await verify([...args, "--skip", "dns"], env);
+        assert.strictEqual(r.code, 0, r.stdout + r.stderr);
+        assert.strictEqual(
+            fs.readFileSync(path.join(tmp.dir, "pulumi-args"), "utf8").trim(),
+            "stack output --json --stack dev",
+        );
+        assert.match(r.stdout, /^verify https:\/\/localhost:\d+ \(aws, stack dev\)/m);
+        assert.match(
+            r.stdout,
+            /^SKIP {2}nodes +per-node health on aws needs the npm packages @aws-sdk\/client-auto-scaling, @aws-sdk\/client-elastic-load-balancing-v2, @aws-sdk\/client-ssm .*npm install --no-save @aws-sdk\/client-auto-scaling/m,
+        );
+        // the DNS check compares with the ALB, which does not resolve here
+        const dns = await verify(args, env);
+        assert.strictEqual(dns.code, 1);
+        assert.match(
+            dns.stdout,
+            /^FAIL {2}dns +localhost -> .*, but wso2is-dev-alb-1234567890\.eu-west-1\.elb\.amazonaws\.com -> nothing/m,
+        );
+        const drill = await verify([...args, "--skip", "dns", "--failover", "--yes"], env);
+        assert.strictEqual(drill.code, 2);
+        assert.match(drill.stderr, /per-node health on aws needs the npm packages/);
+    });
+
     it("--failover without --yes and without a terminal refuses (exit 2)", async () => {
         const r = await verify(
             [

@@ -11,6 +11,7 @@ import {
     AzureBackendHealth,
     AzureNodeControl,
     AzureResource,
+    clusterTagKey,
     resourceGroupOf,
 } from "../../verify/controls/azure";
 import { EcsApi, EcsNodeControl } from "../../verify/controls/ecs";
@@ -536,5 +537,14 @@ describe("verify/controls: optional SDKs", () => {
         ]);
         assert.strictEqual(scriptState("Enable succeeded: \n[stdout]\nwso2is-state=inactive\n"), "inactive");
         assert.strictEqual(scriptState("nothing"), undefined);
+    });
+});
+
+describe("verify/controls: names shared with the components", () => {
+    it("finds Azure VMs by the tag the VM target puts on them", () => {
+        const { clusterTagKey: componentTag } = require("../../components/azure-vm") as {
+            clusterTagKey: string;
+        };
+        assert.strictEqual(clusterTagKey, componentTag);
     });
 });

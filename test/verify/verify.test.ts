@@ -11,7 +11,7 @@ import { percentile } from "../../verify/http";
 import { clusterFromOutputs, clusterNameOf, readStackOutputs, targetOf } from "../../verify/outputs";
 import { formatReport } from "../../verify/report";
 
-// Output names as components/<target>/index.ts outputs() export them.
+// Output names as components/{ec2,azure-vm,aks}/index.ts outputs() export them.
 const awsOutputs = {
     url: "https://is.example.com",
     hostname: "is.example.com",

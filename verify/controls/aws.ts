@@ -2,7 +2,7 @@
 // ASG's target groups), and the seed's "shut down node 1" as a stop of IS on that instance
 // through SSM Run Command (the nodes carry AmazonSSMManagedInstanceCore, components/aws/identity.ts).
 //
-// Why not ASG EnterStandby: our groups run min = desired = nodes (components/aws/nodes.ts), so
+// Why not ASG EnterStandby: our groups run min = desired = nodes (components/ec2/nodes.ts), so
 // standby must either decrement desired below min (refused) or launch a replacement instance;
 // both test something other than "one node dies". A stopped IS fails the target group's health
 // check, and the ASG (ELB health checks) would then replace the instance, so the drill suspends

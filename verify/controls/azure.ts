@@ -3,9 +3,9 @@
 // (RunShellScript), the break-glass path the VMs are built for (no SSH anywhere).
 //
 // The stack's outputs name the node IPs but not the resource group or the gateway; both carry
-// the cluster's tag (components/azure/index.ts clusterTagKey = cluster name `wso2is-<stack>`),
+// the cluster's tag (components/azure-vm/index.ts clusterTagKey = cluster name `wso2is-<stack>`),
 // so verify finds the VMs by that tag and the gateway in the same group. VM names end in
-// `-node-<n>` in the order of `nodeIps` (components/azure/nodes.ts).
+// `-node-<n>` in the order of `nodeIps` (components/azure-vm/nodes.ts).
 import { unitPath } from "../../components/render/systemdUnit";
 import { loadOptional, scriptState, serviceScript } from "./load";
 import type { NodeControl, NodeState } from "./types";
