@@ -250,14 +250,28 @@ export async function main(argv: string[], io: Io): Promise<number> {
             }
             if (!v.json)
                 io.out(`      drill: ${node}, ${drill.clients} clients every ${drill.intervalMs} ms`);
-            const r = await runFailover({
-                ep,
-                control,
-                path: discoveryPath,
-                node,
-                ...drill,
-                log: (l) => (v.json ? io.err(l) : io.out(l)),
-            });
+            // Ctrl-C during the drill brings the node back first; a second one exits at once.
+            const interrupt = new AbortController();
+            const onSigint = () => {
+                if (interrupt.signal.aborted) process.exit(130);
+                io.err("verify: interrupted: bringing the node back (Ctrl-C again to exit without it)");
+                interrupt.abort();
+            };
+            process.on("SIGINT", onSigint);
+            let r;
+            try {
+                r = await runFailover({
+                    ep,
+                    control,
+                    path: discoveryPath,
+                    node,
+                    ...drill,
+                    log: (l) => (v.json ? io.err(l) : io.out(l)),
+                    signal: interrupt.signal,
+                });
+            } finally {
+                process.removeListener("SIGINT", onSigint);
+            }
             add(failoverCheck(r, control));
         }
 

@@ -26,6 +26,8 @@ export interface FailoverOptions {
     pollMs: number;
     timeoutMs: number;
     log: (line: string) => void;
+    /** Aborted (Ctrl-C): stop waiting, bring the node back now. */
+    signal?: AbortSignal;
 }
 
 export interface FailoverResult {
@@ -114,15 +116,31 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
     const isBack = (nodes: NodeState[]) =>
         nodes.filter((n) => n.healthy).length >= healthyBefore &&
         (control.replaces || !!nodes.find((x) => x.id === node)?.healthy);
-    const poll = async (test: (n: NodeState[]) => boolean): Promise<number | undefined> => {
+    // Waits that an interrupt cuts short: the finally block below then restores at once.
+    const wait = (ms: number) =>
+        new Promise<void>((resolve) => {
+            if (o.signal?.aborted) return resolve();
+            const t = setTimeout(done, ms);
+            function done() {
+                clearTimeout(t);
+                o.signal?.removeEventListener("abort", done);
+                resolve();
+            }
+            o.signal?.addEventListener("abort", done);
+        });
+    const poll = async (
+        test: (n: NodeState[]) => boolean,
+        restoring = false,
+    ): Promise<number | undefined> => {
         const start = Date.now();
         while (Date.now() - start < o.timeoutMs) {
+            if (o.signal?.aborted && !restoring) return undefined;
             try {
                 if (test(await control.nodes())) return Date.now() - start;
             } catch (e) {
                 log(`      ${control.source}: ${(e as Error).message} (retrying)`);
             }
-            await sleep(o.pollMs);
+            await (restoring ? sleep(o.pollMs) : wait(o.pollMs));
         }
         return undefined;
     };
@@ -135,18 +153,21 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
     let tookOut = false;
     try {
         note(await control.prepare?.());
-        await sleep(o.warmupMs);
+        await wait(o.warmupMs);
+        if (o.signal?.aborted) throw new Error("interrupted before the node was taken out");
         outAt = Date.now();
         tookOut = true; // restore even if takeOut fails half-way (starting a running IS is harmless)
         note(await control.takeOut(node));
         const outWait = await poll(isOut);
-        if (outWait === undefined) {
+        if (o.signal?.aborted) {
+            problems.push("interrupted: bringing the node back now");
+        } else if (outWait === undefined) {
             problems.push(`${node} still counted healthy by ${control.source} after ${o.timeoutMs / 1000} s`);
         } else {
             outOfRotationMs = Date.now() - outAt;
             log(`      ${node} out of rotation after ${(outOfRotationMs / 1000).toFixed(1)} s`);
         }
-        await sleep(o.holdMs);
+        await wait(o.holdMs);
     } catch (e) {
         problems.push((e as Error).message);
     } finally {
@@ -155,7 +176,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
             try {
                 backAt = Date.now();
                 note(await control.restore(node));
-                const backWait = await poll(isBack);
+                const backWait = await poll(isBack, true);
                 if (backWait === undefined) {
                     problems.push(
                         `the cluster did not get back to ${healthyBefore} healthy node(s) within ${o.timeoutMs / 1000} s`,
@@ -175,7 +196,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
         } catch (e) {
             problems.push(`cleanup: ${(e as Error).message}`);
         }
-        await sleep(o.tailMs);
+        await wait(o.tailMs);
         await stream.stop();
     }
 

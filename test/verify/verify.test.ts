@@ -310,6 +310,21 @@ describe("verify: failover drill", () => {
         assert.deepStrictEqual(r.problems, ["SSM command failed half-way"]);
     });
 
+    it("an interrupt during the hold brings the node back at once", async () => {
+        const { control, calls } = fakeControl([
+            { id: "a", healthy: true, state: "healthy" },
+            { id: "b", healthy: true, state: "healthy" },
+        ]);
+        const interrupt = new AbortController();
+        const started = Date.now();
+        const drill = runFailover({ ...opts(control), holdMs: 60_000, signal: interrupt.signal });
+        setTimeout(() => interrupt.abort(), 200);
+        const r = await drill;
+        assert.ok(Date.now() - started < 5_000, "did not sit out the 60 s hold");
+        assert.deepStrictEqual(calls, ["prepare", "takeOut a", "restore a", "cleanup"]);
+        assert.ok(r.backHealthyMs !== undefined, "waited for the node to be healthy again");
+    });
+
     it("reports a node the control plane never reports out, and one that never comes back", async () => {
         const nodes = [
             { id: "a", healthy: true, state: "healthy" },
