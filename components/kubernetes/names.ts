@@ -16,11 +16,6 @@ export const ports = { https: 9443, hazelcast: 4000 } as const;
 export const healthPath = "/api/health-check/v1.0/health";
 export const livenessPath = "/oauth2/token/.well-known/openid-configuration";
 
-/** Client image for the locked schema init (bash + the MySQL 8 client). */
-export const mysqlClientImage = "mysql:8.4";
-/** Small image with curl and sha256sum for the verified driver download. */
-export const curlImage = "curlimages/curl:8.11.1";
-
 /** Traefik: a maintained ingress controller (the community ingress-nginx project is retired). */
 export const traefikChart = {
     name: "traefik",

@@ -166,7 +166,8 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
         const c = pod.containers[0];
         assert.strictEqual(c.readinessProbe.httpGet.path, "/api/health-check/v1.0/health");
         assert.ok(c.startupProbe && c.livenessProbe);
-        assert.deepStrictEqual(c.resources.requests, { cpu: "4", memory: "4Gi" });
+        assert.deepStrictEqual(c.resources.requests, { cpu: "4", memory: "6144Mi" });
+        assert.deepStrictEqual(c.resources.limits, c.resources.requests, "memory request = limit");
         assert.ok(c.lifecycle.preStop);
         assert.ok(pod.terminationGracePeriodSeconds >= 60);
         assert.strictEqual(pod.securityContext.runAsNonRoot, true);
