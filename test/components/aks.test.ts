@@ -7,6 +7,7 @@ import { networkFromPlatform, platformIngress, platformRegistry } from "../../co
 import { readPlatformStack } from "../../components/platform";
 import { maxConnections } from "../../components/shared/database";
 import { configFor } from "../fixtures/models";
+import { unwrapSecrets, validateObject } from "../k8sModels";
 import { ofType, one, optionsRecorder, promiseOf, resourcesNamed, setPlatformOutputs } from "../harness";
 
 const A = {
@@ -300,7 +301,7 @@ describe("aks target (wso2is:azure:AksCluster)", function () {
         const kubelet = one(dev.resources, A.aks).state.identityProfile.kubeletidentity.objectId;
         assert.strictEqual(pull.principalId, kubelet);
         const login = `${acr.inputs.registryName}.azurecr.io`;
-        const pod = one(dev.resources, A.deploy).inputs.spec.template.spec;
+        const pod = one(dev.resources, A.deploy, "aksdev-is").inputs.spec.template.spec;
         const images = [...pod.initContainers, ...pod.containers].map((c: any) => c.image);
         assert.deepStrictEqual([...new Set(images)].sort(), [
             `${login}/library/mysql:8.4`,
@@ -334,6 +335,28 @@ describe("aks target (wso2is:azure:AksCluster)", function () {
             () => configFor("aks", { production: "true", imageDigests: "[]" }),
             /imageDigests = "\[\]" \(the default\) has no digest for wso2\/wso2is, library\/mysql, library\/traefik; production pins every image/,
         );
+    });
+
+    it("every Kubernetes object (dev, and production with the Key Vault sync) is valid against its schema", async function () {
+        const prod = await build("aksval", {
+            production: "true",
+            certificate: "https://certs-vault.vault.azure.net/secrets/is-tls",
+            dbSize: "Standard_D2ds_v4",
+        });
+        const objects = [...dev.resources, ...prod.resources].filter(
+            (r) => r.type.startsWith("kubernetes:") && r.type !== A.release,
+        );
+        const kinds = new Set(objects.map((r) => r.type.split(":")[2]));
+        for (const k of ["Deployment", "SecretProviderClass", "ServersTransport", "Ingress", "Service"])
+            assert.ok(kinds.has(k), `${k} among ${[...kinds]}`);
+        for (const r of objects) {
+            const obj = unwrapSecrets(r.inputs) as Record<string, any>;
+            assert.doesNotThrow(() => validateObject(obj), `${r.type} ${r.name}`);
+        }
+        // The validator has teeth: a wrong type is refused.
+        const deploy = unwrapSecrets(one(dev.resources, A.deploy, "aksdev-is").inputs) as any;
+        deploy.spec.template.spec.terminationGracePeriodSeconds = "120";
+        assert.throws(() => validateObject(deploy), /terminationGracePeriodSeconds must be integer/);
     });
 
     it("max_connections covers every pod plus the rollout's surge pod on both pools", function () {
