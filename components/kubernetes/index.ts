@@ -108,6 +108,7 @@ export class Workload extends pulumi.ComponentResource {
                     "deployment.toml": this.deploymentToml,
                     "db-init.env": dbInitEnv,
                     "db-init.sh": scriptText("db-init.sh"),
+                    "first-start-gate.sh": scriptText("first-start-gate.sh"),
                 },
             },
             o,
@@ -146,6 +147,13 @@ export class Workload extends pulumi.ComponentResource {
         const checksum = pulumi
             .all([this.deploymentToml, dbInitEnv])
             .apply(([a, b]) => crypto.createHash("sha256").update(a).update(b).digest("hex"));
+        // db-init and the first-start gate read the same files (scripts/CONTRACT.md); the gate
+        // tells pods apart by name.
+        const gateEnv = [
+            { name: "WSO2IS_NODE_ENV", value: "/boot/db-init.env" },
+            { name: "WSO2IS_SECRETS_ENV", value: "/secrets/secrets.env" },
+            { name: "FIRST_START_NODE_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+        ];
         const secretEnv = (envName: string) => ({
             name: envName,
             valueFrom: { secretKeyRef: { name: secretName, key: envName } },
@@ -245,11 +253,13 @@ export class Workload extends pulumi.ComponentResource {
                                 {
                                     name: "db-init",
                                     image: images.mysql,
-                                    command: ["bash", "/boot/db-init.sh"],
-                                    env: [
-                                        { name: "WSO2IS_NODE_ENV", value: "/boot/db-init.env" },
-                                        { name: "WSO2IS_SECRETS_ENV", value: "/secrets/secrets.env" },
+                                    // Schema, then the first-start gate: one pod at a time through IS's first start.
+                                    command: [
+                                        "bash",
+                                        "-ec",
+                                        "bash /boot/db-init.sh\nexec bash /boot/first-start-gate.sh enter",
                                     ],
+                                    env: gateEnv,
                                     volumeMounts: [
                                         { name: "dbscripts", mountPath: "/is" },
                                         { name: "boot", mountPath: "/boot" },
@@ -259,6 +269,28 @@ export class Workload extends pulumi.ComponentResource {
                                     resources: {
                                         requests: { cpu: "100m", memory: "128Mi" },
                                         limits: { cpu: "1", memory: "512Mi" },
+                                    },
+                                },
+                                {
+                                    // Native sidecar (runs beside IS): the gate's holder heartbeats until IS
+                                    // answers its health API once, then releases; then it only waits.
+                                    name: "first-start-gate",
+                                    image: images.mysql,
+                                    restartPolicy: "Always",
+                                    command: [
+                                        "bash",
+                                        "-c",
+                                        "bash /boot/first-start-gate.sh hold || echo \"first-start-gate hold exited $?\"\ntrap 'exit 0' TERM\nwhile :; do sleep 3600 & wait $!; done",
+                                    ],
+                                    env: gateEnv,
+                                    volumeMounts: [
+                                        { name: "boot", mountPath: "/boot" },
+                                        { name: "secrets", mountPath: "/secrets", readOnly: true },
+                                    ],
+                                    securityContext: restricted(),
+                                    resources: {
+                                        requests: { cpu: "10m", memory: "32Mi" },
+                                        limits: { cpu: "200m", memory: "128Mi" },
                                     },
                                 },
                             ],
@@ -345,6 +377,7 @@ export class Workload extends pulumi.ComponentResource {
                                         name: configMap.metadata.name,
                                         items: [
                                             { key: "db-init.sh", path: "db-init.sh" },
+                                            { key: "first-start-gate.sh", path: "first-start-gate.sh" },
                                             { key: "db-init.env", path: "db-init.env" },
                                         ],
                                     },

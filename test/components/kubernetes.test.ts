@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { Workload } from "../../components/kubernetes";
 import * as lifecycle from "../../components/kubernetes/lifecycle";
+import { scriptText } from "../../components/render/scripts";
 import { configFor } from "../fixtures/models";
 import { engine, ofType, one, promiseOf, resourcesNamed } from "../harness";
 
@@ -180,7 +181,7 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
         assert.match(spec.template.metadata.annotations["wso2is-cluster/config-sha256"], /^[0-9a-f]{64}$/);
         assert.deepStrictEqual(
             pod.initContainers.map((x: any) => x.name),
-            ["jdbc-driver", "dbscripts", "db-init"],
+            ["jdbc-driver", "dbscripts", "db-init", "first-start-gate"],
         );
         assert.match(pod.initContainers[0].command[2], /sha256sum -c/);
         const mounts = c.volumeMounts.map((m: any) => [m.mountPath, m.subPath]);
@@ -335,8 +336,40 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
                 ["jdbc-driver", "docker.io/wso2/wso2is:7.1.0"],
                 ["dbscripts", "docker.io/wso2/wso2is:7.1.0"],
                 ["db-init", "docker.io/library/mysql:8.4"],
+                ["first-start-gate", "docker.io/library/mysql:8.4"],
                 ["wso2is", "docker.io/wso2/wso2is:7.1.0"],
             ]);
+        });
+
+        it("first-start gate: enter after db-init in the init container, hold in a native sidecar beside IS", function () {
+            const init = Object.fromEntries(isPod().initContainers.map((c: any) => [c.name, c]));
+            assert.match(
+                init["db-init"].command[2],
+                /^bash \/boot\/db-init.sh\nexec bash \/boot\/first-start-gate.sh enter$/,
+            );
+            const gate = init["first-start-gate"];
+            assert.strictEqual(gate.restartPolicy, "Always", "a native sidecar: runs beside IS");
+            assert.match(gate.command[2], /^bash \/boot\/first-start-gate.sh hold/);
+            assert.match(
+                gate.command[2],
+                /trap 'exit 0' TERM/,
+                "after the hold it waits, and stops at once on SIGTERM",
+            );
+            for (const c of [init["db-init"], gate]) {
+                const env = Object.fromEntries(c.env.map((e: any) => [e.name, e]));
+                assert.strictEqual(env.WSO2IS_NODE_ENV.value, "/boot/db-init.env");
+                assert.strictEqual(env.WSO2IS_SECRETS_ENV.value, "/secrets/secrets.env");
+                assert.deepStrictEqual(env.FIRST_START_NODE_ID.valueFrom.fieldRef, {
+                    fieldPath: "metadata.name",
+                });
+            }
+            const cm = one(w.resources, K.cm).inputs.data;
+            assert.strictEqual(cm["first-start-gate.sh"], scriptText("first-start-gate.sh"));
+            assert.match(cm["db-init.env"], /^DB_INIT_PLAN=/m);
+            const boot = isPod()
+                .volumes.find((v: any) => v.name === "boot")
+                .configMap.items.map((i: any) => i.key);
+            assert.ok(boot.includes("first-start-gate.sh"));
         });
 
         it("Traefik: two replicas never on one node, spread over zones, chart 33.x keys", function () {
