@@ -22,7 +22,6 @@ function modelFor(apiVersion: string, kind: string): Model {
     const pkg = group.startsWith("traefik.io")
         ? `@kubernetes-models/traefik/${apiVersion}`
         : `kubernetes-models/${apiVersion}`;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const model = (require(pkg) as Record<string, Model>)[kind];
     if (!model) throw new Error(`no model for ${apiVersion} ${kind}`);
     return model;
