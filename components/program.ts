@@ -83,6 +83,7 @@ export async function program(): Promise<Program> {
                     network: aks.networkFromPlatform(p),
                     kubeconfig: String(p.values.kubeconfig),
                     ingress: aks.platformIngress(p),
+                    imageRegistry: aks.platformRegistry(p, config.production),
                 },
             });
             break;

@@ -404,9 +404,20 @@ function azureComputed(
                             { ...(v as object), identity: addon(k) },
                         ]),
                     ),
+                    // AKS creates the kubelet's identity in the node resource group.
+                    identityProfile: { kubeletidentity: addon("kubeletidentity") },
                 },
             };
         }
+        case "azure-native:containerregistry:Registry":
+            return simple("registryName", (n) => `Microsoft.ContainerRegistry/registries/${n}`, {
+                loginServer: `${named("registryName")}.azurecr.io`,
+            });
+        case "azure-native:containerregistry:CacheRule":
+            return simple(
+                "cacheRuleName",
+                (n) => `Microsoft.ContainerRegistry/registries/${inputs.registryName}/cacheRules/${n}`,
+            );
         case "azure-native:managedidentity:UserAssignedIdentity":
             return simple("resourceName", (n) => `Microsoft.ManagedIdentity/userAssignedIdentities/${n}`, {
                 principalId: stableGuid(`principal:${type}::${name}`),

@@ -117,6 +117,13 @@ export const configKeys = {
         defaultText: "wso2/wso2is:<isVersion> (Docker Hub)",
         projectDefault: "",
     },
+    imageDigests: {
+        kind: "array",
+        description:
+            "aks: image digests, <repository>@sha256:<hex> (wso2/wso2is, library/mysql, library/traefik); required in production.",
+        defaultText: "[] (tags only)",
+        projectDefault: [],
+    },
     jdbcDriverUrl: {
         kind: "string",
         description: "URL of MySQL Connector/J (>= 8.2.0).",

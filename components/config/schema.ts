@@ -22,6 +22,7 @@ import {
     targets,
 } from "./defaults";
 import { ConfigKeyName, automaticValues, configKeys, configNamespace } from "./keys";
+import { pinnableRepositories } from "../kubernetes/images";
 
 export interface ClusterConfig {
     cloud: Target;
@@ -36,6 +37,8 @@ export interface ClusterConfig {
         distributionUrl: string;
         distributionSha256?: string;
         image: string;
+        /** aks: repository -> sha256 digest ("sha256:<hex>") of the images the pods run. */
+        imageDigests: Record<string, string>;
         jdbcDriverUrl: string;
         jdbcDriverSha256: string;
     };
@@ -123,6 +126,14 @@ const rawSchema = z.strictObject({
     isDistributionUrl: z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),
     isDistributionSha256: hex64.optional(),
     isImage: z.string().min(1).optional(),
+    imageDigests: list(
+        z
+            .string()
+            .regex(
+                /^[a-z0-9][a-z0-9._/-]*@sha256:[0-9a-f]{64}$/,
+                "must be <repository>@sha256:<64 hex>, e.g. library/mysql@sha256:…",
+            ),
+    ).optional(),
     jdbcDriverUrl: z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),
     jdbcDriverSha256: hex64.optional(),
     platformStack: z.string().regex(stackRef, "must be a stack reference: org/project/stack").optional(),
@@ -259,6 +270,25 @@ function resolve(
             `${configNamespace}:jdbcDriverSha256 is required: the sha256 of the MySQL Connector/J jar the nodes verify`,
         );
     }
+    const imageDigests = Object.fromEntries(
+        (r.imageDigests ?? []).map((d) => d.split("@") as [string, string]),
+    );
+    if (r.imageDigests && r.cloud !== "aks") bad("imageDigests", "only applies to cloud aks");
+    const unknownRepos = Object.keys(imageDigests).filter((repo) => !pinnableRepositories.includes(repo));
+    if (unknownRepos.length > 0)
+        bad("imageDigests", `names ${unknownRepos.join(", ")}; allowed: ${pinnableRepositories.join(", ")}`);
+    if (r.cloud === "aks" && production) {
+        // Tags move (mysql:8.4 follows 8.4.x; images are rebuilt for base-image fixes): production pins.
+        const needed = pinnableRepositories.filter(
+            (repo) => !imageDigests[repo] && !(repo === "wso2/wso2is" && r.isImage?.includes("@sha256:")),
+        );
+        if (needed.length > 0)
+            bad(
+                "imageDigests",
+                `has no digest for ${needed.join(", ")}; production pins every image by digest (<repository>@sha256:<hex>)`,
+                "[]",
+            );
+    }
     const driverVersion = /mysql-connector-j-(\d+)\.(\d+)\.(\d+)\.jar$/.exec(r.jdbcDriverUrl ?? "");
     if (
         driverVersion &&
@@ -324,6 +354,7 @@ function resolve(
             distributionSha256: r.isDistributionSha256?.toLowerCase(),
             // The public Docker Hub image; docker.wso2.com serves subscription (updated) images.
             image: r.isImage ?? `wso2/wso2is:${isVersion}`,
+            imageDigests,
             jdbcDriverUrl:
                 r.jdbcDriverUrl ??
                 `https://repo1.maven.org/maven2/com/mysql/mysql-connector-j/${defaultJdbcDriverVersion}/mysql-connector-j-${defaultJdbcDriverVersion}.jar`,
@@ -367,6 +398,8 @@ export function placeholderDigests(config: ClusterConfig): string[] {
     if (config.is.distributionSha256 && placeholderSha.test(config.is.distributionSha256))
         keys.push("isDistributionSha256");
     if (placeholderSha.test(config.is.jdbcDriverSha256)) keys.push("jdbcDriverSha256");
+    if (Object.values(config.is.imageDigests).some((d) => placeholderSha.test(d.replace(/^sha256:/, ""))))
+        keys.push("imageDigests");
     return keys;
 }
 

@@ -106,6 +106,41 @@ describe("config", function () {
             assert.deepStrictEqual(placeholderDigests(c), ["isDistributionSha256"]);
             assert.deepStrictEqual(placeholderDigests(parseConfig(base)), []);
         });
+        it("aks: imageDigests pins images by repository; all-zero image digests are placeholders too", function () {
+            const aks = { cloud: "aks", hostname: "is.example.com", jdbcDriverSha256: sha };
+            const pinned = parseConfig({
+                ...aks,
+                imageDigests: JSON.stringify([`library/mysql@sha256:${"b".repeat(64)}`]),
+            });
+            assert.deepStrictEqual(pinned.is.imageDigests, { "library/mysql": `sha256:${"b".repeat(64)}` });
+            assert.deepStrictEqual(placeholderDigests(pinned), []);
+            const zero = parseConfig({
+                ...aks,
+                jdbcDriverSha256: "0".repeat(64),
+                imageDigests: JSON.stringify([`wso2/wso2is@sha256:${"0".repeat(64)}`]),
+            });
+            assert.deepStrictEqual(placeholderDigests(zero), ["jdbcDriverSha256", "imageDigests"]);
+            assert.throws(
+                () =>
+                    parseConfig({
+                        ...aks,
+                        imageDigests: JSON.stringify([`bitnami/mysql@sha256:${"b".repeat(64)}`]),
+                    }),
+                /imageDigests = .* names bitnami\/mysql; allowed: wso2\/wso2is, library\/mysql, library\/traefik/,
+            );
+            assert.throws(
+                () => parseConfig({ ...aks, imageDigests: JSON.stringify(["library/mysql:8.4"]) }),
+                /imageDigests = .*\(item 0\) must be <repository>@sha256:<64 hex>/,
+            );
+            assert.throws(
+                () =>
+                    parseConfig({
+                        ...base,
+                        imageDigests: JSON.stringify([`library/mysql@sha256:${"b".repeat(64)}`]),
+                    }),
+                /imageDigests = .* only applies to cloud aks/,
+            );
+        });
     });
 
     describe("bad values: one message with key, value and what is allowed", function () {
