@@ -1,7 +1,7 @@
 // wso2is:azure:VmCluster under the mock engine: resources, their security-relevant inputs, the
 // rendered customData, protection of stateful resources, the platform stack path and SMB.
 import * as assert from "assert";
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -1041,17 +1041,21 @@ describe("PFX for the Application Gateway listener (components/azure-vm/pfx.ts)"
     after(function () {
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
+    const writeTemp = (file: string, data: Buffer) => {
+        fs.writeFileSync(path.join(dir, file), data);
+        return path.join(dir, file);
+    };
 
     it("OpenSSL reads it back with the password (MAC verified): the same key and certificate; the same bytes every time", function () {
         const key = fs.readFileSync(path.join(dir, "key8.pem"), "utf8");
         const cert = fs.readFileSync(path.join(dir, "cert.pem"), "utf8");
-        const password = "Ab3-_=+.#%xyz";
+        const password = "Ab3xYz09QrstUvw7";
         const pfx = buildPfx(key, cert, password, { friendlyName: "is.example.com" });
         assert.ok(
             pfx.equals(buildPfx(key, cert, password, { friendlyName: "is.example.com" })),
             "deterministic",
         );
-        assert.ok(!pfx.equals(buildPfx(key, cert, "another-password")), "depends on the password");
+        assert.ok(!pfx.equals(buildPfx(key, cert, "anotherPassword1")), "depends on the password");
         const file = path.join(dir, "out.pfx");
         fs.writeFileSync(file, pfx);
         const dump = execFileSync(
@@ -1070,6 +1074,46 @@ describe("PFX for the Application Gateway listener (components/azure-vm/pfx.ts)"
                 stdio: "ignore",
             }),
         );
+    });
+
+    it("is the legacy form (openssl pkcs12 -info -legacy): TripleDES key bag and certificates, SHA-1 MAC, 2048 iterations", function () {
+        const key = fs.readFileSync(path.join(dir, "key8.pem"), "utf8");
+        const cert = fs.readFileSync(path.join(dir, "cert.pem"), "utf8");
+        const password = "Legacy0Form0Password";
+        const file = path.join(dir, "legacy.pfx");
+        fs.writeFileSync(file, buildPfx(key, cert, password, { friendlyName: "is.example.com" }));
+        // -info prints the algorithms on stderr; -nokeys/-nocerts keep the contents out of the log.
+        const r = spawnSync(
+            "openssl",
+            ["pkcs12", "-info", "-legacy", "-in", file, "-noout", "-passin", `pass:${password}`],
+            { encoding: "utf8" },
+        );
+        assert.strictEqual(r.status, 0, r.stderr);
+        const info = r.stdout + r.stderr;
+        assert.match(info, /^MAC: sha1, Iteration 2048$/m);
+        assert.match(info, /^PKCS7 Encrypted data: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048$/m);
+        assert.match(info, /^Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048$/m);
+        assert.doesNotMatch(info, /PBES2|AES|sha256/i, "nothing of the OpenSSL 3 default form");
+        // A chain (leaf, then CA) keeps both certificates.
+        const chain = execFileSync(
+            "openssl",
+            [
+                "pkcs12",
+                "-in",
+                writeTemp("chain.pfx", buildPfx(key, cert + cert, password)),
+                "-nokeys",
+                "-passin",
+                `pass:${password}`,
+            ],
+            { encoding: "utf8" },
+        );
+        assert.strictEqual(chain.match(/BEGIN CERTIFICATE/g)?.length, 2);
+    });
+
+    it("refuses a password with anything but letters and digits", function () {
+        const key = fs.readFileSync(path.join(dir, "key8.pem"), "utf8");
+        const cert = fs.readFileSync(path.join(dir, "cert.pem"), "utf8");
+        assert.throws(() => buildPfx(key, cert, "Ab3-_=+.#%xyz"), /letters and digits only/);
     });
 
     it("refuses input without a PKCS#8 key or a certificate", function () {
