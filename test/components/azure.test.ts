@@ -417,6 +417,39 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
         assert.notStrictEqual(dig(resized), dig(same));
     });
 
+    it("at the longest stack name config accepts, every Azure name the program derives is within Azure's limit", async function () {
+        const r = await build(`wso2is-${"s".repeat(43)}`, { nodes: "3" });
+        const named = (type: string) =>
+            ofType(r.resources, type).map((x) => String(x.state.name ?? x.inputs.name ?? x.name));
+        const check = (what: string, names: string[], limit: number) => {
+            assert.ok(names.length > 0, what);
+            for (const n of names) assert.ok(n.length <= limit, `${what} ${n}: ${n.length} > ${limit}`);
+        };
+        const vms = ofType(r.resources, T.vm).map((v) => v.inputs);
+        check(
+            "VM name",
+            vms.map((v) => v.vmName),
+            64,
+        );
+        check(
+            "computer name",
+            vms.map((v) => v.osProfile.computerName),
+            64,
+        );
+        check(
+            "OS disk",
+            vms.map((v) => v.storageProfile.osDisk.name),
+            80,
+        );
+        check("VNet", named(T.vnet), 64);
+        check("private endpoint", named(T.pe), 64);
+        check(
+            "Application Gateway",
+            ofType(r.resources, T.appgw).map((g) => g.inputs.applicationGatewayName),
+            80,
+        );
+    });
+
     it("the listener PFX password is letters and digits only (the legacy form)", function () {
         const pw = one(dev.resources, T.password, "azdev-listener-pfx-password").inputs;
         assert.deepStrictEqual([pw.special, pw.length], [false, 32]);
