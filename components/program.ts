@@ -2,7 +2,7 @@
 // index.ts exports its outputs; synth also reads the component's rendered model and files.
 // Only the chosen target's modules (and so its provider SDK) are loaded.
 import * as pulumi from "@pulumi/pulumi";
-import { readClusterConfig } from "./config";
+import { clusterName, readClusterConfig } from "./config";
 import type { ClusterConfig } from "./config/schema";
 import type { ClusterModel } from "./model";
 import { readPlatformStack } from "./platform";
@@ -24,7 +24,7 @@ export interface Program {
 export async function program(): Promise<Program> {
     // Validation first: bad config stops here, before any resource is registered.
     const { config, adminPassword } = readClusterConfig();
-    const name = `wso2is-${pulumi.getStack()}`;
+    const name = clusterName(pulumi.getStack());
     const platform = async (required: string[], optional: string[]) =>
         config.network.platformStack
             ? readPlatformStack(config.network.platformStack, required, optional)

@@ -188,7 +188,11 @@ function computed(
             };
         }
         case "random:index/randomPassword:RandomPassword":
-            return { id: "none", state: { result: `mock-secret-${h(24)}` } };
+            // Like the provider: special = false gives letters and digits only.
+            return {
+                id: "none",
+                state: { result: inputs.special === false ? `mockSecret${h(24)}` : `mock-secret-${h(24)}` },
+            };
         case "tls:index/privateKey:PrivateKey":
             return {
                 id: h(40),

@@ -112,6 +112,45 @@ export const knownNodeSizes: Record<string, { vcpu: number; memoryGb: number }> 
     Standard_F8s_v2: { vcpu: 8, memoryGb: 16 },
 };
 
+/**
+ * Azure Database for MySQL Flexible Server: the highest `max_connections` each SKU allows (the
+ * "Max value" column of Microsoft's table, which goes by tier and vCores: MicrosoftDocs
+ * azure-databases-docs articles/mysql/flexible-server/concepts-server-parameters.md,
+ * "max_connections"). Used by the Azure VM and AKS targets (both size max_connections with
+ * shared/database.ts); a SKU not listed here is accepted with a warning.
+ */
+export const mysqlFlexibleMaxConnections: Record<string, number> = (() => {
+    const byVcores = {
+        burstable: { 1: 341, 2: 1365, 4: 2731, 8: 5461, 12: 8193, 16: 10923, 20: 13653 },
+        generalPurpose: { 2: 1365, 4: 2731, 8: 5461, 16: 10923, 32: 21845, 48: 32768, 64: 43691 },
+        businessCritical: {
+            2: 2731,
+            4: 5461,
+            8: 10923,
+            16: 21845,
+            20: 27306,
+            32: 43691,
+            48: 65536,
+            64: 86016,
+        },
+    } as const;
+    const table: Record<string, number> = {
+        // B1s (1 GB) and B2s (4 GB) are the small-memory rows of their vCore count.
+        Standard_B1s: 171,
+        Standard_B1ms: byVcores.burstable[1],
+        Standard_B2s: 683,
+        Standard_B2ms: byVcores.burstable[2],
+    };
+    for (const v of [4, 8, 12, 16, 20] as const) table[`Standard_B${v}ms`] = byVcores.burstable[v];
+    for (const [v, max] of Object.entries(byVcores.generalPurpose)) {
+        for (const series of ["ds_v4", "ads_v5"]) table[`Standard_D${v}${series}`] = max;
+    }
+    for (const [v, max] of Object.entries(byVcores.businessCritical)) {
+        for (const series of ["ds_v4", "ds_v5", "ads_v5"]) table[`Standard_E${v}${series}`] = max;
+    }
+    return table;
+})();
+
 /** Cache names IS knows (`[cache.<name>]` in deployment.toml), for caching scenario 4. */
 export const knownCaches = [
     "app_info_cache",

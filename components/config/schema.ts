@@ -15,6 +15,7 @@ import {
     knownCaches,
     knownNodeSizes,
     membershipRejections,
+    mysqlFlexibleMaxConnections,
     membershipSchemes,
     seedMinimum,
     sharedFsKinds,
@@ -23,6 +24,8 @@ import {
 } from "./defaults";
 import { ConfigKeyName, automaticValues, configKeys, configNamespace } from "./keys";
 import { pinnableRepositories } from "../kubernetes/images";
+import { maxConnections } from "../shared/database";
+import { surgePods } from "../kubernetes/lifecycle";
 
 export interface ClusterConfig {
     cloud: Target;
@@ -162,6 +165,8 @@ type Raw = z.infer<typeof rawSchema>;
 export function parseConfig(
     given: Record<string, string>,
     secretKeys: string[] = ["adminPassword"],
+    /** The Pulumi stack, when known: Azure's name limits depend on it. */
+    stack?: string,
 ): ClusterConfig {
     const raw = withoutAutomaticValues(given);
     const shown = (key: string, value: unknown) =>
@@ -194,7 +199,7 @@ export function parseConfig(
         }
         throw new ConfigError(problems);
     }
-    return resolve(result.data, raw, shown);
+    return resolve(result.data, raw, shown, stack);
 }
 
 /**
@@ -220,6 +225,7 @@ function resolve(
     r: Raw,
     raw: Record<string, string>,
     shown: (k: string, v: unknown) => string,
+    stack?: string,
 ): ClusterConfig {
     const problems: string[] = [];
     // A key left unset is shown with the default that was applied to it.
@@ -333,6 +339,21 @@ function resolve(
         );
     }
 
+    // Azure limits: a separate block (azureLimitProblems below).
+    const azure = {
+        cloud: r.cloud,
+        stack,
+        nodes,
+        nodeDiskGb: r.nodeDiskGb ?? defaultNodeDiskGb,
+        nodeImageId: r.nodeImageId,
+        dbSize: r.dbSize ?? (production ? d.dbSize.production : d.dbSize.dev),
+        databases: databaseCount(r.dbLayout ?? "identity-shared"),
+    };
+    for (const { key, message } of azureLimitProblems(azure)) {
+        if (key === "stack") problems.push(`the stack name ${JSON.stringify(stack)} ${message}`);
+        else bad(key, message, azure[key]);
+    }
+
     if (problems.length > 0) throw new ConfigError(problems);
     return {
         cloud: r.cloud,
@@ -345,7 +366,7 @@ function resolve(
             disabledCaches: scenario === 4 ? [...(r.disabledCaches ?? defaultSecurityCaches)] : [],
             cacheTimeoutMinutes: scenario === 2 ? (r.cacheTimeoutMinutes ?? 5) : undefined,
         },
-        node: { size, diskGb: r.nodeDiskGb ?? 30, imageId: r.nodeImageId },
+        node: { size, diskGb: r.nodeDiskGb ?? defaultNodeDiskGb, imageId: r.nodeImageId },
         is: {
             version: isVersion,
             distributionUrl:
@@ -390,6 +411,109 @@ function parseCertificate(value: string, cloud: Target): ClusterConfig["certific
         : {
               error: "must be a Key Vault secret id (https://<vault>.vault.azure.net/secrets/<name>) or self-signed",
           };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Azure limits checked before deploy (docs/azure.md "Limits checked before deploy"). Each is a
+// limit Azure enforces only when the resource is created, i.e. in the middle of `pulumi up`.
+
+/** OS disk of a node when nodeDiskGb is unset. */
+export const defaultNodeDiskGb = 30;
+/** Canonical's Ubuntu 24.04 image is a 30 GB disk; Azure refuses a smaller OS disk. */
+export const ubuntuImageDiskGb = 30;
+/** The suffix Pulumi's auto-naming adds to a logical name (at most 8 characters). */
+const autonameSuffix = 8;
+
+/** Databases IS connects to per node: identity + shared, or identity + consent + shared. */
+export function databaseCount(layout: DatabaseLayout): number {
+    return layout === "separate" ? 3 : 2;
+}
+
+/** The cluster's logical name: every Azure name of the cluster starts with it. */
+export function clusterName(stack: string): string {
+    return `wso2is-${stack}`;
+}
+
+/** Azure names this program derives from the cluster name, and Azure's limit for each. */
+export function azureNames(cluster: string, nodes: number): { what: string; name: string; limit: number }[] {
+    const last = `${cluster}-node-${nodes}`;
+    return [
+        { what: "VM name (Linux)", name: last, limit: 64 },
+        { what: "Linux computer name", name: last, limit: 64 },
+        { what: "OS disk name", name: `${last}-os`, limit: 80 },
+        { what: "virtual network name", name: `${cluster}-vnet${"x".repeat(autonameSuffix)}`, limit: 64 },
+        { what: "private endpoint name", name: `${cluster}-files${"x".repeat(autonameSuffix)}`, limit: 64 },
+        { what: "Application Gateway name", name: `${cluster}-appgw`, limit: 80 },
+    ];
+}
+
+/** max_connections the cluster asks of MySQL Flexible Server, and what the SKU allows (undefined: unknown SKU). */
+export function mysqlConnectionBudget(
+    sku: string,
+    nodes: number,
+    databases: number,
+    surge = 0,
+): { requested: number; allowed?: number } {
+    return { requested: maxConnections(nodes, databases, surge), allowed: mysqlFlexibleMaxConnections[sku] };
+}
+
+/** IS processes that run beside `nodes` during a rollout: the AKS surge pod; VMs roll in place. */
+function rolloutSurge(cloud: Target): number {
+    return cloud === "aks" ? surgePods : 0;
+}
+
+export function azureLimitProblems(c: {
+    cloud: Target;
+    stack?: string;
+    nodes: number;
+    nodeDiskGb: number;
+    nodeImageId?: string;
+    dbSize: string;
+    databases: number;
+}): { key: "nodeDiskGb" | "dbSize" | "stack"; message: string }[] {
+    const problems: { key: "nodeDiskGb" | "dbSize" | "stack"; message: string }[] = [];
+    if (c.cloud !== "azure" && c.cloud !== "aks") return problems;
+    if (c.cloud === "azure" && !c.nodeImageId && c.nodeDiskGb < ubuntuImageDiskGb)
+        problems.push({
+            key: "nodeDiskGb",
+            message: `is below ${ubuntuImageDiskGb}: the Ubuntu 24.04 image is a ${ubuntuImageDiskGb} GB disk and Azure refuses a smaller OS disk (set nodeDiskGb >= ${ubuntuImageDiskGb}, or nodeImageId to a smaller image)`,
+        });
+    const surge = rolloutSurge(c.cloud);
+    const { requested, allowed } = mysqlConnectionBudget(c.dbSize, c.nodes, c.databases, surge);
+    if (allowed !== undefined && requested > allowed)
+        problems.push({
+            key: "dbSize",
+            message: `allows max_connections up to ${allowed}; ${surge ? `(${c.nodes} nodes + ${surge} surge pod)` : `${c.nodes} nodes`} x ${c.databases} databases x 80 + 50 needs ${requested}: choose a larger dbSize or fewer nodes`,
+        });
+    if (c.cloud === "azure" && c.stack !== undefined) {
+        const cluster = clusterName(c.stack);
+        for (const n of azureNames(cluster, c.nodes).filter((x) => x.name.length > x.limit)) {
+            const fits = c.stack.length - (n.name.length - n.limit);
+            problems.push({
+                key: "stack",
+                message: `makes the Azure ${n.what} ${n.name.length} characters (${JSON.stringify(n.name)}); Azure allows ${n.limit}: use a stack name of at most ${fits} characters`,
+            });
+        }
+    }
+    return problems;
+}
+
+/** Config warnings (not errors): shown by `pulumi up` and synth, nothing stops. */
+export function configWarnings(config: ClusterConfig): string[] {
+    const warnings: string[] = [];
+    if (config.cloud === "azure" || config.cloud === "aks") {
+        const { requested, allowed } = mysqlConnectionBudget(
+            config.database.size,
+            config.nodes,
+            databaseCount(config.database.layout),
+            rolloutSurge(config.cloud),
+        );
+        if (allowed === undefined)
+            warnings.push(
+                `${configNamespace}:dbSize = ${JSON.stringify(config.database.size)} is not in this program's MySQL Flexible Server table: make sure it allows max_connections = ${requested}`,
+            );
+    }
+    return warnings;
 }
 
 /** Digest keys still holding the all-zero placeholder (nodes will refuse the download). */

@@ -129,6 +129,8 @@ describe("policy: example stacks", function () {
                         "azure-vm-ssh-keys-only",
                         "azure-appgw-https",
                         "azure-appgw-cookie-affinity",
+                        "azure-keyvault-soft-delete-retention",
+                        "azure-keyvault-item-deletion-path",
                         ...(production
                             ? ["azure-mysql-production-ha", "azure-keyvault-purge-protection"]
                             : []),

@@ -280,6 +280,26 @@ describe("synth (npm run synth)", function () {
         }
     });
 
+    it("an Azure stack whose name overflows an Azure name limit: exit 1 before any resource, nothing written", function () {
+        const stack = "s".repeat(44);
+        const project = tempProject({
+            [stack]: fs.readFileSync(path.join(repo, "Pulumi.azure-dev.yaml"), "utf8"),
+        });
+        try {
+            const r = synth(["--stack", stack, "--project-dir", project]);
+            assert.equal(r.status, 1, `expected exit 1, got ${r.status}\n${r.stderr}`);
+            assert.match(
+                r.stderr,
+                /the stack name "s{44}" makes the Azure private endpoint name 65 characters/,
+            );
+            assert.match(r.stderr, /use a stack name of at most 43 characters/);
+            assert.equal(r.stdout, "");
+            assert.ok(!fs.existsSync(path.join(project, "out")));
+        } finally {
+            fs.rmSync(project, { recursive: true, force: true });
+        }
+    });
+
     it("a missing stack file: exit 1 with a message naming the stacks there are", function () {
         const project = tempProject({ dev: fs.readFileSync(path.join(repo, "Pulumi.dev.yaml"), "utf8") });
         try {
