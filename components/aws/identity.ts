@@ -73,7 +73,9 @@ export function createNodeIdentity(
             { parent },
         );
     }
-    for (const [short, policyArn] of Object.entries(args.managedPolicies ?? { ssm: ssmManagedInstanceCore })) {
+    for (const [short, policyArn] of Object.entries(
+        args.managedPolicies ?? { ssm: ssmManagedInstanceCore },
+    )) {
         new iam.RolePolicyAttachment(`${name}-node-${short}`, { role: role.name, policyArn }, { parent });
     }
     const instanceProfile = new iam.InstanceProfile(

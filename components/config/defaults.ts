@@ -78,7 +78,8 @@ export const targetDefaults: Record<Target, TargetDefaults> = {
 export const membershipRejections: Record<Target, Partial<Record<MembershipScheme, string>>> = {
     aws: {
         wka: 'EC2 Auto Scaling instances get new private IPs whenever they are replaced, so a fixed members list goes stale; use "aws" (tag-based discovery through the instance role)',
-        "aws-ecs": 'this target runs IS on plain EC2 instances, not ECS tasks; use "aws", or cloud "ecs" for ECS',
+        "aws-ecs":
+            'this target runs IS on plain EC2 instances, not ECS tasks; use "aws", or cloud "ecs" for ECS',
         kubernetes: 'there is no Kubernetes API on EC2 nodes; use "aws"',
         multicast: 'AWS VPCs drop multicast traffic, so nodes would never find each other; use "aws"',
     },

@@ -27,7 +27,8 @@ export const automaticValues = new Set(["", "0", "[]"]);
 export const configKeys = {
     cloud: {
         kind: "string",
-        description: "Target: aws (EC2), azure (VMs), aks (Kubernetes on AKS) or ecs (ECS on EC2 container instances).",
+        description:
+            "Target: aws (EC2), azure (VMs), aks (Kubernetes on AKS) or ecs (ECS on EC2 container instances).",
         defaultText: "required",
     },
     production: {
@@ -76,7 +77,8 @@ export const configKeys = {
     },
     nodeSize: {
         kind: "string",
-        description: "Instance type (aws, ecs: the container instances), VM size (azure) or node pool VM size (aks).",
+        description:
+            "Instance type (aws, ecs: the container instances), VM size (azure) or node pool VM size (aks).",
         defaultText: "c6i.xlarge / Standard_D4s_v5 / Standard_D8s_v5",
         projectDefault: "",
     },
