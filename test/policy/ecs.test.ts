@@ -5,7 +5,7 @@ import * as ecs from "../../policy/ecs";
 import * as stack from "../../policy/stack";
 import { containerDefinitions, taskSize } from "../../components/ecs/containers";
 import { ecsModel } from "../fixtures/models";
-import { Props, RunResult, messages, runResource, runStack, unknown } from "./harness";
+import { Props, RunResult, StackResourceInput, messages, runResource, runStack, unknown } from "./harness";
 
 function ok(r: RunResult) {
     assert.equal(r.status, "ok", messages(r));
@@ -116,8 +116,8 @@ describe("policy: ecs", function () {
     });
 
     describe("wso2is-zone-spread / wso2is-min-nodes on an ECS service", function () {
-        const resources = (service: Props, subnets = ["s-a", "s-b"]) => [
-            { type: "wso2is:aws:EcsCluster", name: "c" },
+        const resources = (service: Props, subnets = ["s-a", "s-b"]): StackResourceInput[] => [
+            { type: "wso2is:aws:EcsCluster", name: "c", props: {} },
             {
                 type: "aws:ec2/subnet:Subnet",
                 name: "a",
