@@ -5,12 +5,10 @@
 // policies see it. A production stack runs with the pack's production config
 // (policy/config.production.json): production-only checks on, HA policies mandatory.
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import * as YAML from "yaml";
 import { policies } from "../../policy/policies";
+import { exampleStacks, synthOnce } from "../fixtures/stacks";
 import {
     Props,
     RunResult,
@@ -21,41 +19,7 @@ import {
     runPolicy,
 } from "./harness";
 
-const repo = path.resolve(__dirname, "..", "..");
-
-const exampleStacks = fs
-    .readdirSync(repo)
-    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined)
-    .sort();
-
-function stackConfig(stack: string): Record<string, unknown> {
-    return YAML.parse(fs.readFileSync(path.join(repo, `Pulumi.${stack}.yaml`), "utf8"))?.config ?? {};
-}
-
-/** Runs `synth --stack <stack> --out <out>`; throws with its stderr when it fails. */
-function synth(stack: string, out: string): void {
-    const r = spawnSync(
-        process.execPath,
-        [
-            "-r",
-            require.resolve("ts-node/register/transpile-only"),
-            path.join(repo, "synth", "cli.ts"),
-            "--stack",
-            stack,
-            "--out",
-            out,
-        ],
-        {
-            cwd: repo,
-            env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-            encoding: "utf8",
-            timeout: 180_000,
-        },
-    );
-    if (r.error) throw r.error;
-    if (r.status !== 0) throw new Error(`synth --stack ${stack} exited ${r.status}: ${r.stderr}`);
-}
+const stacks = exampleStacks();
 
 const marker = /^\[(base64 )?cloud-init, see (nodes\/[^\]]+)\]$/;
 const containersMarker = /^\[container definitions, see (ecs\/[^\]]+)\]$/;
@@ -104,26 +68,22 @@ function loadResources(dir: string): StackResourceInput[] {
 
 describe("policy: example stacks", function () {
     this.timeout(600_000);
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), "policy-examples-"));
     const resources = new Map<string, StackResourceInput[]>();
     const results = new Map<string, Map<string, RunResult>>();
 
     before(async function () {
-        assert.ok(exampleStacks.length > 0, "the repo has example stacks");
-        for (const stack of exampleStacks) {
-            synth(stack, out);
-            const rs = loadResources(path.join(out, stack));
+        assert.ok(stacks.length > 0, "the repo has example stacks");
+        for (const { name: stack, production } of stacks) {
+            const run = synthOnce(stack);
+            if (run.status !== 0)
+                throw new Error(`synth --stack ${stack} exited ${run.status}: ${run.stderr}`);
+            const rs = loadResources(run.dir);
             resources.set(stack, rs);
-            const production = stackConfig(stack)["wso2is-cluster:production"] === true;
             const byPolicy = new Map<string, RunResult>();
             for (const p of policies)
                 byPolicy.set(p.name, await runPolicy(p, rs, { config: effective(p, production).config }));
             results.set(stack, byPolicy);
         }
-    });
-
-    after(function () {
-        fs.rmSync(out, { recursive: true, force: true });
     });
 
     it("restores every node's user data from synth's markers", function () {
@@ -137,10 +97,9 @@ describe("policy: example stacks", function () {
         }
     });
 
-    for (const stack of exampleStacks) {
+    for (const { name: stack, cloud, production } of stacks) {
         describe(`stack ${stack}`, function () {
             it("passes every mandatory policy (production stacks with policy/config.production.json)", function () {
-                const production = stackConfig(stack)["wso2is-cluster:production"] === true;
                 const failures: string[] = [];
                 for (const p of policies) {
                     const r = results.get(stack)!.get(p.name)!;
@@ -152,7 +111,6 @@ describe("policy: example stacks", function () {
             });
 
             it("passes the advisory policies too", function () {
-                const production = stackConfig(stack)["wso2is-cluster:production"] === true;
                 const findings = policies
                     .filter((p) => effective(p, production).level !== "mandatory")
                     .map((p) => [p.name, results.get(stack)!.get(p.name)!] as const)
@@ -162,8 +120,6 @@ describe("policy: example stacks", function () {
             });
 
             it("is really checked: the policies of its target ran on its resources", function () {
-                const cloud = String(stackConfig(stack)["wso2is-cluster:cloud"] ?? "");
-                const production = stackConfig(stack)["wso2is-cluster:production"] === true;
                 const ran = [...results.get(stack)!.entries()]
                     .filter(([, r]) => r.status !== "n/a")
                     .map(([n]) => n);
@@ -252,7 +208,7 @@ describe("policy: example stacks", function () {
 
         before(function () {
             assert.ok(
-                resources.has("dev") && stackConfig("dev")["wso2is-cluster:cloud"] === "aws",
+                resources.has("dev") && stacks.find((s) => s.name === "dev")?.cloud === "aws",
                 "these cases edit the aws dev stack's resources",
             );
         });
