@@ -79,7 +79,7 @@ export const configKeys = {
         kind: "string",
         description:
             "Instance type (aws, ecs: the container instances), VM size (azure) or node pool VM size (aks).",
-        defaultText: "c6i.xlarge / Standard_D4s_v5 / Standard_D8s_v5",
+        defaultText: "c6i.xlarge (aws, ecs) / Standard_D4s_v5 / Standard_D8s_v5",
         projectDefault: "",
     },
     nodeDiskGb: {
