@@ -492,6 +492,36 @@ describe("ecs target (wso2is:aws:EcsCluster)", function () {
         assert.strictEqual(one(prod.resources, T.logGroup).inputs.retentionInDays, 90);
     });
 
+    it("a changed IS setting changes no input of the database, the file system or its access points; the task changes", async function () {
+        const stateful = [
+            T.rds,
+            T.efs,
+            T.mountTarget,
+            T.accessPoint,
+            "aws:rds/parameterGroup:ParameterGroup",
+        ];
+        const snapshot = async (extra: Record<string, string>) => {
+            const before = engine.records.length;
+            await build("ecssame", extra);
+            const mine = engine.records.slice(before);
+            return {
+                stateful: mine
+                    .filter((r) => stateful.includes(r.type))
+                    .map((r) => ({ type: r.type, name: r.name, inputs: r.inputs })),
+                task: mine.find((r) => r.type === T.taskDefinition)!.inputs.containerDefinitions,
+            };
+        };
+        const a = await snapshot({});
+        const b = await snapshot({
+            isImage: "wso2/wso2is:7.1.0-alpine",
+            caching: "4",
+            nodeSize: "m6i.xlarge",
+        });
+        assert.ok(a.stateful.length >= 6, `saw ${a.stateful.length} stateful resources`);
+        assert.deepStrictEqual(b.stateful, a.stateful);
+        assert.notStrictEqual(b.task, a.task);
+    });
+
     it("uses the platform stack's network, and derives the Hazelcast interface from its VPC's CIDR", async function () {
         setPlatformOutputs("acme/ecs-network/prod", {
             vpcId: "vpc-platform",
