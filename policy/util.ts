@@ -30,6 +30,18 @@ export const productionSchema: PolicyConfigSchema["properties"] = {
     },
 };
 
+/** `production` plus `minBackupDays`: the database backup retention a production stack keeps. */
+export const productionBackupSchema: PolicyConfigSchema["properties"] = {
+    ...productionSchema,
+    minBackupDays: {
+        type: "integer",
+        minimum: 1,
+        maximum: 35,
+        default: 7,
+        description: "Minimum backup retention in days (production).",
+    },
+};
+
 /** The policy's config with the schema's defaults filled in (the SDK does not apply them). */
 export function configOf<T extends object>(args: { getConfig<C extends object>(): C }, defaults: T): T {
     const given = (args.getConfig<Partial<T>>() ?? {}) as Partial<T>;
