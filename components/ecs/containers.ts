@@ -6,7 +6,7 @@
 // dbscripts -> `db-init` runs the locked db-init.sh (the VM targets' script) -> `wso2is`.
 // Secrets reach containers only through `secrets`/`valueFrom` (Secrets Manager JSON keys),
 // never `environment`. No container is privileged.
-import { ClusterModel, healthCheckPath, secretEnv } from "../model";
+import { ClusterModel, hazelcastPorts, healthCheckPath, isHttpsPort, secretEnv } from "../model";
 import { renderDeploymentToml } from "../render/deploymentToml";
 import { renderDbInitEnv } from "../render/nodeEnv";
 import { scriptText } from "../render/scripts";
@@ -28,7 +28,8 @@ export const volumeNames = {
     tenants: "tenants",
 } as const;
 
-export const isPorts = { https: 9443, hazelcast: 5701 } as const;
+/** Host network mode: the instance's ports (the model's one home for them). */
+export const isPorts = { https: isHttpsPort, hazelcast: hazelcastPorts["aws-ecs"] } as const;
 
 /** ECS stops a container with SIGTERM, then SIGKILL after this (120 s is ECS's maximum). */
 export const stopTimeoutSeconds = 120;
