@@ -117,6 +117,8 @@ export function createCapacity(
             healthCheckGracePeriod: 300,
             // Managed termination protection: ECS decides which instance may go.
             protectFromScaleIn: true,
+            // On delete (after the service is gone) don't wait for protected instances to scale in.
+            forceDelete: true,
             instanceRefresh: {
                 strategy: "Rolling",
                 preferences: {
