@@ -48,6 +48,22 @@ export async function program(): Promise<Program> {
             });
             break;
         }
+        case "ecs": {
+            const ecs: typeof import("./ecs") = require("./ecs");
+            const region = new pulumi.Config("aws").get("region");
+            if (!region)
+                throw new pulumi.RunError(
+                    "aws:region is required for cloud ecs (pulumi config set aws:region eu-west-1)",
+                );
+            const p = await platform(ecs.awsPlatformOutputs.required, ecs.awsPlatformOutputs.optional);
+            cluster = new ecs.EcsCluster(name, {
+                config,
+                region,
+                adminPassword,
+                network: p && ecs.networkFromPlatform(p),
+            });
+            break;
+        }
         case "azure": {
             const azure: typeof import("./azure-vm") = require("./azure-vm");
             const location = new pulumi.Config("azure-native").get("location");

@@ -187,6 +187,40 @@ function computed(
                 },
             };
         }
+        case "aws:ecs/cluster:Cluster": {
+            const n = inputs.name ?? autoname(name);
+            return { id: arn("ecs", `cluster/${n}`), state: { name: n, arn: arn("ecs", `cluster/${n}`) } };
+        }
+        case "aws:ecs/capacityProvider:CapacityProvider": {
+            const n = inputs.name ?? autoname(name);
+            return {
+                id: arn("ecs", `capacity-provider/${n}`),
+                state: { name: n, arn: arn("ecs", `capacity-provider/${n}`) },
+            };
+        }
+        case "aws:ecs/taskDefinition:TaskDefinition": {
+            const family = String(inputs.family ?? name);
+            return {
+                id: family,
+                state: {
+                    arn: arn("ecs", `task-definition/${family}:1`),
+                    arnWithoutRevision: arn("ecs", `task-definition/${family}`),
+                    revision: 1,
+                },
+            };
+        }
+        case "aws:ecs/service:Service": {
+            const n = inputs.name ?? autoname(name);
+            return { id: arn("ecs", `service/${n}`), state: { name: n, arn: arn("ecs", `service/${n}`) } };
+        }
+        case "aws:cloudwatch/logGroup:LogGroup": {
+            const n = inputs.name ?? autoname(name);
+            return { id: n, state: { name: n, arn: arn("logs", `log-group:${n}`) } };
+        }
+        case "aws:efs/accessPoint:AccessPoint": {
+            const id = `fsap-${h(17)}`;
+            return { id, state: { arn: arn("elasticfilesystem", `access-point/${id}`) } };
+        }
         case "random:index/randomPassword:RandomPassword":
             // Like the provider: special = false gives letters and digits only.
             return {
@@ -502,6 +536,20 @@ export function createMocks(options: MockOptions = {}): {
                         names: ["a", "b", "c"].map((z) => `${o.region}${z}`),
                         zoneIds: ["1", "2", "3"].map((z) => `euw1-az${z}`),
                         id: o.region,
+                    };
+                case "aws:index/getCallerIdentity:getCallerIdentity":
+                    return {
+                        accountId: account,
+                        arn: `arn:aws:iam::${account}:user/deployer`,
+                        userId: "AIDAMOCKDEPLOYER",
+                        id: account,
+                    };
+                // A platform VPC: its CIDR (the ECS target derives Hazelcast's interface from it).
+                case "aws:ec2/getVpc:getVpc":
+                    return {
+                        id: args.inputs.id,
+                        cidrBlock: "10.60.0.0/16",
+                        arn: `arn:aws:ec2:${o.region}:${account}:vpc/${args.inputs.id}`,
                     };
                 case "aws:ec2/getAmi:getAmi":
                     return {

@@ -18,7 +18,8 @@ export function createClusterSecret(
     args: {
         adminPassword?: pulumi.Output<string>;
         production: boolean;
-        backendTls: BackendTls;
+        /** The nodes' 9443 identity (EC2: IS calls itself through the pinned hostname); none on ECS. */
+        backendTls?: BackendTls;
         tags: Record<string, string>;
     },
     parent: pulumi.Resource,
@@ -44,10 +45,14 @@ export function createClusterSecret(
                 dbAdminPassword,
                 dbAppPassword,
                 adminPassword,
-                tlsCertificate: args.backendTls.certificatePem,
-                tlsPrivateKey: args.backendTls.privateKeyPem,
-                tlsCaCertificate: args.backendTls.caCertificatePem,
-                tlsKeystorePassword: args.backendTls.keystorePassword,
+                ...(args.backendTls
+                    ? {
+                          tlsCertificate: args.backendTls.certificatePem,
+                          tlsPrivateKey: args.backendTls.privateKeyPem,
+                          tlsCaCertificate: args.backendTls.caCertificatePem,
+                          tlsKeystorePassword: args.backendTls.keystorePassword,
+                      }
+                    : {}),
             }),
         },
         { parent },

@@ -1,7 +1,7 @@
 // Per-target defaults. The node sizes meet the seed's minimum per IS node (4 vCPU, 4 GB RAM,
 // 10 GB disk); the known-size tables let validation reject a size that is too small.
 
-export const targets = ["aws", "azure", "aks"] as const;
+export const targets = ["aws", "azure", "aks", "ecs"] as const;
 export type Target = (typeof targets)[number];
 
 export const membershipSchemes = ["wka", "aws", "aws-ecs", "kubernetes", "multicast"] as const;
@@ -60,19 +60,32 @@ export const targetDefaults: Record<Target, TargetDefaults> = {
         dbVersion: "8.0.21",
         dbSize: { dev: "Standard_B2ms", production: "Standard_D2ds_v4" },
     },
+    ecs: {
+        membership: "aws-ecs",
+        membershipAllowed: ["aws-ecs"],
+        // One IS task per container instance; the task takes the seed's 4 vCPU (docs/ecs.md).
+        nodeSize: "c6i.xlarge",
+        // ECS mounts EFS natively (task volumes with access points); no other NFS server.
+        sharedFs: "efs",
+        sharedFsAllowed: ["efs"],
+        networkCidr: "10.43.0.0/16",
+        dbVersion: "8.0",
+        dbSize: { dev: "db.t4g.medium", production: "db.m6g.large" },
+    },
 };
 
 /** Why a scheme cannot run on a target: shown verbatim in the config error. */
 export const membershipRejections: Record<Target, Partial<Record<MembershipScheme, string>>> = {
     aws: {
         wka: 'EC2 Auto Scaling instances get new private IPs whenever they are replaced, so a fixed members list goes stale; use "aws" (tag-based discovery through the instance role)',
-        "aws-ecs": 'this program runs IS on EC2 instances, not ECS tasks; use "aws"',
+        "aws-ecs":
+            'this target runs IS on plain EC2 instances, not ECS tasks; use "aws", or cloud "ecs" for ECS',
         kubernetes: 'there is no Kubernetes API on EC2 nodes; use "aws"',
         multicast: 'AWS VPCs drop multicast traffic, so nodes would never find each other; use "aws"',
     },
     azure: {
         aws: 'the aws scheme discovers EC2 instances through the AWS API; Azure VMs use "wka" with their static private IPs',
-        "aws-ecs": 'aws-ecs discovers ECS tasks through the AWS API; Azure VMs use "wka"',
+        "aws-ecs": 'aws-ecs discovers ECS container instances through the AWS API; Azure VMs use "wka"',
         kubernetes: 'there is no Kubernetes API on Azure VMs; use "wka"',
         multicast:
             'Azure virtual networks drop multicast traffic, so nodes would never find each other; use "wka"',
@@ -80,9 +93,15 @@ export const membershipRejections: Record<Target, Partial<Record<MembershipSchem
     aks: {
         wka: 'pod IPs change on every restart, so a fixed members list goes stale; use "kubernetes"',
         aws: 'the aws scheme discovers EC2 instances through the AWS API; use "kubernetes" on AKS',
-        "aws-ecs": 'aws-ecs discovers ECS tasks through the AWS API; use "kubernetes" on AKS',
+        "aws-ecs": 'aws-ecs discovers ECS container instances through the AWS API; use "kubernetes" on AKS',
         multicast:
             'Azure virtual networks (and so AKS pod networks) drop multicast traffic; use "kubernetes"',
+    },
+    ecs: {
+        wka: 'ECS replaces tasks and container instances with new private IPs, so a fixed members list goes stale; use "aws-ecs" (discovery of the container instances through the task role)',
+        aws: 'the ECS target renders the kernel\'s aws-ecs scheme (the aws scheme plus networkInterface, which picks the VPC address inside the container); use "aws-ecs"',
+        kubernetes: 'there is no Kubernetes API on ECS; use "aws-ecs"',
+        multicast: 'AWS VPCs drop multicast traffic, so tasks would never find each other; use "aws-ecs"',
     },
 };
 

@@ -264,7 +264,8 @@ function resolve(
         );
     }
 
-    const vmTarget = r.cloud !== "aks";
+    // Container targets run the IS image; only VM targets download the IS zip.
+    const vmTarget = r.cloud === "aws" || r.cloud === "azure";
     const isVersion = r.isVersion ?? defaultIsVersion;
     if (vmTarget && !r.nodeImageId && !r.isDistributionSha256) {
         problems.push(
@@ -334,7 +335,7 @@ function resolve(
     else if (production && certificate.kind === "self-signed") {
         bad(
             "certificate",
-            `is self-signed; production needs a real certificate (${r.cloud === "aws" ? "an ACM certificate ARN" : "a Key Vault secret id"})`,
+            `is self-signed; production needs a real certificate (${isAwsTarget(r.cloud) ? "an ACM certificate ARN" : "a Key Vault secret id"})`,
             "self-signed",
         );
     }
@@ -397,7 +398,7 @@ function resolve(
 
 function parseCertificate(value: string, cloud: Target): ClusterConfig["certificate"] | { error: string } {
     if (value === "self-signed") return { kind: "self-signed" };
-    if (cloud === "aws") {
+    if (isAwsTarget(cloud)) {
         return /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/.test(value)
             ? { kind: "acm", arn: value }
             : {
@@ -514,6 +515,11 @@ export function configWarnings(config: ClusterConfig): string[] {
             );
     }
     return warnings;
+}
+
+/** The targets on AWS (an ACM certificate, RDS, EFS): EC2 and ECS. */
+export function isAwsTarget(cloud: Target): boolean {
+    return cloud === "aws" || cloud === "ecs";
 }
 
 /** Digest keys still holding the all-zero placeholder (nodes will refuse the download). */

@@ -11,7 +11,7 @@ import * as core from "@pulumi/kubernetes/core/v1";
 import * as policy from "@pulumi/kubernetes/policy/v1";
 import { ClusterConfig } from "../config/schema";
 import { ClusterModel, buildClusterModel } from "../model";
-import { nodeEnvEntries } from "../render/nodeEnv";
+import { renderDbInitEnv } from "../render/nodeEnv";
 import { renderDeploymentToml } from "../render/deploymentToml";
 import { scriptText } from "../render/scripts";
 import { IngressArgs, createIngress } from "./ingress";
@@ -92,14 +92,7 @@ export class Workload extends pulumi.ComponentResource {
 
         // db-init runs in every pod's init containers: GET_LOCK makes the first one apply the
         // schema and the others wait for it, so no pod starts against an empty database.
-        const dbInitEnv = this.model.apply(
-            (m) =>
-                nodeEnvEntries(m, m.nodes[0])
-                    .filter(([k]) => k.startsWith("DB_"))
-                    .concat([["IS_HOME", "/is"]])
-                    .map(([k, v]) => `${k}='${v}'`)
-                    .join("\n") + "\n",
-        );
+        const dbInitEnv = this.model.apply((m) => renderDbInitEnv(m, "/is"));
         const configMap = new core.ConfigMap(
             `${name}-config`,
             {
