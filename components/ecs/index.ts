@@ -12,20 +12,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as ec2 from "@pulumi/aws/ec2";
 import { ClusterConfig } from "../config/schema";
 import { knownNodeSizes } from "../config/defaults";
-import { ClusterModel, buildClusterModel, healthCheckPath } from "../model";
+import { ClusterModel, buildClusterModel } from "../model";
 import { interfacePattern } from "../model/network";
 import { dbAdminUser } from "../shared/passwords";
-import {
-    AwsNetwork,
-    createClusterSecret,
-    createDatabase,
-    createLoadBalancer,
-    createNetwork,
-    createNodeIdentity,
-    createSecurityGroups,
-    createSharedFs,
-    efsMountOptions,
-} from "../aws";
+import { AwsNetwork, createAwsFoundation, createNodeIdentity, efsMountOptions } from "../aws";
 import { createCapacity } from "./capacity";
 import { taskSize } from "./containers";
 import { createService } from "./service";
@@ -73,67 +63,25 @@ export class EcsCluster extends pulumi.ComponentResource {
         const clusterName = name;
         const tags = { [discoveryTagKey]: clusterName, "managed-by": "pulumi" };
 
-        const network =
-            args.network ??
-            createNetwork(
-                name,
-                { cidr: config.network.cidr, region: args.region, production: config.production, tags },
-                this,
-            );
         // Host network mode: the tasks use the instances' group, so "nodes" is the tasks' group
         // (9443 only from the ALB, 5701-5708 only from itself, MySQL and NFS only from it).
-        const groups = createSecurityGroups(
-            name,
-            { vpcId: network.vpcId, allowedCidrs: config.network.allowedCidrs, tags },
-            this,
-        );
         // IS calls itself through the ALB here (no /etc/hosts pin), so 9443 keeps IS's keystore.
-        const secret = createClusterSecret(
+        // sharedFs is efs on ECS (config): tasks mount it through access points.
+        const { network, groups, secret, database, sharedFs, loadBalancer } = createAwsFoundation(
             name,
-            { adminPassword: args.adminPassword, production: config.production, tags },
+            {
+                config,
+                region: args.region,
+                network: args.network,
+                adminPassword: args.adminPassword,
+                clusterName,
+                tags,
+            },
             this,
         );
         const identity = createNodeIdentity(
             name,
             { tags, managedPolicies: { ecs: ecsInstancePolicy } },
-            this,
-        );
-
-        const database = createDatabase(
-            name,
-            {
-                config,
-                databaseCount: config.database.layout === "separate" ? 3 : 2,
-                clusterName,
-                tags,
-                subnetIds: network.privateSubnetIds,
-                securityGroupId: groups.database.id,
-                vpcId: network.vpcId,
-                adminPassword: secret.dbAdminPassword,
-            },
-            this,
-        );
-        // sharedFs is efs on ECS (config): tasks mount it through access points.
-        const sharedFs = createSharedFs(
-            name,
-            {
-                production: config.production,
-                subnetIds: network.privateSubnetIds,
-                securityGroupId: groups.sharedFs.id,
-                tags,
-            },
-            this,
-        );
-        const loadBalancer = createLoadBalancer(
-            name,
-            {
-                config,
-                tags,
-                healthCheckPath,
-                vpcId: network.vpcId,
-                subnetIds: network.publicSubnetIds,
-                securityGroupId: groups.alb.id,
-            },
             this,
         );
 
