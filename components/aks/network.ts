@@ -4,7 +4,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as network from "@pulumi/azure-native/network";
 import { subnetCidr } from "../model/network";
-import { PlatformOutputs, platformString } from "../platform";
+import { z } from "zod";
+import { PlatformOutputs, parsePlatform, platformContract, platformField } from "../platform";
 
 export interface AksNetwork {
     resourceGroupName: pulumi.Input<string>;
@@ -17,18 +18,29 @@ export interface AksNetwork {
 }
 
 /** The platform stack contract for cloud aks: a cluster to deploy to and where the database goes. */
-export const aksPlatformOutputs = {
-    required: ["kubeconfig", "resourceGroupName", "location", "vnetId", "databaseSubnetId"],
-    optional: ["mysqlDnsZoneId", "ingressClassName", "ingressControllerNamespace", "imageRegistry"],
-};
+export const aksPlatformOutputs = platformContract(
+    z.object({
+        kubeconfig: platformField.string(),
+        resourceGroupName: platformField.string(),
+        location: platformField.string(),
+        vnetId: platformField.string(),
+        databaseSubnetId: platformField.string(),
+        mysqlDnsZoneId: platformField.string().optional(),
+        // Checked together (both or neither) by platformIngress, and by platformRegistry.
+        ingressClassName: z.unknown().optional(),
+        ingressControllerNamespace: z.unknown().optional(),
+        imageRegistry: z.unknown().optional(),
+    }),
+);
 
 export function networkFromPlatform(p: PlatformOutputs): AksNetwork {
+    const v = parsePlatform(p, aksPlatformOutputs);
     return {
-        resourceGroupName: platformString(p, "resourceGroupName"),
-        location: platformString(p, "location"),
-        vnetId: platformString(p, "vnetId"),
-        databaseSubnetId: platformString(p, "databaseSubnetId"),
-        mysqlDnsZoneId: typeof p.values.mysqlDnsZoneId === "string" ? p.values.mysqlDnsZoneId : undefined,
+        resourceGroupName: v.resourceGroupName,
+        location: v.location,
+        vnetId: v.vnetId,
+        databaseSubnetId: v.databaseSubnetId,
+        mysqlDnsZoneId: v.mysqlDnsZoneId,
     };
 }
 

@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as ec2 from "@pulumi/aws/ec2";
 import { getAvailabilityZonesOutput } from "@pulumi/aws/getAvailabilityZones";
 import { subnetCidr } from "../model/network";
-import { PlatformOutputs, platformList, platformString } from "../platform";
+import { z } from "zod";
+import { PlatformOutputs, parsePlatform, platformContract, platformField } from "../platform";
 
 export interface AwsNetwork {
     vpcId: pulumi.Input<string>;
@@ -13,17 +14,17 @@ export interface AwsNetwork {
 }
 
 /** The platform stack contract for cloud aws. */
-export const awsPlatformOutputs = {
-    required: ["vpcId", "privateSubnetIds", "publicSubnetIds"],
-    optional: [] as string[],
-};
+export const awsPlatformOutputs = platformContract(
+    z.object({
+        vpcId: platformField.string(),
+        privateSubnetIds: platformField.ids(2),
+        publicSubnetIds: platformField.ids(2),
+    }),
+);
 
 export function networkFromPlatform(p: PlatformOutputs): AwsNetwork {
-    return {
-        vpcId: platformString(p, "vpcId"),
-        publicSubnetIds: platformList(p, "publicSubnetIds", 2),
-        privateSubnetIds: platformList(p, "privateSubnetIds", 2),
-    };
+    const v = parsePlatform(p, awsPlatformOutputs);
+    return { vpcId: v.vpcId, publicSubnetIds: v.publicSubnetIds, privateSubnetIds: v.privateSubnetIds };
 }
 
 export const availabilityZoneCount = 2;

@@ -13,7 +13,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as network from "@pulumi/azure-native/network";
 import { subnetCidr } from "../model/network";
-import { PlatformOutputs, platformString } from "../platform";
+import { z } from "zod";
+import { PlatformOutputs, parsePlatform, platformContract, platformField } from "../platform";
 import { AzureSecurityGroups } from "./securityGroups";
 
 export interface AzureNetwork {
@@ -73,45 +74,38 @@ export function zoneNodeCidr(nodesCidr: string, zone: string): string {
  * gatewaySubnetCidr narrows the nodes' 9443 rule to the gateway subnet (without it: the VNet);
  * filePrivateDnsZoneId is privatelink.file.core.windows.net when the platform runs one.
  */
-export const azurePlatformOutputs = {
-    required: [
-        "resourceGroupName",
-        "location",
-        "vnetId",
-        "nodeSubnetId",
-        "nodeSubnetCidr",
-        "gatewaySubnetId",
-        "databaseSubnetId",
-        "endpointSubnetId",
-    ],
-    optional: ["privateDnsZoneId", "gatewaySubnetCidr", "filePrivateDnsZoneId"],
-};
+export const azurePlatformOutputs = platformContract(
+    z.object({
+        resourceGroupName: platformField.string(),
+        location: platformField.string(),
+        vnetId: platformField.string(),
+        nodeSubnetId: platformField.string(),
+        nodeSubnetCidr: platformField.cidr(),
+        gatewaySubnetId: platformField.string(),
+        databaseSubnetId: platformField.string(),
+        endpointSubnetId: platformField.string(),
+        privateDnsZoneId: platformField.string().optional(),
+        gatewaySubnetCidr: platformField.string().optional(),
+        filePrivateDnsZoneId: platformField.string().optional(),
+    }),
+);
 
 export function networkFromPlatform(p: PlatformOutputs): AzureNetwork {
-    const optional = (key: string) => (p.values[key] === undefined ? undefined : platformString(p, key));
-    const nodeSubnetCidr = platformString(p, "nodeSubnetCidr");
-    if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(nodeSubnetCidr)) {
-        throw new pulumi.RunError(
-            `wso2is-cluster:platformStack = "${p.stack}": output nodeSubnetCidr must be an IPv4 CIDR such as 10.50.1.0/24, got ${JSON.stringify(nodeSubnetCidr)}`,
-        );
-    }
+    const v = parsePlatform(p, azurePlatformOutputs);
     return {
-        resourceGroupName: platformString(p, "resourceGroupName"),
-        location: platformString(p, "location"),
-        vnetId: platformString(p, "vnetId"),
-        gatewaySubnetId: platformString(p, "gatewaySubnetId"),
+        resourceGroupName: v.resourceGroupName,
+        location: v.location,
+        vnetId: v.vnetId,
+        gatewaySubnetId: v.gatewaySubnetId,
         nodeSubnets: Object.fromEntries(
-            ["1", "2", "3"].map((zone) => [
-                zone,
-                { id: platformString(p, "nodeSubnetId"), cidr: nodeSubnetCidr },
-            ]),
+            ["1", "2", "3"].map((zone) => [zone, { id: v.nodeSubnetId, cidr: v.nodeSubnetCidr }]),
         ),
-        nodeSubnetCidr,
-        gatewaySubnetCidr: optional("gatewaySubnetCidr"),
-        databaseSubnetId: platformString(p, "databaseSubnetId"),
-        endpointSubnetId: platformString(p, "endpointSubnetId"),
-        mysqlDnsZoneId: optional("privateDnsZoneId"),
-        fileDnsZoneId: optional("filePrivateDnsZoneId"),
+        nodeSubnetCidr: v.nodeSubnetCidr,
+        gatewaySubnetCidr: v.gatewaySubnetCidr,
+        databaseSubnetId: v.databaseSubnetId,
+        endpointSubnetId: v.endpointSubnetId,
+        mysqlDnsZoneId: v.privateDnsZoneId,
+        fileDnsZoneId: v.filePrivateDnsZoneId,
         created: false,
     };
 }
