@@ -205,6 +205,12 @@ function computed(
                     certPem: `-----BEGIN CERTIFICATE-----\nmock-self-signed-${h(16)}\n-----END CERTIFICATE-----\n`,
                 },
             };
+        case "random:index/randomId:RandomId":
+            return { id: h(22), state: { hex: h(2 * Number(inputs.byteLength ?? 8)), b64Std: h(22) } };
+        case "aws:kms/key:Key": {
+            const keyId = `${h(8)}-${h(4)}-4${h(3)}-8${h(3)}-${h(12)}`;
+            return { id: keyId, state: { keyId, arn: arn("kms", `key/${keyId}`) } };
+        }
         case "random:index/randomString:RandomString":
             return { id: "none", state: { result: h(Number(inputs.length ?? 8)) } };
         case "tls:index/certRequest:CertRequest":
@@ -488,6 +494,15 @@ export function createMocks(options: MockOptions = {}): {
                         zoneIds: ["1", "2", "3"].map((z) => `euw1-az${z}`),
                         id: o.region,
                     };
+                case "aws:index/getCallerIdentity:getCallerIdentity":
+                    return {
+                        accountId: "123456789012",
+                        arn: "arn:aws:iam::123456789012:user/deployer",
+                        userId: "AIDAMOCK",
+                        id: "123456789012",
+                    };
+                case "aws:index/getPartition:getPartition":
+                    return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
                 case "aws:ec2/getAmi:getAmi":
                     return {
                         id: `ami-${stableHex(JSON.stringify(args.inputs), 17)}`,

@@ -1,5 +1,12 @@
 // The nodes' instance role: Hazelcast discovery (DescribeInstances/AvailabilityZones), this
-// cluster's secret only, and SSM Session Manager instead of SSH. No static keys anywhere.
+// cluster's secret only (and, in production, Decrypt with the cluster's KMS key through Secrets
+// Manager only), and SSM Session Manager instead of SSH. No static keys anywhere.
+//
+// Session Manager needs exactly the five actions of AWS's own AWSCloud9SSMInstanceProfile
+// managed policy (AWS Systems Manager user guide, "custom instance profile for Session Manager").
+// AmazonSSMManagedInstanceCore would also grant ssm:GetParameter(s) on every parameter of the
+// account, plus the Run Command, inventory and patching channels (ec2messages:*), none of which
+// this cluster uses.
 import * as pulumi from "@pulumi/pulumi";
 import * as iam from "@pulumi/aws/iam";
 
@@ -10,7 +17,13 @@ export interface AwsNodeIdentity {
 
 export function createNodeIdentity(
     name: string,
-    args: { secretArn: pulumi.Input<string>; tags: Record<string, string> },
+    args: {
+        secretArn: pulumi.Input<string>;
+        /** The cluster's KMS key (production): the cluster secret is encrypted with it. */
+        kmsKeyArn?: pulumi.Input<string>;
+        region: string;
+        tags: Record<string, string>;
+    },
     parent: pulumi.Resource,
 ): AwsNodeIdentity {
     const role = new iam.Role(
@@ -52,14 +65,36 @@ export function createNodeIdentity(
                         Action: ["secretsmanager:GetSecretValue"],
                         Resource: args.secretArn,
                     },
+                    ...(args.kmsKeyArn
+                        ? [
+                              {
+                                  Sid: "ClusterSecretKey",
+                                  Effect: "Allow",
+                                  Action: ["kms:Decrypt"],
+                                  Resource: args.kmsKeyArn,
+                                  Condition: {
+                                      StringEquals: {
+                                          "kms:ViaService": `secretsmanager.${args.region}.amazonaws.com`,
+                                      },
+                                  },
+                              },
+                          ]
+                        : []),
+                    {
+                        Sid: "SessionManager",
+                        Effect: "Allow",
+                        Action: [
+                            "ssm:UpdateInstanceInformation",
+                            "ssmmessages:CreateControlChannel",
+                            "ssmmessages:CreateDataChannel",
+                            "ssmmessages:OpenControlChannel",
+                            "ssmmessages:OpenDataChannel",
+                        ],
+                        Resource: "*",
+                    },
                 ],
             }),
         },
-        { parent },
-    );
-    new iam.RolePolicyAttachment(
-        `${name}-node-ssm`,
-        { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
         { parent },
     );
     const instanceProfile = new iam.InstanceProfile(

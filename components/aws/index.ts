@@ -8,3 +8,4 @@ export * from "./network";
 export * from "./secrets";
 export * from "./securityGroups";
 export * from "./sharedFs";
+export * from "./kms";

@@ -11,6 +11,7 @@ import { createBackendTls } from "../shared/backendTls";
 import {
     AwsNetwork,
     AwsSharedFs,
+    createClusterKey,
     createClusterSecret,
     createDatabase,
     createLoadBalancer,
@@ -62,6 +63,8 @@ export class AwsCluster extends pulumi.ComponentResource {
     public readonly autoScalingGroupName: pulumi.Output<string>;
     public readonly membershipScheme: pulumi.Output<string>;
     public readonly nodeCount: pulumi.Output<number>;
+    /** The cluster's token-signing certificate (PEM, public): relying parties may pin it. */
+    public readonly signingCertificatePem: pulumi.Output<string>;
     /** The cluster model the nodes' files are rendered from (resolved values). */
     public readonly model: pulumi.Output<ClusterModel>;
     /** cloud-init user-data of the launch template (plain text; holds no secret). */
@@ -92,12 +95,28 @@ export class AwsCluster extends pulumi.ComponentResource {
             { hostname: config.hostname, nodeIps: [], clusterName },
             this,
         );
+        // Production: the customer's own KMS key for RDS, EFS, EBS and the secret (AWS-managed in dev).
+        const kmsKeyArn = config.production
+            ? createClusterKey(name, { clusterName, tags }, this).arn
+            : undefined;
         const secret = createClusterSecret(
             name,
-            { adminPassword: args.adminPassword, production: config.production, backendTls, tags },
+            {
+                clusterName,
+                hostname: config.hostname,
+                adminPassword: args.adminPassword,
+                production: config.production,
+                backendTls,
+                kmsKeyArn,
+                tags,
+            },
             this,
         );
-        const identity = createNodeIdentity(name, { secretArn: secret.secret.arn, tags }, this);
+        const identity = createNodeIdentity(
+            name,
+            { secretArn: secret.secret.arn, kmsKeyArn, region: args.region, tags },
+            this,
+        );
 
         const databaseCount = config.database.layout === "separate" ? 3 : 2;
         const database = createDatabase(
@@ -111,6 +130,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                 securityGroupId: groups.database.id,
                 vpcId: network.vpcId,
                 adminPassword: secret.dbAdminPassword,
+                kmsKeyArn,
             },
             this,
         );
@@ -123,6 +143,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                           production: config.production,
                           subnetIds: network.privateSubnetIds,
                           securityGroupId: groups.sharedFs.id,
+                          kmsKeyArn,
                           tags,
                       },
                       this,
@@ -178,6 +199,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                 targetGroupArn: loadBalancer.targetGroup.arn,
                 userData: this.cloudInit.apply(userDataBase64),
                 discoveryTag: { key: discoveryTagKey, value: clusterName },
+                kmsKeyArn,
             },
             this,
         );
@@ -192,6 +214,7 @@ export class AwsCluster extends pulumi.ComponentResource {
         this.autoScalingGroupName = nodes.group.name;
         this.membershipScheme = pulumi.output(config.membership);
         this.nodeCount = pulumi.output(config.nodes);
+        this.signingCertificatePem = secret.material.signing.certificatePem;
         this.registerOutputs(this.outputs());
     }
 
@@ -208,6 +231,7 @@ export class AwsCluster extends pulumi.ComponentResource {
             autoScalingGroupName: this.autoScalingGroupName,
             membershipScheme: this.membershipScheme,
             nodeCount: this.nodeCount,
+            signingCertificatePem: this.signingCertificatePem,
         };
     }
 }

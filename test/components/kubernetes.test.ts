@@ -5,7 +5,7 @@ import * as TOML from "@iarna/toml";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { Workload } from "../../components/kubernetes";
-import { configFor } from "../fixtures/models";
+import { configFor, workloadKeys } from "../fixtures/models";
 import { engine, ofType, one, promiseOf, resourcesNamed } from "../harness";
 
 const K = {
@@ -44,6 +44,7 @@ async function build(name: string, extra: Record<string, string> = {}) {
                 dbApp: pulumi.secret("db-app-pw-XYZ"),
                 admin: pulumi.secret("is-admin-pw-XYZ"),
             },
+            keys: workloadKeys(),
             storageClassName: "azurefile-csi",
             ingress: {
                 installController: true,
