@@ -3,12 +3,19 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { awsPolicies } from "./aws";
 import { azurePolicies } from "./azure";
+import { keyPolicies } from "./keys";
 import { kubernetesPolicies } from "./kubernetes";
 import { stackPolicies } from "./stack";
 
 export type Policy = ResourceValidationPolicy | StackValidationPolicy;
 
-export const policies: Policy[] = [...awsPolicies, ...azurePolicies, ...kubernetesPolicies, ...stackPolicies];
+export const policies: Policy[] = [
+    ...awsPolicies,
+    ...azurePolicies,
+    ...kubernetesPolicies,
+    ...stackPolicies,
+    ...keyPolicies,
+];
 
 /** Policies that are advisory by default and mandatory with policy/config.production.json. */
 export const productionEscalated: string[] = policies
@@ -20,4 +27,4 @@ export const productionAware: string[] = policies
     .filter((p) => p.configSchema?.properties?.production !== undefined)
     .map((p) => p.name);
 
-export { awsPolicies, azurePolicies, kubernetesPolicies, stackPolicies };
+export { awsPolicies, azurePolicies, keyPolicies, kubernetesPolicies, stackPolicies };

@@ -179,5 +179,6 @@ function clusteringTable(model: ClusterModel, node: NodeModel, m: Membership): T
  * through that path.
  */
 export function isEnvValue(value: string): string {
-    return value.replace(/[&<>"'$\\{}]/g, (c) => `&#${c.charCodeAt(0)};`);
+    // Non-ASCII too: the JVM decodes the environment with the locale's charset (POSIX: ASCII).
+    return value.replace(/[&<>"'$\\{}]|[^\x00-\x7e]/gu, (c) => `&#${c.codePointAt(0)};`);
 }

@@ -20,16 +20,18 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 public class BuildKeystores {
     public static void main(String[] args) throws Exception {
-        Matcher pem = Pattern.compile("-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\\s]+)-----END PRIVATE KEY-----")
-                .matcher(Files.readString(Path.of(env("SIGNING_KEY_FILE"))));
-        if (!pem.find()) fail("SIGNING_KEY_FILE is not a PKCS#8 PEM private key");
-        PrivateKey key = KeyFactory.getInstance("RSA")
-                .generatePrivate(new PKCS8EncodedKeySpec(Base64.getMimeDecoder().decode(pem.group(1))));
+        // PKCS#8 PEM: the base64 body between the BEGIN and END lines.
+        String body = Files.readString(Path.of(env("SIGNING_KEY_FILE"))).replaceAll("-----[A-Z0-9 ]+-----", "");
+        PrivateKey key = null;
+        try {
+            key = KeyFactory.getInstance("RSA")
+                    .generatePrivate(new PKCS8EncodedKeySpec(Base64.getMimeDecoder().decode(body)));
+        } catch (IllegalArgumentException | java.security.spec.InvalidKeySpecException e) {
+            fail("SIGNING_KEY_FILE is not a PKCS#8 PEM RSA private key");
+        }
         Certificate[] chain;
         try (InputStream in = Files.newInputStream(Path.of(env("SIGNING_CERT_FILE")))) {
             chain = CertificateFactory.getInstance("X.509").generateCertificates(in).toArray(new Certificate[0]);
