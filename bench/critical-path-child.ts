@@ -15,6 +15,7 @@
 //              virtual clock a registration later than its declared dependencies can only be a
 //              wait the dependency graph does not show (an await, a resource made in an apply).
 import * as path from "path";
+import { parseArgs } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { createMocks, settle } from "../synth/mocks";
 import { loadStackConfig } from "../synth/stackConfig";
@@ -63,28 +64,23 @@ function parse(argv: string[]): {
     zero: boolean;
     virtual: boolean;
 } {
-    const o = { stack: "dev", projectDir: process.cwd(), scale: 1000, zero: false, virtual: false };
-    for (let i = 0; i < argv.length; i++) {
-        switch (argv[i]) {
-            case "--stack":
-                o.stack = argv[++i];
-                break;
-            case "--project-dir":
-                o.projectDir = path.resolve(argv[++i]);
-                break;
-            case "--scale":
-                o.scale = Number(argv[++i]);
-                break;
-            case "--zero":
-                o.zero = true;
-                break;
-            case "--virtual":
-                o.virtual = true;
-                break;
-            default:
-                throw new Error(`unknown argument ${argv[i]}`);
-        }
-    }
+    const { values } = parseArgs({
+        args: argv,
+        options: {
+            stack: { type: "string", default: "dev" },
+            "project-dir": { type: "string", default: process.cwd() },
+            scale: { type: "string", default: "1000" },
+            zero: { type: "boolean", default: false },
+            virtual: { type: "boolean", default: false },
+        },
+    });
+    const o = {
+        stack: values.stack,
+        projectDir: path.resolve(values["project-dir"]),
+        scale: Number(values.scale),
+        zero: values.zero,
+        virtual: values.virtual,
+    };
     if (!(o.scale > 0)) throw new Error("--scale must be a positive number");
     return o;
 }

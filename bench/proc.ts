@@ -6,6 +6,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { listStacks } from "../synth/stackConfig";
 
 export const repoRoot = path.resolve(__dirname, "..");
 export const probePath = path.join(__dirname, "probe.js");
@@ -119,11 +120,7 @@ export function runSynth(
 
 /** The example stacks: Pulumi.<stack>.yaml in the repo root, sorted. */
 export function exampleStacks(dir = repoRoot): string[] {
-    return fs
-        .readdirSync(dir)
-        .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
-        .filter((s): s is string => s !== undefined)
-        .sort();
+    return listStacks(dir);
 }
 
 /** The last lines of a failed run's stderr, for the "not available" note. */

@@ -17,6 +17,7 @@ import { bootToHealthySeconds, otherSeconds } from "./durations";
 import { precompile } from "./precompile";
 import { floorMedian, measureProgramTime, ratioGoal, targetProviders } from "./program-time";
 import { exampleStacks, gnuTime, hasGnuTime, repoRoot, scratchDir } from "./proc";
+import { parseArgs } from "node:util";
 import { ScaleResult, measureScale } from "./scale";
 import { max, mb, median, min, ratio, seconds, table } from "./stats";
 
@@ -28,40 +29,28 @@ interface Options {
     scale: number;
 }
 
-function parseArgs(argv: string[]): Options {
+const usage =
+    "usage: npm run bench [-- --runs N] [--cp-runs N] [--only program,scale,critical] [--scale-stacks dev,azure-dev]";
+
+function parseOptions(argv: string[]): Options {
+    const { values } = parseArgs({
+        args: argv,
+        options: {
+            runs: { type: "string", default: "5" },
+            "cp-runs": { type: "string", default: "3" },
+            only: { type: "string", default: "program,scale,critical" },
+            "scale-stacks": { type: "string", default: "dev,azure-dev" },
+        },
+    });
     const o: Options = {
-        runs: 5,
-        cpRuns: 3,
-        only: new Set(["program", "scale", "critical"]),
-        scaleStacks: ["dev", "azure-dev"],
+        runs: Number(values.runs),
+        cpRuns: Number(values["cp-runs"]),
+        only: new Set(values.only.split(",")),
+        scaleStacks: values["scale-stacks"].split(","),
         scale: 1000,
     };
-    for (let i = 0; i < argv.length; i++) {
-        const v = () => {
-            const x = argv[++i];
-            if (x === undefined) throw new Error(`${argv[i - 1]} needs a value`);
-            return x;
-        };
-        switch (argv[i]) {
-            case "--runs":
-                o.runs = Number(v());
-                break;
-            case "--cp-runs":
-                o.cpRuns = Number(v());
-                break;
-            case "--only":
-                o.only = new Set(v().split(","));
-                break;
-            case "--scale-stacks":
-                o.scaleStacks = v().split(",");
-                break;
-            default:
-                throw new Error(
-                    `unknown argument ${argv[i]} (usage: npm run bench [-- --runs N] [--cp-runs N] [--only program,scale,critical] [--scale-stacks dev,azure-dev])`,
-                );
-        }
-    }
-    if (!(o.runs >= 1) || !(o.cpRuns >= 1)) throw new Error("--runs and --cp-runs must be at least 1");
+    if (!(o.runs >= 1) || !(o.cpRuns >= 1))
+        throw new Error(`--runs and --cp-runs must be at least 1 (${usage})`);
     return o;
 }
 
@@ -375,7 +364,7 @@ function criticalTable(o: Options, stacks: string[], unavailable: Set<string>, j
 
 function main(): void {
     const started = Date.now();
-    const o = parseArgs(process.argv.slice(2));
+    const o = parseOptions(process.argv.slice(2));
     header(o);
     const stacks = exampleStacks();
     out(`  stacks        ${stacks.join(", ")} (Pulumi.*.yaml in the repo root)`);

@@ -18,6 +18,7 @@ import {
     matchesName,
     ofType,
     overlaps,
+    productionBackupSchema,
     productionSchema,
 } from "./util";
 
@@ -150,18 +151,7 @@ export const rdsProductionResilience: ResourceValidationPolicy = {
     enforcementLevel: "advisory",
     severity: "high",
     tags: ["aws", "availability", "database", "production"],
-    configSchema: {
-        properties: {
-            ...productionSchema,
-            minBackupDays: {
-                type: "integer",
-                minimum: 1,
-                maximum: 35,
-                default: 7,
-                description: "Minimum backup retention in days (production).",
-            },
-        },
-    },
+    configSchema: { properties: productionBackupSchema },
     validateResource: forTypes([T.rdsInstance, T.rdsCluster], (props, args, report) => {
         if (!isProduction(args))
             return args.notApplicable("production is false: the production-only checks do not run");

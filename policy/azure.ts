@@ -17,6 +17,7 @@ import {
     matchesName,
     ofType,
     overlaps,
+    productionBackupSchema,
     productionSchema,
 } from "./util";
 
@@ -121,18 +122,7 @@ export const mysqlProductionHa: ResourceValidationPolicy = {
     enforcementLevel: "advisory",
     severity: "high",
     tags: ["azure", "availability", "database", "production"],
-    configSchema: {
-        properties: {
-            ...productionSchema,
-            minBackupDays: {
-                type: "integer",
-                minimum: 1,
-                maximum: 35,
-                default: 7,
-                description: "Minimum backup retention in days (production).",
-            },
-        },
-    },
+    configSchema: { properties: productionBackupSchema },
     validateResource: forTypes([T.mysqlServer], (props, args, report) => {
         if (!isProduction(args))
             return args.notApplicable("production is false: the production-only checks do not run");

@@ -2,9 +2,10 @@
 // the pack starts fast), config with defaults applied in code (the CLI applies configSchema
 // defaults, the SDK alone does not), the `production` switch, port and address arithmetic,
 // and reading the user data / deployment.toml that the nodes boot from.
-import * as zlib from "zlib";
 import * as TOML from "@iarna/toml";
-import * as YAML from "yaml";
+import { WrittenFile, cloudInitFiles, decodeUserData } from "./userData";
+
+export { WrittenFile, cloudInitFiles, decodeUserData };
 import type {
     PolicyConfigSchema,
     PolicyResource,
@@ -26,6 +27,18 @@ export const productionSchema: PolicyConfigSchema["properties"] = {
         default: false,
         description:
             "The stack is a production stack (the program's wso2is-cluster:production); turns on the production-only checks.",
+    },
+};
+
+/** `production` plus `minBackupDays`: the database backup retention a production stack keeps. */
+export const productionBackupSchema: PolicyConfigSchema["properties"] = {
+    ...productionSchema,
+    minBackupDays: {
+        type: "integer",
+        minimum: 1,
+        maximum: 35,
+        default: 7,
+        description: "Minimum backup retention in days (production).",
     },
 };
 
@@ -189,74 +202,17 @@ export function getPath(props: Props, path: string[]): unknown {
     return v;
 }
 
-const looksLikeUserData = (text: string) =>
-    /^(#cloud-config|#!|Content-Type: multipart|#include|#cloud-boothook)/.test(text);
-
-/** The text of a user-data value: plain, or base64 of plain. Undefined when neither. */
-export function decodeUserData(value: unknown): string | undefined {
-    if (typeof value !== "string" || value === "") return undefined;
-    if (looksLikeUserData(value)) return value;
-    const compact = value.replace(/\s+/g, "");
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return value;
-    const buf = Buffer.from(compact, "base64");
-    // gzip'd user data (cloud-init accepts it).
-    if (buf.length > 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
-        try {
-            return zlib.gunzipSync(buf).toString("utf8");
-        } catch {
-            return value;
-        }
-    }
-    const text = buf.toString("utf8");
-    return looksLikeUserData(text) ? text : value;
-}
-
 /** Every user-data text of a resource (decoded), by dotted path. */
 export function userDataOf(type: string, props: Props): { at: string; text: string }[] {
     const out: { at: string; text: string }[] = [];
     for (const path of userDataPaths[type] ?? []) {
-        const text = decodeUserData(getPath(props, path));
+        // A string that is not recognisable user data is still checked as text.
+        const value = getPath(props, path);
+        const text =
+            decodeUserData(value)?.text ?? (typeof value === "string" && value !== "" ? value : undefined);
         if (text !== undefined) out.push({ at: path.join("."), text });
     }
     return out;
-}
-
-export interface WrittenFile {
-    path: string;
-    content: string;
-}
-
-/** write_files of a #cloud-config document, contents decoded. Empty for anything else. */
-export function cloudInitFiles(text: string): WrittenFile[] {
-    if (!text.startsWith("#cloud-config")) return [];
-    let doc: unknown;
-    try {
-        doc = YAML.parse(text);
-    } catch {
-        return [];
-    }
-    const entries = isObject(doc) && Array.isArray(doc.write_files) ? doc.write_files : [];
-    const files: WrittenFile[] = [];
-    for (const e of entries) {
-        if (!isObject(e) || typeof e.path !== "string") continue;
-        const raw =
-            typeof e.content === "string"
-                ? e.content
-                : e.content === undefined || e.content === null
-                  ? ""
-                  : String(e.content);
-        const enc = String(e.encoding ?? "").toLowerCase();
-        let content = raw;
-        try {
-            if (enc === "b64" || enc === "base64") content = Buffer.from(raw, "base64").toString("utf8");
-            else if (/^(gz|gzip)\+(b64|base64)$/.test(enc))
-                content = zlib.gunzipSync(Buffer.from(raw, "base64")).toString("utf8");
-        } catch {
-            content = raw;
-        }
-        files.push({ path: e.path, content });
-    }
-    return files;
 }
 
 export const deploymentTomlPath = /(^|\/)deployment\.toml$/;

@@ -14,6 +14,7 @@ import {
     redacted,
 } from "./redact";
 import { renderTopology } from "./topology";
+import { cloudInitFiles, decodeUserData } from "../policy/userData";
 
 export interface SynthInput {
     stack: string;
@@ -150,25 +151,6 @@ export function findUserData(inputs: unknown, at: string[] = []): UserData[] {
     return found;
 }
 
-const looksLikeUserData = (text: string) => /^(#cloud-config|#!|Content-Type: multipart|#include)/.test(text);
-
-export function decodeUserData(value: string): { text: string; base64: boolean } | undefined {
-    if (looksLikeUserData(value)) return { text: value, base64: false };
-    const compact = value.replace(/\s+/g, "");
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return undefined;
-    let bytes = Buffer.from(compact, "base64");
-    // cloud-init also takes gzip-compressed user data (the way around EC2's 16 KB limit).
-    if (bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-        try {
-            bytes = zlib.gunzipSync(bytes);
-        } catch {
-            return undefined;
-        }
-    }
-    const text = bytes.toString("utf8");
-    return looksLikeUserData(text) ? { text, base64: true } : undefined;
-}
-
 /** What the clouds accept as user data: bytes after base64 decoding (gzip counts compressed). */
 const userDataLimits: [RegExp, number, string][] = [
     [/^aws:ec2\//, 16384, "EC2 accepts at most 16384 bytes of user data (raw, before base64)"],
@@ -213,7 +195,7 @@ export function nodeArtifacts(records: RecordedResource[]): NodeArtifact[] {
     const used = new Set<string>();
     for (const r of sortRecords(records)) {
         for (const userData of findUserData(r.inputs)) {
-            const writeFiles = cloudInitWriteFiles(userData.text);
+            const writeFiles = cloudInitFiles(userData.text);
             const declared = nodeNameOf(writeFiles) ?? r.name;
             let node = safeName(declared);
             if (used.has(node)) node = safeName(`${declared}-${r.name}`);
@@ -230,45 +212,6 @@ export function nodeArtifacts(records: RecordedResource[]): NodeArtifact[] {
         }
     }
     return result;
-}
-
-/** write_files of a #cloud-config document, contents decoded to their exact bytes. */
-export function cloudInitWriteFiles(text: string): { path: string; content: string }[] {
-    if (!text.startsWith("#cloud-config")) return [];
-    let doc: unknown;
-    try {
-        doc = YAML.parse(text);
-    } catch {
-        return [];
-    }
-    const entries = isPlainObject(doc) && Array.isArray(doc.write_files) ? doc.write_files : [];
-    return entries
-        .filter((e: unknown): e is Record<string, unknown> => isPlainObject(e) && typeof e.path === "string")
-        .map((e: Record<string, unknown>) => ({
-            path: String(e.path),
-            content: decodeContent(e.content, e.encoding),
-        }));
-}
-
-function decodeContent(content: unknown, encoding: unknown): string {
-    const text =
-        typeof content === "string"
-            ? content
-            : content === undefined || content === null
-              ? ""
-              : String(content);
-    switch (encoding) {
-        case "b64":
-        case "base64":
-            return Buffer.from(text, "base64").toString("utf8");
-        case "gz+b64":
-        case "gzip+base64":
-        case "gz+base64":
-        case "gzip+b64":
-            return zlib.gunzipSync(Buffer.from(text, "base64")).toString("utf8");
-        default:
-            return text;
-    }
 }
 
 /** NODE_NAME of the node's /etc/wso2is/node.env, if cloud-init writes one. */

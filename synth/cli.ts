@@ -12,6 +12,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { parseArgs } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { FileTree, buildArtifacts, nodeArtifacts, userDataWarnings } from "./artifacts";
 import { RecordedResource, createMocks, settle } from "./mocks";
@@ -32,44 +33,35 @@ export interface CliArgs {
 
 class UsageError extends Error {}
 
-export function parseArgs(argv: string[]): CliArgs {
-    const args: CliArgs = { stack: "dev", help: false };
-    const value = (flag: string, i: number, inline?: string): string => {
-        const v = inline ?? argv[i + 1];
-        if (v === undefined || v === "" || (inline === undefined && v.startsWith("--")))
-            throw new UsageError(`${flag} needs a value`);
-        return v;
-    };
-    for (let i = 0; i < argv.length; i++) {
-        const [flag, inline] =
-            argv[i].startsWith("--") && argv[i].includes("=")
-                ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)]
-                : [argv[i], undefined];
-        const step = inline === undefined ? 1 : 0;
-        switch (flag) {
-            case "--stack":
-            case "-s":
-                args.stack = value(flag, i, inline);
-                i += step;
-                break;
-            case "--out":
-            case "-o":
-                args.out = value(flag, i, inline);
-                i += step;
-                break;
-            case "--project-dir":
-            case "-C":
-                args.projectDir = value(flag, i, inline);
-                i += step;
-                break;
-            case "--help":
-            case "-h":
-                args.help = true;
-                break;
-            default:
-                throw new UsageError(`unknown argument ${argv[i]}`);
-        }
+export function parseCliArgs(argv: string[]): CliArgs {
+    let values: { stack?: string; out?: string; "project-dir"?: string; help?: boolean };
+    try {
+        ({ values } = parseArgs({
+            args: argv,
+            options: {
+                stack: { type: "string", short: "s", default: "dev" },
+                out: { type: "string", short: "o" },
+                "project-dir": { type: "string", short: "C" },
+                help: { type: "boolean", short: "h", default: false },
+            },
+            strict: true,
+            allowPositionals: false,
+        }));
+    } catch (e) {
+        throw new UsageError((e as Error).message);
     }
+    for (const [flag, v] of [
+        ["--out", values.out],
+        ["--project-dir", values["project-dir"]],
+    ] as const)
+        if (v !== undefined && (v === "" || v.startsWith("--")))
+            throw new UsageError(`${flag} needs a value`);
+    const args: CliArgs = {
+        stack: values.stack ?? "dev",
+        out: values.out,
+        projectDir: values["project-dir"],
+        help: values.help ?? false,
+    };
     if (!/^[A-Za-z0-9_.-]+$/.test(args.stack))
         throw new UsageError(
             `--stack ${JSON.stringify(args.stack)}: a stack name is letters, digits, "-", "_" and "."`,
@@ -77,7 +69,12 @@ export function parseArgs(argv: string[]): CliArgs {
     return args;
 }
 
-/** Fills each record's urn and parent URN as the mock monitor registers it (exact parents). */
+/**
+ * Fills each record's urn and parent URN as the mock monitor registers it (exact parents).
+ * This wraps the mock monitor because the SDK (3.248) offers no public hook for it:
+ * MockResourceArgs carries no parent or URN, and stack transforms need a Stack resource,
+ * which would change every URN synth writes.
+ */
 function trackUrns(records: RecordedResource[]): void {
     const monitor = pulumi.runtime.getMonitor() as any;
     if (!monitor || typeof monitor.newUrn !== "function") return;
@@ -258,7 +255,7 @@ function fail(e: unknown): never {
 }
 
 export async function main(argv: string[]): Promise<void> {
-    const args = parseArgs(argv);
+    const args = parseCliArgs(argv);
     if (args.help) {
         process.stdout.write(`${usage}\n`);
         return exit(0);

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as acm from "@pulumi/aws/acm";
 import * as lb from "@pulumi/aws/lb";
 import { ClusterConfig } from "../config/schema";
+import { isHttpsPort } from "../model";
 import { selfSignedCertificate } from "../shared/selfSigned";
 
 export const healthCheck = {
@@ -53,7 +54,7 @@ export function createLoadBalancer(
         `${name}-is`,
         {
             vpcId: args.vpcId,
-            port: 9443,
+            port: isHttpsPort,
             protocol: "HTTPS",
             targetType: "instance",
             deregistrationDelay: 30,

@@ -4,12 +4,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as vpc from "@pulumi/aws/vpc";
+import { hazelcastPorts, isHttpsPort } from "../model";
 
 export const ports = {
     https: 443,
     http: 80,
-    isHttps: 9443,
-    hazelcastFrom: 5701,
+    isHttps: isHttpsPort,
+    hazelcastFrom: hazelcastPorts.aws,
     hazelcastTo: 5708,
     mysql: 3306,
     nfs: 2049,

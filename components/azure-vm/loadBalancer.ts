@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as network from "@pulumi/azure-native/network";
 import { ClusterConfig } from "../config/schema";
+import { isHttpsPort } from "../model";
 import { generatedPassword } from "../shared/passwords";
 import { buildPfx } from "./pfx";
 import { selfSignedCertificate } from "../shared/selfSigned";
@@ -127,7 +128,7 @@ export function createLoadBalancer(
             backendHttpSettingsCollection: [
                 {
                     name: parts.settings,
-                    port: 9443,
+                    port: isHttpsPort,
                     protocol: "Https",
                     // IS keeps login and OIDC state per node: a session must stay on its node.
                     cookieBasedAffinity: "Enabled",

@@ -5,12 +5,12 @@
 // applies. No SSH anywhere: operators use Azure Bastion, serial console or Run Command.
 import * as pulumi from "@pulumi/pulumi";
 import * as network from "@pulumi/azure-native/network";
-import { hazelcastPorts } from "../model";
+import { hazelcastPorts, isHttpsPort } from "../model";
 
 export const ports = {
     https: 443,
     http: 80,
-    isHttps: 9443,
+    isHttps: isHttpsPort,
     hazelcast: hazelcastPorts.wka,
     mysql: 3306,
     nfs: 2049,

@@ -1,4 +1,6 @@
 // Names and paths the Kubernetes workload's objects share.
+import { hazelcastPorts, healthCheckPath, isHttpsPort, isUid } from "../model";
+
 export const labels = {
     app: "wso2is",
     "app.kubernetes.io/name": "wso2is",
@@ -6,14 +8,14 @@ export const labels = {
 } as const;
 export const selector = { "app.kubernetes.io/name": "wso2is" } as const;
 
-/** WSO2's image: user wso2carbon (802), IS under its home. */
-export const imageUser = 802;
+/** WSO2's image: user wso2carbon, whose uid/gid is the one the VM nodes use too (802). */
+export const imageUser = isUid;
 export function imageHome(version: string): string {
     return `/home/wso2carbon/wso2is-${version}`;
 }
 
-export const ports = { https: 9443, hazelcast: 4000 } as const;
-export const healthPath = "/api/health-check/v1.0/health";
+export const ports = { https: isHttpsPort, hazelcast: hazelcastPorts.kubernetes } as const;
+export const healthPath = healthCheckPath;
 export const livenessPath = "/oauth2/token/.well-known/openid-configuration";
 
 /** Client image for the locked schema init (bash + the MySQL 8 client). */

@@ -9,6 +9,8 @@ export const isUser = "wso2is";
 export const isUid = 802;
 export const shareMountPoint = "/mnt/wso2is-share";
 export const healthCheckPath = "/api/health-check/v1.0/health";
+/** IS's HTTPS transport port, what every load balancer forwards to. */
+export const isHttpsPort = 9443;
 /** Env var placeholders IS resolves at start ($env{...}); values come from secrets.env. */
 export const secretEnv = {
     dbPassword: "WSO2_DB_PASSWORD",
@@ -29,8 +31,8 @@ export const signingKeystore = {
     alias: "wso2is-signing",
 } as const;
 /**
- * The keystore IS serves 9443 from when the load balancer verifies the nodes' certificate
- * (Application Gateway v2): built at boot by fetch-secrets.sh from the cluster secret, in
+ * The keystore IS serves 9443 from on the VM targets (AWS and Azure: a certificate for the
+ * public hostname, issued by the cluster's own CA; Application Gateway v2 verifies it): built at boot by fetch-secrets.sh from the cluster secret, in
  * IS_HOME/repository/resources/security/, and named in deployment.toml's [keystore.tls].
  */
 export const backendKeystore = {

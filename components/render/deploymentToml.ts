@@ -180,5 +180,5 @@ function clusteringTable(model: ClusterModel, node: NodeModel, m: Membership): T
  */
 export function isEnvValue(value: string): string {
     // Non-ASCII too: the JVM decodes the environment with the locale's charset (POSIX: ASCII).
-    return value.replace(/[&<>"'$\\{}]|[^\x00-\x7e]/gu, (c) => `&#${c.codePointAt(0)};`);
+    return value.replace(/[&<>"'$\\{}]|[^ -~]/gu, (c) => `&#${c.codePointAt(0)};`);
 }

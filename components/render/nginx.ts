@@ -7,6 +7,7 @@
 // - health: passive (`max_fails`/`fail_timeout`) with retries on the next node
 //   (`proxy_next_upstream`), and a short connect timeout so failover is fast.
 import * as net from "net";
+import { healthCheckPath } from "../model";
 
 /** Arguments of {@link renderNginxConf}. */
 export interface NginxArgs {
@@ -54,7 +55,7 @@ export const STICKY_UPSTREAM = "wso2is_cluster";
 export const ANY_UPSTREAM = "wso2is_any";
 
 export const NGINX_DEFAULTS = {
-    healthPath: "/api/health-check/v1.0/health",
+    healthPath: healthCheckPath,
     listenHttps: 443,
     listenHttp: 80,
     readTimeoutSeconds: 300,

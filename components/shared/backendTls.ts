@@ -1,4 +1,6 @@
-// TLS between the Application Gateway and the nodes' 9443.
+// TLS between the load balancer and the nodes' 9443, on both VM targets: Application Gateway v2
+// verifies it (below); on AWS the nodes serve the same kind of certificate because IS calls
+// itself by the public hostname, pinned to the node in /etc/hosts, and checks the name.
 //
 // Application Gateway v2 verifies the backend's certificate: the chain must end in a root it
 // trusts (a well-known CA, or one uploaded as a trusted root certificate) and the name must

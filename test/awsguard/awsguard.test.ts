@@ -11,11 +11,11 @@
 // aws:lb/loadBalancer, so our pack carries the equivalents (policy/aws.ts).
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { RunResult, StackResourceInput, messages, runPolicy, runResource } from "../policy/harness";
-import { loadResources, stackConfig, synth } from "../policy/stacks";
+import { exampleStacks, synthOnce } from "../fixtures/stacks";
+import { loadResources } from "../policy/stacks";
 
 const awsguardDir = path.join(__dirname, "node_modules", "@pulumi", "awsguard");
 const modules = ["apiGateway", "compute", "database", "elasticsearch", "network", "security", "storage"];
@@ -34,7 +34,6 @@ function awsguardPolicies(): ResourceValidationPolicy[] {
 
 describe("AWSGuard (@pulumi/awsguard) on the production example stack", function () {
     this.timeout(600_000);
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), "awsguard-"));
     let policies: ResourceValidationPolicy[] = [];
     let resources: StackResourceInput[] = [];
     const results = new Map<string, RunResult>();
@@ -44,15 +43,14 @@ describe("AWSGuard (@pulumi/awsguard) on the production example stack", function
             fs.existsSync(path.join(awsguardDir, "package.json")),
             "test/awsguard has no node_modules: run `npm run test:awsguard` (it installs them)",
         );
-        assert.strictEqual(stackConfig("prod")["wso2is-cluster:production"], true);
+        assert.strictEqual(exampleStacks().find((s) => s.name === "prod")?.production, true);
         policies = awsguardPolicies();
-        synth("prod", out);
-        resources = loadResources(path.join(out, "prod"));
+        const run = synthOnce("prod");
+        if (run.status !== 0) throw new Error(`synth --stack prod exited ${run.status}: ${run.stderr}`);
+        resources = loadResources(run.dir);
         // Defaults, as `pulumi preview --policy-pack` runs the pack with no config.
         for (const p of policies) results.set(p.name, await runPolicy(p, resources));
     });
-
-    after(() => fs.rmSync(out, { recursive: true, force: true }));
 
     it("loads every AWSGuard policy", function () {
         assert.ok(policies.length >= 25, `${policies.length} policies`);

@@ -7,31 +7,20 @@
 // be the entry mount-share.sh's findmnt looks for.
 // And proof that each check can fail.
 import { strict as assert } from "assert";
-import { spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ClusterModel, NodeModel } from "../../components/model";
 import { BootScript, bootScripts, renderCloudInit, scriptDir, scriptText } from "../../components/render";
 import { awsModel, azureModel } from "../fixtures/models";
+import { exampleStacks, synthOnce } from "../fixtures/stacks";
 import { SOURCE_SCRIPTS_DIR as SCRIPTS_DIR } from "./support/scripts";
 import { ensureCommands, tempDir } from "./support/system";
 
 const REPO = path.resolve(__dirname, "../..");
-const SYNTH_CLI = path.join(REPO, "synth", "cli.ts");
 
-/** Example stacks: every Pulumi.<name>.yaml in the repo root, with its `cloud`. */
-const stacks = fs
-    .readdirSync(REPO)
-    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => {
-        const doc = YAML.parse(fs.readFileSync(path.join(REPO, m[0]), "utf8")) as {
-            config?: Record<string, unknown>;
-        } | null;
-        return { name: m[1], cloud: String(doc?.config?.["wso2is-cluster:cloud"] ?? "") };
-    })
-    .sort((a, b) => a.name.localeCompare(b.name));
+const stacks = exampleStacks();
 
 /** Azure Files over SMB (test/render/cloudInit.test.ts builds it the same way). */
 function smbModel(): ClusterModel {
@@ -177,32 +166,6 @@ function findmnt(fstabFile: string, mountPoint: string): { status: number | null
     return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
 }
 
-function runSynth(stack: string, out: string): Promise<{ code: number | null; output: string }> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(
-            process.execPath,
-            ["-r", "ts-node/register/transpile-only", SYNTH_CLI, "--stack", stack, "--out", out],
-            {
-                cwd: REPO,
-                env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-                stdio: ["ignore", "pipe", "pipe"],
-            },
-        );
-        let output = "";
-        child.stdout.on("data", (d) => (output += d));
-        child.stderr.on("data", (d) => (output += d));
-        const timer = setTimeout(() => child.kill("SIGKILL"), 80_000);
-        child.on("error", (e) => {
-            clearTimeout(timer);
-            reject(e);
-        });
-        child.on("close", (code) => {
-            clearTimeout(timer);
-            resolve({ code, output });
-        });
-    });
-}
-
 describe("cloud-init schema on the rendered user-data", function () {
     this.timeout(90_000);
     let tmp: { dir: string; cleanup: () => void };
@@ -236,18 +199,16 @@ describe("cloud-init schema on the rendered user-data", function () {
 
         for (const stack of stacks) {
             it(`stack ${stack.name} (${stack.cloud}): synth, then every node's cloud-init.yaml`, async function () {
-                assert.ok(fs.existsSync(SYNTH_CLI), `${path.relative(REPO, SYNTH_CLI)} is missing`);
-                const out = path.join(tmp.dir, `synth-${stack.name}`);
-                const r = await runSynth(stack.name, out);
-                assert.equal(r.code, 0, `synth --stack ${stack.name} exit ${r.code}:\n${r.output}`);
-                const nodesDir = path.join(out, stack.name, "nodes");
+                const r = synthOnce(stack.name);
+                assert.equal(r.status, 0, `synth --stack ${stack.name} exit ${r.status}:\n${r.stderr}`);
+                const nodesDir = path.join(r.dir, "nodes");
                 if (stack.cloud === "aks") {
                     assert.ok(!fs.existsSync(nodesDir), `aks has no VM nodes, yet synth wrote ${nodesDir}`);
                     return;
                 }
                 assert.ok(
                     fs.existsSync(nodesDir),
-                    `cloud ${stack.cloud} has VM nodes, but synth wrote no ${nodesDir}:\n${r.output}`,
+                    `cloud ${stack.cloud} has VM nodes, but synth wrote no ${nodesDir}:\n${r.stdout}${r.stderr}`,
                 );
                 const nodes = fs.readdirSync(nodesDir).sort();
                 assert.ok(nodes.length > 0, `${nodesDir} is empty`);

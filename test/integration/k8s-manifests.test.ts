@@ -2,39 +2,21 @@
 // one well-formed object, the ConfigMap's deployment.toml parses as TOML and uses only keys the
 // IS config-mapper knows, db-init.sh in it is the shipped script, and no secret is in clear.
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as TOML from "@iarna/toml";
 import * as YAML from "yaml";
 import { scriptText } from "../../components/render/scripts";
-import { tempDir } from "./support/system";
+import { exampleStacks, synthOnce } from "../fixtures/stacks";
+import { unknownTomlKeys } from "../fixtures/tomlKeys";
 
-const REPO = path.resolve(__dirname, "../..");
-const REFERENCE = path.resolve(REPO, "..", "shared", "reference", "wso2-is-deployment-toml-keys.txt");
-
-function aksStacks(): string[] {
-    return fs
-        .readdirSync(REPO)
-        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-        .filter(
-            (s): s is string =>
-                !!s && /cloud:\s*aks\b/.test(fs.readFileSync(path.join(REPO, `Pulumi.${s}.yaml`), "utf8")),
-        );
-}
-
-function dotted(doc: Record<string, unknown>, prefix: string[] = []): string[][] {
-    return Object.entries(doc).flatMap(([k, v]) =>
-        v !== null && typeof v === "object" && !Array.isArray(v)
-            ? dotted(v as Record<string, unknown>, [...prefix, k])
-            : [[...prefix, k]],
-    );
-}
+const aksStacks = () =>
+    exampleStacks()
+        .filter((s) => s.cloud === "aks")
+        .map((s) => s.name);
 
 describe("Kubernetes manifests of the aks example stacks", function () {
     this.timeout(120000);
-    const tmp = tempDir("k8s-manifests");
-    after(() => tmp.cleanup());
 
     it("there is at least one aks example stack", function () {
         assert.ok(aksStacks().length >= 1, "no Pulumi.<stack>.yaml with cloud: aks");
@@ -44,25 +26,9 @@ describe("Kubernetes manifests of the aks example stacks", function () {
         describe(stack, function () {
             let dir: string;
             before(function () {
-                const r = spawnSync(
-                    process.execPath,
-                    [
-                        "-r",
-                        "ts-node/register/transpile-only",
-                        "synth/cli.ts",
-                        "--stack",
-                        stack,
-                        "--out",
-                        tmp.dir,
-                    ],
-                    {
-                        cwd: REPO,
-                        encoding: "utf8",
-                        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-                    },
-                );
+                const r = synthOnce(stack);
                 assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
-                dir = path.join(tmp.dir, stack, "k8s");
+                dir = path.join(r.dir, "k8s");
             });
 
             it("every manifest parses into one object with apiVersion, kind and metadata.name", function () {
@@ -112,21 +78,7 @@ describe("Kubernetes manifests of the aks example stacks", function () {
                 assert.equal(doc.clustering.membership_scheme, "kubernetes");
                 assert.equal(doc.server.node_ip, "$env{NODE_IP}");
                 assert.equal(cm.data["db-init.sh"], scriptText("db-init.sh"));
-                const known = new Set(
-                    fs
-                        .readFileSync(REFERENCE, "utf8")
-                        .split("\n")
-                        .filter((l) => l && !l.startsWith("#")),
-                );
-                const unknown = dotted(doc).filter(
-                    (k) =>
-                        !known.has(k.join(".")) &&
-                        !k.some((_, i) => i > 0 && known.has(`${k.slice(0, i).join(".")}.*`)),
-                );
-                assert.deepEqual(
-                    unknown.map((k) => k.join(".")),
-                    [],
-                );
+                assert.deepEqual(unknownTomlKeys(doc), []);
                 for (const [k, v] of Object.entries(cm.data as Record<string, string>)) {
                     assert.doesNotMatch(v, /mock-secret-|BEGIN [A-Z ]*PRIVATE KEY/, `ConfigMap key ${k}`);
                 }

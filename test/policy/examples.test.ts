@@ -5,10 +5,9 @@
 // policies see it. A production stack runs with the pack's production config
 // (policy/config.production.json): production-only checks on, HA policies mandatory.
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { policies } from "../../policy/policies";
+import { exampleStacks, synthOnce } from "../fixtures/stacks";
+import { loadResources } from "./stacks";
 import {
     Props,
     RunResult,
@@ -18,30 +17,27 @@ import {
     messages,
     runPolicy,
 } from "./harness";
-import { exampleStacks, loadResources, stackConfig, synth } from "./stacks";
+
+const stacks = exampleStacks();
 
 describe("policy: example stacks", function () {
     this.timeout(600_000);
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), "policy-examples-"));
     const resources = new Map<string, StackResourceInput[]>();
     const results = new Map<string, Map<string, RunResult>>();
 
     before(async function () {
-        assert.ok(exampleStacks.length > 0, "the repo has example stacks");
-        for (const stack of exampleStacks) {
-            synth(stack, out);
-            const rs = loadResources(path.join(out, stack));
+        assert.ok(stacks.length > 0, "the repo has example stacks");
+        for (const { name: stack, production } of stacks) {
+            const run = synthOnce(stack);
+            if (run.status !== 0)
+                throw new Error(`synth --stack ${stack} exited ${run.status}: ${run.stderr}`);
+            const rs = loadResources(run.dir);
             resources.set(stack, rs);
-            const production = stackConfig(stack)["wso2is-cluster:production"] === true;
             const byPolicy = new Map<string, RunResult>();
             for (const p of policies)
                 byPolicy.set(p.name, await runPolicy(p, rs, { config: effective(p, production).config }));
             results.set(stack, byPolicy);
         }
-    });
-
-    after(function () {
-        fs.rmSync(out, { recursive: true, force: true });
     });
 
     it("restores every node's user data from synth's markers", function () {
@@ -51,10 +47,9 @@ describe("policy: example stacks", function () {
         }
     });
 
-    for (const stack of exampleStacks) {
+    for (const { name: stack, cloud, production } of stacks) {
         describe(`stack ${stack}`, function () {
             it("passes every mandatory policy (production stacks with policy/config.production.json)", function () {
-                const production = stackConfig(stack)["wso2is-cluster:production"] === true;
                 const failures: string[] = [];
                 for (const p of policies) {
                     const r = results.get(stack)!.get(p.name)!;
@@ -66,7 +61,6 @@ describe("policy: example stacks", function () {
             });
 
             it("passes the advisory policies too", function () {
-                const production = stackConfig(stack)["wso2is-cluster:production"] === true;
                 const findings = policies
                     .filter((p) => effective(p, production).level !== "mandatory")
                     .map((p) => [p.name, results.get(stack)!.get(p.name)!] as const)
@@ -76,8 +70,6 @@ describe("policy: example stacks", function () {
             });
 
             it("is really checked: the policies of its target ran on its resources", function () {
-                const cloud = String(stackConfig(stack)["wso2is-cluster:cloud"] ?? "");
-                const production = stackConfig(stack)["wso2is-cluster:production"] === true;
                 const ran = [...results.get(stack)!.entries()]
                     .filter(([, r]) => r.status !== "n/a")
                     .map(([n]) => n);
@@ -151,7 +143,7 @@ describe("policy: example stacks", function () {
 
         before(function () {
             assert.ok(
-                resources.has("dev") && stackConfig("dev")["wso2is-cluster:cloud"] === "aws",
+                resources.has("dev") && stacks.find((s) => s.name === "dev")?.cloud === "aws",
                 "these cases edit the aws dev stack's resources",
             );
         });

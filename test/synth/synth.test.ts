@@ -10,16 +10,13 @@ import * as YAML from "yaml";
 import type { ClusterModel } from "../../components/model";
 import { renderCloudInit, renderDeploymentToml } from "../../components/render";
 import * as zlib from "zlib";
-import {
-    buildArtifacts,
-    decodeUserData,
-    kubernetesKind,
-    nodeArtifacts,
-    userDataWarnings,
-} from "../../synth/artifacts";
+import { decodeUserData } from "../../policy/userData";
+import { buildArtifacts, kubernetesKind, nodeArtifacts, userDataWarnings } from "../../synth/artifacts";
 import type { RecordedResource } from "../../synth/mocks";
 import { Scrubber, canonicalJson, isSecretKey, redactInputs } from "../../synth/redact";
 import { StackFileError, loadStackConfig } from "../../synth/stackConfig";
+import { exampleStacks, synthOnce } from "../fixtures/stacks";
+import { goldenRoot, isGolden } from "../../tools/update-golden";
 
 const repo = path.resolve(__dirname, "..", "..");
 const cli = path.join(repo, "synth", "cli.ts");
@@ -61,11 +58,7 @@ function tree(dir: string): string[] {
     return out.sort();
 }
 
-const exampleStacks = fs
-    .readdirSync(repo)
-    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined)
-    .sort();
+const stackNames = exampleStacks().map((s) => s.name);
 
 function cloudOf(stack: string): string {
     const doc = YAML.parse(fs.readFileSync(path.join(repo, `Pulumi.${stack}.yaml`), "utf8"));
@@ -83,24 +76,16 @@ function tempProject(stacks: Record<string, string>): string {
 
 describe("synth (npm run synth)", function () {
     this.timeout(300_000);
-    const out = tmpDir("out");
-    const runs = new Map<string, Run>();
-
     before(function () {
-        assert.ok(exampleStacks.includes("dev"), "the repo has a dev stack");
-        for (const stack of exampleStacks) runs.set(stack, synth(["--stack", stack, "--out", out]));
+        assert.ok(stackNames.includes("dev"), "the repo has a dev stack");
     });
 
-    after(function () {
-        fs.rmSync(out, { recursive: true, force: true });
-    });
-
-    for (const stack of exampleStacks) {
+    for (const stack of stackNames) {
         describe(`stack ${stack}`, function () {
-            const dir = () => path.join(out, stack);
+            const dir = () => synthOnce(stack).dir;
 
             it("exits 0 and prints the summary", function () {
-                const r = runs.get(stack)!;
+                const r = synthOnce(stack);
                 assert.equal(r.status, 0, `synth --stack ${stack} failed:\n${r.stderr}`);
                 assert.match(r.stdout, new RegExp(`synth wso2is-cluster/${stack}`));
                 assert.match(r.stdout, /target {7}\S+/);
@@ -230,18 +215,32 @@ describe("synth (npm run synth)", function () {
         });
     }
 
+    for (const stack of stackNames) {
+        it(`stack ${stack}: output equals test/golden/${stack} (npm run golden:update, then review the diff)`, function () {
+            const run = synthOnce(stack);
+            assert.equal(run.status, 0, run.stderr);
+            const golden = path.join(goldenRoot, stack);
+            const actual = tree(run.dir).filter(isGolden);
+            assert.deepEqual(actual, tree(golden), "the files synth writes");
+            const differing = actual.filter(
+                (f) => !fs.readFileSync(path.join(run.dir, f)).equals(fs.readFileSync(path.join(golden, f))),
+            );
+            assert.deepEqual(differing, [], "files that differ from their golden copy");
+        });
+    }
+
     it("two runs of the dev stack give byte-identical trees", function () {
         const second = tmpDir("again");
         try {
             const r = synth(["--stack", "dev", "--out", second]);
             assert.equal(r.status, 0, r.stderr);
-            const a = tree(path.join(out, "dev"));
+            const a = tree(synthOnce("dev").dir);
             const b = tree(path.join(second, "dev"));
             assert.deepEqual(b, a);
             for (const f of a) {
                 assert.ok(
                     fs
-                        .readFileSync(path.join(out, "dev", f))
+                        .readFileSync(path.join(synthOnce("dev").dir, f))
                         .equals(fs.readFileSync(path.join(second, "dev", f))),
                     `${f} differs between runs`,
                 );

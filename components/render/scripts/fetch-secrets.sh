@@ -154,7 +154,7 @@ def object: if type != "object" then error("it is not a JSON object") else . end
 # String.replaceAll (so $ and \ are special) before $ref{} resolution, and Jinjava writes it
 # unescaped; XML character references for these characters survive every step and the XML
 # parser turns them back into the characters. Non-ASCII too: the JVM decodes its environment
-# with the locale's charset.
+# with the charset of the locale.
 def is_value: explode | map(. as $c | if $c > 126 or ([38, 60, 62, 34, 39, 36, 92, 123, 125] | any(. == $c)) then "&#\($c);" else [$c] | implode end) | join("");
 def hexkey($k):
   if (.[$k] | type) != "string" or (.[$k] | test("^[0-9a-fA-F]{32}$") | not) then

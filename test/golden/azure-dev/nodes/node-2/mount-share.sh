@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+set -Eeuo pipefail
+readonly PROG=mount-share.sh
+log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die() {
+    log "error: $*"
+    exit 1
+}
+trap 'log "error: command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}
+[[ -r $NODE_ENV_FILE ]] || die "cannot read $NODE_ENV_FILE"
+set -a
+# shellcheck source=/dev/null
+source "$NODE_ENV_FILE"
+set +a
+SHARE_MOUNT_RETRIES=${SHARE_MOUNT_RETRIES:-20}
+SHARE_MOUNT_RETRY_DELAY=${SHARE_MOUNT_RETRY_DELAY:-6}
+[[ $SHARE_MOUNT_RETRIES =~ ^[1-9][0-9]*$ ]] ||
+    die "SHARE_MOUNT_RETRIES must be a positive integer, got '$SHARE_MOUNT_RETRIES'"
+[[ $SHARE_MOUNT_RETRY_DELAY =~ ^[0-9]+$ ]] ||
+    die "SHARE_MOUNT_RETRY_DELAY must be a non-negative integer, got '$SHARE_MOUNT_RETRY_DELAY'"
+[[ -n ${SHARE_MOUNT:-} ]] || die "SHARE_MOUNT is not set in $NODE_ENV_FILE"
+[[ $SHARE_MOUNT == /* ]] || die "SHARE_MOUNT must be an absolute path, got '$SHARE_MOUNT'"
+[[ $SHARE_MOUNT == / ]] || SHARE_MOUNT=${SHARE_MOUNT%/}
+FSTAB=${WSO2IS_FSTAB:-/etc/fstab}
+mount_args=()
+[[ $FSTAB == /etc/fstab ]] || mount_args+=(--fstab "$FSTAB")
+mkdir -p -- "$SHARE_MOUNT"
+if mountpoint -q -- "$SHARE_MOUNT"; then
+    log "$SHARE_MOUNT is already mounted"
+    exit 0
+fi
+findmnt --fstab --tab-file "$FSTAB" --noheadings --mountpoint "$SHARE_MOUNT" >/dev/null ||
+    die "$FSTAB has no entry for $SHARE_MOUNT (cloud-init should have written it)"
+attempt=1
+while true; do
+    if err=$(mount "${mount_args[@]}" -- "$SHARE_MOUNT" 2>&1); then
+        break
+    fi
+    err=${err//$'\n'/ }
+    if ((attempt >= SHARE_MOUNT_RETRIES)); then
+        log "mount $SHARE_MOUNT failed $attempt times, giving up${err:+ (last: $err)}"
+        break
+    fi
+    log "mount $SHARE_MOUNT failed (attempt $attempt/$SHARE_MOUNT_RETRIES${err:+: $err}), retrying in ${SHARE_MOUNT_RETRY_DELAY}s"
+    sleep "$SHARE_MOUNT_RETRY_DELAY"
+    attempt=$((attempt + 1))
+done
+mountpoint -q -- "$SHARE_MOUNT" ||
+    die "$SHARE_MOUNT is not a mount point after $attempt attempt(s); check its fstab entry and that the file system is reachable from this node"
+log "mounted $SHARE_MOUNT"

@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+set -Eeuo pipefail
+umask 077
+readonly PROG=fetch-secrets.sh
+log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die() {
+    log "error: $*"
+    exit 1
+}
+trap 'log "error: command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}
+SECRETS_ENV_FILE=${WSO2IS_SECRETS_ENV:-/etc/wso2is/secrets.env}
+AWS_CLI=${WSO2IS_AWS_CLI:-aws}
+if [[ -z ${WSO2IS_AWS_CLI:-} ]] && ! command -v aws >/dev/null && [[ -x /snap/bin/aws ]]; then
+    AWS_CLI=/snap/bin/aws
+fi
+IMDS=${WSO2IS_IMDS_ENDPOINT:-http://169.254.169.254}
+IMDS=${IMDS%/}
+[[ -r $NODE_ENV_FILE ]] || die "cannot read $NODE_ENV_FILE"
+set -a
+# shellcheck source=/dev/null
+source "$NODE_ENV_FILE"
+set +a
+if [[ ${SECRET_SOURCE:-} == azure-key-vault ]]; then
+    RETRIES=${SECRET_FETCH_RETRIES:-60}
+    RETRY_DELAY=${SECRET_FETCH_RETRY_DELAY:-10}
+else
+    RETRIES=${SECRET_FETCH_RETRIES:-10}
+    RETRY_DELAY=${SECRET_FETCH_RETRY_DELAY:-5}
+fi
+[[ $RETRIES =~ ^[1-9][0-9]*$ ]] || die "SECRET_FETCH_RETRIES must be a positive integer, got '$RETRIES'"
+[[ $RETRY_DELAY =~ ^[0-9]+$ ]] || die "SECRET_FETCH_RETRY_DELAY must be a non-negative integer, got '$RETRY_DELAY'"
+[[ -n ${SECRET_SOURCE:-} ]] || die "SECRET_SOURCE is not set in $NODE_ENV_FILE"
+[[ -n ${SECRET_ID:-} ]] || die "SECRET_ID is not set in $NODE_ENV_FILE"
+command -v jq >/dev/null || die "jq is not installed (it should come from cloud-init packages:)"
+retry() {
+    local desc=$1 n=1 err
+    shift
+    while true; do
+        if { err=$("$@" 2>&1 >&3 3>&-); } 3>&1; then return 0; fi
+        err=${err//$'\n'/ }
+        err=${err:0:300}
+        if ((n >= RETRIES)); then
+            log "$desc: failed after $n attempts${err:+ (last: $err)}"
+            return 1
+        fi
+        log "$desc: attempt $n/$RETRIES failed${err:+ ($err)}, retrying in ${RETRY_DELAY}s"
+        sleep "$RETRY_DELAY"
+        n=$((n + 1))
+    done
+}
+aws_secret() {
+    "$AWS_CLI" secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$SECRET_ID" \
+        --query SecretString --output text
+}
+azure_token() {
+    local url="$IMDS/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net"
+    [[ -z ${AZURE_CLIENT_ID:-} ]] || url+="&client_id=$AZURE_CLIENT_ID"
+    curl --fail --silent --show-error --noproxy '*' --connect-timeout 2 --max-time 10 \
+        -H "Metadata: true" "$url"
+}
+azure_secret() {
+    printf 'header = "Authorization: Bearer %s"\n' "$1" |
+        curl --fail --silent --show-error --connect-timeout 5 --max-time 20 -K - \
+            "$SECRET_ID?api-version=7.4"
+}
+case $SECRET_SOURCE in
+    aws-secrets-manager)
+        [[ -n ${AWS_REGION:-} ]] || die "AWS_REGION is not set in $NODE_ENV_FILE"
+        command -v "$AWS_CLI" >/dev/null || die "the AWS CLI ($AWS_CLI) is not installed"
+        secret=$(retry "Secrets Manager get-secret-value $SECRET_ID" aws_secret) ||
+            die "could not read $SECRET_ID from Secrets Manager in $AWS_REGION (does the node role allow secretsmanager:GetSecretValue?)"
+        ;;
+    azure-key-vault)
+        [[ $SECRET_ID =~ ^https://[^/]+/secrets/[^/?#]+(/[^/?#]+)?$ || $SECRET_ID =~ ^http://(127\.0\.0\.1|localhost):[0-9]+/secrets/[^/?#]+(/[^/?#]+)?$ ]] ||
+            die "SECRET_ID '$SECRET_ID' is not a Key Vault secret URL (https://<vault>.vault.azure.net/secrets/<name>)"
+        token_json=$(retry "managed identity token from $IMDS" azure_token) ||
+            die "could not get a managed identity token for Key Vault from $IMDS (does the VM have an identity?)"
+        token=$(jq -er '.access_token | strings' <<<"$token_json" 2>/dev/null) ||
+            die "the managed identity answer has no access_token"
+        unset token_json
+        response=$(retry "Key Vault GET $SECRET_ID" azure_secret "$token") ||
+            die "could not read $SECRET_ID from Key Vault (does the identity have the Key Vault Secrets User role?)"
+        unset token
+        secret=$(jq -er '.value | strings' <<<"$response" 2>/dev/null) ||
+            die "the Key Vault answer for $SECRET_ID has no string .value"
+        unset response
+        ;;
+    *)
+        die "unknown SECRET_SOURCE '$SECRET_SOURCE' (expected aws-secrets-manager or azure-key-vault)"
+        ;;
+esac
+# shellcheck disable=SC2016 # jq programs, not shell strings
+readonly JQ_LIB='
+def q: $sq + gsub($sq; $sq + "\"" + $sq + "\"" + $sq) + $sq;
+def need($k):
+  if (.[$k] | type) != "string" or .[$k] == "" then
+    error("key \($k) is missing, empty or not a string")
+  elif (.[$k] | explode | any(. < 32 or . == 127)) then
+    error("key \($k) contains a control character (newline, tab, ...), which an env file cannot carry")
+  else .[$k] end;
+def object: if type != "object" then error("it is not a JSON object") else . end;
+def pem($k):
+  if (.[$k] | type) != "string" or (.[$k] | test("-----BEGIN [A-Z0-9 ]+-----") | not) then
+    error("key \($k) is missing or not PEM")
+  elif (.[$k] | explode | any((. < 32 and . != 10 and . != 13) or . == 127)) then
+    error("key \($k) contains a control character")
+  else .[$k] end;'
+# shellcheck disable=SC2016
+readonly JQ_PROGRAM=$JQ_LIB'
+object |
+  "WSO2_DB_ADMIN_USER=\(need("dbAdminUser") | q)",
+  "WSO2_DB_ADMIN_PASSWORD=\(need("dbAdminPassword") | q)",
+  "WSO2_DB_PASSWORD=\(need("dbAppPassword") | q)",
+  "WSO2_ADMIN_PASSWORD=\(need("adminPassword") | q)",
+  (if $tls == "1" then "WSO2_TLS_KEYSTORE_PASSWORD=\(need("tlsKeystorePassword") | q)" else empty end)'
+# shellcheck disable=SC2016
+readonly JQ_SMB_PROGRAM=$JQ_LIB'
+object |
+  "username=\(need("smbUsername"))",
+  "password=\(need("smbPassword"))"'
+if [[ -n ${SMB_CREDENTIALS_FILE:-} ]]; then
+    [[ $SMB_CREDENTIALS_FILE == /* ]] || die "SMB_CREDENTIALS_FILE must be an absolute path, got '$SMB_CREDENTIALS_FILE'"
+fi
+if [[ -n ${TLS_KEYSTORE_FILE:-} ]]; then
+    [[ $TLS_KEYSTORE_FILE == /* ]] || die "TLS_KEYSTORE_FILE must be an absolute path, got '$TLS_KEYSTORE_FILE'"
+    [[ -n ${TLS_KEYSTORE_ALIAS:-} && -n ${TLS_CA_ALIAS:-} ]] || die "TLS_KEYSTORE_ALIAS and TLS_CA_ALIAS must be set with TLS_KEYSTORE_FILE"
+    [[ -n ${IS_USER:-} && -n ${IS_HOME:-} ]] || die "IS_USER and IS_HOME must be set with TLS_KEYSTORE_FILE"
+    command -v openssl >/dev/null || die "openssl is not installed"
+    command -v keytool >/dev/null || die "keytool is not installed (it comes with the JRE)"
+fi
+tmp=
+smb_tmp=
+rendered=
+tls_dir=
+trap 'rm -f -- ${tmp:+"$tmp"} ${smb_tmp:+"$smb_tmp"} ${rendered:+"$rendered"}; rm -rf -- ${tls_dir:+"$tls_dir"}' EXIT
+render() {
+    local program=$1 dest=$2 dir jq_err
+    dir=$(dirname -- "$dest")
+    if [[ ! -d $dir ]]; then
+        (umask 022 && mkdir -p -- "$dir")
+    fi
+    rendered=$(mktemp "$dir/.$(basename -- "$dest").XXXXXX")
+    if ! jq_err=$(jq -r --arg sq "'" --arg tls "${TLS_KEYSTORE_FILE:+1}" "$program" <<<"$secret" 2>&1 >"$rendered"); then
+        rm -f -- "$rendered"
+        jq_err=${jq_err//$'\n'/ }
+        die "the secret $SECRET_ID is not usable: ${jq_err#jq: error (at <stdin>:*): }"
+    fi
+    chmod 0600 -- "$rendered"
+}
+install_file() {
+    local from=$1 dest=$2
+    if [[ -f $dest ]] && cmp -s -- "$from" "$dest" && [[ $(stat -c %a -- "$dest") == 600 ]]; then
+        rm -f -- "$from"
+        log "$dest already up to date"
+        return 0
+    fi
+    mv -f -- "$from" "$dest"
+    log "wrote $dest (mode 0600) from $SECRET_SOURCE"
+}
+render "$JQ_PROGRAM" "$SECRETS_ENV_FILE"
+tmp=$rendered
+if [[ -n ${SMB_CREDENTIALS_FILE:-} ]]; then
+    render "$JQ_SMB_PROGRAM" "$SMB_CREDENTIALS_FILE"
+    smb_tmp=$rendered
+fi
+if [[ -n ${TLS_KEYSTORE_FILE:-} ]]; then
+    tls_dir=$(mktemp -d "$(dirname -- "$SECRETS_ENV_FILE")/.tls.XXXXXX")
+    for part in cert:tlsCertificate key:tlsPrivateKey ca:tlsCaCertificate pass:tlsKeystorePassword; do
+        key=${part#*:}
+        # shellcheck disable=SC2016
+        if ! jq_err=$(jq -j --arg k "$key" --arg sq "'" "$JQ_LIB"' object | if $k == "tlsKeystorePassword" then need($k) else pem($k) end' \
+            <<<"$secret" 2>&1 >"$tls_dir/${part%%:*}"); then
+            jq_err=${jq_err//$'\n'/ }
+            die "the secret $SECRET_ID is not usable: ${jq_err#jq: error (at <stdin>:*): }"
+        fi
+    done
+fi
+unset secret
+install_file "$tmp" "$SECRETS_ENV_FILE"
+tmp=
+if [[ -n $smb_tmp ]]; then
+    install_file "$smb_tmp" "$SMB_CREDENTIALS_FILE"
+    smb_tmp=
+fi
+install_keystore() {
+    local stamp ks_tmp err
+    stamp=$(cat -- "$tls_dir/cert" "$tls_dir/key" "$tls_dir/ca" "$tls_dir/pass" | sha256sum)
+    stamp=${stamp%% *}
+    if [[ -f $TLS_KEYSTORE_FILE && -f $TLS_KEYSTORE_FILE.sha256 && $(<"$TLS_KEYSTORE_FILE.sha256") == "$stamp" ]]; then
+        log "$TLS_KEYSTORE_FILE already up to date"
+        return 0
+    fi
+    ks_tmp=$(mktemp "$(dirname -- "$TLS_KEYSTORE_FILE")/.keystore.XXXXXX")
+    if ! err=$(WSO2IS_KEYSTORE_PASS=$(<"$tls_dir/pass") openssl pkcs12 -export -name "$TLS_KEYSTORE_ALIAS" \
+        -in "$tls_dir/cert" -inkey "$tls_dir/key" -passout env:WSO2IS_KEYSTORE_PASS -out "$ks_tmp" 2>&1); then
+        rm -f -- "$ks_tmp"
+        die "could not build $TLS_KEYSTORE_FILE from the secret's tlsCertificate and tlsPrivateKey: ${err//$'\n'/ }"
+    fi
+    chgrp -- "$IS_USER" "$ks_tmp"
+    chmod 0640 -- "$ks_tmp"
+    mv -f -- "$ks_tmp" "$TLS_KEYSTORE_FILE"
+    (umask 077 && printf '%s\n' "$stamp" >"$TLS_KEYSTORE_FILE.sha256")
+    log "wrote $TLS_KEYSTORE_FILE (alias $TLS_KEYSTORE_ALIAS, mode 0640, group $IS_USER)"
+}
+trust_ca() {
+    local dir=$IS_HOME/repository/resources/security truststore='' want have
+    for f in client-truststore.p12 client-truststore.jks; do
+        if [[ -f $dir/$f ]]; then
+            truststore=$dir/$f
+            break
+        fi
+    done
+    if [[ -z $truststore ]]; then
+        log "warning: no client-truststore.p12/.jks in $dir; IS will not trust the cluster CA for calls to itself"
+        return 0
+    fi
+    export WSO2IS_STOREPASS=${TLS_TRUSTSTORE_STOREPASS:-wso2carbon}
+    want=$(openssl x509 -in "$tls_dir/ca" -noout -fingerprint -sha256)
+    want=${want#*=}
+    have=$(keytool -list -keystore "$truststore" -storepass:env WSO2IS_STOREPASS -alias "$TLS_CA_ALIAS" 2>/dev/null | sed -n 's/^Certificate fingerprint (SHA-256): //p') || have=
+    if [[ $have == "$want" ]]; then
+        log "$truststore already trusts the cluster CA ($TLS_CA_ALIAS)"
+        return 0
+    fi
+    if [[ -n $have ]]; then
+        keytool -delete -keystore "$truststore" -storepass:env WSO2IS_STOREPASS -alias "$TLS_CA_ALIAS" >/dev/null 2>&1 ||
+            die "could not remove the old $TLS_CA_ALIAS from $truststore"
+    fi
+    keytool -importcert -noprompt -keystore "$truststore" -storepass:env WSO2IS_STOREPASS -alias "$TLS_CA_ALIAS" \
+        -file "$tls_dir/ca" >/dev/null 2>&1 ||
+        die "could not add the cluster CA to $truststore (is TLS_TRUSTSTORE_STOREPASS right?)"
+    log "added the cluster CA to $truststore ($TLS_CA_ALIAS)"
+}
+if [[ -n $tls_dir ]]; then
+    install_keystore
+    trust_ca
+fi
