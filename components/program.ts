@@ -2,7 +2,7 @@
 // index.ts exports its outputs; synth also reads the component's rendered model and files.
 // Only the chosen target's modules (and so its provider SDK) are loaded.
 import * as pulumi from "@pulumi/pulumi";
-import { readClusterConfig } from "./config";
+import { clusterName, readClusterConfig } from "./config";
 import type { ClusterConfig } from "./config/schema";
 import type { ClusterModel } from "./model";
 import { readPlatformStack } from "./platform";
@@ -24,7 +24,7 @@ export interface Program {
 export async function program(): Promise<Program> {
     // Validation first: bad config stops here, before any resource is registered.
     const { config, adminPassword } = readClusterConfig();
-    const name = `wso2is-${pulumi.getStack()}`;
+    const name = clusterName(pulumi.getStack());
     const platform = async (required: string[], optional: string[]) =>
         config.network.platformStack
             ? readPlatformStack(config.network.platformStack, required, optional)
@@ -45,6 +45,22 @@ export async function program(): Promise<Program> {
                 region,
                 adminPassword,
                 network: p && aws.networkFromPlatform(p),
+            });
+            break;
+        }
+        case "ecs": {
+            const ecs: typeof import("./ecs") = require("./ecs");
+            const region = new pulumi.Config("aws").get("region");
+            if (!region)
+                throw new pulumi.RunError(
+                    "aws:region is required for cloud ecs (pulumi config set aws:region eu-west-1)",
+                );
+            const p = await platform(ecs.awsPlatformOutputs.required, ecs.awsPlatformOutputs.optional);
+            cluster = new ecs.EcsCluster(name, {
+                config,
+                region,
+                adminPassword,
+                network: p && ecs.networkFromPlatform(p),
             });
             break;
         }
@@ -83,6 +99,7 @@ export async function program(): Promise<Program> {
                     network: aks.networkFromPlatform(p),
                     kubeconfig: String(p.values.kubeconfig),
                     ingress: aks.platformIngress(p),
+                    imageRegistry: aks.platformRegistry(p, config.production),
                 },
             });
             break;

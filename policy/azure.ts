@@ -33,6 +33,8 @@ export const T = {
     vmss: "azure-native:compute:VirtualMachineScaleSet",
     appGateway: "azure-native:network:ApplicationGateway",
     keyVault: "azure-native:keyvault:Vault",
+    keyVaultSecret: "azure-native:keyvault:Secret",
+    keyVaultKey: "azure-native:keyvault:Key",
 } as const;
 
 const eq = (a: unknown, b: string) => typeof a === "string" && a.toLowerCase() === b.toLowerCase();
@@ -411,6 +413,66 @@ export const keyVaultPurgeProtection: ResourceValidationPolicy = {
     }),
 };
 
+export const keyVaultRetention: ResourceValidationPolicy = {
+    name: "azure-keyvault-soft-delete-retention",
+    description:
+        "Key Vaults keep soft-deleted items retentionDays (default 90) in every mode: Azure refuses to change the retention after creation, so a shorter dev value would block turning production on later.",
+    enforcementLevel: "advisory",
+    severity: "medium",
+    tags: ["azure", "availability", "secrets"],
+    configSchema: {
+        properties: {
+            retentionDays: {
+                type: "integer",
+                minimum: 7,
+                maximum: 90,
+                default: 90,
+                description: "The soft-delete retention every vault must have.",
+            },
+        },
+    },
+    validateResource: forTypes([T.keyVault], (props, args, report) => {
+        const { retentionDays } = configOf(args, { retentionDays: 90 });
+        const p = isObject(props.properties) ? props.properties : {};
+        // Unset: Azure's default, 90 days.
+        const days = Number(p.softDeleteRetentionInDays ?? 90);
+        if (days !== retentionDays)
+            report(
+                `properties.softDeleteRetentionInDays is ${days}: use ${retentionDays} in every mode (it cannot change once the vault exists).`,
+            );
+    }),
+};
+
+/**
+ * azure-native deletes a keyvault Secret or Key through the Key Vault data plane (ARM has no
+ * DELETE for them: pulumi-azure-native customresources/custom_keyvault.go), so `pulumi destroy`
+ * needs data-plane rights and network access to the vault unless the item goes with its vault
+ * (`deletedWith`) or is retained. Resource options such as deletedWith and retainOnDelete are not
+ * sent to policy packs (pulumi proto/pulumi/analyzer.proto, AnalyzerResourceOptions), so this
+ * checks the precondition a policy can see: the vault is in the same stack.
+ */
+export const keyVaultItemDeletionPath: StackValidationPolicy = {
+    name: "azure-keyvault-item-deletion-path",
+    description:
+        "Every Key Vault Secret and Key lives in a vault declared in the same stack, so it can be deleted with that vault (deletedWith) through ARM; azure-native would otherwise delete it through the Key Vault data plane on `pulumi destroy`.",
+    enforcementLevel: "advisory",
+    severity: "medium",
+    tags: ["azure", "operations", "secrets"],
+    validateStack: (args, report) => {
+        const items = [...ofType(args.resources, T.keyVaultSecret), ...ofType(args.resources, T.keyVaultKey)];
+        if (items.length === 0) return args.notApplicable("no Key Vault secrets or keys in the stack");
+        const vaults = ofType(args.resources, T.keyVault);
+        for (const item of items) {
+            const ref = item.props.vaultName;
+            if (vaults.some((v) => matchesName(ref, v, v.props.vaultName ?? v.props.name))) continue;
+            report(
+                `${label(item)} is in vault ${JSON.stringify(ref ?? "(unset)")}, which this stack does not declare: azure-native deletes it through the Key Vault data plane, so \`pulumi destroy\` needs the deployer's data-plane delete right and network access there. Declare the vault here and give the item deletedWith: vault, or retainOnDelete.`,
+                item.urn,
+            );
+        }
+    },
+};
+
 export const azurePolicies = [
     mysqlPrivate,
     mysqlTlsRequired,
@@ -423,4 +485,6 @@ export const azurePolicies = [
     appGatewayHttps,
     appGatewayCookieAffinity,
     keyVaultPurgeProtection,
+    keyVaultRetention,
+    keyVaultItemDeletionPath,
 ];

@@ -6,7 +6,7 @@ import { policies } from "./policies";
 
 new PolicyPack("wso2is-cluster", {
     description:
-        "WSO2 Identity Server clusters on AWS, Azure VMs and AKS: security, high availability and node configuration.",
+        "WSO2 Identity Server clusters on AWS (EC2, ECS), Azure VMs and AKS: security, high availability and node configuration.",
     enforcementLevel: "advisory",
     policies,
 });

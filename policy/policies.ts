@@ -3,6 +3,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { awsPolicies } from "./aws";
 import { azurePolicies } from "./azure";
+import { ecsPolicies } from "./ecs";
 import { keyPolicies } from "./keys";
 import { kubernetesPolicies } from "./kubernetes";
 import { stackPolicies } from "./stack";
@@ -11,6 +12,7 @@ export type Policy = ResourceValidationPolicy | StackValidationPolicy;
 
 export const policies: Policy[] = [
     ...awsPolicies,
+    ...ecsPolicies,
     ...azurePolicies,
     ...kubernetesPolicies,
     ...stackPolicies,
@@ -27,4 +29,4 @@ export const productionAware: string[] = policies
     .filter((p) => p.configSchema?.properties?.production !== undefined)
     .map((p) => p.name);
 
-export { awsPolicies, azurePolicies, keyPolicies, kubernetesPolicies, stackPolicies };
+export { awsPolicies, azurePolicies, ecsPolicies, keyPolicies, kubernetesPolicies, stackPolicies };

@@ -6,6 +6,7 @@
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { T as AWS } from "./aws";
 import { T as AZ } from "./azure";
+import { T as ECS, containersOf } from "./ecs";
 import { T as K8S, isWorkloads, podSpecOf, replicasOf } from "./kubernetes";
 import {
     NodeConfig,
@@ -80,16 +81,31 @@ const isNodeVm = (r: PolicyResource) =>
 
 export interface NodeGroup {
     resource: PolicyResource;
-    kind: "asg" | "instance" | "vm" | "vmss" | "workload";
+    kind: "asg" | "instance" | "vm" | "vmss" | "workload" | "ecs-service";
     count: number;
+}
+
+/** The deployment.toml an ECS task definition hands to its config container (DEPLOYMENT_TOML_B64). */
+export function tomlOfTaskDefinition(r: PolicyResource): string | undefined {
+    for (const c of containersOf(r.props)) {
+        for (const e of asArray<Props>(c.environment).filter(isObject)) {
+            if (e.name === "DEPLOYMENT_TOML_B64" && typeof e.value === "string")
+                return Buffer.from(e.value, "base64").toString("utf8");
+        }
+    }
+    return undefined;
 }
 
 /** The IS node groups of a cluster: ASGs, EC2 instances, VMs, scale sets, Kubernetes workloads. */
 export function nodeGroupsOf(c: Cluster, all: PolicyResource[]): NodeGroup[] {
     const rs = c.resources;
     const groups: NodeGroup[] = [];
+    // ECS: the IS nodes are the service's tasks; its Auto Scaling group is only their capacity.
+    const services = ofType(rs, ECS.service);
+    for (const svc of services)
+        groups.push({ resource: svc, kind: "ecs-service", count: Number(svc.props.desiredCount ?? 0) });
     const templates = ofType(rs, AWS.launchTemplate).filter(writesToml);
-    for (const asg of ofType(rs, AWS.asg)) {
+    for (const asg of services.length > 0 ? [] : ofType(rs, AWS.asg)) {
         const lt = isObject(asg.props.launchTemplate)
             ? asg.props.launchTemplate
             : isObject(asg.props.mixedInstancesPolicy)
@@ -202,7 +218,7 @@ export function spreadsOverZones(pod: Props): boolean {
 export const zoneSpread: StackValidationPolicy = {
     name: "wso2is-zone-spread",
     description:
-        "A cluster's IS nodes are spread over at least 2 availability zones: ASG subnets in 2+ zones, VMs in distinct zones, or pods with zone anti-affinity / topology spread.",
+        "A cluster's IS nodes are spread over at least 2 availability zones: ASG subnets in 2+ zones, VMs in distinct zones, pods with zone anti-affinity / topology spread, or ECS tasks spread over attribute:ecs.availability-zone on capacity in 2+ zones.",
     enforcementLevel: "advisory",
     severity: "high",
     tags: ["availability"],
@@ -246,6 +262,32 @@ export const zoneSpread: StackValidationPolicy = {
                         if (zones.length < minZones)
                             report(
                                 `${label(g.resource)} is in ${zones.length} zone(s): set zones to at least ${minZones}.`,
+                                g.resource.urn,
+                            );
+                        break;
+                    }
+                    case "ecs-service": {
+                        // Tasks spread over the zones of the capacity they are placed on.
+                        const spread = asArray<Props>(p.orderedPlacementStrategies).some(
+                            (x) =>
+                                isObject(x) &&
+                                x.type === "spread" &&
+                                String(x.field) === "attribute:ecs.availability-zone",
+                        );
+                        if (!spread)
+                            report(
+                                `${label(g.resource)} has no placement strategy spread over attribute:ecs.availability-zone: its tasks may share a zone.`,
+                                g.resource.urn,
+                            );
+                        const zones = new Set(
+                            ofType(cluster.resources, AWS.asg).flatMap((a) => [
+                                ...asArray<string>(a.props.availabilityZones),
+                                ...asArray<string>(a.props.vpcZoneIdentifiers).map(zoneOfSubnet),
+                            ]),
+                        );
+                        if (zones.size < minZones)
+                            report(
+                                `${label(g.resource)} runs on capacity in ${zones.size} zone(s)/subnet(s): give its Auto Scaling group subnets in at least ${minZones} zones.`,
                                 g.resource.urn,
                             );
                         break;
@@ -354,7 +396,10 @@ export const singleDatabaseAndShare: StackValidationPolicy = {
 export function clusterTomls(c: Cluster): { resource: PolicyResource; toml: string }[] {
     const out: { resource: PolicyResource; toml: string }[] = [];
     for (const r of c.resources) {
-        if (userDataPaths[r.type]) {
+        if (r.type === ECS.taskDefinition) {
+            const toml = tomlOfTaskDefinition(r);
+            if (toml !== undefined) out.push({ resource: r, toml });
+        } else if (userDataPaths[r.type]) {
             for (const b of bootFiles(r)) if (b.toml !== undefined) out.push({ resource: r, toml: b.toml });
         } else if (
             r.type === K8S.configMap &&

@@ -70,6 +70,14 @@ export function buildArtifacts(input: SynthInput): FileTree {
         marker.set(n.resource, m);
     }
 
+    // ECS task definitions: the containers, and the files their environment carries.
+    for (const t of ecsTaskArtifacts(records)) {
+        for (const [path, content] of t.files) files.set(path, scrubber.text(content));
+        const m = marker.get(t.resource) ?? new Map<string, string>();
+        m.set("containerDefinitions", `[container definitions, see ${t.definitionPath}]`);
+        marker.set(t.resource, m);
+    }
+
     const resources = records.map((r) => ({
         type: r.type,
         name: r.name,
@@ -241,6 +249,69 @@ function replacePaths(
     return Object.fromEntries(
         Object.entries(inputs).map(([k, v]) => [k, replacePaths(v, replacements, [...at, k])]),
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// ECS task definitions.
+
+export interface EcsTaskArtifact {
+    resource: RecordedResource;
+    definitionPath: string;
+    /** Path -> content: the task definition (JSON) and each decoded `<NAME>_<EXT>_B64` file. */
+    files: [string, string][];
+}
+
+/** `DEPLOYMENT_TOML_B64` -> `deployment.toml`, `DB_INIT_SH_B64` -> `db-init.sh`. */
+export function b64EnvFileName(envName: string): string | undefined {
+    const m = /^([A-Z0-9]+(?:_[A-Z0-9]+)*)_([A-Z0-9]+)_B64$/.exec(envName);
+    return m ? `${m[1].toLowerCase().replace(/_/g, "-")}.${m[2].toLowerCase()}` : undefined;
+}
+
+export function ecsTaskArtifacts(records: RecordedResource[]): EcsTaskArtifact[] {
+    const out: EcsTaskArtifact[] = [];
+    for (const r of sortRecords(records)) {
+        if (r.type !== "aws:ecs/taskDefinition:TaskDefinition") continue;
+        const raw = isSecretWrapper(r.inputs.containerDefinitions)
+            ? r.inputs.containerDefinitions.value
+            : r.inputs.containerDefinitions;
+        if (typeof raw !== "string") continue;
+        let containers: unknown;
+        try {
+            containers = JSON.parse(raw);
+        } catch {
+            continue;
+        }
+        if (!Array.isArray(containers)) continue;
+        const dir = `ecs/${safeName(String(r.inputs.family ?? r.name))}`;
+        const files: [string, string][] = [];
+        const shown = containers.map((c: unknown) => {
+            if (!isPlainObject(c) || !Array.isArray(c.environment)) return c;
+            const environment = c.environment.map((e: unknown) => {
+                if (!isPlainObject(e) || typeof e.name !== "string" || typeof e.value !== "string") return e;
+                const file = b64EnvFileName(e.name);
+                if (!file) return e;
+                const path = `${dir}/${safeName(String(c.name ?? "container"))}/${file}`;
+                files.push([path, Buffer.from(e.value, "base64").toString("utf8")]);
+                return { ...e, value: `[base64, see ${path}]` };
+            });
+            return { ...c, environment };
+        });
+        const definition = {
+            family: r.inputs.family,
+            networkMode: r.inputs.networkMode,
+            requiresCompatibilities: r.inputs.requiresCompatibilities,
+            cpu: r.inputs.cpu,
+            memory: r.inputs.memory,
+            executionRoleArn: r.inputs.executionRoleArn,
+            taskRoleArn: r.inputs.taskRoleArn,
+            volumes: r.inputs.volumes,
+            containerDefinitions: shown,
+        };
+        const definitionPath = `${dir}/task-definition.json`;
+        files.push([definitionPath, canonicalJson(redactInputs(definition))]);
+        out.push({ resource: r, definitionPath, files });
+    }
+    return out;
 }
 
 // ---------------------------------------------------------------------------------------------

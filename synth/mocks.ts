@@ -187,8 +187,46 @@ function computed(
                 },
             };
         }
+        case "aws:ecs/cluster:Cluster": {
+            const n = inputs.name ?? autoname(name);
+            return { id: arn("ecs", `cluster/${n}`), state: { name: n, arn: arn("ecs", `cluster/${n}`) } };
+        }
+        case "aws:ecs/capacityProvider:CapacityProvider": {
+            const n = inputs.name ?? autoname(name);
+            return {
+                id: arn("ecs", `capacity-provider/${n}`),
+                state: { name: n, arn: arn("ecs", `capacity-provider/${n}`) },
+            };
+        }
+        case "aws:ecs/taskDefinition:TaskDefinition": {
+            const family = String(inputs.family ?? name);
+            return {
+                id: family,
+                state: {
+                    arn: arn("ecs", `task-definition/${family}:1`),
+                    arnWithoutRevision: arn("ecs", `task-definition/${family}`),
+                    revision: 1,
+                },
+            };
+        }
+        case "aws:ecs/service:Service": {
+            const n = inputs.name ?? autoname(name);
+            return { id: arn("ecs", `service/${n}`), state: { name: n, arn: arn("ecs", `service/${n}`) } };
+        }
+        case "aws:cloudwatch/logGroup:LogGroup": {
+            const n = inputs.name ?? autoname(name);
+            return { id: n, state: { name: n, arn: arn("logs", `log-group:${n}`) } };
+        }
+        case "aws:efs/accessPoint:AccessPoint": {
+            const id = `fsap-${h(17)}`;
+            return { id, state: { arn: arn("elasticfilesystem", `access-point/${id}`) } };
+        }
         case "random:index/randomPassword:RandomPassword":
-            return { id: "none", state: { result: `mock-secret-${h(24)}` } };
+            // Like the provider: special = false gives letters and digits only.
+            return {
+                id: "none",
+                state: { result: inputs.special === false ? `mockSecret${h(24)}` : `mock-secret-${h(24)}` },
+            };
         case "tls:index/privateKey:PrivateKey":
             return {
                 id: h(40),
@@ -410,9 +448,20 @@ function azureComputed(
                             { ...(v as object), identity: addon(k) },
                         ]),
                     ),
+                    // AKS creates the kubelet's identity in the node resource group.
+                    identityProfile: { kubeletidentity: addon("kubeletidentity") },
                 },
             };
         }
+        case "azure-native:containerregistry:Registry":
+            return simple("registryName", (n) => `Microsoft.ContainerRegistry/registries/${n}`, {
+                loginServer: `${named("registryName")}.azurecr.io`,
+            });
+        case "azure-native:containerregistry:CacheRule":
+            return simple(
+                "cacheRuleName",
+                (n) => `Microsoft.ContainerRegistry/registries/${inputs.registryName}/cacheRules/${n}`,
+            );
         case "azure-native:managedidentity:UserAssignedIdentity":
             return simple("resourceName", (n) => `Microsoft.ManagedIdentity/userAssignedIdentities/${n}`, {
                 principalId: stableGuid(`principal:${type}::${name}`),
@@ -496,13 +545,20 @@ export function createMocks(options: MockOptions = {}): {
                     };
                 case "aws:index/getCallerIdentity:getCallerIdentity":
                     return {
-                        accountId: "123456789012",
-                        arn: "arn:aws:iam::123456789012:user/deployer",
-                        userId: "AIDAMOCK",
-                        id: "123456789012",
+                        accountId: account,
+                        arn: `arn:aws:iam::${account}:user/deployer`,
+                        userId: "AIDAMOCKDEPLOYER",
+                        id: account,
                     };
                 case "aws:index/getPartition:getPartition":
                     return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+                // A platform VPC: its CIDR (the ECS target derives Hazelcast's interface from it).
+                case "aws:ec2/getVpc:getVpc":
+                    return {
+                        id: args.inputs.id,
+                        cidrBlock: "10.60.0.0/16",
+                        arn: `arn:aws:ec2:${o.region}:${account}:vpc/${args.inputs.id}`,
+                    };
                 case "aws:ec2/getAmi:getAmi":
                     return {
                         id: `ami-${stableHex(JSON.stringify(args.inputs), 17)}`,

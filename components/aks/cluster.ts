@@ -1,4 +1,4 @@
-// The AKS cluster: a system pool and an IS pool spread over three zones, Azure CNI overlay
+// The AKS cluster: a system pool (inline) and an IS pool (its own AgentPool) over three zones, Azure CNI overlay
 // with Cilium (which enforces our NetworkPolicies), the Key Vault secrets provider add-on
 // (to sync a Key Vault certificate into the ingress TLS secret), patch auto-upgrades.
 import * as pulumi from "@pulumi/pulumi";
@@ -7,6 +7,7 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterConfig } from "../config/schema";
 import { roleDefinitionId } from "../azure";
+import { surgePods } from "../kubernetes/lifecycle";
 
 /** Built-in role "Network Contributor". */
 export const networkContributorRoleId = "4d97b98b-1d4f-4787-a291-c67834d212e7";
@@ -16,6 +17,8 @@ export const isPoolLabel = { "wso2is-cluster/pool": "is" } as const;
 
 export interface AksKubernetes {
     cluster?: containerservice.ManagedCluster;
+    /** Object id of the kubelet identity (what pulls images), when the cluster is created here. */
+    kubeletObjectId?: pulumi.Output<string>;
     /** What the cluster's workloads must wait for before they provision storage or load balancers. */
     ready: pulumi.Resource[];
     provider: k8s.Provider;
@@ -57,23 +60,6 @@ export function createCluster(
                     vnetSubnetID: args.nodeSubnetId,
                     nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"],
                 },
-                {
-                    name: "is",
-                    mode: "User",
-                    vmSize: config.node.size,
-                    // One IS pod per node (hard anti-affinity) plus one spare node for the rolling
-                    // update's surge pod; the autoscaler adds it only while a rollout needs it.
-                    enableAutoScaling: true,
-                    minCount: config.nodes,
-                    maxCount: config.nodes + 1,
-                    count: config.nodes,
-                    availabilityZones: zones,
-                    osType: "Linux",
-                    osSKU: "Ubuntu",
-                    osDiskSizeGB: Math.max(config.node.diskGb, 64),
-                    vnetSubnetID: args.nodeSubnetId,
-                    nodeLabels: { ...isPoolLabel },
-                },
             ],
             networkProfile: {
                 networkPlugin: "azure",
@@ -110,6 +96,33 @@ export function createCluster(
         { parent },
     );
 
+    // The IS pool is its own resource: changing it touches only this pool (an inline profile
+    // change sets every pool Scaling, pulumi-azure-native #4264), and the autoscaler owns its
+    // count: `count` is the first size only, so an up never scales it back mid-rollout.
+    const isPool = new containerservice.AgentPool(
+        `${name}-is-pool`,
+        {
+            resourceGroupName: args.resourceGroupName,
+            resourceName: cluster.name,
+            agentPoolName: "is",
+            mode: "User",
+            vmSize: config.node.size,
+            // One IS pod per node (hard anti-affinity) plus one spare node for the rolling
+            // update's surge pod; the autoscaler adds it only while a rollout needs it.
+            enableAutoScaling: true,
+            minCount: config.nodes,
+            maxCount: config.nodes + surgePods,
+            count: config.nodes,
+            availabilityZones: zones,
+            osType: "Linux",
+            osSKU: "Ubuntu",
+            osDiskSizeGB: Math.max(config.node.diskGb, 64),
+            vnetSubnetID: args.nodeSubnetId,
+            nodeLabels: { ...isPoolLabel },
+        },
+        { parent, ignoreChanges: ["count"] },
+    );
+
     const kubeconfig = containerservice
         .listManagedClusterAdminCredentialsOutput(
             { resourceGroupName: args.resourceGroupName, resourceName: cluster.name },
@@ -124,7 +137,8 @@ export function createCluster(
     const secretsProviderClientId = cluster.addonProfiles.apply(
         (a) => a?.azureKeyvaultSecretsProvider?.identity?.clientId ?? "",
     );
-    return { cluster, provider, secretsProviderClientId, ready: [networkAccess] };
+    const kubeletObjectId = cluster.identityProfile.apply((p) => p?.kubeletidentity?.objectId ?? "");
+    return { cluster, provider, secretsProviderClientId, kubeletObjectId, ready: [networkAccess, isPool] };
 }
 
 /** A provider for the platform's cluster, from its kubeconfig output. */

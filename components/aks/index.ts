@@ -7,16 +7,25 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as storage from "@pulumi/kubernetes/storage/v1";
 import { ClusterConfig } from "../config/schema";
 import { ClusterModel } from "../model";
-import { createClusterSecret, createDatabase, createNames, createResourceGroup } from "../azure";
+import {
+    createClusterSecret,
+    createDatabase,
+    createMirrorRegistry,
+    createNames,
+    createResourceGroup,
+    registryName,
+} from "../azure";
 import { Workload } from "../kubernetes";
 import { IngressArgs } from "../kubernetes/ingress";
 import { imageUser } from "../kubernetes/names";
+import { workloadImages } from "../kubernetes/images";
+import { surgePods } from "../kubernetes/lifecycle";
 import { dbAdminUser } from "../shared/passwords";
 import { AksKubernetes, createCluster, isPoolLabel, providerFromKubeconfig } from "./cluster";
 import { AksNetwork, createNetwork } from "./network";
 import { selfSignedCertificate } from "../shared/selfSigned";
 
-export { aksPlatformOutputs, networkFromPlatform, platformIngress } from "./network";
+export { aksPlatformOutputs, networkFromPlatform, platformIngress, platformRegistry } from "./network";
 
 export interface AksClusterArgs {
     config: ClusterConfig;
@@ -27,6 +36,8 @@ export interface AksClusterArgs {
         network: AksNetwork;
         kubeconfig: string;
         ingress?: { className: string; namespace: string };
+        /** The registry the platform's cluster pulls from (mirroring the images' Docker Hub paths). */
+        imageRegistry?: string;
     };
     adminPassword?: pulumi.Output<string>;
 }
@@ -59,9 +70,18 @@ export class AksCluster extends pulumi.ComponentResource {
 
         let network: AksNetwork;
         let kube: AksKubernetes;
+        const names = createNames(name, this);
+        let imageRegistry: pulumi.Input<string> | undefined;
+        const imagesReady: pulumi.Resource[] = [];
         if (args.platform) {
             network = args.platform.network;
             kube = providerFromKubeconfig(name, args.platform.kubeconfig, this);
+            imageRegistry = args.platform.imageRegistry;
+            if (!imageRegistry)
+                void pulumi.log.warn(
+                    `platform stack exports no imageRegistry: the pods pull anonymously from Docker Hub (10 pulls/hour per IPv4); fine for a trial only`,
+                    this,
+                );
         } else {
             const group = createResourceGroup(name, { location: args.location, tags }, this);
             network = createNetwork(
@@ -81,9 +101,24 @@ export class AksCluster extends pulumi.ComponentResource {
                 },
                 this,
             );
+            // Every image through a registry of this stack's, never anonymously from Docker Hub per node.
+            const mirror = createMirrorRegistry(
+                name,
+                {
+                    resourceGroupName: group.name,
+                    location: args.location,
+                    registryName: names.suffix.apply((s) => registryName(name, s)),
+                    subscriptionId: client.subscriptionId,
+                    repositories: Object.values(workloadImages(config.is.version)).map((i) => i.repository),
+                    pullPrincipalId: kube.kubeletObjectId!,
+                    tags,
+                },
+                this,
+            );
+            imageRegistry = mirror.loginServer;
+            imagesReady.push(...mirror.ready);
         }
         const where = { resourceGroupName: network.resourceGroupName, location: network.location };
-        const names = createNames(name, this);
 
         // The same vault and database modules as the VM target. Pods get the passwords from a
         // Kubernetes Secret; the vault keeps the cluster secret for operators and recovery.
@@ -113,6 +148,7 @@ export class AksCluster extends pulumi.ComponentResource {
                 vnetId: network.vnetId,
                 dnsZoneId: network.mysqlDnsZoneId,
                 adminPassword: secret.dbAdminPassword,
+                surgeNodes: surgePods,
             },
             this,
         );
@@ -169,6 +205,11 @@ export class AksCluster extends pulumi.ComponentResource {
                     this,
                 ),
                 nodeSelector: args.platform ? undefined : { ...isPoolLabel },
+                imageRegistry,
+                // Pods start once their node pool, images and database parameters exist; the
+                // controller's LoadBalancer once the cluster identity holds its subnet role.
+                ready: [...kube.ready, ...imagesReady, database.parameters],
+                controllerReady: [...kube.ready, ...imagesReady],
             },
             { parent: this },
         );

@@ -19,7 +19,7 @@ export interface AksNetwork {
 /** The platform stack contract for cloud aks: a cluster to deploy to and where the database goes. */
 export const aksPlatformOutputs = {
     required: ["kubeconfig", "resourceGroupName", "location", "vnetId", "databaseSubnetId"],
-    optional: ["mysqlDnsZoneId", "ingressClassName", "ingressControllerNamespace"],
+    optional: ["mysqlDnsZoneId", "ingressClassName", "ingressControllerNamespace", "imageRegistry"],
 };
 
 export function networkFromPlatform(p: PlatformOutputs): AksNetwork {
@@ -92,4 +92,26 @@ export function platformIngress(p: PlatformOutputs): { className: string; namesp
         );
     }
     return { className, namespace };
+}
+
+/**
+ * The registry the platform's cluster pulls from (e.g. `acme.azurecr.io`), serving the images'
+ * Docker Hub paths (wso2/wso2is, library/mysql). Production refuses to go without one: pods would
+ * pull anonymously from Docker Hub (10 pulls/hour per IPv4).
+ */
+export function platformRegistry(p: PlatformOutputs, production: boolean): string | undefined {
+    const v = p.values.imageRegistry;
+    if (v === undefined) {
+        if (production)
+            throw new pulumi.RunError(
+                `wso2is-cluster:platformStack = "${p.stack}" does not export imageRegistry; production pulls images from the platform's registry (e.g. acme.azurecr.io mirroring wso2/wso2is and library/mysql), never anonymously from Docker Hub`,
+            );
+        return undefined;
+    }
+    if (typeof v !== "string" || !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9._-]+)*$/.test(v)) {
+        throw new pulumi.RunError(
+            `wso2is-cluster:platformStack = "${p.stack}": output imageRegistry must be a registry host such as acme.azurecr.io (optionally with a path), got ${JSON.stringify(v)}`,
+        );
+    }
+    return v;
 }

@@ -1,6 +1,8 @@
-// The nodes' instance role: Hazelcast discovery (DescribeInstances/AvailabilityZones), this
-// cluster's secret only (and, in production, Decrypt with the cluster's KMS key through Secrets
-// Manager only), and SSM Session Manager instead of SSH. No static keys anywhere.
+// The nodes' instance role. On EC2 (components/ec2): Hazelcast discovery
+// (DescribeInstances/AvailabilityZones), this cluster's secret only (and, in production, Decrypt
+// with the cluster's KMS key through Secrets Manager only), and SSM Session Manager instead of
+// SSH. On ECS (components/ecs) the container instances get only the ECS agent's managed policy:
+// discovery and the secret belong to the task's own roles. No static keys anywhere.
 //
 // Session Manager needs exactly the five actions of AWS's own AWSCloud9SSMInstanceProfile
 // managed policy (AWS Systems Manager user guide, "custom instance profile for Session Manager").
@@ -15,13 +17,44 @@ export interface AwsNodeIdentity {
     instanceProfile: iam.InstanceProfile;
 }
 
+/**
+ * The aws membership schemes list instances by tag and security group (Hazelcast's EC2
+ * discovery); these Describe calls do not support resource-level restrictions.
+ */
+export const hazelcastDiscoveryStatement = {
+    Sid: "HazelcastDiscovery",
+    Effect: "Allow",
+    Action: ["ec2:DescribeInstances", "ec2:DescribeAvailabilityZones"],
+    Resource: "*",
+} as const;
+
+/** Session Manager's channel, nothing else of SSM (see the header). */
+export const sessionManagerStatement = {
+    Sid: "SessionManager",
+    Effect: "Allow",
+    Action: [
+        "ssm:UpdateInstanceInformation",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+    ],
+    Resource: "*",
+} as const;
+
 export function createNodeIdentity(
     name: string,
     args: {
-        secretArn: pulumi.Input<string>;
+        /**
+         * The cluster secret the node reads at boot (EC2): one inline policy with discovery, the
+         * secret, the KMS key and Session Manager. None (ECS): no inline policy.
+         */
+        secretArn?: pulumi.Input<string>;
         /** The cluster's KMS key (production): the cluster secret is encrypted with it. */
         kmsKeyArn?: pulumi.Input<string>;
         region: string;
+        /** AWS managed policies to attach, by a short name that ends the attachment's name. */
+        managedPolicies?: Record<string, string>;
         tags: Record<string, string>;
     },
     parent: pulumi.Resource,
@@ -44,59 +77,46 @@ export function createNodeIdentity(
         },
         { parent },
     );
-    new iam.RolePolicy(
-        `${name}-node`,
-        {
-            role: role.id,
-            policy: pulumi.jsonStringify({
-                Version: "2012-10-17",
-                Statement: [
-                    // The aws membership scheme lists instances by tag and security group; these
-                    // Describe calls do not support resource-level restrictions.
-                    {
-                        Sid: "HazelcastDiscovery",
-                        Effect: "Allow",
-                        Action: ["ec2:DescribeInstances", "ec2:DescribeAvailabilityZones"],
-                        Resource: "*",
-                    },
-                    {
-                        Sid: "ClusterSecret",
-                        Effect: "Allow",
-                        Action: ["secretsmanager:GetSecretValue"],
-                        Resource: args.secretArn,
-                    },
-                    ...(args.kmsKeyArn
-                        ? [
-                              {
-                                  Sid: "ClusterSecretKey",
-                                  Effect: "Allow",
-                                  Action: ["kms:Decrypt"],
-                                  Resource: args.kmsKeyArn,
-                                  Condition: {
-                                      StringEquals: {
-                                          "kms:ViaService": `secretsmanager.${args.region}.amazonaws.com`,
+    if (args.secretArn !== undefined) {
+        new iam.RolePolicy(
+            `${name}-node`,
+            {
+                role: role.id,
+                policy: pulumi.jsonStringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        hazelcastDiscoveryStatement,
+                        {
+                            Sid: "ClusterSecret",
+                            Effect: "Allow",
+                            Action: ["secretsmanager:GetSecretValue"],
+                            Resource: args.secretArn,
+                        },
+                        ...(args.kmsKeyArn
+                            ? [
+                                  {
+                                      Sid: "ClusterSecretKey",
+                                      Effect: "Allow",
+                                      Action: ["kms:Decrypt"],
+                                      Resource: args.kmsKeyArn,
+                                      Condition: {
+                                          StringEquals: {
+                                              "kms:ViaService": `secretsmanager.${args.region}.amazonaws.com`,
+                                          },
                                       },
                                   },
-                              },
-                          ]
-                        : []),
-                    {
-                        Sid: "SessionManager",
-                        Effect: "Allow",
-                        Action: [
-                            "ssm:UpdateInstanceInformation",
-                            "ssmmessages:CreateControlChannel",
-                            "ssmmessages:CreateDataChannel",
-                            "ssmmessages:OpenControlChannel",
-                            "ssmmessages:OpenDataChannel",
-                        ],
-                        Resource: "*",
-                    },
-                ],
-            }),
-        },
-        { parent },
-    );
+                              ]
+                            : []),
+                        sessionManagerStatement,
+                    ],
+                }),
+            },
+            { parent },
+        );
+    }
+    for (const [short, policyArn] of Object.entries(args.managedPolicies ?? {})) {
+        new iam.RolePolicyAttachment(`${name}-node-${short}`, { role: role.name, policyArn }, { parent });
+    }
     const instanceProfile = new iam.InstanceProfile(
         `${name}-node`,
         { role: role.name, tags: args.tags },

@@ -8,4 +8,5 @@ export * from "./network";
 export * from "./secrets";
 export * from "./securityGroups";
 export * from "./sharedFs";
+export * from "./foundation";
 export * from "./kms";

@@ -19,6 +19,8 @@ export const tlsPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 export interface AwsLoadBalancer {
     alb: lb.LoadBalancer;
     targetGroup: lb.TargetGroup;
+    /** HTTPS and HTTP: an ECS service may register targets only once its group has a listener. */
+    listeners: lb.Listener[];
 }
 
 export function createLoadBalancer(
@@ -76,7 +78,7 @@ export function createLoadBalancer(
         { parent },
     );
 
-    new lb.Listener(
+    const https = new lb.Listener(
         `${name}-https`,
         {
             loadBalancerArn: alb.arn,
@@ -89,7 +91,7 @@ export function createLoadBalancer(
         },
         { parent },
     );
-    new lb.Listener(
+    const http = new lb.Listener(
         `${name}-http`,
         {
             loadBalancerArn: alb.arn,
@@ -102,7 +104,7 @@ export function createLoadBalancer(
         },
         { parent },
     );
-    return { alb, targetGroup };
+    return { alb, targetGroup, listeners: [https, http] };
 }
 
 /** The configured ACM certificate, or (outside production only) a self-signed one imported into ACM. */

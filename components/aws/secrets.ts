@@ -22,7 +22,8 @@ export function createClusterSecret(
         hostname: string;
         adminPassword?: pulumi.Output<string>;
         production: boolean;
-        backendTls: BackendTls;
+        /** The nodes' 9443 identity (EC2: IS calls itself through the pinned hostname); none on ECS. */
+        backendTls?: BackendTls;
         /** The cluster's KMS key (production); absent: Secrets Manager's AWS-managed key. */
         kmsKeyArn?: pulumi.Input<string>;
         tags: Record<string, string>;

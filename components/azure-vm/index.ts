@@ -6,7 +6,6 @@ import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import { ClusterConfig } from "../config/schema";
 import { ClusterModel, buildClusterModel, healthCheckPath } from "../model";
-import { hostAddresses } from "../model/network";
 import { renderCloudInit } from "../render/cloudInit";
 import { renderNginxConf } from "../render/nginx";
 import { dbAdminUser } from "../shared/passwords";
@@ -18,9 +17,9 @@ import {
     createResourceGroup,
     grantSecretRead,
 } from "../azure";
-import { createLoadBalancer } from "./loadBalancer";
+import { createLoadBalancer, healthCheck } from "./loadBalancer";
 import { AzureNetwork, createNetwork, subnetPlan } from "./network";
-import { NodeSpec, createNodes, zoneOf } from "./nodes";
+import { NodeSpec, createNodes, planNodes, zonesInUse } from "./nodes";
 import { AzureSecurityGroups, createSecurityGroups, ports } from "./securityGroups";
 import { AzureSharedFs, createSharedFs, ownNfs } from "./sharedFs";
 
@@ -53,7 +52,7 @@ export class AzureVmCluster extends pulumi.ComponentResource {
     public readonly nodeCount: pulumi.Output<number>;
     /** The cluster's token-signing certificate (PEM, public): relying parties may pin it. */
     public readonly signingCertificatePem: pulumi.Output<string>;
-    /** Public half of the nodes' SSH key (no SSH rule exists; for break-glass through Bastion). */
+    /** Public half of the nodes' admin key (Azure requires one; no rule lets SSH in: break-glass is Run Command). */
     public readonly sshPublicKey: pulumi.Output<string>;
     /** With a Key Vault listener certificate: the identity the certificate's vault must trust. */
     public readonly gatewayIdentityPrincipalId?: pulumi.Output<string>;
@@ -122,6 +121,7 @@ export class AzureVmCluster extends pulumi.ComponentResource {
                     resourceGroupName: group.name,
                     location: args.location,
                     cidr: config.network.cidr,
+                    zones: zonesInUse(config.nodes),
                     securityGroups: groups,
                     tags,
                 },
@@ -130,13 +130,15 @@ export class AzureVmCluster extends pulumi.ComponentResource {
         }
         const where = { resourceGroupName: network.resourceGroupName, location: network.location };
 
-        // Static IPs (Azure keeps the first four and the last address of a subnet): the WKA
-        // members list is complete before any VM exists.
-        const nodes: NodeSpec[] = hostAddresses(network.nodeSubnetCidr, config.nodes).map((ip, i) => ({
-            name: `node-${i + 1}`,
-            ip,
-            zone: zoneOf(i),
-        }));
+        // Static IPs: the WKA members list is complete before any VM exists.
+        let nodes: NodeSpec[];
+        try {
+            nodes = planNodes(network.nodeSubnets, config.nodes);
+        } catch (e) {
+            throw new pulumi.RunError(
+                `wso2is-cluster:nodes = ${config.nodes} does not fit the node subnet ${network.nodeSubnetCidr}${args.network ? " of the platform stack (output nodeSubnetCidr)" : ""}: ${(e as Error).message}`,
+            );
+        }
         const nodeIps = nodes.map((n) => n.ip);
         const names = createNames(name, this);
         const backendTls = createBackendTls(name, { hostname: config.hostname, nodeIps, clusterName }, this);
@@ -172,7 +174,7 @@ export class AzureVmCluster extends pulumi.ComponentResource {
                 adminPassword: args.adminPassword,
                 smbCredentials: sharedFs.smbCredentials,
                 backendTls,
-                egressIp: network.egressIp,
+                egressIps: network.egressIps,
             },
             this,
         );
@@ -237,26 +239,36 @@ export class AzureVmCluster extends pulumi.ComponentResource {
                 config,
                 tags,
                 nodes,
-                subnetId: network.nodeSubnetId,
                 securityGroupId: groups.nodes.id,
                 customData: nodes.map((n) =>
                     this.cloudInit.apply((byNode) => Buffer.from(byNode[n.name], "utf8").toString("base64")),
                 ),
+                // The gate makes the gateway's probe from the node (render/healthGate.ts).
+                probe: {
+                    hostname: config.hostname,
+                    port: ports.isHttps,
+                    path: healthCheckPath,
+                    caPem: backendTls.caCertificatePem,
+                    // A few probe intervals past the node's first 200: the gateway has seen it too.
+                    settleSeconds: healthCheck.intervalSeconds * (healthCheck.unhealthyThreshold + 1),
+                },
+                // A node reads the cluster secret at boot: its grant comes before its gate, and
+                // so does the gateway whose probe the gate stands in for.
+                needs: (vm, node) => [
+                    loadBalancer.gateway,
+                    grantSecretRead(
+                        `${name}-${node.name}-secret-read`,
+                        {
+                            principalId: vm.identity.apply((identity) => identity?.principalId ?? ""),
+                            secretResourceId: secret.secret.id,
+                            subscriptionId: client.subscriptionId,
+                        },
+                        this,
+                    ),
+                ],
             },
             this,
         );
-        vms.vms.forEach((vm, i) =>
-            grantSecretRead(
-                `${name}-${nodes[i].name}-secret-read`,
-                {
-                    principalId: vm.identity.apply((identity) => identity?.principalId ?? ""),
-                    secretResourceId: secret.secret.id,
-                    subscriptionId: client.subscriptionId,
-                },
-                this,
-            ),
-        );
-
         this.hostname = pulumi.output(config.hostname);
         this.url = pulumi.output(`https://${config.hostname}`);
         this.gatewayAddress = loadBalancer.publicIp.ipAddress.apply((ip) => ip ?? "");

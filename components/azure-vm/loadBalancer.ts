@@ -220,7 +220,8 @@ function listenerCertificate(
         );
     }
     const { key, cert } = selfSignedCertificate(name, config.hostname, parent);
-    const password = generatedPassword(`${name}-listener-pfx-password`, parent);
+    // Letters and digits only: the legacy PFX form Azure's upload paths accept (pfx.ts).
+    const password = generatedPassword(`${name}-listener-pfx-password`, parent, { alphanumeric: true });
     const data = pulumi
         .all([key.privateKeyPemPkcs8, cert.certPem, password])
         .apply(([k, c, p]) => buildPfx(k, c, p, { friendlyName: config.hostname }).toString("base64"));

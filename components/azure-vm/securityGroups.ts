@@ -2,7 +2,7 @@
 // from clients (443, and 80 for the redirect); 9443 only from the gateway subnet; Hazelcast
 // (WKA, 4000) only node to node; MySQL only from the nodes; the file share's endpoint only from
 // the nodes. Every NSG ends with an explicit deny, so Azure's default AllowVnetInBound never
-// applies. No SSH anywhere: operators use Azure Bastion, serial console or Run Command.
+// applies. No SSH anywhere: break-glass is Run Command only (docs/azure.md "Break-glass access").
 import * as pulumi from "@pulumi/pulumi";
 import * as network from "@pulumi/azure-native/network";
 import { hazelcastPorts, isHttpsPort } from "../model";

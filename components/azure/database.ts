@@ -18,6 +18,8 @@ export interface AzureDatabase {
     server: dbformysql.Server;
     /** What the nodes connect to, known from the server's name alone. */
     host: pulumi.Output<string>;
+    /** The last server parameter applied (parameters are chained): the server is ready for IS. */
+    parameters: pulumi.Resource;
 }
 
 export const primaryZone = "1";
@@ -49,6 +51,8 @@ export function createDatabase(
         dnsZoneId?: pulumi.Input<string>;
         adminPassword: pulumi.Output<string>;
         tags: Record<string, string>;
+        /** IS processes beside `nodes` during a rollout (AKS surge pod); 0 on VMs. */
+        surgeNodes?: number;
     },
     parent: pulumi.Resource,
 ): AzureDatabase {
@@ -112,7 +116,7 @@ export function createDatabase(
     // Flexible Server applies one parameter change at a time: chain them.
     const parameters: [string, string][] = [
         ["require_secure_transport", "ON"],
-        ["max_connections", String(maxConnections(config.nodes, args.databaseCount))],
+        ["max_connections", String(maxConnections(config.nodes, args.databaseCount, args.surgeNodes ?? 0))],
     ];
     let previous: pulumi.Resource = server;
     for (const [parameter, value] of parameters) {
@@ -129,5 +133,5 @@ export function createDatabase(
         );
     }
 
-    return { server, host: args.serverName.apply(mysqlHost) };
+    return { server, host: args.serverName.apply(mysqlHost), parameters: previous };
 }

@@ -5,5 +5,6 @@ export * from "./database";
 export * from "./identity";
 export * from "./names";
 export * from "./privateDns";
+export * from "./registry";
 export * from "./resourceGroup";
 export * from "./secrets";

@@ -4,17 +4,27 @@
 // the nodes' 9443 certificate and key). Nodes read it at boot with their managed identity; it
 // never reaches user-data, stack outputs or logs (only its URL does).
 //
-// The vault uses RBAC (no access policies), soft delete, and purge protection in production.
-// Writing the secret needs no data-plane role: azure-native's keyvault.Secret is the ARM
-// resource Microsoft.KeyVault/vaults/secrets, written through the control plane with the
-// deployer's Contributor/Owner rights. Giving the deployer "Key Vault Secrets Officer" would
-// only add a standing right to read the passwords back, so this program does not.
+// The vault uses RBAC (no access policies), soft delete (90 days in every mode: the retention
+// cannot change after creation, so a dev stack can turn `production` on later), and purge
+// protection in production.
+//
+// The deployer has no data-plane role on the vault. azure-native's keyvault.Secret is a hybrid:
+// create, update and read go through ARM (Microsoft.KeyVault/vaults/secrets, covered by
+// Contributor), but DELETE goes through the Key Vault data plane, "because it isn't available
+// via ARM" (pulumi-azure-native provider/pkg/resources/customresources/custom_keyvault.go,
+// keyVaultSecret: azsecrets DeleteSecret against https://<vault>.vault.azure.net). This vault's
+// firewall (nodes' NAT addresses only) and RBAC refuse the deployer there, so the secret is
+// `deletedWith` its vault: `pulumi destroy` deletes the vault through ARM, which takes the
+// secret with it, and never calls the data plane. Giving the deployer "Key Vault Secrets
+// Officer" instead would add a standing right to read the passwords back.
 import * as pulumi from "@pulumi/pulumi";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import { BackendTls } from "../shared/backendTls";
 import { ClusterSecretMaterial, createClusterSecretMaterial } from "../shared/clusterSecret";
 
 export const clusterSecretName = "cluster";
+/** Soft-delete retention of the vault, in every mode: Azure refuses to change it after creation. */
+export const vaultRetentionDays = 90;
 
 export interface AzureClusterSecret {
     vault: keyvault.Vault;
@@ -45,8 +55,8 @@ export function createClusterSecret(
         smbCredentials?: { username: pulumi.Output<string>; password: pulumi.Output<string> };
         /** VM nodes' 9443 certificate (VmCluster); AKS pods keep IS's own. */
         backendTls?: BackendTls;
-        /** The nodes' only egress address (the NAT gateway's), when this program owns the network. */
-        egressIp?: pulumi.Output<string>;
+        /** The nodes' egress addresses (one NAT gateway per zone), when this program owns the network. */
+        egressIps?: pulumi.Output<string[]>;
         tags: Record<string, string>;
     },
     parent: pulumi.Resource,
@@ -75,16 +85,20 @@ export function createClusterSecret(
                 sku: { family: "A", name: "standard" },
                 enableRbacAuthorization: true,
                 enableSoftDelete: true,
-                softDeleteRetentionInDays: args.production ? 90 : 7,
+                softDeleteRetentionInDays: vaultRetentionDays,
                 // Once on it cannot be turned off, so it is only ever set, never set to false.
                 ...(args.production ? { enablePurgeProtection: true } : {}),
                 enabledForDeployment: false,
                 enabledForDiskEncryption: false,
                 enabledForTemplateDeployment: false,
-                // Data-plane reads only from the nodes' NAT address when the network is ours; ARM
-                // (how the secret is written) is not subject to these rules.
-                networkAcls: args.egressIp
-                    ? { defaultAction: "Deny", bypass: "None", ipRules: [{ value: args.egressIp }] }
+                // Data-plane reads only from the nodes' NAT addresses when the network is ours; ARM
+                // (how the secret is written, and the vault deleted) is not subject to these rules.
+                networkAcls: args.egressIps
+                    ? {
+                          defaultAction: "Deny",
+                          bypass: "None",
+                          ipRules: args.egressIps.apply((ips) => ips.map((value) => ({ value }))),
+                      }
                     : { defaultAction: "Allow", bypass: "None" },
             },
             tags: args.tags,
@@ -101,7 +115,8 @@ export function createClusterSecret(
             properties: { value: material.document, contentType: "application/json" },
             tags: args.tags,
         },
-        { parent },
+        // Deleted through ARM with its vault, never through the data plane (see the top).
+        { parent, deletedWith: vault },
     );
 
     return {

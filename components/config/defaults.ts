@@ -1,7 +1,7 @@
 // Per-target defaults. The node sizes meet the seed's minimum per IS node (4 vCPU, 4 GB RAM,
 // 10 GB disk); the known-size tables let validation reject a size that is too small.
 
-export const targets = ["aws", "azure", "aks"] as const;
+export const targets = ["aws", "azure", "aks", "ecs"] as const;
 export type Target = (typeof targets)[number];
 
 export const membershipSchemes = ["wka", "aws", "aws-ecs", "kubernetes", "multicast"] as const;
@@ -60,19 +60,32 @@ export const targetDefaults: Record<Target, TargetDefaults> = {
         dbVersion: "8.0.21",
         dbSize: { dev: "Standard_B2ms", production: "Standard_D2ds_v4" },
     },
+    ecs: {
+        membership: "aws-ecs",
+        membershipAllowed: ["aws-ecs"],
+        // One IS task per container instance; the task takes the seed's 4 vCPU (docs/ecs.md).
+        nodeSize: "c6i.xlarge",
+        // ECS mounts EFS natively (task volumes with access points); no other NFS server.
+        sharedFs: "efs",
+        sharedFsAllowed: ["efs"],
+        networkCidr: "10.43.0.0/16",
+        dbVersion: "8.0",
+        dbSize: { dev: "db.t4g.medium", production: "db.m6g.large" },
+    },
 };
 
 /** Why a scheme cannot run on a target: shown verbatim in the config error. */
 export const membershipRejections: Record<Target, Partial<Record<MembershipScheme, string>>> = {
     aws: {
         wka: 'EC2 Auto Scaling instances get new private IPs whenever they are replaced, so a fixed members list goes stale; use "aws" (tag-based discovery through the instance role)',
-        "aws-ecs": 'this program runs IS on EC2 instances, not ECS tasks; use "aws"',
+        "aws-ecs":
+            'this target runs IS on plain EC2 instances, not ECS tasks; use "aws", or cloud "ecs" for ECS',
         kubernetes: 'there is no Kubernetes API on EC2 nodes; use "aws"',
         multicast: 'AWS VPCs drop multicast traffic, so nodes would never find each other; use "aws"',
     },
     azure: {
         aws: 'the aws scheme discovers EC2 instances through the AWS API; Azure VMs use "wka" with their static private IPs',
-        "aws-ecs": 'aws-ecs discovers ECS tasks through the AWS API; Azure VMs use "wka"',
+        "aws-ecs": 'aws-ecs discovers ECS container instances through the AWS API; Azure VMs use "wka"',
         kubernetes: 'there is no Kubernetes API on Azure VMs; use "wka"',
         multicast:
             'Azure virtual networks drop multicast traffic, so nodes would never find each other; use "wka"',
@@ -80,9 +93,15 @@ export const membershipRejections: Record<Target, Partial<Record<MembershipSchem
     aks: {
         wka: 'pod IPs change on every restart, so a fixed members list goes stale; use "kubernetes"',
         aws: 'the aws scheme discovers EC2 instances through the AWS API; use "kubernetes" on AKS',
-        "aws-ecs": 'aws-ecs discovers ECS tasks through the AWS API; use "kubernetes" on AKS',
+        "aws-ecs": 'aws-ecs discovers ECS container instances through the AWS API; use "kubernetes" on AKS',
         multicast:
             'Azure virtual networks (and so AKS pod networks) drop multicast traffic; use "kubernetes"',
+    },
+    ecs: {
+        wka: 'ECS replaces tasks and container instances with new private IPs, so a fixed members list goes stale; use "aws-ecs" (discovery of the container instances through the task role)',
+        aws: 'the ECS target renders the kernel\'s aws-ecs scheme (the aws scheme plus networkInterface, which picks the VPC address inside the container); use "aws-ecs"',
+        kubernetes: 'there is no Kubernetes API on ECS; use "aws-ecs"',
+        multicast: 'AWS VPCs drop multicast traffic, so tasks would never find each other; use "aws-ecs"',
     },
 };
 
@@ -111,6 +130,45 @@ export const knownNodeSizes: Record<string, { vcpu: number; memoryGb: number }> 
     Standard_F4s_v2: { vcpu: 4, memoryGb: 8 },
     Standard_F8s_v2: { vcpu: 8, memoryGb: 16 },
 };
+
+/**
+ * Azure Database for MySQL Flexible Server: the highest `max_connections` each SKU allows (the
+ * "Max value" column of Microsoft's table, which goes by tier and vCores: MicrosoftDocs
+ * azure-databases-docs articles/mysql/flexible-server/concepts-server-parameters.md,
+ * "max_connections"). Used by the Azure VM and AKS targets (both size max_connections with
+ * shared/database.ts); a SKU not listed here is accepted with a warning.
+ */
+export const mysqlFlexibleMaxConnections: Record<string, number> = (() => {
+    const byVcores = {
+        burstable: { 1: 341, 2: 1365, 4: 2731, 8: 5461, 12: 8193, 16: 10923, 20: 13653 },
+        generalPurpose: { 2: 1365, 4: 2731, 8: 5461, 16: 10923, 32: 21845, 48: 32768, 64: 43691 },
+        businessCritical: {
+            2: 2731,
+            4: 5461,
+            8: 10923,
+            16: 21845,
+            20: 27306,
+            32: 43691,
+            48: 65536,
+            64: 86016,
+        },
+    } as const;
+    const table: Record<string, number> = {
+        // B1s (1 GB) and B2s (4 GB) are the small-memory rows of their vCore count.
+        Standard_B1s: 171,
+        Standard_B1ms: byVcores.burstable[1],
+        Standard_B2s: 683,
+        Standard_B2ms: byVcores.burstable[2],
+    };
+    for (const v of [4, 8, 12, 16, 20] as const) table[`Standard_B${v}ms`] = byVcores.burstable[v];
+    for (const [v, max] of Object.entries(byVcores.generalPurpose)) {
+        for (const series of ["ds_v4", "ads_v5"]) table[`Standard_D${v}${series}`] = max;
+    }
+    for (const [v, max] of Object.entries(byVcores.businessCritical)) {
+        for (const series of ["ds_v4", "ds_v5", "ads_v5"]) table[`Standard_E${v}${series}`] = max;
+    }
+    return table;
+})();
 
 /** Cache names IS knows (`[cache.<name>]` in deployment.toml), for caching scenario 4. */
 export const knownCaches = [

@@ -1,7 +1,7 @@
 // Reads the stack's config into one validated ClusterConfig before any resource exists.
 import * as pulumi from "@pulumi/pulumi";
 import { configNamespace } from "./keys";
-import { ClusterConfig, ConfigError, parseConfig, placeholderDigests } from "./schema";
+import { ClusterConfig, ConfigError, configWarnings, parseConfig, placeholderDigests } from "./schema";
 
 export * from "./defaults";
 export * from "./keys";
@@ -18,7 +18,9 @@ export function readClusterConfig(): { config: ClusterConfig; adminPassword?: pu
         if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
     }
     try {
-        const config = parseConfig(raw);
+        // The stack name: Azure's name limits depend on it (schema.ts, azureLimitProblems).
+        const config = parseConfig(raw, undefined, pulumi.getStack());
+        for (const warning of configWarnings(config)) void pulumi.log.warn(warning);
         for (const key of placeholderDigests(config)) {
             void pulumi.log.warn(
                 `${configNamespace}:${key} is the all-zero placeholder: nodes will refuse the download until it holds the real sha256`,

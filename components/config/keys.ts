@@ -27,7 +27,8 @@ export const automaticValues = new Set(["", "0", "[]"]);
 export const configKeys = {
     cloud: {
         kind: "string",
-        description: "Target: aws (EC2), azure (VMs) or aks (Kubernetes on AKS).",
+        description:
+            "Target: aws (EC2), azure (VMs), aks (Kubernetes on AKS) or ecs (ECS on EC2 container instances).",
         defaultText: "required",
     },
     production: {
@@ -51,7 +52,7 @@ export const configKeys = {
     membership: {
         kind: "string",
         description: "Hazelcast membership scheme: wka, aws, aws-ecs, kubernetes or multicast.",
-        defaultText: "aws / wka / kubernetes per target",
+        defaultText: "aws / wka / kubernetes / aws-ecs per target",
         projectDefault: "",
     },
     caching: {
@@ -76,8 +77,9 @@ export const configKeys = {
     },
     nodeSize: {
         kind: "string",
-        description: "Instance type (aws), VM size (azure) or node pool VM size (aks).",
-        defaultText: "c6i.xlarge / Standard_D4s_v5 / Standard_D8s_v5",
+        description:
+            "Instance type (aws, ecs: the container instances), VM size (azure) or node pool VM size (aks).",
+        defaultText: "c6i.xlarge (aws, ecs) / Standard_D4s_v5 / Standard_D8s_v5",
         projectDefault: "",
     },
     nodeDiskGb: {
@@ -89,8 +91,8 @@ export const configKeys = {
     nodeImageId: {
         kind: "string",
         description:
-            "Pre-baked machine image with IS installed (AMI id or Azure image id); skips the download.",
-        defaultText: "Ubuntu 24.04",
+            "Pre-baked machine image with IS installed (AMI id or Azure image id); skips the download. On ecs: the ECS-optimised AMI id of the container instances.",
+        defaultText: "Ubuntu 24.04; ecs: the current ECS-optimised Amazon Linux 2023 AMI",
         projectDefault: "",
     },
     isVersion: {
@@ -113,9 +115,16 @@ export const configKeys = {
     },
     isImage: {
         kind: "string",
-        description: "IS container image (aks).",
+        description: "IS container image (aks, ecs).",
         defaultText: "wso2/wso2is:<isVersion> (Docker Hub)",
         projectDefault: "",
+    },
+    imageDigests: {
+        kind: "array",
+        description:
+            "aks: image digests, <repository>@sha256:<hex> (wso2/wso2is, library/mysql, library/traefik); required in production.",
+        defaultText: "[] (tags only)",
+        projectDefault: [],
     },
     jdbcDriverUrl: {
         kind: "string",
@@ -139,7 +148,7 @@ export const configKeys = {
     networkCidr: {
         kind: "string",
         description: "Address space of the network the program creates (at least a /22).",
-        defaultText: "10.40.0.0/16 / 10.41.0.0/16 / 10.42.0.0/16",
+        defaultText: "10.40.0.0/16 / 10.41.0.0/16 / 10.42.0.0/16 / 10.43.0.0/16",
         projectDefault: "",
     },
     allowedCidrs: {

@@ -15,6 +15,7 @@ import {
     knownCaches,
     knownNodeSizes,
     membershipRejections,
+    mysqlFlexibleMaxConnections,
     membershipSchemes,
     seedMinimum,
     sharedFsKinds,
@@ -22,6 +23,9 @@ import {
     targets,
 } from "./defaults";
 import { ConfigKeyName, automaticValues, configKeys, configNamespace } from "./keys";
+import { pinnableRepositories } from "../kubernetes/images";
+import { maxConnections } from "../shared/database";
+import { surgePods } from "../kubernetes/lifecycle";
 
 export interface ClusterConfig {
     cloud: Target;
@@ -36,6 +40,8 @@ export interface ClusterConfig {
         distributionUrl: string;
         distributionSha256?: string;
         image: string;
+        /** aks: repository -> sha256 digest ("sha256:<hex>") of the images the pods run. */
+        imageDigests: Record<string, string>;
         jdbcDriverUrl: string;
         jdbcDriverSha256: string;
     };
@@ -123,6 +129,14 @@ const rawSchema = z.strictObject({
     isDistributionUrl: z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),
     isDistributionSha256: hex64.optional(),
     isImage: z.string().min(1).optional(),
+    imageDigests: list(
+        z
+            .string()
+            .regex(
+                /^[a-z0-9][a-z0-9._/-]*@sha256:[0-9a-f]{64}$/,
+                "must be <repository>@sha256:<64 hex>, e.g. library/mysql@sha256:…",
+            ),
+    ).optional(),
     jdbcDriverUrl: z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),
     jdbcDriverSha256: hex64.optional(),
     platformStack: z.string().regex(stackRef, "must be a stack reference: org/project/stack").optional(),
@@ -151,6 +165,8 @@ type Raw = z.infer<typeof rawSchema>;
 export function parseConfig(
     given: Record<string, string>,
     secretKeys: string[] = ["adminPassword"],
+    /** The Pulumi stack, when known: Azure's name limits depend on it. */
+    stack?: string,
 ): ClusterConfig {
     const raw = withoutAutomaticValues(given);
     const shown = (key: string, value: unknown) =>
@@ -183,7 +199,7 @@ export function parseConfig(
         }
         throw new ConfigError(problems);
     }
-    return resolve(result.data, raw, shown);
+    return resolve(result.data, raw, shown, stack);
 }
 
 /**
@@ -209,6 +225,7 @@ function resolve(
     r: Raw,
     raw: Record<string, string>,
     shown: (k: string, v: unknown) => string,
+    stack?: string,
 ): ClusterConfig {
     const problems: string[] = [];
     // A key left unset is shown with the default that was applied to it.
@@ -247,7 +264,8 @@ function resolve(
         );
     }
 
-    const vmTarget = r.cloud !== "aks";
+    // Container targets run the IS image; only VM targets download the IS zip.
+    const vmTarget = r.cloud === "aws" || r.cloud === "azure";
     const isVersion = r.isVersion ?? defaultIsVersion;
     if (vmTarget && !r.nodeImageId && !r.isDistributionSha256) {
         problems.push(
@@ -258,6 +276,25 @@ function resolve(
         problems.push(
             `${configNamespace}:jdbcDriverSha256 is required: the sha256 of the MySQL Connector/J jar the nodes verify`,
         );
+    }
+    const imageDigests = Object.fromEntries(
+        (r.imageDigests ?? []).map((d) => d.split("@") as [string, string]),
+    );
+    if (r.imageDigests && r.cloud !== "aks") bad("imageDigests", "only applies to cloud aks");
+    const unknownRepos = Object.keys(imageDigests).filter((repo) => !pinnableRepositories.includes(repo));
+    if (unknownRepos.length > 0)
+        bad("imageDigests", `names ${unknownRepos.join(", ")}; allowed: ${pinnableRepositories.join(", ")}`);
+    if (r.cloud === "aks" && production) {
+        // Tags move (mysql:8.4 follows 8.4.x; images are rebuilt for base-image fixes): production pins.
+        const needed = pinnableRepositories.filter(
+            (repo) => !imageDigests[repo] && !(repo === "wso2/wso2is" && r.isImage?.includes("@sha256:")),
+        );
+        if (needed.length > 0)
+            bad(
+                "imageDigests",
+                `has no digest for ${needed.join(", ")}; production pins every image by digest (<repository>@sha256:<hex>)`,
+                "[]",
+            );
     }
     const driverVersion = /mysql-connector-j-(\d+)\.(\d+)\.(\d+)\.jar$/.exec(r.jdbcDriverUrl ?? "");
     if (
@@ -298,9 +335,24 @@ function resolve(
     else if (production && certificate.kind === "self-signed") {
         bad(
             "certificate",
-            `is self-signed; production needs a real certificate (${r.cloud === "aws" ? "an ACM certificate ARN" : "a Key Vault secret id"})`,
+            `is self-signed; production needs a real certificate (${isAwsTarget(r.cloud) ? "an ACM certificate ARN" : "a Key Vault secret id"})`,
             "self-signed",
         );
+    }
+
+    // Azure limits: a separate block (azureLimitProblems below).
+    const azure = {
+        cloud: r.cloud,
+        stack,
+        nodes,
+        nodeDiskGb: r.nodeDiskGb ?? defaultNodeDiskGb,
+        nodeImageId: r.nodeImageId,
+        dbSize: r.dbSize ?? (production ? d.dbSize.production : d.dbSize.dev),
+        databases: databaseCount(r.dbLayout ?? "identity-shared"),
+    };
+    for (const { key, message } of azureLimitProblems(azure)) {
+        if (key === "stack") problems.push(`the stack name ${JSON.stringify(stack)} ${message}`);
+        else bad(key, message, azure[key]);
     }
 
     if (problems.length > 0) throw new ConfigError(problems);
@@ -315,7 +367,7 @@ function resolve(
             disabledCaches: scenario === 4 ? [...(r.disabledCaches ?? defaultSecurityCaches)] : [],
             cacheTimeoutMinutes: scenario === 2 ? (r.cacheTimeoutMinutes ?? 5) : undefined,
         },
-        node: { size, diskGb: r.nodeDiskGb ?? 30, imageId: r.nodeImageId },
+        node: { size, diskGb: r.nodeDiskGb ?? defaultNodeDiskGb, imageId: r.nodeImageId },
         is: {
             version: isVersion,
             distributionUrl:
@@ -324,6 +376,7 @@ function resolve(
             distributionSha256: r.isDistributionSha256?.toLowerCase(),
             // The public Docker Hub image; docker.wso2.com serves subscription (updated) images.
             image: r.isImage ?? `wso2/wso2is:${isVersion}`,
+            imageDigests,
             jdbcDriverUrl:
                 r.jdbcDriverUrl ??
                 `https://repo1.maven.org/maven2/com/mysql/mysql-connector-j/${defaultJdbcDriverVersion}/mysql-connector-j-${defaultJdbcDriverVersion}.jar`,
@@ -345,7 +398,7 @@ function resolve(
 
 function parseCertificate(value: string, cloud: Target): ClusterConfig["certificate"] | { error: string } {
     if (value === "self-signed") return { kind: "self-signed" };
-    if (cloud === "aws") {
+    if (isAwsTarget(cloud)) {
         return /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/.test(value)
             ? { kind: "acm", arn: value }
             : {
@@ -361,12 +414,122 @@ function parseCertificate(value: string, cloud: Target): ClusterConfig["certific
           };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Azure limits checked before deploy (docs/azure.md "Limits checked before deploy"). Each is a
+// limit Azure enforces only when the resource is created, i.e. in the middle of `pulumi up`.
+
+/** OS disk of a node when nodeDiskGb is unset. */
+export const defaultNodeDiskGb = 30;
+/** Canonical's Ubuntu 24.04 image is a 30 GB disk; Azure refuses a smaller OS disk. */
+export const ubuntuImageDiskGb = 30;
+/** The suffix Pulumi's auto-naming adds to a logical name (at most 8 characters). */
+const autonameSuffix = 8;
+
+/** Databases IS connects to per node: identity + shared, or identity + consent + shared. */
+export function databaseCount(layout: DatabaseLayout): number {
+    return layout === "separate" ? 3 : 2;
+}
+
+/** The cluster's logical name: every Azure name of the cluster starts with it. */
+export function clusterName(stack: string): string {
+    return `wso2is-${stack}`;
+}
+
+/** Azure names this program derives from the cluster name, and Azure's limit for each. */
+export function azureNames(cluster: string, nodes: number): { what: string; name: string; limit: number }[] {
+    const last = `${cluster}-node-${nodes}`;
+    return [
+        { what: "VM name (Linux)", name: last, limit: 64 },
+        { what: "Linux computer name", name: last, limit: 64 },
+        { what: "OS disk name", name: `${last}-os`, limit: 80 },
+        { what: "virtual network name", name: `${cluster}-vnet${"x".repeat(autonameSuffix)}`, limit: 64 },
+        { what: "private endpoint name", name: `${cluster}-files${"x".repeat(autonameSuffix)}`, limit: 64 },
+        { what: "Application Gateway name", name: `${cluster}-appgw`, limit: 80 },
+    ];
+}
+
+/** max_connections the cluster asks of MySQL Flexible Server, and what the SKU allows (undefined: unknown SKU). */
+export function mysqlConnectionBudget(
+    sku: string,
+    nodes: number,
+    databases: number,
+    surge = 0,
+): { requested: number; allowed?: number } {
+    return { requested: maxConnections(nodes, databases, surge), allowed: mysqlFlexibleMaxConnections[sku] };
+}
+
+/** IS processes that run beside `nodes` during a rollout: the AKS surge pod; VMs roll in place. */
+function rolloutSurge(cloud: Target): number {
+    return cloud === "aks" ? surgePods : 0;
+}
+
+export function azureLimitProblems(c: {
+    cloud: Target;
+    stack?: string;
+    nodes: number;
+    nodeDiskGb: number;
+    nodeImageId?: string;
+    dbSize: string;
+    databases: number;
+}): { key: "nodeDiskGb" | "dbSize" | "stack"; message: string }[] {
+    const problems: { key: "nodeDiskGb" | "dbSize" | "stack"; message: string }[] = [];
+    if (c.cloud !== "azure" && c.cloud !== "aks") return problems;
+    if (c.cloud === "azure" && !c.nodeImageId && c.nodeDiskGb < ubuntuImageDiskGb)
+        problems.push({
+            key: "nodeDiskGb",
+            message: `is below ${ubuntuImageDiskGb}: the Ubuntu 24.04 image is a ${ubuntuImageDiskGb} GB disk and Azure refuses a smaller OS disk (set nodeDiskGb >= ${ubuntuImageDiskGb}, or nodeImageId to a smaller image)`,
+        });
+    const surge = rolloutSurge(c.cloud);
+    const { requested, allowed } = mysqlConnectionBudget(c.dbSize, c.nodes, c.databases, surge);
+    if (allowed !== undefined && requested > allowed)
+        problems.push({
+            key: "dbSize",
+            message: `allows max_connections up to ${allowed}; ${surge ? `(${c.nodes} nodes + ${surge} surge pod)` : `${c.nodes} nodes`} x ${c.databases} databases x 80 + 50 needs ${requested}: choose a larger dbSize or fewer nodes`,
+        });
+    if (c.cloud === "azure" && c.stack !== undefined) {
+        const cluster = clusterName(c.stack);
+        for (const n of azureNames(cluster, c.nodes).filter((x) => x.name.length > x.limit)) {
+            const fits = c.stack.length - (n.name.length - n.limit);
+            problems.push({
+                key: "stack",
+                message: `makes the Azure ${n.what} ${n.name.length} characters (${JSON.stringify(n.name)}); Azure allows ${n.limit}: use a stack name of at most ${fits} characters`,
+            });
+        }
+    }
+    return problems;
+}
+
+/** Config warnings (not errors): shown by `pulumi up` and synth, nothing stops. */
+export function configWarnings(config: ClusterConfig): string[] {
+    const warnings: string[] = [];
+    if (config.cloud === "azure" || config.cloud === "aks") {
+        const { requested, allowed } = mysqlConnectionBudget(
+            config.database.size,
+            config.nodes,
+            databaseCount(config.database.layout),
+            rolloutSurge(config.cloud),
+        );
+        if (allowed === undefined)
+            warnings.push(
+                `${configNamespace}:dbSize = ${JSON.stringify(config.database.size)} is not in this program's MySQL Flexible Server table: make sure it allows max_connections = ${requested}`,
+            );
+    }
+    return warnings;
+}
+
+/** The targets on AWS (an ACM certificate, RDS, EFS): EC2 and ECS. */
+export function isAwsTarget(cloud: Target): boolean {
+    return cloud === "aws" || cloud === "ecs";
+}
+
 /** Digest keys still holding the all-zero placeholder (nodes will refuse the download). */
 export function placeholderDigests(config: ClusterConfig): string[] {
     const keys: string[] = [];
     if (config.is.distributionSha256 && placeholderSha.test(config.is.distributionSha256))
         keys.push("isDistributionSha256");
     if (placeholderSha.test(config.is.jdbcDriverSha256)) keys.push("jdbcDriverSha256");
+    if (Object.values(config.is.imageDigests).some((d) => placeholderSha.test(d.replace(/^sha256:/, ""))))
+        keys.push("imageDigests");
     return keys;
 }
 

@@ -4,23 +4,11 @@
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config/schema";
-import { ClusterModel, buildClusterModel, healthCheckPath } from "../model";
+import { ClusterModel, buildClusterModel } from "../model";
 import { renderCloudInit } from "../render/cloudInit";
 import { dbAdminUser } from "../shared/passwords";
 import { createBackendTls } from "../shared/backendTls";
-import {
-    AwsNetwork,
-    AwsSharedFs,
-    createClusterKey,
-    createClusterSecret,
-    createDatabase,
-    createLoadBalancer,
-    createNetwork,
-    createNodeIdentity,
-    createSecurityGroups,
-    createSharedFs,
-    efsMountOptions,
-} from "../aws";
+import { AwsNetwork, createAwsFoundation, createNodeIdentity, efsMountOptions } from "../aws";
 import { createNodes } from "./nodes";
 
 export { awsPlatformOutputs, networkFromPlatform } from "../aws";
@@ -76,18 +64,6 @@ export class AwsCluster extends pulumi.ComponentResource {
         const clusterName = name;
         const tags = { [discoveryTagKey]: clusterName, "managed-by": "pulumi" };
 
-        const network =
-            args.network ??
-            createNetwork(
-                name,
-                { cidr: config.network.cidr, region: args.region, production: config.production, tags },
-                this,
-            );
-        const groups = createSecurityGroups(
-            name,
-            { vpcId: network.vpcId, allowedCidrs: config.network.allowedCidrs, tags },
-            this,
-        );
         // IS calls itself by the public hostname (pinned to the node), so 9443 serves a
         // certificate for that name from the cluster's own CA instead of IS's CN=localhost one.
         const backendTls = createBackendTls(
@@ -95,71 +71,23 @@ export class AwsCluster extends pulumi.ComponentResource {
             { hostname: config.hostname, nodeIps: [], clusterName },
             this,
         );
-        // Production: the customer's own KMS key for RDS, EFS, EBS and the secret (AWS-managed in dev).
-        const kmsKeyArn = config.production
-            ? createClusterKey(name, { clusterName, tags }, this).arn
-            : undefined;
-        const secret = createClusterSecret(
+        const { network, groups, secret, kmsKeyArn, database, sharedFs, loadBalancer } = createAwsFoundation(
             name,
             {
-                clusterName,
-                hostname: config.hostname,
+                config,
+                region: args.region,
+                network: args.network,
                 adminPassword: args.adminPassword,
-                production: config.production,
                 backendTls,
-                kmsKeyArn,
+                clusterName,
                 tags,
             },
             this,
         );
+
         const identity = createNodeIdentity(
             name,
             { secretArn: secret.secret.arn, kmsKeyArn, region: args.region, tags },
-            this,
-        );
-
-        const databaseCount = config.database.layout === "separate" ? 3 : 2;
-        const database = createDatabase(
-            name,
-            {
-                config,
-                databaseCount,
-                clusterName,
-                tags,
-                subnetIds: network.privateSubnetIds,
-                securityGroupId: groups.database.id,
-                vpcId: network.vpcId,
-                adminPassword: secret.dbAdminPassword,
-                kmsKeyArn,
-            },
-            this,
-        );
-
-        const sharedFs: AwsSharedFs =
-            config.sharedFs.kind === "efs"
-                ? createSharedFs(
-                      name,
-                      {
-                          production: config.production,
-                          subnetIds: network.privateSubnetIds,
-                          securityGroupId: groups.sharedFs.id,
-                          kmsKeyArn,
-                          tags,
-                      },
-                      this,
-                  )
-                : { id: config.sharedFs.address!, source: config.sharedFs.address! };
-
-        const loadBalancer = createLoadBalancer(
-            name,
-            {
-                config,
-                tags,
-                healthCheckPath,
-                vpcId: network.vpcId,
-                subnetIds: network.publicSubnetIds,
-                securityGroupId: groups.alb.id,
-            },
             this,
         );
 

@@ -11,24 +11,16 @@ import * as core from "@pulumi/kubernetes/core/v1";
 import * as policy from "@pulumi/kubernetes/policy/v1";
 import { ClusterConfig } from "../config/schema";
 import { ClusterModel, buildClusterModel } from "../model";
-import { nodeEnvEntries } from "../render/nodeEnv";
+import { renderDbInitEnv } from "../render/nodeEnv";
 import { isEnvValue, renderDeploymentToml } from "../render/deploymentToml";
 import { keystoreProgramText, scriptText } from "../render/scripts";
 import { secretEnv as isEnv, signingKeystore } from "../model";
-import { IngressArgs, createIngress, tlsProviderClassName } from "./ingress";
+import { IngressArgs, createIngress } from "./ingress";
 import { createNetworkPolicies, createServices } from "./network";
 import { createRbac } from "./rbac";
-import {
-    curlImage,
-    healthPath,
-    imageHome,
-    imageUser,
-    labels,
-    livenessPath,
-    mysqlClientImage,
-    ports,
-    selector,
-} from "./names";
+import { healthPath, imageHome, imageUser, labels, livenessPath, ports, selector } from "./names";
+import { resolvedImages } from "./images";
+import * as lifecycle from "./lifecycle";
 
 export interface WorkloadArgs {
     config: ClusterConfig;
@@ -52,6 +44,15 @@ export interface WorkloadArgs {
     ingress: IngressArgs;
     /** Where IS pods may run (e.g. a dedicated node pool's label). */
     nodeSelector?: Record<string, string>;
+    /**
+     * The registry the cluster pulls from (an ACR login server): the images' Docker Hub paths
+     * under it. Unset: straight from Docker Hub (rate-limited; only for trials).
+     */
+    imageRegistry?: pulumi.Input<string>;
+    /** What IS pods must wait for (node pool, registry grant, database parameters). */
+    ready?: pulumi.Input<pulumi.Resource>[];
+    /** What the ingress controller must wait for (its LoadBalancer needs the cluster identity's subnet role). */
+    controllerReady?: pulumi.Input<pulumi.Resource>[];
 }
 
 export class Workload extends pulumi.ComponentResource {
@@ -67,11 +68,19 @@ export class Workload extends pulumi.ComponentResource {
         const o = { parent: this, provider: args.provider };
         const nsName = args.namespace ?? "wso2is";
         const home = imageHome(config.is.version);
+        const ready = args.ready ?? [];
+        const images = pulumi
+            .output(args.imageRegistry)
+            .apply((registry) => resolvedImages(config, registry || undefined));
+        // Pulumi waits this long for the pods behind the Deployment, Services and Ingress (default 10 min).
+        const awaitTimeout = {
+            [lifecycle.timeoutAnnotation]: String(lifecycle.rolloutTimeoutSeconds(config.nodes)),
+        };
 
         const ns = new core.Namespace(`${name}-ns`, { metadata: { name: nsName, labels } }, o);
         const namespace = ns.metadata.name;
         const serviceAccount = createRbac(name, namespace, o);
-        const services = createServices(name, namespace, o);
+        const services = createServices(name, namespace, awaitTimeout, o);
 
         this.model = pulumi.output(args.database.host).apply((host) =>
             buildClusterModel(config, {
@@ -93,14 +102,7 @@ export class Workload extends pulumi.ComponentResource {
 
         // db-init runs in every pod's init containers: GET_LOCK makes the first one apply the
         // schema and the others wait for it, so no pod starts against an empty database.
-        const dbInitEnv = this.model.apply(
-            (m) =>
-                nodeEnvEntries(m, m.nodes[0])
-                    .filter(([k]) => k.startsWith("DB_"))
-                    .concat([["IS_HOME", "/is"]])
-                    .map(([k, v]) => `${k}='${v}'`)
-                    .join("\n") + "\n",
-        );
+        const dbInitEnv = this.model.apply((m) => renderDbInitEnv(m, "/is"));
         const configMap = new core.ConfigMap(
             `${name}-config`,
             {
@@ -110,6 +112,7 @@ export class Workload extends pulumi.ComponentResource {
                     "db-init.env": dbInitEnv,
                     "db-init.sh": scriptText("db-init.sh"),
                     "BuildKeystores.java": keystoreProgramText(),
+                    "first-start-gate.sh": scriptText("first-start-gate.sh"),
                 },
             },
             o,
@@ -157,8 +160,13 @@ export class Workload extends pulumi.ComponentResource {
             .apply(([a, b]) =>
                 crypto.createHash("sha256").update(a).update(b).update(keystoreProgramText()).digest("hex"),
             );
-        // A CSI-synced certificate exists only while some pod mounts its provider class.
-        const tlsSync = args.ingress.tls.source === "secret-provider-class";
+        // db-init and the first-start gate read the same files (scripts/CONTRACT.md); the gate
+        // tells pods apart by name.
+        const gateEnv = [
+            { name: "WSO2IS_NODE_ENV", value: "/boot/db-init.env" },
+            { name: "WSO2IS_SECRETS_ENV", value: "/secrets/secrets.env" },
+            { name: "FIRST_START_NODE_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+        ];
         const secretEnv = (envName: string) => ({
             name: envName,
             valueFrom: { secretKeyRef: { name: secretName, key: envName } },
@@ -167,14 +175,17 @@ export class Workload extends pulumi.ComponentResource {
         new apps.Deployment(
             `${name}-is`,
             {
-                metadata: { name: "wso2is", namespace, labels },
+                metadata: { name: "wso2is", namespace, labels, annotations: awaitTimeout },
                 spec: {
                     replicas: config.nodes,
                     selector: { matchLabels: selector },
                     // A new pod joins before an old one leaves: the cluster never drops below `nodes`.
-                    strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-                    minReadySeconds: 30,
-                    progressDeadlineSeconds: 1200,
+                    strategy: {
+                        type: "RollingUpdate",
+                        rollingUpdate: { maxSurge: lifecycle.surgePods, maxUnavailable: 0 },
+                    },
+                    minReadySeconds: lifecycle.minReadySeconds,
+                    progressDeadlineSeconds: lifecycle.progressDeadlineSeconds(),
                     template: {
                         metadata: {
                             labels: { ...labels, ...selector },
@@ -183,7 +194,7 @@ export class Workload extends pulumi.ComponentResource {
                         spec: {
                             serviceAccountName: serviceAccount.metadata.name,
                             ...(args.nodeSelector ? { nodeSelector: args.nodeSelector } : {}),
-                            terminationGracePeriodSeconds: 90,
+                            terminationGracePeriodSeconds: lifecycle.terminationGracePeriodSeconds,
                             securityContext: {
                                 runAsNonRoot: true,
                                 runAsUser: imageUser,
@@ -222,7 +233,8 @@ export class Workload extends pulumi.ComponentResource {
                             initContainers: [
                                 {
                                     name: "jdbc-driver",
-                                    image: curlImage,
+                                    // The IS image has curl and sha256sum (wso2/docker-is 7.1.x Dockerfile).
+                                    image: images.is,
                                     // Connector/J, refused unless its sha256 matches the configured one.
                                     command: [
                                         "sh",
@@ -242,7 +254,7 @@ export class Workload extends pulumi.ComponentResource {
                                 },
                                 {
                                     name: "dbscripts",
-                                    image: config.is.image,
+                                    image: images.is,
                                     command: ["sh", "-ec", `cp -R ${home}/dbscripts /is/`],
                                     volumeMounts: [{ name: "dbscripts", mountPath: "/is" }],
                                     securityContext: restricted(),
@@ -255,7 +267,7 @@ export class Workload extends pulumi.ComponentResource {
                                     // The cluster's signing keystore and a truststore that trusts it,
                                     // copied over the pack by the image's entrypoint (config volume).
                                     name: "keystores",
-                                    image: config.is.image,
+                                    image: images.is,
                                     command: ["java", "/boot/BuildKeystores.java"],
                                     env: [
                                         { name: "SIGNING_KEY_FILE", value: "/signing/signing.key" },
@@ -286,12 +298,14 @@ export class Workload extends pulumi.ComponentResource {
                                 },
                                 {
                                     name: "db-init",
-                                    image: mysqlClientImage,
-                                    command: ["bash", "/boot/db-init.sh"],
-                                    env: [
-                                        { name: "WSO2IS_NODE_ENV", value: "/boot/db-init.env" },
-                                        { name: "WSO2IS_SECRETS_ENV", value: "/secrets/secrets.env" },
+                                    image: images.mysql,
+                                    // Schema, then the first-start gate: one pod at a time through IS's first start.
+                                    command: [
+                                        "bash",
+                                        "-ec",
+                                        "bash /boot/db-init.sh\nexec bash /boot/first-start-gate.sh enter",
                                     ],
+                                    env: gateEnv,
                                     volumeMounts: [
                                         { name: "dbscripts", mountPath: "/is" },
                                         { name: "boot", mountPath: "/boot" },
@@ -303,11 +317,33 @@ export class Workload extends pulumi.ComponentResource {
                                         limits: { cpu: "1", memory: "512Mi" },
                                     },
                                 },
+                                {
+                                    // Native sidecar (runs beside IS): the gate's holder heartbeats until IS
+                                    // answers its health API once, then releases; then it only waits.
+                                    name: "first-start-gate",
+                                    image: images.mysql,
+                                    restartPolicy: "Always",
+                                    command: [
+                                        "bash",
+                                        "-c",
+                                        "bash /boot/first-start-gate.sh hold || echo \"first-start-gate hold exited $?\"\ntrap 'exit 0' TERM\nwhile :; do sleep 3600 & wait $!; done",
+                                    ],
+                                    env: gateEnv,
+                                    volumeMounts: [
+                                        { name: "boot", mountPath: "/boot" },
+                                        { name: "secrets", mountPath: "/secrets", readOnly: true },
+                                    ],
+                                    securityContext: restricted(),
+                                    resources: {
+                                        requests: { cpu: "10m", memory: "32Mi" },
+                                        limits: { cpu: "200m", memory: "128Mi" },
+                                    },
+                                },
                             ],
                             containers: [
                                 {
                                     name: "wso2is",
-                                    image: config.is.image,
+                                    image: images.is,
                                     ports: [
                                         { name: "https", containerPort: ports.https },
                                         { name: "hazelcast", containerPort: ports.hazelcast },
@@ -321,15 +357,14 @@ export class Workload extends pulumi.ComponentResource {
                                         secretEnv(isEnv.adminPassword),
                                         secretEnv(isEnv.encryptionKey),
                                         secretEnv(isEnv.signingKeystorePassword),
-                                        {
-                                            name: "JAVA_OPTS",
-                                            value: "-XX:MaxRAMPercentage=70 -Djava.security.egd=file:/dev/urandom",
-                                        },
+                                        // Heap etc. sized from the memory limit (lifecycle.jvmMemory).
+                                        { name: "JVM_MEM_OPTS", value: lifecycle.jvmMemory().opts },
+                                        { name: "JAVA_OPTS", value: lifecycle.imageJavaOpts.join(" ") },
                                     ],
-                                    // The seed's minimum per node: 4 vCPU, 4 GB.
+                                    // The seed's minimum per node is 4 vCPU, 4 GB; memory request = limit.
                                     resources: {
-                                        requests: { cpu: "4", memory: "4Gi" },
-                                        limits: { cpu: "4", memory: "6Gi" },
+                                        requests: { cpu: "4", memory: `${lifecycle.isMemoryMi}Mi` },
+                                        limits: { cpu: "4", memory: `${lifecycle.isMemoryMi}Mi` },
                                     },
                                     volumeMounts: [
                                         // WSO2's entrypoint copies these volumes over the pack before it starts IS.
@@ -360,35 +395,25 @@ export class Workload extends pulumi.ComponentResource {
                                             mountPath: `${home}/repository/tenants`,
                                             subPath: "Tenants",
                                         },
-                                        ...(tlsSync
-                                            ? [
-                                                  {
-                                                      name: "tls-sync",
-                                                      mountPath: "/mnt/tls-sync",
-                                                      readOnly: true,
-                                                  },
-                                              ]
-                                            : []),
                                     ],
                                     startupProbe: {
                                         tcpSocket: { port: ports.https },
-                                        periodSeconds: 10,
-                                        failureThreshold: 60,
+                                        ...lifecycle.startupProbe,
                                     },
                                     readinessProbe: {
                                         httpGet: { path: healthPath, port: ports.https, scheme: "HTTPS" },
-                                        periodSeconds: 5,
-                                        timeoutSeconds: 4,
-                                        failureThreshold: 2,
+                                        ...lifecycle.readinessProbe,
                                     },
                                     livenessProbe: {
                                         httpGet: { path: livenessPath, port: ports.https, scheme: "HTTPS" },
-                                        periodSeconds: 10,
-                                        timeoutSeconds: 5,
-                                        failureThreshold: 6,
+                                        ...lifecycle.livenessProbe,
                                     },
-                                    // Let the ingress stop routing here before IS begins its shutdown.
-                                    lifecycle: { preStop: { exec: { command: ["sh", "-c", "sleep 15"] } } },
+                                    // Drain, then stop IS and wait for the JVM to exit (PID 1 ignores SIGTERM).
+                                    lifecycle: {
+                                        preStop: {
+                                            exec: { command: ["sh", "-c", lifecycle.preStopScript()] },
+                                        },
+                                    },
                                     securityContext: restricted(),
                                 },
                             ],
@@ -406,6 +431,7 @@ export class Workload extends pulumi.ComponentResource {
                                         name: configMap.metadata.name,
                                         items: [
                                             { key: "db-init.sh", path: "db-init.sh" },
+                                            { key: "first-start-gate.sh", path: "first-start-gate.sh" },
                                             { key: "db-init.env", path: "db-init.env" },
                                             { key: "BuildKeystores.java", path: "BuildKeystores.java" },
                                         ],
@@ -437,27 +463,13 @@ export class Workload extends pulumi.ComponentResource {
                                 { name: "share", persistentVolumeClaim: { claimName: share.metadata.name } },
                                 { name: "artifacts", emptyDir: {} },
                                 { name: "dbscripts", emptyDir: {} },
-                                ...(tlsSync
-                                    ? [
-                                          {
-                                              name: "tls-sync",
-                                              csi: {
-                                                  driver: "secrets-store.csi.k8s.io",
-                                                  readOnly: true,
-                                                  volumeAttributes: {
-                                                      secretProviderClass: tlsProviderClassName,
-                                                  },
-                                              },
-                                          },
-                                      ]
-                                    : []),
                             ],
                         },
                     },
                 },
                 // The pods read the Secret by name (its metadata output is marked secret under some engines).
             },
-            { ...o, dependsOn: [secret] },
+            { ...o, dependsOn: [secret, ...ready] },
         );
 
         new policy.PodDisruptionBudget(
@@ -479,6 +491,9 @@ export class Workload extends pulumi.ComponentResource {
                 serviceName: services.httpsName,
                 args: args.ingress,
                 production: config.production,
+                traefikImage: images.traefik,
+                ready: args.controllerReady ?? [],
+                awaitTimeout,
             },
             o,
         );

@@ -18,11 +18,6 @@ export const ports = { https: isHttpsPort, hazelcast: hazelcastPorts.kubernetes 
 export const healthPath = healthCheckPath;
 export const livenessPath = "/oauth2/token/.well-known/openid-configuration";
 
-/** Client image for the locked schema init (bash + the MySQL 8 client). */
-export const mysqlClientImage = "mysql:8.4";
-/** Small image with curl and sha256sum for the verified driver download. */
-export const curlImage = "curlimages/curl:8.11.1";
-
 /** Traefik: a maintained ingress controller (the community ingress-nginx project is retired). */
 export const traefikChart = {
     name: "traefik",

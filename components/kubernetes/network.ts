@@ -10,6 +10,8 @@ import { labels, ports, selector } from "./names";
 export function createServices(
     name: string,
     namespace: pulumi.Input<string>,
+    /** The await timeout annotation: Pulumi waits for ready endpoints, i.e. for IS pods. */
+    awaitTimeout: Record<string, string>,
     opts: pulumi.CustomResourceOptions,
 ) {
     const httpsName = "wso2is";
@@ -17,7 +19,14 @@ export function createServices(
     new core.Service(
         `${name}-https`,
         {
-            metadata: { name: httpsName, namespace, labels, annotations: backendAnnotations(namespace) },
+            metadata: {
+                name: httpsName,
+                namespace,
+                labels,
+                annotations: pulumi
+                    .output(backendAnnotations(namespace))
+                    .apply((a) => ({ ...a, ...awaitTimeout })),
+            },
             spec: {
                 type: "ClusterIP",
                 selector,
@@ -29,7 +38,7 @@ export function createServices(
     new core.Service(
         `${name}-hazelcast`,
         {
-            metadata: { name: hazelcastName, namespace, labels },
+            metadata: { name: hazelcastName, namespace, labels, annotations: awaitTimeout },
             // Headless, and listing pods before they are ready: members must find each other to start.
             spec: {
                 clusterIP: "None",

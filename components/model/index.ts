@@ -57,6 +57,20 @@ export const hazelcastPorts: Record<MembershipScheme, number> = {
     multicast: 45564,
 };
 
+/**
+ * What the kernel's aws-ecs scheme reads (carbon-kernel v4.10.42 AWSECSBasedMembershipScheme
+ * extends AWSBasedMembershipScheme): the aws scheme's EC2 discovery of the container instances
+ * (region, securityGroup, tagKey, tagValue) plus networkInterface, the Hazelcast interface
+ * pattern (e.g. 10.43.*.*) it binds to. No iamRole: inside ECS, Hazelcast takes the task role.
+ */
+export interface AwsEcsDiscovery {
+    region: string;
+    securityGroup: string;
+    tagKey: string;
+    tagValue: string;
+    networkInterface: string;
+}
+
 /** How nodes find each other. Each variant holds exactly what its deployment.toml needs. */
 export type Membership =
     | { scheme: "wka"; port: number; members: string[] }
@@ -69,7 +83,7 @@ export type Membership =
           tagKey: string;
           tagValue: string;
       }
-    | { scheme: "aws-ecs"; region: string; clusterName: string; vpcCidrBlock: string }
+    | ({ scheme: "aws-ecs"; port: number } & AwsEcsDiscovery)
     | { scheme: "kubernetes"; port: number; namespace: string; services: string }
     | { scheme: "multicast" };
 
@@ -106,7 +120,7 @@ export interface TargetFacts {
               tagKey: string;
               tagValue: string;
           }
-        | { scheme: "aws-ecs"; region: string; clusterName: string; vpcCidrBlock: string }
+        | ({ scheme: "aws-ecs" } & AwsEcsDiscovery)
         | { scheme: "kubernetes"; namespace: string; services: string }
         | { scheme: "multicast" };
 }
@@ -257,7 +271,7 @@ function membershipFor(facts: TargetFacts, nodes: NodeModel[]): Membership {
         case "aws":
             return { ...m, port: hazelcastPorts.aws };
         case "aws-ecs":
-            return { ...m };
+            return { ...m, port: hazelcastPorts["aws-ecs"] };
         case "kubernetes":
             return { ...m, port: hazelcastPorts.kubernetes };
         case "multicast":

@@ -37,3 +37,22 @@ export function hostAddresses(cidr: string, count: number, reservedAtStart = 4):
 export function cidrContains(cidr: string, ip: string): boolean {
     return ipaddr.IPv4.parse(ip).match(ipaddr.IPv4.parseCIDR(cidr));
 }
+
+/**
+ * Hazelcast's interface pattern for the addresses of a CIDR: octets inside the prefix stay,
+ * a partial octet becomes a range, the rest "*" (10.43.0.0/16 -> 10.43.*.*, 10.40.0.0/22 ->
+ * 10.40.0-3.*). Hazelcast's <interfaces> take wildcards and ranges, not CIDR notation.
+ */
+export function interfacePattern(cidr: string): string {
+    const [address, prefix] = ipaddr.IPv4.parseCIDR(cidr);
+    return address.octets
+        .map((octet, i) => {
+            const bits = Math.min(Math.max(prefix - i * 8, 0), 8);
+            if (bits === 8) return String(octet);
+            if (bits === 0) return "*";
+            const size = 2 ** (8 - bits);
+            const low = octet - (octet % size);
+            return `${low}-${low + size - 1}`;
+        })
+        .join(".");
+}

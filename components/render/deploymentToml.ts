@@ -149,13 +149,21 @@ function clusteringTable(model: ClusterModel, node: NodeModel, m: Membership): T
                 },
             };
         case "aws-ecs":
+            // carbon-kernel v4.10.42 AWSECSBasedMembershipScheme: the aws scheme's keys plus the
+            // required networkInterface (the kernel then drops local_member_host, so none is
+            // written). hostHeader "ec2" makes Hazelcast list EC2 container instances even though
+            // it runs inside ECS (AwsClientConfigurator.explicitlyEc2Configured). tagKey/tagValue
+            // are explicit, so infer.json's clusterName-based defaults never apply.
             return {
                 ...base,
+                local_member_port: String(m.port),
                 properties: {
                     region: m.region,
-                    clusterName: m.clusterName,
                     hostHeader: "ec2",
-                    vpcCidrBlock: m.vpcCidrBlock,
+                    securityGroup: m.securityGroup,
+                    tagKey: m.tagKey,
+                    tagValue: m.tagValue,
+                    networkInterface: m.networkInterface,
                 },
             };
         case "kubernetes":

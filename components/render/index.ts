@@ -5,3 +5,4 @@ export * from "./nodeEnv";
 export * from "./scripts";
 export * from "./systemdUnit";
 export * from "./nginx";
+export * from "./ecsInstance";

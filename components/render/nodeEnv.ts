@@ -72,3 +72,17 @@ export function renderNodeEnv(model: ClusterModel, node: NodeModel): string {
         "",
     ].join("\n");
 }
+
+/**
+ * The db-init parameters of a container target (db-init.sh's node.env): the DB_* entries and
+ * IS_HOME where the image's dbscripts were copied. No secret: those arrive separately.
+ */
+export function renderDbInitEnv(model: ClusterModel, isHome: string): string {
+    return (
+        nodeEnvEntries(model, model.nodes[0])
+            .filter(([k]) => k.startsWith("DB_"))
+            .concat([["IS_HOME", isHome]])
+            .map(([k, v]) => `${k}=${quote(v)}`)
+            .join("\n") + "\n"
+    );
+}

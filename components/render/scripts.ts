@@ -14,6 +14,18 @@ export const bootScripts = [
 ] as const;
 export type BootScript = (typeof bootScripts)[number];
 
+/**
+ * Scripts run around every start of IS, not at boot (CONTRACT.md): first-start-gate.sh `enter`
+ * before IS starts and `hold` after (systemd ExecStartPre/ExecStartPost; in a pod an init
+ * container and a sidecar).
+ */
+export const unitScripts = ["first-start-gate.sh"] as const;
+export type UnitScript = (typeof unitScripts)[number];
+
+/** Every script a node needs. */
+export const nodeScripts = [...bootScripts, ...unitScripts] as const;
+export type NodeScript = BootScript | UnitScript;
+
 export const scriptDir = "/usr/local/lib/wso2is";
 
 export const scriptSourceDir = path.join(__dirname, "scripts");
@@ -21,7 +33,7 @@ export const scriptSourceDir = path.join(__dirname, "scripts");
 const cache = new Map<string, string>();
 
 /** The source of one script in components/render/scripts/, comments and all. */
-export function scriptSource(name: BootScript): string {
+export function scriptSource(name: NodeScript): string {
     let text = cache.get(name);
     if (text === undefined) {
         text = fs.readFileSync(path.join(scriptSourceDir, name), "utf8");
@@ -35,7 +47,7 @@ export function scriptSource(name: BootScript): string {
  * the scripts has a heredoc). EC2 takes at most 16 KB of user-data, so what ships is lean;
  * the integration tests and shellcheck run this shipped text.
  */
-export function scriptText(name: BootScript): string {
+export function scriptText(name: NodeScript): string {
     const lines = scriptSource(name).split("\n");
     // shellcheck directives stay: shellcheck runs on the shipped text too.
     const body = lines.slice(1).filter((line) => !/^\s*(#(?! shellcheck ).*)?$/.test(line));

@@ -9,15 +9,22 @@ export const dbAdminUser = "wso2admin";
 /** Characters RDS and MySQL Flexible accept in passwords and that survive env files unquoted. */
 export const passwordSpecials = "-_=+.#%";
 
-/** A 32-character password (a Pulumi secret) that every managed MySQL and IS accept. */
-export function generatedPassword(name: string, parent: pulumi.Resource): pulumi.Output<string> {
+/**
+ * A 32-character password (a Pulumi secret) that every managed MySQL and IS accept.
+ * `alphanumeric`: letters and digits only (the legacy PFX form, azure-vm/pfx.ts).
+ */
+export function generatedPassword(
+    name: string,
+    parent: pulumi.Resource,
+    options: { alphanumeric?: boolean } = {},
+): pulumi.Output<string> {
     return new random.RandomPassword(
         name,
         {
             length: 32,
-            special: true,
-            overrideSpecial: passwordSpecials,
-            minSpecial: 2,
+            ...(options.alphanumeric
+                ? { special: false }
+                : { special: true, overrideSpecial: passwordSpecials, minSpecial: 2 }),
             minNumeric: 2,
             minUpper: 2,
             minLower: 2,

@@ -1,11 +1,12 @@
 // wso2is:azure:VmCluster under the mock engine: resources, their security-relevant inputs, the
 // rendered customData, protection of stateful resources, the platform stack path and SMB.
 import * as assert from "assert";
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as ipaddr from "ipaddr.js";
 import * as YAML from "yaml";
 import { AzureVmCluster, azurePlatformOutputs, networkFromPlatform } from "../../components/azure-vm";
@@ -54,6 +55,7 @@ const T = {
     password: "random:index/randomPassword:RandomPassword",
     selfSigned: "tls:index/selfSignedCert:SelfSignedCert",
     randomId: "random:index/randomId:RandomId",
+    gate: "azure-native:compute:VirtualMachineRunCommandByVirtualMachine",
 };
 
 const kvCertificate = "https://acme-certs.vault.azure.net/secrets/login-example-com";
@@ -156,10 +158,12 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
         assert.deepStrictEqual(Object.fromEntries(Object.entries(T).map(([k, t]) => [k, count(t)])), {
             rg: 1,
             vnet: 1,
-            subnet: 4,
+            // gateway, database, endpoints, and one node subnet per zone in use (2 nodes: zones 1, 2)
+            subnet: 5,
             nsg: 4,
-            nat: 1,
-            pip: 2,
+            // one zonal NAT gateway (and public IP) per zone in use
+            nat: 2,
+            pip: 3,
             nic: 2,
             vm: 2,
             appgw: 1,
@@ -175,6 +179,7 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
             fileService: 1,
             share: 1,
             role: 2,
+            gate: 2,
             uai: 0,
             // db admin, db app, IS admin, backend keystore, signing keystore, listener PFX
             password: 6,
@@ -186,27 +191,47 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
         assert.strictEqual(one(dev.resources, "wso2is:azure:VmCluster").custom, false);
     });
 
-    it("carves the VNet into gateway, nodes, database and endpoint /24s; NAT only on the node subnet", function () {
+    it("carves the VNet into gateway, nodes, database and endpoint /24s; the nodes' /24 into one /26 per zone, each with its zonal NAT gateway", function () {
         assert.deepStrictEqual(one(dev.resources, T.vnet).inputs.addressSpace.addressPrefixes, [
             "10.41.0.0/16",
         ]);
         const subnet = (role: string) => one(dev.resources, T.subnet, `azdev-${role}`).inputs;
         assert.deepStrictEqual(
-            ["gateway", "nodes", "database", "endpoints"].map((r) => subnet(r).addressPrefix),
-            ["10.41.0.0/24", "10.41.1.0/24", "10.41.2.0/24", "10.41.3.0/24"],
+            ["gateway", "nodes-1", "nodes-2", "database", "endpoints"].map((r) => subnet(r).addressPrefix),
+            ["10.41.0.0/24", "10.41.1.0/26", "10.41.1.64/26", "10.41.2.0/24", "10.41.3.0/24"],
         );
         const nsgId = (role: string) => engineId(dev, T.nsg, `azdev-${role}`);
-        for (const role of ["gateway", "nodes", "database", "endpoints"])
+        for (const role of ["gateway", "database", "endpoints"])
             assert.strictEqual(subnet(role).networkSecurityGroup.id, nsgId(role), `${role} NSG`);
-        assert.strictEqual(subnet("nodes").natGateway.id, engineId(dev, T.nat, "azdev-nat"));
-        assert.strictEqual(subnet("nodes").defaultOutboundAccess, false);
+        for (const zone of ["1", "2"]) {
+            const nodes = subnet(`nodes-${zone}`);
+            assert.strictEqual(nodes.networkSecurityGroup.id, nsgId("nodes"), `nodes-${zone} NSG`);
+            // Each zone's nodes leave through their own zone's NAT gateway: no hidden shared zone.
+            assert.strictEqual(nodes.natGateway.id, engineId(dev, T.nat, `azdev-nat-${zone}`));
+            assert.strictEqual(nodes.defaultOutboundAccess, false);
+            const nat = one(dev.resources, T.nat, `azdev-nat-${zone}`).inputs;
+            assert.deepStrictEqual(nat.zones, [zone]);
+            assert.deepStrictEqual(nat.publicIpAddresses, [
+                { id: engineId(dev, T.pip, `azdev-nat-${zone}`) },
+            ]);
+            assert.deepStrictEqual(one(dev.resources, T.pip, `azdev-nat-${zone}`).inputs.zones, [zone]);
+        }
+        // Three nodes use three zones: a third subnet and NAT gateway.
+        assert.deepStrictEqual(
+            ofType(prod.resources, T.nat).map((n) => n.inputs.zones),
+            [["1"], ["2"], ["3"]],
+        );
+        assert.strictEqual(
+            one(prod.resources, T.subnet, "azprod-nodes-3").inputs.addressPrefix,
+            "10.41.1.128/26",
+        );
         for (const role of ["gateway", "database", "endpoints"])
             assert.strictEqual(subnet(role).natGateway, undefined);
         assert.deepStrictEqual(subnet("database").delegations, [
             { name: "mysql-flexible", serviceName: "Microsoft.DBforMySQL/flexibleServers" },
         ]);
         assert.strictEqual(subnet("endpoints").privateEndpointNetworkPolicies, "Enabled");
-        const natIp = one(dev.resources, T.pip, "azdev-nat").inputs;
+        const natIp = one(dev.resources, T.pip, "azdev-nat-1").inputs;
         assert.deepStrictEqual([natIp.sku.name, natIp.publicIPAllocationMethod], ["Standard", "Static"]);
     });
 
@@ -280,11 +305,15 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
             assert.deepStrictEqual(rule.sourceAddressPrefixes, ["198.51.100.0/24", "192.0.2.0/24"]);
     });
 
-    it("nodes: static NIC addresses from the node subnet (Azure's first four reserved), zones round robin, the node NSG on every NIC", function () {
+    it("nodes: static NIC addresses from their zone's subnet (Azure's first four reserved), zones round robin, the node NSG on every NIC", function () {
         const nics = ofType(prod.resources, T.nic);
         assert.deepStrictEqual(
             nics.map((n) => n.inputs.ipConfigurations[0].privateIPAddress),
-            ["10.41.1.4", "10.41.1.5", "10.41.1.6"],
+            ["10.41.1.4", "10.41.1.68", "10.41.1.132"],
+        );
+        assert.deepStrictEqual(
+            nics.map((n) => n.inputs.ipConfigurations[0].subnet.id),
+            ["1", "2", "3"].map((z) => engineId(prod, T.subnet, `azprod-nodes-${z}`)),
         );
         for (const nic of nics) {
             assert.strictEqual(nic.inputs.ipConfigurations[0].privateIPAllocationMethod, "Static");
@@ -299,7 +328,7 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
             ofType(prod.resources, T.vm).map((vm) => vm.inputs.zones),
             [["1"], ["2"], ["3"]],
         );
-        assert.deepStrictEqual(prod.outputs.nodeIps, ["10.41.1.4", "10.41.1.5", "10.41.1.6"]);
+        assert.deepStrictEqual(prod.outputs.nodeIps, ["10.41.1.4", "10.41.1.68", "10.41.1.132"]);
     });
 
     it("VMs: Ubuntu 24.04, sized from config, encrypted Premium OS disk, SSH key only, a system-assigned identity, trusted launch", function () {
@@ -329,11 +358,105 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
         }
         assert.match(dev.outputs.sshPublicKey, /^ssh-rsa /);
         const opt = dev.options.get(`${T.vm}::azdev-node-1`)!;
-        // A config change never replaces all nodes at once: it is rolled node by node (README).
+        // A changed node file replaces the VM (the old one first); the gates roll it one node at a time.
         assert.deepStrictEqual(
             [opt.deleteBeforeReplace, opt.ignoreChanges, opt.replaceOnChanges],
-            [true, ["osProfile.customData"], undefined],
+            [true, undefined, ["osProfile.customData"]],
         );
+    });
+
+    it("rolling changes: each VM waits for the previous node's health gate, a Run Command that runs the gateway's probe on the node", async function () {
+        const gates = ofType(prod.resources, T.gate);
+        assert.deepStrictEqual(
+            gates.map((g) => g.name),
+            ["azprod-node-1-health", "azprod-node-2-health", "azprod-node-3-health"],
+        );
+        const ca = engine.records.find((r) => r.type === T.selfSigned && r.name === "azprod-backend-ca")!;
+        for (const [i, g] of gates.entries()) {
+            const vm = ofType(prod.resources, T.vm)[i];
+            assert.strictEqual(g.inputs.vmName, vm.state.name ?? vm.inputs.vmName);
+            assert.deepStrictEqual(
+                [
+                    g.inputs.asyncExecution,
+                    g.inputs.treatFailureAsDeploymentFailure,
+                    g.inputs.timeoutInSeconds,
+                ],
+                [false, true, 3600],
+            );
+            const script: string = g.inputs.source.script;
+            const ip = prod.outputs.nodeIps[i];
+            assert.match(script, new RegExp(`^ip=${ip.replace(/\./g, "\\.")}$`, "m"));
+            assert.match(script, /^host=is\.example\.com$/m);
+            assert.match(script, /^path=\/api\/health-check\/v1\.0\/health$/m);
+            assert.ok(script.includes(ca.state.certPem.trim()), "verifies against the cluster CA");
+            assert.match(script, /^# vm=.*\/spec=[0-9a-f]{64}$/m);
+            const opts = prod.options.get(`${T.gate}::${g.name}`)!;
+            assert.deepStrictEqual([opts.replaceOnChanges, opts.deleteBeforeReplace], [["*"], true]);
+            // The gate starts after its VM, the node's secret grant and the gateway.
+            const after = await Promise.all(
+                (opts.dependsOn as pulumi.Resource[]).map((d) => promiseOf(d.urn)),
+            );
+            assert.ok(after.some((u) => u.endsWith(`compute:VirtualMachine::azprod-node-${i + 1}`)));
+            assert.ok(after.some((u) => u.endsWith(`RoleAssignment::azprod-node-${i + 1}-secret-read`)));
+            assert.ok(after.some((u) => u.endsWith("network:ApplicationGateway::azprod-gateway")));
+        }
+        // The chain: node-1 waits for nothing; node-n waits for node-(n-1)'s gate.
+        for (const i of [1, 2, 3]) {
+            const opts = prod.options.get(`${T.vm}::azprod-node-${i}`)!;
+            const after = await Promise.all(
+                ((opts.dependsOn as pulumi.Resource[]) ?? []).map((d) => promiseOf(d.urn)),
+            );
+            assert.deepStrictEqual(
+                after.map((u) => u.split("::").pop()),
+                i === 1 ? [] : [`azprod-node-${i - 1}-health`],
+            );
+        }
+        // A different spec (nodeSize) gives a different gate script, so the gate runs again.
+        const resized = await build("azgate-resized", { nodeSize: "Standard_D8s_v5" });
+        const dig = (r: Built) =>
+            /spec=([0-9a-f]{64})/.exec(
+                one(r.resources, T.gate, `${nameOf(r)}-node-1-health`).inputs.source.script,
+            )![1];
+        const same = await build("azgate-same", {});
+        assert.notStrictEqual(dig(resized), dig(same));
+    });
+
+    it("at the longest stack name config accepts, every Azure name the program derives is within Azure's limit", async function () {
+        const r = await build(`wso2is-${"s".repeat(43)}`, { nodes: "3" });
+        const named = (type: string) =>
+            ofType(r.resources, type).map((x) => String(x.state.name ?? x.inputs.name ?? x.name));
+        const check = (what: string, names: string[], limit: number) => {
+            assert.ok(names.length > 0, what);
+            for (const n of names) assert.ok(n.length <= limit, `${what} ${n}: ${n.length} > ${limit}`);
+        };
+        const vms = ofType(r.resources, T.vm).map((v) => v.inputs);
+        check(
+            "VM name",
+            vms.map((v) => v.vmName),
+            64,
+        );
+        check(
+            "computer name",
+            vms.map((v) => v.osProfile.computerName),
+            64,
+        );
+        check(
+            "OS disk",
+            vms.map((v) => v.storageProfile.osDisk.name),
+            80,
+        );
+        check("VNet", named(T.vnet), 64);
+        check("private endpoint", named(T.pe), 64);
+        check(
+            "Application Gateway",
+            ofType(r.resources, T.appgw).map((g) => g.inputs.applicationGatewayName),
+            80,
+        );
+    });
+
+    it("the listener PFX password is letters and digits only (the legacy form)", function () {
+        const pw = one(dev.resources, T.password, "azdev-listener-pfx-password").inputs;
+        assert.deepStrictEqual([pw.special, pw.length], [false, 32]);
     });
 
     it("a pre-baked image replaces the Marketplace image (and its trusted-launch settings)", async function () {
@@ -424,7 +547,7 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
         )!;
         assert.deepStrictEqual(
             [request.inputs.subject.commonName, request.inputs.dnsNames, request.inputs.ipAddresses],
-            ["is.example.com", ["is.example.com", "localhost"], ["10.41.1.4", "10.41.1.5", "127.0.0.1"]],
+            ["is.example.com", ["is.example.com", "localhost"], ["10.41.1.4", "10.41.1.68", "127.0.0.1"]],
         );
     });
 
@@ -568,7 +691,7 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
         }
     });
 
-    it("Key Vault: RBAC, soft delete, purge protection in production; one secret with the contract's JSON; reads only from the NAT address", function () {
+    it("Key Vault: RBAC, soft delete, purge protection in production; one secret with the contract's JSON; reads only from the NAT addresses", async function () {
         const d = one(dev.resources, T.vault).inputs.properties;
         const p = one(prod.resources, T.vault).inputs.properties;
         assert.deepStrictEqual(
@@ -576,10 +699,23 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
             [true, true, undefined, "11111111-1111-4111-8111-111111111111"],
         );
         assert.deepStrictEqual([p.enablePurgeProtection, p.softDeleteRetentionInDays], [true, 90]);
+        // The same retention in every mode: Azure cannot change it later, and production may be turned on.
+        assert.strictEqual(d.softDeleteRetentionInDays, p.softDeleteRetentionInDays);
         assert.strictEqual(d.networkAcls.defaultAction, "Deny");
-        assert.deepStrictEqual(d.networkAcls.ipRules, [
-            { value: one(dev.resources, T.pip, "azdev-nat").state.ipAddress },
-        ]);
+        assert.deepStrictEqual(
+            d.networkAcls.ipRules,
+            ["1", "2"].map((z) => ({ value: one(dev.resources, T.pip, `azdev-nat-${z}`).state.ipAddress })),
+        );
+        // The secret is deleted with its vault (ARM), never through the data plane that refuses the deployer.
+        for (const r of [dev, prod]) {
+            const opts = r.options.get(`${T.secret}::${nameOf(r)}-secret`)!;
+            assert.ok(opts.deletedWith, `${nameOf(r)}: the secret has deletedWith`);
+            assert.ok(keyvault.Vault.isInstance(opts.deletedWith), "deletedWith is a Key Vault");
+            assert.match(
+                await promiseOf(opts.deletedWith.urn),
+                new RegExp(`keyvault:Vault::${nameOf(r)}-kv$`),
+            );
+        }
         const secret = clusterSecret(dev);
         assert.deepStrictEqual(Object.keys(secret).sort(), [
             "adminPassword",
@@ -681,7 +817,7 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
         const pool = resolve(httpsRule.backendAddressPool);
         assert.deepStrictEqual(pool.backendAddresses, [
             { ipAddress: "10.41.1.4" },
-            { ipAddress: "10.41.1.5" },
+            { ipAddress: "10.41.1.68" },
         ]);
         const settings = resolve(httpsRule.backendHttpSettings);
         assert.deepStrictEqual(
@@ -738,9 +874,9 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
         assert.match(o.gatewayAddress, /^203\.0\.113\.\d+$/);
         assert.match(o.databaseFqdn, /\.mysql\.database\.azure\.com$/);
         assert.match(o.keyVaultSecretId, /^https:\/\/[a-z0-9-]+\.vault\.azure\.net\/secrets\/cluster$/);
-        assert.deepStrictEqual(o.nodeIps, ["10.41.1.4", "10.41.1.5"]);
+        assert.deepStrictEqual(o.nodeIps, ["10.41.1.4", "10.41.1.68"]);
         assert.match(dev.nginxConf, /server 10\.41\.1\.4:9443/);
-        assert.match(dev.nginxConf, /server 10\.41\.1\.5:9443/);
+        assert.match(dev.nginxConf, /server 10\.41\.1\.68:9443/);
         assert.match(dev.nginxConf, /ssl_certificate\s+\/etc\/nginx\/tls\/is\.example\.com\.crt;/);
         assert.match(dev.nginxConf, /ssl_certificate_key\s+\/etc\/nginx\/tls\/is\.example\.com\.key;/);
     });
@@ -1046,17 +1182,21 @@ describe("PFX for the Application Gateway listener (components/azure-vm/pfx.ts)"
     after(function () {
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
+    const writeTemp = (file: string, data: Buffer) => {
+        fs.writeFileSync(path.join(dir, file), data);
+        return path.join(dir, file);
+    };
 
     it("OpenSSL reads it back with the password (MAC verified): the same key and certificate; the same bytes every time", function () {
         const key = fs.readFileSync(path.join(dir, "key8.pem"), "utf8");
         const cert = fs.readFileSync(path.join(dir, "cert.pem"), "utf8");
-        const password = "Ab3-_=+.#%xyz";
+        const password = "Ab3xYz09QrstUvw7";
         const pfx = buildPfx(key, cert, password, { friendlyName: "is.example.com" });
         assert.ok(
             pfx.equals(buildPfx(key, cert, password, { friendlyName: "is.example.com" })),
             "deterministic",
         );
-        assert.ok(!pfx.equals(buildPfx(key, cert, "another-password")), "depends on the password");
+        assert.ok(!pfx.equals(buildPfx(key, cert, "anotherPassword1")), "depends on the password");
         const file = path.join(dir, "out.pfx");
         fs.writeFileSync(file, pfx);
         const dump = execFileSync(
@@ -1075,6 +1215,46 @@ describe("PFX for the Application Gateway listener (components/azure-vm/pfx.ts)"
                 stdio: "ignore",
             }),
         );
+    });
+
+    it("is the legacy form (openssl pkcs12 -info -legacy): TripleDES key bag and certificates, SHA-1 MAC, 2048 iterations", function () {
+        const key = fs.readFileSync(path.join(dir, "key8.pem"), "utf8");
+        const cert = fs.readFileSync(path.join(dir, "cert.pem"), "utf8");
+        const password = "Legacy0Form0Password";
+        const file = path.join(dir, "legacy.pfx");
+        fs.writeFileSync(file, buildPfx(key, cert, password, { friendlyName: "is.example.com" }));
+        // -info prints the algorithms on stderr; -nokeys/-nocerts keep the contents out of the log.
+        const r = spawnSync(
+            "openssl",
+            ["pkcs12", "-info", "-legacy", "-in", file, "-noout", "-passin", `pass:${password}`],
+            { encoding: "utf8" },
+        );
+        assert.strictEqual(r.status, 0, r.stderr);
+        const info = r.stdout + r.stderr;
+        assert.match(info, /^MAC: sha1, Iteration 2048$/m);
+        assert.match(info, /^PKCS7 Encrypted data: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048$/m);
+        assert.match(info, /^Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048$/m);
+        assert.doesNotMatch(info, /PBES2|AES|sha256/i, "nothing of the OpenSSL 3 default form");
+        // A chain (leaf, then CA) keeps both certificates.
+        const chain = execFileSync(
+            "openssl",
+            [
+                "pkcs12",
+                "-in",
+                writeTemp("chain.pfx", buildPfx(key, cert + cert, password)),
+                "-nokeys",
+                "-passin",
+                `pass:${password}`,
+            ],
+            { encoding: "utf8" },
+        );
+        assert.strictEqual(chain.match(/BEGIN CERTIFICATE/g)?.length, 2);
+    });
+
+    it("refuses a password with anything but letters and digits", function () {
+        const key = fs.readFileSync(path.join(dir, "key8.pem"), "utf8");
+        const cert = fs.readFileSync(path.join(dir, "cert.pem"), "utf8");
+        assert.throws(() => buildPfx(key, cert, "Ab3-_=+.#%xyz"), /letters and digits only/);
     });
 
     it("refuses input without a PKCS#8 key or a certificate", function () {

@@ -5,6 +5,8 @@ import * as TOML from "@iarna/toml";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { Workload } from "../../components/kubernetes";
+import * as lifecycle from "../../components/kubernetes/lifecycle";
+import { scriptText } from "../../components/render/scripts";
 import { configFor, workloadKeys } from "../fixtures/models";
 import { engine, ofType, one, promiseOf, resourcesNamed } from "../harness";
 
@@ -218,7 +220,8 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
         const c = pod.containers[0];
         assert.strictEqual(c.readinessProbe.httpGet.path, "/api/health-check/v1.0/health");
         assert.ok(c.startupProbe && c.livenessProbe);
-        assert.deepStrictEqual(c.resources.requests, { cpu: "4", memory: "4Gi" });
+        assert.deepStrictEqual(c.resources.requests, { cpu: "4", memory: "6144Mi" });
+        assert.deepStrictEqual(c.resources.limits, c.resources.requests, "memory request = limit");
         assert.ok(c.lifecycle.preStop);
         assert.ok(pod.terminationGracePeriodSeconds >= 60);
         assert.strictEqual(pod.securityContext.runAsNonRoot, true);
@@ -230,7 +233,7 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
         assert.match(spec.template.metadata.annotations["wso2is-cluster/config-sha256"], /^[0-9a-f]{64}$/);
         assert.deepStrictEqual(
             pod.initContainers.map((x: any) => x.name),
-            ["jdbc-driver", "dbscripts", "keystores", "db-init"],
+            ["jdbc-driver", "dbscripts", "keystores", "db-init", "first-start-gate"],
         );
         assert.match(pod.initContainers[0].command[2], /sha256sum -c/);
         const mounts = c.volumeMounts.map((m: any) => [m.mountPath, m.subPath]);
@@ -300,5 +303,139 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
             certificate: "https://kv-prod.vault.azure.net/secrets/tls",
         });
         assert.strictEqual(prod.protects.get(`${K.pvc}::kprod-share`), true);
+    });
+
+    describe("operations: stop, heap, await, probes", function () {
+        const isPod = () => one(w.resources, K.deploy).inputs.spec.template.spec;
+        const isContainer = () => isPod().containers.find((c: any) => c.name === "wso2is");
+
+        it("preStop drains, then stops IS through wso2server.sh and waits for the JVM, inside the grace period", function () {
+            const command = isContainer().lifecycle.preStop.exec.command;
+            assert.deepStrictEqual(command, ["sh", "-c", lifecycle.preStopScript()]);
+            const script = command[2];
+            assert.match(script, /^sleep 15$/m);
+            assert.match(script, /sh "\$WSO2_SERVER_HOME\/bin\/wso2server.sh" stop/);
+            assert.match(script, /while kill -0 "\$pid"/);
+            // The hook (drain + its wait for the JVM) ends before the kubelet's SIGKILL.
+            assert.ok(
+                isPod().terminationGracePeriodSeconds >= lifecycle.drainSeconds + lifecycle.isStopSeconds + 5,
+            );
+        });
+
+        it("JVM_MEM_OPTS sized from the memory limit replaces wso2server.sh's 1 GB; JAVA_OPTS keeps the image's flags", function () {
+            const env = Object.fromEntries(isContainer().env.map((e: any) => [e.name, e.value]));
+            assert.match(
+                env.JVM_MEM_OPTS,
+                /^-Xms4096m -Xmx4096m -XX:MaxMetaspaceSize=512m -XX:MaxDirectMemorySize=512m/,
+            );
+            assert.doesNotMatch(env.JAVA_OPTS, /MaxRAMPercentage|-Xmx/);
+            for (const flag of [
+                "-Djava.util.prefs.systemRoot=/home/wso2carbon/.java",
+                "-Djava.util.prefs.userRoot=/home/wso2carbon/.java/.userPrefs",
+            ])
+                assert.ok(env.JAVA_OPTS.split(" ").includes(flag), flag);
+            // Heap + metaspace + direct leave at least 1 GiB of the limit for code cache, stacks, GC.
+            const m = lifecycle.jvmMemory();
+            const limitMi = Number(/^(\d+)Mi$/.exec(isContainer().resources.limits.memory)![1]);
+            assert.ok(m.heapMi + m.metaspaceMi + m.directMi <= limitMi - 1024, JSON.stringify(m));
+        });
+
+        it("Pulumi waits for the whole rollout on the Deployment, both Services and the Ingress", function () {
+            const expected = String(lifecycle.rolloutTimeoutSeconds(2));
+            assert.ok(Number(expected) > 600, "longer than the provider's 10-minute default");
+            const annotated = [
+                one(w.resources, K.deploy),
+                ...ofType(w.resources, K.svc).sort((a, b) => a.name.localeCompare(b.name)),
+                one(w.resources, K.ingress),
+            ].map((r) => [
+                r.inputs.metadata.name,
+                r.inputs.metadata.annotations?.["pulumi.com/timeoutSeconds"],
+            ]);
+            assert.deepStrictEqual(annotated, [
+                ["wso2is", expected],
+                ["wso2is-hazelcast", expected],
+                ["wso2is", expected],
+                ["wso2is", expected],
+            ]);
+            const spec = one(w.resources, K.deploy).inputs.spec;
+            // One step (spare node, pull, init, boot, minReady, old pod's exit) fits the progress deadline.
+            const step = lifecycle.rolloutStep;
+            assert.ok(
+                spec.progressDeadlineSeconds >=
+                    step.nodeProvisionSeconds + step.imagePullSeconds + step.initSeconds + step.bootSeconds,
+            );
+            // The rollout budget: a spare node, then each pod's step in turn.
+            assert.strictEqual(lifecycle.rolloutTimeoutSeconds(3) - lifecycle.rolloutTimeoutSeconds(2), 1110);
+            assert.strictEqual(
+                one(w.resources, K.release).inputs.timeout,
+                lifecycle.ingressControllerTimeoutSeconds,
+            );
+        });
+
+        it("readiness survives a GC pause: out of the Service only after 30 s without an answer", function () {
+            const r = isContainer().readinessProbe;
+            assert.ok(r.periodSeconds * r.failureThreshold >= 30, JSON.stringify(r));
+            const l = isContainer().livenessProbe;
+            assert.ok(l.periodSeconds * l.failureThreshold >= 60, JSON.stringify(l));
+        });
+
+        it("images: the IS image also fetches the driver; without a registry they come from docker.io", function () {
+            const images = [...isPod().initContainers, ...isPod().containers].map((c: any) => [
+                c.name,
+                c.image,
+            ]);
+            assert.deepStrictEqual(images, [
+                ["jdbc-driver", "docker.io/wso2/wso2is:7.1.0"],
+                ["dbscripts", "docker.io/wso2/wso2is:7.1.0"],
+                ["keystores", "docker.io/wso2/wso2is:7.1.0"],
+                ["db-init", "docker.io/library/mysql:8.4"],
+                ["first-start-gate", "docker.io/library/mysql:8.4"],
+                ["wso2is", "docker.io/wso2/wso2is:7.1.0"],
+            ]);
+        });
+
+        it("first-start gate: enter after db-init in the init container, hold in a native sidecar beside IS", function () {
+            const init = Object.fromEntries(isPod().initContainers.map((c: any) => [c.name, c]));
+            assert.match(
+                init["db-init"].command[2],
+                /^bash \/boot\/db-init.sh\nexec bash \/boot\/first-start-gate.sh enter$/,
+            );
+            const gate = init["first-start-gate"];
+            assert.strictEqual(gate.restartPolicy, "Always", "a native sidecar: runs beside IS");
+            assert.match(gate.command[2], /^bash \/boot\/first-start-gate.sh hold/);
+            assert.match(
+                gate.command[2],
+                /trap 'exit 0' TERM/,
+                "after the hold it waits, and stops at once on SIGTERM",
+            );
+            for (const c of [init["db-init"], gate]) {
+                const env = Object.fromEntries(c.env.map((e: any) => [e.name, e]));
+                assert.strictEqual(env.WSO2IS_NODE_ENV.value, "/boot/db-init.env");
+                assert.strictEqual(env.WSO2IS_SECRETS_ENV.value, "/secrets/secrets.env");
+                assert.deepStrictEqual(env.FIRST_START_NODE_ID.valueFrom.fieldRef, {
+                    fieldPath: "metadata.name",
+                });
+            }
+            const cm = one(w.resources, K.cm).inputs.data;
+            assert.strictEqual(cm["first-start-gate.sh"], scriptText("first-start-gate.sh"));
+            assert.match(cm["db-init.env"], /^DB_INIT_PLAN=/m);
+            const boot = isPod()
+                .volumes.find((v: any) => v.name === "boot")
+                .configMap.items.map((i: any) => i.key);
+            assert.ok(boot.includes("first-start-gate.sh"));
+        });
+
+        it("Traefik: two replicas never on one node, spread over zones, chart 33.x keys", function () {
+            const values = one(w.resources, K.release).inputs.values;
+            const spread = values.topologySpreadConstraints.map((t: any) => [
+                t.topologyKey,
+                t.whenUnsatisfiable,
+            ]);
+            assert.deepStrictEqual(spread, [
+                ["kubernetes.io/hostname", "DoNotSchedule"],
+                ["topology.kubernetes.io/zone", "ScheduleAnyway"],
+            ]);
+            assert.strictEqual(values.deployment.replicas, 2);
+        });
     });
 });

@@ -7,7 +7,10 @@ import * as YAML from "yaml";
 import {
     ClusterConfig,
     ConfigError,
+    azureNames,
     configKeys,
+    configWarnings,
+    mysqlFlexibleMaxConnections,
     parseConfig,
     placeholderDigests,
     seedMinimum,
@@ -105,6 +108,41 @@ describe("config", function () {
             const c = parseConfig({ ...base, isDistributionSha256: "0".repeat(64) });
             assert.deepStrictEqual(placeholderDigests(c), ["isDistributionSha256"]);
             assert.deepStrictEqual(placeholderDigests(parseConfig(base)), []);
+        });
+        it("aks: imageDigests pins images by repository; all-zero image digests are placeholders too", function () {
+            const aks = { cloud: "aks", hostname: "is.example.com", jdbcDriverSha256: sha };
+            const pinned = parseConfig({
+                ...aks,
+                imageDigests: JSON.stringify([`library/mysql@sha256:${"b".repeat(64)}`]),
+            });
+            assert.deepStrictEqual(pinned.is.imageDigests, { "library/mysql": `sha256:${"b".repeat(64)}` });
+            assert.deepStrictEqual(placeholderDigests(pinned), []);
+            const zero = parseConfig({
+                ...aks,
+                jdbcDriverSha256: "0".repeat(64),
+                imageDigests: JSON.stringify([`wso2/wso2is@sha256:${"0".repeat(64)}`]),
+            });
+            assert.deepStrictEqual(placeholderDigests(zero), ["jdbcDriverSha256", "imageDigests"]);
+            assert.throws(
+                () =>
+                    parseConfig({
+                        ...aks,
+                        imageDigests: JSON.stringify([`bitnami/mysql@sha256:${"b".repeat(64)}`]),
+                    }),
+                /imageDigests = .* names bitnami\/mysql; allowed: wso2\/wso2is, library\/mysql, library\/traefik/,
+            );
+            assert.throws(
+                () => parseConfig({ ...aks, imageDigests: JSON.stringify(["library/mysql:8.4"]) }),
+                /imageDigests = .*\(item 0\) must be <repository>@sha256:<64 hex>/,
+            );
+            assert.throws(
+                () =>
+                    parseConfig({
+                        ...base,
+                        imageDigests: JSON.stringify([`library/mysql@sha256:${"b".repeat(64)}`]),
+                    }),
+                /imageDigests = .* only applies to cloud aks/,
+            );
         });
     });
 
@@ -290,5 +328,79 @@ describe("config", function () {
                 [2, 1, ["0.0.0.0/0"]],
             );
         });
+    });
+});
+
+// Issue 16: limits Azure enforces only when a resource is created, checked before any exists.
+describe("config: Azure limits checked before deploy", function () {
+    const azure = { ...base, cloud: "azure" };
+    const problemsWith = (raw: Record<string, string>, stack?: string) => {
+        try {
+            parseConfig(raw, undefined, stack);
+        } catch (e) {
+            assert.ok(e instanceof ConfigError);
+            return e.message;
+        }
+        return assert.fail("config was accepted");
+    };
+
+    it("nodeDiskGb below the Ubuntu image's 30 GB is refused on azure, naming key, value and limit; a pre-baked image may be smaller", function () {
+        assert.match(
+            problemsWith({ ...azure, nodeDiskGb: "29" }),
+            /wso2is-cluster:nodeDiskGb = "29" is below 30: the Ubuntu 24.04 image is a 30 GB disk/,
+        );
+        assert.strictEqual(parseConfig({ ...azure, nodeDiskGb: "30" }).node.diskGb, 30);
+        assert.strictEqual(
+            parseConfig({ ...azure, nodeDiskGb: "16", nodeImageId: "/subscriptions/s/images/small" }).node
+                .diskGb,
+            16,
+        );
+        // AWS's Ubuntu AMI is an 8 GB volume: the seed's 10 GB still holds there.
+        assert.strictEqual(parseConfig({ ...base, nodeDiskGb: "12" }).node.diskGb, 12);
+    });
+
+    it("max_connections beyond the MySQL Flexible SKU is refused (20 nodes on the dev SKU ask 3250 of 1365)", function () {
+        assert.match(
+            problemsWith({ ...azure, nodes: "20" }),
+            /wso2is-cluster:dbSize = "Standard_B2ms" \(the default\) allows max_connections up to 1365; 20 nodes x 2 databases x 80 \+ 50 needs 3250/,
+        );
+        assert.match(
+            problemsWith({ ...azure, nodes: "9", dbLayout: "separate", dbSize: "Standard_B2ms" }),
+            /dbSize = "Standard_B2ms" allows max_connections up to 1365; 9 nodes x 3 databases x 80 \+ 50 needs 2210/,
+        );
+        // The same check serves AKS (it shares the database module).
+        assert.match(problemsWith({ ...base, cloud: "aks", nodes: "20" }), /dbSize = "Standard_B2ms"/);
+        // 8 nodes fit the dev SKU (1330), 20 fit a D8ds_v4 (5461).
+        assert.strictEqual(parseConfig({ ...azure, nodes: "8" }).nodes, 8);
+        assert.strictEqual(parseConfig({ ...azure, nodes: "20", dbSize: "Standard_D8ds_v4" }).nodes, 20);
+        assert.strictEqual(mysqlFlexibleMaxConnections.Standard_D2ds_v4, 1365);
+        assert.strictEqual(mysqlFlexibleMaxConnections.Standard_E64ds_v4, 86016);
+    });
+
+    it("an unknown SKU is accepted with a warning naming the key and the need", function () {
+        const c = parseConfig({ ...azure, dbSize: "Standard_X9_future" });
+        assert.deepStrictEqual(configWarnings(c), [
+            'wso2is-cluster:dbSize = "Standard_X9_future" is not in this program\'s MySQL Flexible Server table: make sure it allows max_connections = 370',
+        ]);
+        assert.deepStrictEqual(configWarnings(parseConfig(azure)), []);
+        assert.deepStrictEqual(configWarnings(parseConfig(base)), [], "not on aws");
+    });
+
+    it("a stack name that would overflow an Azure name limit is refused with the limit and the longest stack that fits", function () {
+        // wso2is-<stack>-files + 8 (auto-naming) must fit 64 (private endpoint): the tightest limit.
+        const long = "s".repeat(44);
+        const message = problemsWith(azure, long);
+        assert.match(
+            message,
+            new RegExp(
+                `the stack name "${long}" makes the Azure private endpoint name 65 characters .*Azure allows 64: use a stack name of at most 43 characters`,
+            ),
+        );
+        assert.strictEqual(parseConfig(azure, undefined, "s".repeat(43)).cloud, "azure");
+        // Every name the program derives stays within its limit at the longest stack accepted.
+        for (const n of azureNames(`wso2is-${"s".repeat(43)}`, 50))
+            assert.ok(n.name.length <= n.limit, `${n.what}: ${n.name.length} > ${n.limit}`);
+        // Other clouds are not held to Azure's limits here.
+        assert.strictEqual(parseConfig(base, undefined, long).cloud, "aws");
     });
 });

@@ -131,6 +131,25 @@ function validate(file: string, where: string): string[] {
     return [...problems, ...contentProblems(fs.readFileSync(file, "utf8"), where)];
 }
 
+/**
+ * An ECS container instance's user data: valid, and nothing but the ECS agent's settings (IS
+ * and its files arrive in the task definition, never here).
+ */
+function validateEcsInstance(file: string, where: string): string[] {
+    const r = schema(file);
+    const problems: string[] = [];
+    if (r.status !== 0 || !/^Valid cloud-config/m.test(r.output) || /deprecat/i.test(r.output))
+        problems.push(`${where}: cloud-init schema exit ${r.status}:\n${r.output}`);
+    const text = fs.readFileSync(file, "utf8");
+    for (const bad of ["mock-secret-", "[secret"])
+        if (text.includes(bad)) problems.push(`${where}: contains "${bad}"`);
+    const doc = YAML.parse(text) as { write_files?: { path: string }[] };
+    const paths = (doc.write_files ?? []).map((f) => f.path);
+    if (JSON.stringify(paths) !== JSON.stringify(["/etc/ecs/ecs.config"]))
+        problems.push(`${where}: writes ${paths.join(", ")}; only /etc/ecs/ecs.config expected`);
+    return problems;
+}
+
 /** The fstab a node ends up with: its write_files entries for /etc/fstab (append) applied to a root-only fstab. */
 function fstabFromCloudInit(file: string): { fstab: string; fstabFile: string } {
     const fstabFile = `${file}.fstab`;
@@ -192,7 +211,7 @@ describe("cloud-init schema on the rendered user-data", function () {
             for (const s of stacks)
                 assert.match(
                     s.cloud,
-                    /^(aws|azure|aks)$/,
+                    /^(aws|azure|aks|ecs)$/,
                     `Pulumi.${s.name}.yaml: wso2is-cluster:cloud is "${s.cloud}"`,
                 );
         });
@@ -216,6 +235,8 @@ describe("cloud-init schema on the rendered user-data", function () {
                 for (const node of nodes) {
                     const file = path.join(nodesDir, node, "cloud-init.yaml");
                     if (!fs.existsSync(file)) problems.push(`${stack.name}/${node}: no cloud-init.yaml`);
+                    else if (stack.cloud === "ecs")
+                        problems.push(...validateEcsInstance(file, `${stack.name}/${node}`));
                     else problems.push(...validate(file, `${stack.name}/${node}`));
                 }
                 assert.deepEqual(problems, [], problems.join("\n"));

@@ -1,12 +1,36 @@
-// db-init.sh against a real MariaDB server started by the test (own datadir, socket and port on
-// 127.0.0.1): concurrent boots, idempotency, the app user, fail-fast auth, bounded retries,
-// GET_LOCK held for real, secrets off argv, TLS enforcement, and never a DROP.
+// db-init.sh against a real MariaDB server started by the test: WSO2 IS 7.1.0's real dbscripts
+// (test/fixtures/wso2is-7.1.0-dbscripts) in both database layouts, 5 nodes racing and a rerun
+// that changes nothing; apply-or-fail (a script broken midway, a truncated one, a half-applied
+// database on every later boot); the character set; the app user, fail-fast auth, bounded
+// retries, GET_LOCK held for real, secrets off argv, TLS enforcement, and never a DROP.
 import { SCRIPTS_DIR } from "./support/scripts";
 import { strict as assert } from "assert";
-import { ChildProcess, execFileSync, spawn } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ensureCommands, freePort, hasCommand, tempDir } from "./support/system";
+import { freePort, tempDir } from "./support/system";
+import {
+    EnvFiles,
+    GATE_TABLE,
+    HISTORY_TABLE,
+    Run,
+    Server,
+    client,
+    cnfq,
+    createAdmin,
+    dump,
+    ensureMariadb,
+    installDbscripts,
+    planFor,
+    rootSql,
+    rootValue,
+    startScript,
+    startServer,
+    stopServer,
+    writeEnv,
+    wso2Tables,
+} from "./support/mariadb";
+import { execFileSync } from "child_process";
 
 // The script as nodes receive it (see support/scripts.ts).
 const SCRIPT = path.join(SCRIPTS_DIR, "db-init.sh");
@@ -21,161 +45,25 @@ const APP_PASSWORD = `App'pw\\"2;-- x`;
 
 const ID_DB = "WSO2IS_IDENTITY_DB";
 const SHARED_DB = "WSO2IS_SHARED_DB";
-const PLAN = `${ID_DB}:dbscripts/identity/mysql.sql,dbscripts/consent/mysql.sql ${SHARED_DB}:dbscripts/mysql.sql`;
+const USER_DB = "WSO2IS_USER_DB";
+const IDENTITY = "dbscripts/identity/mysql.sql";
+const CONSENT = "dbscripts/consent/mysql.sql";
+const SHARED = "dbscripts/mysql.sql";
 
-// Stand-ins for WSO2's dbscripts: plain CREATE TABLE (a second run would fail), seeded rows,
-// and a pause inside the identity script to widen any race between concurrent nodes.
-const DBSCRIPTS: Record<string, string> = {
-    "dbscripts/identity/mysql.sql": `-- stand-in for WSO2's identity schema
-CREATE TABLE IDN_BASE_TABLE (PRODUCT_NAME VARCHAR(20), PRIMARY KEY (PRODUCT_NAME)) ENGINE INNODB;
-INSERT INTO IDN_BASE_TABLE values ('WSO2 Identity Server');
-DO SLEEP(0.3);
-CREATE TABLE IDN_OAUTH_CONSUMER_APPS (
-  ID INTEGER NOT NULL AUTO_INCREMENT,
-  CONSUMER_KEY VARCHAR(255),
-  PRIMARY KEY (ID)
-) ENGINE INNODB;
-CREATE INDEX IDX_OCA_CK ON IDN_OAUTH_CONSUMER_APPS (CONSUMER_KEY);
-`,
-    "dbscripts/consent/mysql.sql": `CREATE TABLE CM_PII_CATEGORY (ID INTEGER AUTO_INCREMENT, NAME VARCHAR(255) NOT NULL, PRIMARY KEY (ID)) ENGINE INNODB;
-CREATE TABLE CM_RECEIPT (CONSENT_RECEIPT_ID VARCHAR(255) NOT NULL, PRIMARY KEY (CONSENT_RECEIPT_ID)) ENGINE INNODB;
-INSERT INTO CM_PII_CATEGORY (NAME) VALUES ('seed-consent');
-`,
-    "dbscripts/mysql.sql": `CREATE TABLE REG_CLUSTER_LOCK (REG_LOCK_NAME VARCHAR(20), REG_LOCK_STATUS VARCHAR(20), PRIMARY KEY (REG_LOCK_NAME)) ENGINE INNODB;
-CREATE TABLE UM_TENANT (UM_ID INTEGER NOT NULL AUTO_INCREMENT, UM_DOMAIN_NAME VARCHAR(255) NOT NULL, PRIMARY KEY (UM_ID)) ENGINE INNODB;
-INSERT INTO UM_TENANT (UM_DOMAIN_NAME) VALUES ('seed.tenant');
-`,
-};
-const TABLES: Record<string, string[]> = {
-    [ID_DB]: ["IDN_BASE_TABLE", "IDN_OAUTH_CONSUMER_APPS", "CM_PII_CATEGORY", "CM_RECEIPT"],
-    [SHARED_DB]: ["REG_CLUSTER_LOCK", "UM_TENANT"],
+// What WSO2's 7.1.0 scripts create (counted from their CREATE TABLEs; SOURCES.md).
+const IDENTITY_TABLES = 127;
+const CONSENT_TABLES = 10;
+const SHARED_TABLES = 60;
+
+const SECRETS = {
+    WSO2_DB_ADMIN_USER: ADMIN_USER,
+    WSO2_DB_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    WSO2_DB_PASSWORD: APP_PASSWORD,
+    WSO2_ADMIN_PASSWORD: "unused",
 };
 
-const client = () => (hasCommand("mariadb") ? "mariadb" : "mysql");
-
-/** Single-quoted for bash `source` (and systemd): ' becomes '\''. */
-const shq = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
-
-/** Option-file value, double-quoted with \\ and \" escapes (what db-init.sh writes). */
-const cnfq = (v: string) => `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
-
-interface Server {
-    port: number;
-    socket: string;
-    dir: string;
-    generalLog: string;
-    proc: ChildProcess;
-}
-
-/** A private mariadbd: fresh datadir, root through its own socket, TCP on 127.0.0.1:<free port>. */
-async function startServer(dir: string, extraArgs: string[] = []): Promise<Server> {
-    const datadir = path.join(dir, "data");
-    const socket = path.join(dir, "mysqld.sock");
-    const generalLog = path.join(dir, "general.log");
-    const installDb = hasCommand("mariadb-install-db") ? "mariadb-install-db" : "mysql_install_db";
-    execFileSync(
-        installDb,
-        [
-            "--no-defaults",
-            "--user=root",
-            `--datadir=${datadir}`,
-            "--auth-root-authentication-method=socket",
-            "--skip-test-db",
-        ],
-        {
-            stdio: "pipe",
-        },
-    );
-    const port = await freePort();
-    const daemon = hasCommand("mariadbd") ? "mariadbd" : "mysqld";
-    const proc = spawn(
-        daemon,
-        [
-            "--no-defaults",
-            "--user=root",
-            `--datadir=${datadir}`,
-            `--socket=${socket}`,
-            `--port=${port}`,
-            "--bind-address=127.0.0.1",
-            `--pid-file=${path.join(dir, "mysqld.pid")}`,
-            `--log-error=${path.join(dir, "error.log")}`,
-            "--general-log=1",
-            `--general-log-file=${generalLog}`,
-            "--innodb-buffer-pool-size=32M",
-            ...extraArgs,
-        ],
-        { stdio: "ignore" },
-    );
-    const server: Server = { port, socket, dir, generalLog, proc };
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-        if (proc.exitCode !== null)
-            throw new Error(
-                `${daemon} exited (${proc.exitCode}): ${fs.readFileSync(path.join(dir, "error.log"), "utf8")}`,
-            );
-        try {
-            rootSql(server, "SELECT 1");
-            return server;
-        } catch (e) {
-            if (Date.now() > deadline)
-                throw new Error(`${daemon} did not come up: ${(e as Error).message}`, { cause: e });
-            await new Promise((r) => setTimeout(r, 100));
-        }
-    }
-}
-
-async function stopServer(server: Server | undefined): Promise<void> {
-    if (!server || server.proc.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => server.proc.once("exit", () => resolve()));
-    server.proc.kill("SIGTERM");
-    const timer = setTimeout(() => server.proc.kill("SIGKILL"), 20_000);
-    await exited;
-    clearTimeout(timer);
-}
-
-/** Runs SQL as root through the socket; returns the rows (tab-separated, no header). */
-function rootSql(server: Server, sql: string): string[] {
-    const out = execFileSync(
-        client(),
-        ["--no-defaults", `--socket=${server.socket}`, "-uroot", "--batch", "--skip-column-names", "-e", sql],
-        {
-            encoding: "utf8",
-            stdio: ["ignore", "pipe", "pipe"],
-        },
-    );
-    return out.split("\n").filter((l) => l !== "");
-}
-const rootValue = (server: Server, sql: string) => rootSql(server, sql)[0];
-
-interface Run {
-    code: number | null;
-    stderr: string;
-    ms: number;
-    proc: ChildProcess;
-    done: Promise<Run>;
-}
-
-/** Starts db-init.sh with its env files (and env overrides); resolves when it exits. */
-function startInit(files: { nodeEnv: string; secretsEnv: string }, env: Record<string, string> = {}): Run {
-    const started = Date.now();
-    const proc = spawn("bash", [SCRIPT], {
-        env: { ...process.env, WSO2IS_NODE_ENV: files.nodeEnv, WSO2IS_SECRETS_ENV: files.secretsEnv, ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-    });
-    const run = { code: null, stderr: "", ms: 0, proc } as unknown as Run;
-    proc.stdout!.on("data", (d) => (run.stderr += d.toString()));
-    proc.stderr!.on("data", (d) => (run.stderr += d.toString()));
-    run.done = new Promise((resolve) =>
-        proc.on("close", (code) => {
-            run.code = code;
-            run.ms = Date.now() - started;
-            resolve(run);
-        }),
-    );
-    return run;
-}
-const runInit = (files: { nodeEnv: string; secretsEnv: string }, env: Record<string, string> = {}) =>
-    startInit(files, env).done;
+const startInit = (files: EnvFiles, env: Record<string, string> = {}) => startScript(SCRIPT, [], files, env);
+const runInit = (files: EnvFiles, env: Record<string, string> = {}) => startInit(files, env).done;
 
 function summary(run: Run): { applied: number; skipped: number } {
     const m = /db-init: done: applied (\d+), skipped (\d+)/.exec(run.stderr);
@@ -183,35 +71,10 @@ function summary(run: Run): { applied: number; skipped: number } {
     return { applied: Number(m[1]), skipped: Number(m[2]) };
 }
 
-interface Fixture {
-    nodeEnv: string;
-    secretsEnv: string;
-}
+const errorLine = (run: Run) => run.stderr.split("\n").find((l) => l.includes("ERROR")) ?? "";
 
-/** Writes node.env/secrets.env for a plan into dir. */
-function writeEnv(
-    dir: string,
-    name: string,
-    values: Record<string, string>,
-    secrets: Record<string, string>,
-): Fixture {
-    const nodeEnv = path.join(dir, `${name}.node.env`);
-    const secretsEnv = path.join(dir, `${name}.secrets.env`);
-    fs.writeFileSync(
-        nodeEnv,
-        Object.entries(values)
-            .map(([k, v]) => `${k}=${shq(v)}\n`)
-            .join(""),
-        { mode: 0o644 },
-    );
-    fs.writeFileSync(
-        secretsEnv,
-        Object.entries(secrets)
-            .map(([k, v]) => `${k}=${shq(v)}\n`)
-            .join(""),
-        { mode: 0o600 },
-    );
-    return { nodeEnv, secretsEnv };
+function history(server: Server, db: string): string[] {
+    return rootSql(server, `SELECT script, outcome FROM ${db}.${HISTORY_TABLE} ORDER BY script`);
 }
 
 /** All processes' argv, joined, as `ps` would see them. */
@@ -228,24 +91,49 @@ function allCommandLines(): string[] {
     return out;
 }
 
+/** The base env of a node: IS_HOME, the database, a plan. */
+function nodeEnv(isHome: string, port: number, plan: string): Record<string, string> {
+    return {
+        IS_VERSION: "7.1.0",
+        IS_HOME: isHome,
+        DB_HOST: "127.0.0.1",
+        DB_PORT: String(port),
+        DB_TLS: "disabled",
+        DB_APP_USER: APP_USER,
+        DB_INIT_PLAN: plan,
+    };
+}
+
+/**
+ * 5 nodes run db-init at the same moment on an empty server, then one more (a later boot).
+ * Returns what the tests assert on.
+ */
+async function raceAndRerun(server: Server, files: EnvFiles, dbs: string[]) {
+    const t0 = Date.now();
+    const runs = Array.from({ length: 5 }, () => startInit(files)); // all spawned before any is awaited
+    await Promise.all(runs.map((r) => r.done));
+    const raceMs = Date.now() - t0;
+    runs.forEach((r, i) => assert.equal(r.code, 0, `run ${i} exited ${r.code}:\n${r.stderr}`));
+    const before = dump(server, dbs);
+    const rerun = await runInit(files);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    const after = dump(server, dbs);
+    return { runs, raceMs, rerun, before, after };
+}
+
 describe("db-init.sh against a real MariaDB", function () {
-    this.timeout(60_000);
+    this.timeout(180_000);
 
     let tmp: { dir: string; cleanup: () => void };
     let server: Server | undefined;
     let isHome: string;
     let env: Record<string, string>;
-    let secrets: Record<string, string>;
-    let main: Fixture;
+    const secrets = SECRETS;
+    let main: EnvFiles;
 
     before(async function () {
         this.timeout(240_000); // a first apt-get install of mariadb-server may take a while
-        ensureCommands({
-            mariadbd: "mariadb-server",
-            "mariadb-install-db": "mariadb-server",
-            mariadb: "mariadb-client",
-            openssl: "openssl",
-        });
+        ensureMariadb();
         tmp = tempDir("db-init");
         const t0 = Date.now();
         // TLS-capable server (self-signed), so DB_TLS=required can be exercised for real.
@@ -276,39 +164,19 @@ describe("db-init.sh against a real MariaDB", function () {
             `--ssl-cert=${path.join(certDir, "cert.pem")}`,
             `--ssl-key=${path.join(certDir, "key.pem")}`,
         ]);
-        rootSql(
-            server,
-            `CREATE USER '${ADMIN_USER}'@'%' IDENTIFIED BY '${ADMIN_PASSWORD.replace(/\\/g, "\\\\").replace(/'/g, "''")}';
-            GRANT ALL PRIVILEGES ON *.* TO '${ADMIN_USER}'@'%' WITH GRANT OPTION;`,
-        );
+        createAdmin(server, ADMIN_USER, ADMIN_PASSWORD);
         // A database that exists before the first boot, holding data that must survive.
         rootSql(
             server,
-            `CREATE DATABASE ${ID_DB}; CREATE TABLE ${ID_DB}.CANARY (v VARCHAR(20)); INSERT INTO ${ID_DB}.CANARY VALUES ('alive');`,
+            `CREATE DATABASE ${ID_DB} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; CREATE TABLE ${ID_DB}.CANARY (v VARCHAR(20)); INSERT INTO ${ID_DB}.CANARY VALUES ('alive');`,
         );
         console.log(
             `      mariadbd ${rootValue(server, "SELECT VERSION()")} on 127.0.0.1:${server.port} (TLS ${rootValue(server, "SELECT @@have_ssl")}), up in ${Date.now() - t0} ms; client: ${execFileSync(client(), ["--version"], { encoding: "utf8" }).trim()}`,
         );
 
         isHome = path.join(tmp.dir, "is home"); // a space in IS_HOME on purpose
-        for (const [rel, text] of Object.entries(DBSCRIPTS)) {
-            fs.mkdirSync(path.dirname(path.join(isHome, rel)), { recursive: true });
-            fs.writeFileSync(path.join(isHome, rel), text);
-        }
-        env = {
-            IS_HOME: isHome,
-            DB_HOST: "127.0.0.1",
-            DB_PORT: String(server.port),
-            DB_TLS: "disabled",
-            DB_APP_USER: APP_USER,
-            DB_INIT_PLAN: PLAN,
-        };
-        secrets = {
-            WSO2_DB_ADMIN_USER: ADMIN_USER,
-            WSO2_DB_ADMIN_PASSWORD: ADMIN_PASSWORD,
-            WSO2_DB_PASSWORD: APP_PASSWORD,
-            WSO2_ADMIN_PASSWORD: "unused",
-        };
+        installDbscripts(isHome);
+        env = nodeEnv(isHome, server.port, planFor("identity-shared"));
         main = writeEnv(tmp.dir, "main", env, secrets);
     });
 
@@ -317,87 +185,81 @@ describe("db-init.sh against a real MariaDB", function () {
         tmp?.cleanup();
     });
 
-    it("5 nodes booting at the same moment: all exit 0, each script applied exactly once", async function () {
-        const t0 = Date.now();
-        const runs = Array.from({ length: 5 }, () => startInit(main)); // all spawned before any is awaited
-        await Promise.all(runs.map((r) => r.done));
-        const took = Date.now() - t0;
-        runs.forEach((r, i) => assert.equal(r.code, 0, `run ${i} exited ${r.code}:\n${r.stderr}`));
+    it("identity-shared layout, WSO2's 7.1.0 scripts: 5 racing nodes apply each once, exact table counts; a rerun changes nothing", async function () {
+        assert.equal(env.DB_INIT_PLAN, `${ID_DB}:${IDENTITY},${CONSENT} ${SHARED_DB}:${SHARED}`);
+        const { runs, raceMs, rerun, before, after } = await raceAndRerun(server!, main, [ID_DB, SHARED_DB]);
 
-        // every table exactly once, in the right database
-        for (const [db, tables] of Object.entries(TABLES)) {
-            for (const t of tables) {
-                const where = rootSql(
-                    server!,
-                    `SELECT TABLE_SCHEMA FROM information_schema.TABLES WHERE TABLE_NAME = '${t}'`,
-                );
-                assert.deepEqual(where, [db], `${t} should exist once, in ${db}`);
-            }
-        }
-        // history: each script once, 'applied'
-        const history = [
-            ...rootSql(server!, `SELECT '${ID_DB}', script, outcome FROM ${ID_DB}.wso2is_schema_history`),
-            ...rootSql(
+        // every WSO2 table, exactly: 127 identity + 10 consent on the identity DB, 60 on the shared DB
+        // (the canary from before is the one extra table)
+        const idTables = wso2Tables(server!, ID_DB);
+        assert.equal(idTables.length, IDENTITY_TABLES + CONSENT_TABLES + 1, idTables.join(" "));
+        assert.equal(wso2Tables(server!, SHARED_DB).length, SHARED_TABLES);
+        assert.deepEqual(
+            rootSql(
                 server!,
-                `SELECT '${SHARED_DB}', script, outcome FROM ${SHARED_DB}.wso2is_schema_history`,
+                `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_NAME IN ('${HISTORY_TABLE}', '${GATE_TABLE}') ORDER BY 1, 2`,
             ),
-        ].sort();
-        assert.deepEqual(history, [
-            `${ID_DB}\tdbscripts/consent/mysql.sql\tapplied`,
-            `${ID_DB}\tdbscripts/identity/mysql.sql\tapplied`,
-            `${SHARED_DB}\tdbscripts/mysql.sql\tapplied`,
+            [`${ID_DB}\t${GATE_TABLE}`, `${ID_DB}\t${HISTORY_TABLE}`, `${SHARED_DB}\t${HISTORY_TABLE}`],
+        );
+        // identity tables declare latin1; consent (CM_*) and shared follow the database's utf8mb4
+        assert.deepEqual(
+            rootSql(
+                server!,
+                `SELECT TABLE_SCHEMA, LEFT(TABLE_NAME, 3) = 'CM_', TABLE_COLLATION, COUNT(*) FROM information_schema.TABLES
+                 WHERE TABLE_SCHEMA IN ('${ID_DB}', '${SHARED_DB}') AND TABLE_NAME NOT IN ('${HISTORY_TABLE}', '${GATE_TABLE}', 'CANARY') GROUP BY 1, 2, 3 ORDER BY 1, 2`,
+            ),
+            [
+                `${ID_DB}\t0\tlatin1_swedish_ci\t${IDENTITY_TABLES}`,
+                `${ID_DB}\t1\tutf8mb4_unicode_ci\t${CONSENT_TABLES}`,
+                `${SHARED_DB}\t0\tutf8mb4_unicode_ci\t${SHARED_TABLES}`,
+            ],
+        );
+        assert.deepEqual(history(server!, ID_DB), [`${CONSENT}\tapplied`, `${IDENTITY}\tapplied`]);
+        assert.deepEqual(history(server!, SHARED_DB), [`${SHARED}\tapplied`]);
+        // WSO2's seed rows exactly once
+        assert.deepEqual(rootSql(server!, `SELECT PRODUCT_NAME FROM ${ID_DB}.IDN_BASE_TABLE`), [
+            "WSO2 Identity Server",
         ]);
-        // seeded rows exactly once
-        assert.equal(rootValue(server!, `SELECT COUNT(*) FROM ${ID_DB}.IDN_BASE_TABLE`), "1");
         assert.equal(
-            rootValue(server!, `SELECT COUNT(*) FROM ${ID_DB}.CM_PII_CATEGORY WHERE NAME = 'seed-consent'`),
+            rootValue(server!, `SELECT COUNT(*) FROM ${ID_DB}.CM_PURPOSE WHERE NAME = 'DEFAULT'`),
             "1",
         );
         assert.equal(
-            rootValue(
-                server!,
-                `SELECT COUNT(*) FROM ${SHARED_DB}.UM_TENANT WHERE UM_DOMAIN_NAME = 'seed.tenant'`,
-            ),
+            rootValue(server!, `SELECT COUNT(*) FROM ${SHARED_DB}.UM_ORG WHERE UM_ORG_NAME = 'Super'`),
             "1",
         );
         // the database that existed before kept its data
         assert.deepEqual(rootSql(server!, `SELECT v FROM ${ID_DB}.CANARY`), ["alive"]);
         // exactly one node did the work, the others found it recorded
         const sums = runs.map(summary);
-        const appliedTotal = sums.reduce((a, s) => a + s.applied, 0);
-        assert.equal(appliedTotal, 3, `applied per run: ${sums.map((s) => s.applied).join(",")}`);
-        assert.equal(sums.filter((s) => s.applied === 3).length, 1);
+        assert.deepEqual(sums.map((s) => s.applied).sort(), [0, 0, 0, 0, 3]);
         assert.equal(
             sums.reduce((a, s) => a + s.skipped, 0),
             12,
         );
         // the lock really serialised them: the GET_LOCK calls are in the server's log
         const log = fs.readFileSync(server!.generalLog, "utf8");
-        assert.equal((log.match(/GET_LOCK\('wso2is-db-init'/g) ?? []).length, 5);
+        assert.equal((log.match(/GET_LOCK\('wso2is-db-init'/g) ?? []).length, 6);
+        // the rerun: nothing to do, and nothing changed (full dump, schema and rows)
+        assert.deepEqual(summary(rerun), { applied: 0, skipped: 3 });
+        assert.ok(before === after, "the rerun changed the databases");
+        const applier = runs.find((r) => summary(r).applied === 3)!;
+        const times = [...applier.stderr.matchAll(/(\S+) applied in (\d+)s/g)].map((m) => `${m[1]} ${m[2]}s`);
         console.log(
-            `      5 concurrent runs: ${runs.filter((r) => r.code === 0).length} exit 0, ${history.length} scripts applied once ` +
-                `(applied per run ${sums.map((s) => s.applied).join("/")}), run times ${runs.map((r) => r.ms).join("/")} ms, took ${took} ms`,
+            `      5 racing nodes: all exit 0 in ${raceMs} ms (run times ${runs.map((r) => r.ms).join("/")} ms; applier: ${times.join(", ")}); ` +
+                `${ID_DB}: ${idTables.length - 1} WSO2 tables, ${SHARED_DB}: ${SHARED_TABLES}; rerun ${rerun.ms} ms, dump of ${before.length} bytes unchanged`,
         );
     });
 
-    it("a second run is a no-op and keeps the data written since", async function () {
+    it("a second run keeps the data written since", async function () {
         rootSql(
             server!,
-            `INSERT INTO ${ID_DB}.IDN_OAUTH_CONSUMER_APPS (CONSUMER_KEY) VALUES ('written-by-IS');
-            INSERT INTO ${SHARED_DB}.UM_TENANT (UM_DOMAIN_NAME) VALUES ('tenant.after.boot')`,
-        );
-        const before = rootValue(
-            server!,
-            `SELECT (SELECT COUNT(*) FROM ${ID_DB}.wso2is_schema_history) + (SELECT COUNT(*) FROM ${SHARED_DB}.wso2is_schema_history)`,
+            `INSERT INTO ${ID_DB}.IDN_OAUTH_CONSUMER_APPS (CONSUMER_KEY, APP_NAME) VALUES ('written-by-IS', 'app');
+            INSERT INTO ${SHARED_DB}.UM_TENANT (UM_TENANT_UUID, UM_DOMAIN_NAME, UM_CREATED_DATE) VALUES ('t-after-boot', 'tenant.after.boot', NOW())`,
         );
         const run = await runInit(main);
         assert.equal(run.code, 0, run.stderr);
         assert.deepEqual(summary(run), { applied: 0, skipped: 3 });
-        const after = rootValue(
-            server!,
-            `SELECT (SELECT COUNT(*) FROM ${ID_DB}.wso2is_schema_history) + (SELECT COUNT(*) FROM ${SHARED_DB}.wso2is_schema_history)`,
-        );
-        assert.equal(after, before);
         assert.equal(
             rootValue(
                 server!,
@@ -405,18 +267,21 @@ describe("db-init.sh against a real MariaDB", function () {
             ),
             "1",
         );
-        assert.equal(rootValue(server!, `SELECT COUNT(*) FROM ${SHARED_DB}.UM_TENANT`), "2");
-        assert.deepEqual(rootSql(server!, `SELECT v FROM ${ID_DB}.CANARY`), ["alive"]);
-        console.log(
-            `      second run: exit 0 in ${run.ms} ms, history rows ${before} -> ${after}, data kept`,
+        assert.equal(
+            rootValue(
+                server!,
+                `SELECT COUNT(*) FROM ${SHARED_DB}.UM_TENANT WHERE UM_DOMAIN_NAME = 'tenant.after.boot'`,
+            ),
+            "1",
         );
+        console.log(`      second run: exit 0 in ${run.ms} ms, data kept`);
     });
 
     it("the app user connects with WSO2_DB_PASSWORD and uses both databases, and nothing else", function () {
         const cnf = path.join(tmp.dir, "app.cnf");
         fs.writeFileSync(
             cnf,
-            `[client]\nhost=127.0.0.1\nport=${server!.port}\nprotocol=TCP\nuser=${APP_USER}\npassword=${cnfq(APP_PASSWORD)}\n`,
+            `[client]\nhost=127.0.0.1\nport=${server!.port}\nprotocol=TCP\nuser=${APP_USER}\npassword=${cnfq(APP_PASSWORD)}\ndefault-character-set=utf8mb4\n`,
             { mode: 0o600 },
         );
         const appSql = (sql: string) =>
@@ -427,9 +292,10 @@ describe("db-init.sh against a real MariaDB", function () {
             ).trim();
         assert.equal(appSql("SELECT CURRENT_USER()"), `${APP_USER}@%`);
         appSql(
-            `INSERT INTO ${ID_DB}.CM_RECEIPT VALUES ('r-1'); INSERT INTO ${SHARED_DB}.REG_CLUSTER_LOCK VALUES ('L', 'UNLOCKED')`,
+            `INSERT INTO ${ID_DB}.CM_PII_CATEGORY (NAME, DISPLAY_NAME, IS_SENSITIVE, TENANT_ID) VALUES ('app-pii', 'x', 0, -1234);
+            INSERT INTO ${SHARED_DB}.REG_CLUSTER_LOCK (REG_LOCK_NAME, REG_LOCK_STATUS) VALUES ('L', 'UNLOCKED')`,
         );
-        assert.equal(appSql(`SELECT COUNT(*) FROM ${ID_DB}.CM_RECEIPT`), "1");
+        assert.equal(appSql(`SELECT COUNT(*) FROM ${ID_DB}.CM_PII_CATEGORY WHERE NAME = 'app-pii'`), "1");
         assert.equal(appSql(`SELECT REG_LOCK_STATUS FROM ${SHARED_DB}.REG_CLUSTER_LOCK`), "UNLOCKED");
         // app user may create tables in its databases (IS migrations), not read mysql.*
         appSql(`CREATE TABLE ${SHARED_DB}.APP_MADE (a INT)`);
@@ -440,6 +306,8 @@ describe("db-init.sh against a real MariaDB", function () {
         assert.deepEqual(grants.sort(), [
             `GRANT ALL PRIVILEGES ON \`${ID_DB}\`.* TO \`${APP_USER}\`@\`%\``,
             `GRANT ALL PRIVILEGES ON \`${SHARED_DB}\`.* TO \`${APP_USER}\`@\`%\``,
+            // the gate's table, named so it survives a narrower database grant
+            `GRANT SELECT, UPDATE ON \`${ID_DB}\`.\`${GATE_TABLE}\` TO \`${APP_USER}\`@\`%\``,
         ]);
         // a wrong password is refused (the password really is the one from secrets.env)
         fs.writeFileSync(
@@ -451,6 +319,282 @@ describe("db-init.sh against a real MariaDB", function () {
         console.log(
             `      app user ${APP_USER}@%: connected with WSO2_DB_PASSWORD, read/wrote ${ID_DB} and ${SHARED_DB}, ${grants.length} grants`,
         );
+    });
+
+    it("utf8mb4: non-Latin user names, claims and consent text round-trip; the widest keys are 4 and 8 bytes under 3072", function () {
+        const cnf = path.join(tmp.dir, "app8.cnf");
+        fs.writeFileSync(
+            cnf,
+            `[client]\nhost=127.0.0.1\nport=${server!.port}\nprotocol=TCP\nuser=${APP_USER}\npassword=${cnfq(APP_PASSWORD)}\ndefault-character-set=utf8mb4\n`,
+            { mode: 0o600 },
+        );
+        const appSql = (sql: string) =>
+            execFileSync(
+                client(),
+                [`--defaults-extra-file=${cnf}`, "--batch", "--skip-column-names", "-e", sql],
+                { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+            ).trim();
+        const name = "山田太郎-Ærøskøbing-Ωμέγα-🙂";
+        const text = "同意します: données personnelles, 😀";
+        appSql(
+            `INSERT INTO ${SHARED_DB}.UM_USER (UM_USER_ID, UM_USER_NAME, UM_USER_PASSWORD, UM_CHANGED_TIME, UM_TENANT_ID) VALUES ('u-1', '${name}', 'x', NOW(), -1234);
+            INSERT INTO ${SHARED_DB}.UM_USER_ATTRIBUTE (UM_ATTR_NAME, UM_ATTR_VALUE, UM_USER_ID, UM_TENANT_ID) VALUES ('givenname', '${name}', (SELECT UM_ID FROM ${SHARED_DB}.UM_USER WHERE UM_USER_ID = 'u-1'), -1234);
+            INSERT INTO ${ID_DB}.CM_PURPOSE (NAME, DESCRIPTION, PURPOSE_GROUP, GROUP_TYPE, TENANT_ID) VALUES ('${name}', '${text}', 'G', 'SP', -1234);`,
+        );
+        assert.equal(appSql(`SELECT UM_USER_NAME FROM ${SHARED_DB}.UM_USER WHERE UM_USER_ID = 'u-1'`), name);
+        assert.equal(
+            appSql(
+                `SELECT UM_ATTR_VALUE FROM ${SHARED_DB}.UM_USER_ATTRIBUTE WHERE UM_ATTR_NAME = 'givenname'`,
+            ),
+            name,
+        );
+        assert.equal(appSql(`SELECT DESCRIPTION FROM ${ID_DB}.CM_PURPOSE WHERE NAME = '${name}'`), text);
+        // Key widths: characters x bytes per character of each string column, 4 for INT.
+        const widest = rootSql(
+            server!,
+            `SELECT s.TABLE_NAME, s.INDEX_NAME, SUM(CASE WHEN c.CHARACTER_SET_NAME IS NOT NULL
+                 THEN COALESCE(s.SUB_PART, c.CHARACTER_MAXIMUM_LENGTH) * cs.MAXLEN
+                 WHEN c.DATA_TYPE = 'int' THEN 4 WHEN c.DATA_TYPE = 'bigint' THEN 8 ELSE 8 END) AS bytes
+             FROM information_schema.STATISTICS s
+             JOIN information_schema.COLUMNS c USING (TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME)
+             LEFT JOIN information_schema.CHARACTER_SETS cs ON cs.CHARACTER_SET_NAME = c.CHARACTER_SET_NAME
+             WHERE s.TABLE_SCHEMA IN ('${ID_DB}', '${SHARED_DB}') AND s.TABLE_NAME NOT IN ('${HISTORY_TABLE}', '${GATE_TABLE}')
+             GROUP BY 1, 2 ORDER BY bytes DESC LIMIT 3`,
+        );
+        assert.deepEqual(widest.slice(0, 2), [
+            "UM_USER_ATTRIBUTE\tUM_ATTR_NAME_VALUE_INDEX\t3068",
+            "CM_PURPOSE\tNAME\t3064",
+        ]);
+        console.log(
+            `      utf8mb4 round trip OK; widest keys (bytes of 3072): ${widest.join("; ").replace(/\t/g, " ")}`,
+        );
+    });
+
+    describe("apply or fail: a script is applied completely, or every later boot stops", function () {
+        /** An IS_HOME with the real scripts, one of them edited. */
+        function home(name: string, edit?: { script: string; change: (text: string) => string }): string {
+            const dir = path.join(tmp.dir, name);
+            installDbscripts(dir);
+            if (edit) {
+                const file = path.join(dir, edit.script);
+                fs.writeFileSync(file, edit.change(fs.readFileSync(file, "utf8")));
+            }
+            return dir;
+        }
+
+        it("a script that breaks midway (an index 4 bytes over InnoDB's limit): exit 6, nothing recorded as applied; every later boot fails clearly until an operator acts", async function () {
+            const db = "WSO2IS_BROKEN_DB";
+            // As a later IS version could: the index prefix of UM_USER_ATTRIBUTE (the 31st table
+            // of 60) 2 characters longer, 3068 + 8 = 3076 bytes in utf8mb4.
+            const original = fs.readFileSync(path.join(isHome, SHARED), "utf8");
+            const widened = original.replace("UM_ATTR_VALUE(512)", "UM_ATTR_VALUE(514)");
+            assert.notEqual(widened, original);
+            const broken = home("broken-home", { script: SHARED, change: () => widened });
+            const fx = writeEnv(
+                tmp.dir,
+                "broken",
+                { ...env, IS_HOME: broken, DB_INIT_PLAN: `${db}:${SHARED}` },
+                secrets,
+            );
+
+            const first = await runInit(fx);
+            assert.equal(first.code, 6, first.stderr);
+            assert.match(
+                errorLine(first),
+                /applying dbscripts\/mysql\.sql to database WSO2IS_BROKEN_DB failed.*1071.*max key length is 3072 bytes/,
+            );
+            assert.deepEqual(history(server!, db), [`${SHARED}\tstarted`]);
+            const left = wso2Tables(server!, db);
+            assert.equal(left.length, 31, "kept going after the error?");
+
+            // Every later boot, and 3 nodes booting together: exit 8, naming script, database,
+            // the tables present and what to do. Nothing changes.
+            const before = dump(server!, [db]);
+            const later = await Promise.all(Array.from({ length: 3 }, () => runInit(fx)));
+            for (const run of later) {
+                assert.equal(run.code, 8, run.stderr);
+                const line = errorLine(run);
+                assert.match(line, /database WSO2IS_BROKEN_DB is half-applied/);
+                assert.match(
+                    line,
+                    /an earlier attempt to apply it \(node \S+, started [0-9-]+ [0-9:]+ UTC\) did not finish/,
+                );
+                assert.ok(
+                    line.includes(`31 of the 60 tables of dbscripts/mysql.sql exist: ${left.join(" ")}.`),
+                    line,
+                );
+                assert.match(line, /restore WSO2IS_BROKEN_DB from a backup/);
+                assert.match(
+                    line,
+                    /remove the 31 tables listed here by hand, then DELETE FROM `WSO2IS_BROKEN_DB`.`wso2is_schema_history` WHERE script = 'dbscripts\/mysql\.sql'/,
+                );
+                assert.doesNotMatch(run.stderr, /pre-existing|adopted/);
+            }
+            assert.ok(dump(server!, [db]) === before, "a failing later boot changed the database");
+
+            // The operator's way out, straight from the message: drop the listed tables, delete
+            // the row (a fixed script, here the original), boot again.
+            const listed = /exist: ([A-Za-z0-9_ ]+)\./.exec(errorLine(later[0]))![1].split(" ");
+            rootSql(
+                server!,
+                `SET FOREIGN_KEY_CHECKS = 0; DROP TABLE ${listed.map((t) => `${db}.${t}`).join(", ")};
+                DELETE FROM ${db}.${HISTORY_TABLE} WHERE script = '${SHARED}';`,
+            );
+            fs.writeFileSync(path.join(broken, SHARED), original);
+            const fixed = await runInit(fx);
+            assert.equal(fixed.code, 0, fixed.stderr);
+            assert.deepEqual(history(server!, db), [`${SHARED}\tapplied`]);
+            assert.equal(wso2Tables(server!, db).length, SHARED_TABLES);
+            console.log(
+                `      broken midway: first boot exit ${first.code} (${errorLine(first).slice(0, 150)}...); 3 later boots exit ${later.map((r) => r.code).join("/")}:\n        ${errorLine(later[0]).slice(0, 400)}...`,
+            );
+        });
+
+        it("a truncated script is refused before anything is applied, even where the cut leaves valid SQL", async function () {
+            const text = fs.readFileSync(path.join(isHome, IDENTITY), "utf8");
+            // (a) cut at 40%: inside a statement. (b) cut just before the ';' of the 40th CREATE
+            // TABLE: what is left would run as valid SQL, 39 tables short.
+            const at40 = text.slice(0, Math.floor(text.length * 0.4));
+            let pos = 0;
+            for (let i = 0; i < 40; i++) pos = text.indexOf("CREATE TABLE", pos + 1);
+            const beforeSemicolon = text.slice(0, text.indexOf(";", pos));
+            for (const [label, cut] of [
+                ["40%", at40],
+                ["before a ';'", beforeSemicolon],
+            ]) {
+                const db = `WSO2IS_TRUNC_${label === "40%" ? "A" : "B"}`;
+                const h = home(`trunc-${db}`, { script: IDENTITY, change: () => cut });
+                const fx = writeEnv(
+                    tmp.dir,
+                    db,
+                    { ...env, IS_HOME: h, DB_INIT_PLAN: `${db}:${IDENTITY}` },
+                    secrets,
+                );
+                const run = await runInit(fx);
+                assert.equal(run.code, 2, run.stderr);
+                assert.match(
+                    errorLine(run),
+                    /dbscripts\/identity\/mysql\.sql \(database WSO2IS_TRUNC_\w\) does not end with a complete statement .*truncated\?.*nothing was applied/,
+                );
+                assert.equal(
+                    rootValue(
+                        server!,
+                        `SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${db}'`,
+                    ),
+                    "0",
+                );
+                console.log(
+                    `      truncated (${label}, ${cut.length} of ${text.length} bytes): exit ${run.code} in ${run.ms} ms: ${errorLine(run).slice(0, 160)}`,
+                );
+            }
+        });
+
+        it("some of a script's tables and no record (a half manual install): exit 8, never adopted", async function () {
+            const db = "WSO2IS_PARTIAL_DB";
+            rootSql(
+                server!,
+                `CREATE DATABASE ${db}; CREATE TABLE ${db}.CM_RECEIPT (CONSENT_RECEIPT_ID VARCHAR(255) NOT NULL PRIMARY KEY);`,
+            );
+            const fx = writeEnv(tmp.dir, "partial", { ...env, DB_INIT_PLAN: `${db}:${CONSENT}` }, secrets);
+            const run = await runInit(fx);
+            assert.equal(run.code, 8, run.stderr);
+            assert.match(
+                errorLine(run),
+                /database WSO2IS_PARTIAL_DB is half-applied: it was never recorded as applied, and 1 of the 10 tables of dbscripts\/consent\/mysql\.sql exist: CM_RECEIPT\..*remove the 1 tables listed here by hand; then run db-init again/,
+            );
+            assert.deepEqual(history(server!, db), []);
+            console.log(`      partial, no record: exit ${run.code}: ${errorLine(run).slice(0, 200)}...`);
+        });
+
+        it("all of a script's tables and no record (an earlier manual install): adopted with a log line, not run again", async function () {
+            const db = "WSO2IS_MANUAL_DB";
+            rootSql(server!, `CREATE DATABASE ${db} CHARACTER SET utf8mb4`);
+            execFileSync(client(), ["--no-defaults", `--socket=${server!.socket}`, "-uroot", db], {
+                input: fs.readFileSync(path.join(isHome, CONSENT)),
+            });
+            rootSql(
+                server!,
+                `INSERT INTO ${db}.CM_PII_CATEGORY (NAME, IS_SENSITIVE) VALUES ('from-before', 0)`,
+            );
+            const before = dump(server!, [db]);
+            const fx = writeEnv(tmp.dir, "manual", { ...env, DB_INIT_PLAN: `${db}:${CONSENT}` }, secrets);
+            const run = await runInit(fx);
+            assert.equal(run.code, 0, run.stderr);
+            assert.match(
+                run.stderr,
+                /WSO2IS_MANUAL_DB: all 10 tables of dbscripts\/consent\/mysql\.sql exist but db-init never recorded it: adopted as applied/,
+            );
+            assert.deepEqual(summary(run), { applied: 0, skipped: 1 });
+            assert.deepEqual(history(server!, db), [`${CONSENT}\tadopted`]);
+            // only db-init's own tables were added; WSO2's tables and rows untouched
+            assert.equal(
+                rootValue(server!, `SELECT COUNT(*) FROM ${db}.CM_PII_CATEGORY WHERE NAME = 'from-before'`),
+                "1",
+            );
+            assert.equal(rootValue(server!, `SELECT COUNT(*) FROM ${db}.CM_PURPOSE`), "1");
+            assert.ok(before.length > 0);
+            console.log(
+                `      manual install: ${run.stderr.split("\n").find((l) => l.includes("adopted as"))}`,
+            );
+        });
+
+        it("an attempt that died before its first table ('started', no table) is applied again", async function () {
+            const db = "WSO2IS_RETRY_DB";
+            rootSql(
+                server!,
+                `CREATE DATABASE ${db} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+                CREATE TABLE ${db}.${HISTORY_TABLE} (script VARCHAR(255) NOT NULL PRIMARY KEY, outcome VARCHAR(32) NOT NULL,
+                  started_at TIMESTAMP NULL DEFAULT NULL, finished_at TIMESTAMP NULL DEFAULT NULL, node VARCHAR(255) NULL);
+                INSERT INTO ${db}.${HISTORY_TABLE} (script, outcome, started_at, node) VALUES ('${CONSENT}', 'started', NOW(), 'node-gone');`,
+            );
+            const fx = writeEnv(tmp.dir, "retry", { ...env, DB_INIT_PLAN: `${db}:${CONSENT}` }, secrets);
+            const run = await runInit(fx);
+            assert.equal(run.code, 0, run.stderr);
+            assert.match(
+                run.stderr,
+                /an earlier attempt to apply dbscripts\/consent\/mysql\.sql \(node node-gone, started .* UTC\) left none of its tables: applying it again/,
+            );
+            assert.deepEqual(history(server!, db), [`${CONSENT}\tapplied`]);
+            assert.equal(wso2Tables(server!, db).length, CONSENT_TABLES);
+            console.log(`      'started' without tables: applied again, exit 0 in ${run.ms} ms`);
+        });
+
+        it("checks the plan's scripts against IS_HOME before connecting: missing, empty, or no CREATE TABLE", async function () {
+            const h = home("layout-home");
+            fs.writeFileSync(path.join(h, "dbscripts", "empty.sql"), "");
+            fs.writeFileSync(path.join(h, "dbscripts", "notables.sql"), "INSERT INTO X VALUES (1);\n");
+            const cases: [string, RegExp][] = [
+                [
+                    "dbscripts/identity/mysql-8.sql",
+                    /dbscript .*\/dbscripts\/identity\/mysql-8\.sql \(database WSO2IS_X_DB\) does not exist\. IS_VERSION=7\.1\.0: .*dbscripts differently\? IS_HOME has: dbscripts\/consent\/mysql\.sql dbscripts\/identity\/mysql\.sql dbscripts\/mysql\.sql/,
+                ],
+                ["dbscripts/empty.sql", /dbscripts\/empty\.sql \(database WSO2IS_X_DB\) is empty/],
+                [
+                    "dbscripts/notables.sql",
+                    /dbscripts\/notables\.sql \(database WSO2IS_X_DB\) creates no table: not a WSO2 schema script/,
+                ],
+            ];
+            for (const [script, re] of cases) {
+                const fx = writeEnv(
+                    tmp.dir,
+                    "layout",
+                    { ...env, IS_HOME: h, DB_INIT_PLAN: `WSO2IS_X_DB:${script}` },
+                    secrets,
+                );
+                const run = await runInit(fx);
+                assert.equal(run.code, 2, run.stderr);
+                assert.match(errorLine(run), re);
+                // missing/empty: found before connecting; no table: before the lock (and any DDL)
+                assert.doesNotMatch(
+                    run.stderr,
+                    script.includes("notables") ? /waiting for lock/ : /waiting for 127/,
+                    "checked the scripts too late",
+                );
+            }
+            console.log(
+                `      layout check: ${cases.length} cases exit 2 before any DDL (missing, empty: before connecting)`,
+            );
+        });
     });
 
     it("holds GET_LOCK for the whole run, and keeps every secret off argv", async function () {
@@ -584,109 +728,26 @@ describe("db-init.sh against a real MariaDB", function () {
         );
     });
 
-    it("aborts on a failing dbscript naming database and script, records nothing, and can be re-run", async function () {
-        const home = path.join(tmp.dir, "broken-home");
-        fs.mkdirSync(path.join(home, "dbscripts"), { recursive: true });
-        const script = path.join(home, "dbscripts", "broken.sql");
-        fs.writeFileSync(
-            script,
-            "CREATE TABLE BRK_ONE (a INT);\nCREATE TABLE BRK_ONE (a INT);\nCREATE TABLE BRK_TWO (a INT);\n",
-        );
-        const fx = writeEnv(
-            tmp.dir,
-            "broken",
-            { ...env, IS_HOME: home, DB_INIT_PLAN: "WSO2IS_BROKEN_DB:dbscripts/broken.sql" },
-            secrets,
-        );
-        const run = await runInit(fx);
-        assert.notEqual(run.code, 0);
-        assert.match(run.stderr, /dbscripts\/broken\.sql.*WSO2IS_BROKEN_DB.*failed.*already exists/);
-        assert.equal(rootValue(server!, "SELECT COUNT(*) FROM WSO2IS_BROKEN_DB.wso2is_schema_history"), "0");
-        assert.equal(
-            rootValue(server!, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME = 'BRK_TWO'"),
-            "0",
-            "kept going after the error",
-        );
-        assert.equal(rootValue(server!, `SELECT IS_FREE_LOCK('${LOCK}')`), "1", "lock left held");
-        // fixed by hand (the operator's job), the next boot records the existing schema
-        fs.writeFileSync(script, "CREATE TABLE BRK_ONE (a INT);\nCREATE TABLE BRK_TWO (a INT);\n");
-        rootSql(server!, "CREATE TABLE WSO2IS_BROKEN_DB.BRK_TWO (a INT)");
-        const again = await runInit(fx);
-        assert.equal(again.code, 0, again.stderr);
-        assert.deepEqual(
-            rootSql(server!, "SELECT script, outcome FROM WSO2IS_BROKEN_DB.wso2is_schema_history"),
-            ["dbscripts/broken.sql\tpre-existing"],
-        );
-        console.log(
-            `      failing dbscript: exit ${run.code}: ${run.stderr
-                .split("\n")
-                .find((l) => l.includes("ERROR"))
-                ?.slice(0, 150)}`,
-        );
-    });
-
-    it("separate layout: 3 databases, one of them with a schema from before (recorded as pre-existing)", async function () {
-        const dbs = ["WSO2IS_SEP_IDENTITY_DB", "WSO2IS_SEP_CONSENT_DB", "WSO2IS_SEP_SHARED_DB"];
-        // the shared schema was created earlier by WSO2's own script: no history table yet
-        rootSql(
-            server!,
-            `CREATE DATABASE ${dbs[2]}; CREATE TABLE ${dbs[2]}.REG_CLUSTER_LOCK (REG_LOCK_NAME VARCHAR(20), REG_LOCK_STATUS VARCHAR(20), PRIMARY KEY (REG_LOCK_NAME));
-            CREATE TABLE ${dbs[2]}.UM_TENANT (UM_ID INTEGER NOT NULL AUTO_INCREMENT, UM_DOMAIN_NAME VARCHAR(255) NOT NULL, PRIMARY KEY (UM_ID));
-            INSERT INTO ${dbs[2]}.UM_TENANT (UM_DOMAIN_NAME) VALUES ('old.tenant');`,
-        );
-        const plan = `${dbs[0]}:dbscripts/identity/mysql.sql ${dbs[1]}:dbscripts/consent/mysql.sql ${dbs[2]}:dbscripts/mysql.sql`;
-        const fx = writeEnv(tmp.dir, "separate", { ...env, DB_INIT_PLAN: plan }, secrets);
-        const runs = await Promise.all(Array.from({ length: 3 }, () => runInit(fx)));
-        runs.forEach((r, i) => assert.equal(r.code, 0, `run ${i}:\n${r.stderr}`));
-        const history = dbs
-            .flatMap((db) =>
-                rootSql(server!, `SELECT '${db}', script, outcome FROM ${db}.wso2is_schema_history`),
-            )
-            .sort();
-        assert.deepEqual(
-            history,
-            [
-                `${dbs[1]}\tdbscripts/consent/mysql.sql\tapplied`,
-                `${dbs[0]}\tdbscripts/identity/mysql.sql\tapplied`,
-                `${dbs[2]}\tdbscripts/mysql.sql\tpre-existing`,
-            ].sort(),
-        );
-        assert.equal(
-            rootValue(
-                server!,
-                `SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${dbs[1]}' AND TABLE_NAME LIKE 'CM\\_%'`,
-            ),
-            "2",
-        );
-        assert.equal(
-            rootValue(
-                server!,
-                `SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${dbs[0]}' AND TABLE_NAME LIKE 'CM\\_%'`,
-            ),
-            "0",
-        );
-        assert.deepEqual(
-            rootSql(server!, `SELECT UM_DOMAIN_NAME FROM ${dbs[2]}.UM_TENANT`),
-            ["old.tenant"],
-            "pre-existing schema was re-run or touched",
-        );
-        assert.equal(
-            rootValue(
-                server!,
-                `SELECT COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = "'${APP_USER}'@'%'" AND TABLE_SCHEMA IN ('${dbs.join("','")}') AND PRIVILEGE_TYPE = 'SELECT'`,
-            ),
-            "3",
-        );
-        const sums = runs.map(summary);
-        console.log(
-            `      separate layout, 3 concurrent runs: ${history.length} history rows (2 applied, 1 pre-existing), applied per run ${sums.map((s) => s.applied).join("/")}`,
-        );
-    });
-
     it("never issues a DROP (server query log and script text)", function () {
+        // db-init's sessions are the admin user's (the tests' own clean-up runs as root).
         const log = fs.readFileSync(server!.generalLog, "utf8");
-        const drops = log.split("\n").filter((l) => /\bDROP\b/i.test(l));
-        assert.deepEqual(drops, [], "DROP statements reached the server");
+        const adminThreads = new Set<string>();
+        const drops: string[] = [];
+        let thread = "";
+        let statements = 0;
+        for (const line of log.split("\n")) {
+            const m = /\s(\d+) (Connect|Query|Quit|Init DB)\t(.*)$/.exec(line);
+            if (m) {
+                thread = m[1];
+                if (m[2] === "Connect" && m[3].startsWith(`${ADMIN_USER}@`)) adminThreads.add(thread);
+            }
+            if (adminThreads.has(thread)) {
+                statements++;
+                if (/\bDROP\b/i.test(line)) drops.push(line);
+            }
+        }
+        assert.ok(adminThreads.size >= 10, `only ${adminThreads.size} db-init sessions found in the log`);
+        assert.deepEqual(drops, [], "db-init sent DROP statements");
         const code = fs
             .readFileSync(SCRIPT, "utf8")
             .split("\n")
@@ -696,7 +757,9 @@ describe("db-init.sh against a real MariaDB", function () {
             [],
             "db-init.sh contains DROP outside comments",
         );
-        console.log(`      server query log: ${log.split("\n").length} lines, 0 DROP`);
+        console.log(
+            `      server query log: ${adminThreads.size} db-init sessions, ${statements} lines, 0 DROP`,
+        );
     });
 
     describe("DB_TLS=required", function () {
@@ -745,5 +808,64 @@ describe("db-init.sh against a real MariaDB", function () {
                 `      DB_TLS=required, plain server: exit ${run.code} after ${run.ms} ms: ${run.stderr.split("\n").find((l) => l.includes("ERROR"))}`,
             );
         });
+    });
+});
+
+describe("db-init.sh, separate layout, against a real MariaDB", function () {
+    this.timeout(180_000);
+    let tmp: { dir: string; cleanup: () => void };
+    let server: Server | undefined;
+
+    before(async function () {
+        this.timeout(240_000);
+        ensureMariadb();
+        tmp = tempDir("db-init-sep");
+        server = await startServer(tmp.dir);
+        createAdmin(server, ADMIN_USER, ADMIN_PASSWORD);
+    });
+
+    after(async function () {
+        await stopServer(server);
+        tmp?.cleanup();
+    });
+
+    it("WSO2's 7.1.0 scripts into identity, shared and user databases: 5 racing nodes, exact table counts; a rerun changes nothing", async function () {
+        const isHome = path.join(tmp.dir, "is");
+        installDbscripts(isHome);
+        const plan = planFor("separate");
+        assert.equal(plan, `${ID_DB}:${IDENTITY},${CONSENT} ${SHARED_DB}:${SHARED} ${USER_DB}:${SHARED}`);
+        const fx = writeEnv(tmp.dir, "sep", nodeEnv(isHome, server!.port, plan), SECRETS);
+        const { runs, raceMs, rerun, before, after } = await raceAndRerun(server!, fx, [
+            ID_DB,
+            SHARED_DB,
+            USER_DB,
+        ]);
+
+        const counts = [ID_DB, SHARED_DB, USER_DB].map((db) => wso2Tables(server!, db).length);
+        assert.deepEqual(counts, [IDENTITY_TABLES + CONSENT_TABLES, SHARED_TABLES, SHARED_TABLES]);
+        assert.deepEqual(history(server!, ID_DB), [`${CONSENT}\tapplied`, `${IDENTITY}\tapplied`]);
+        assert.deepEqual(history(server!, SHARED_DB), [`${SHARED}\tapplied`]);
+        assert.deepEqual(history(server!, USER_DB), [`${SHARED}\tapplied`]);
+        // the gate lives in the first database of the plan only
+        assert.deepEqual(
+            rootSql(
+                server!,
+                `SELECT TABLE_SCHEMA FROM information_schema.TABLES WHERE TABLE_NAME = '${GATE_TABLE}'`,
+            ),
+            [ID_DB],
+        );
+        assert.deepEqual(runs.map((r) => summary(r).applied).sort(), [0, 0, 0, 0, 4]);
+        assert.deepEqual(summary(rerun), { applied: 0, skipped: 4 });
+        assert.ok(before === after, "the rerun changed the databases");
+        // each database's schema is the same wherever the same script went
+        const cols = (db: string) =>
+            rootSql(
+                server!,
+                `SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '${db}' AND TABLE_NAME <> '${HISTORY_TABLE}' ORDER BY 1, 2`,
+            );
+        assert.deepEqual(cols(USER_DB), cols(SHARED_DB));
+        console.log(
+            `      separate layout, 5 racing nodes: all exit 0 in ${raceMs} ms; tables ${ID_DB} ${counts[0]}, ${SHARED_DB} ${counts[1]}, ${USER_DB} ${counts[2]}; rerun ${rerun.ms} ms, dump unchanged`,
+        );
     });
 });

@@ -1,6 +1,6 @@
 // The Kubernetes manifests synth writes for every aks example stack: each parses as YAML into
-// one well-formed object, the ConfigMap's deployment.toml parses as TOML and uses only keys the
-// IS config-mapper knows, db-init.sh in it is the shipped script, and no secret is in clear.
+// one well-formed object valid against its kind's schema, the ConfigMap's deployment.toml
+// parses as TOML and uses only keys the IS config-mapper knows, db-init.sh in it is the shipped script, and no secret is in clear.
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -9,6 +9,7 @@ import * as YAML from "yaml";
 import { scriptText } from "../../components/render/scripts";
 import { exampleStacks, synthOnce } from "../fixtures/stacks";
 import { unknownTomlKeys } from "../fixtures/tomlKeys";
+import { validateObject } from "../k8sModels";
 
 const aksStacks = () =>
     exampleStacks()
@@ -67,6 +68,14 @@ describe("Kubernetes manifests of the aks example stacks", function () {
                     "PersistentVolumeClaim",
                 ]) {
                     assert.ok(kinds.has(k), `no ${k}`);
+                }
+            });
+
+            it("every manifest is valid against its kind's schema (kubernetes-models)", function () {
+                const files = fs.readdirSync(dir).filter((f) => f.endsWith(".yaml"));
+                for (const f of files) {
+                    const obj = YAML.parse(fs.readFileSync(path.join(dir, f), "utf8"));
+                    assert.doesNotThrow(() => validateObject(obj), f);
                 }
             });
 

@@ -2,96 +2,16 @@
 // `nginx -t`, stickiness, spread, and one node killed and brought back under load.
 // Everything listens on 127.0.0.1 only.
 import * as assert from "assert";
-import { ChildProcess, spawn, spawnSync } from "child_process";
-import * as crypto from "crypto";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as https from "https";
 import * as http from "http";
-import * as net from "net";
 import * as path from "path";
 import { AFFINITY_COOKIE, NginxArgs, renderNginxConf } from "../../components/render/nginx";
+import { Backend, HEALTH, LOOPBACK, NginxProcess, nginxTest } from "./support/nginx";
 import { ensureCommands, freePort, tempDir } from "./support/system";
 
-const LOOPBACK = "127.0.0.1";
 const HOSTNAME = "is.test.local";
-const HEALTH = "/api/health-check/v1.0/health";
-
-/** A stand-in IS node: HTTPS, names itself in the body, issues a JSESSIONID like Tomcat. */
-class Backend {
-    server?: https.Server;
-    readonly sockets = new Set<net.Socket>();
-    /** Every request it served (health checks excluded), with arrival time. */
-    readonly served: { t: number; path: string }[] = [];
-    lastHeaders: http.IncomingHttpHeaders = {};
-    lastServername: string | false = false;
-    /** A crashed process accepts nothing: connections the closing listener still hands over are dropped. */
-    private dead = false;
-
-    constructor(
-        readonly name: string,
-        readonly port: number,
-        private readonly tls: { key: Buffer; cert: Buffer },
-    ) {}
-
-    async start(): Promise<void> {
-        const server = https.createServer(this.tls, (req, res) => this.handle(req, res));
-        server.keepAliveTimeout = 20_000; // Tomcat's connectionTimeout in IS; nginx's idle timeout is 15 s
-        this.dead = false;
-        server.on("connection", (s: net.Socket) => {
-            if (this.dead) {
-                s.destroy();
-                return;
-            }
-            this.sockets.add(s);
-            s.on("close", () => this.sockets.delete(s));
-        });
-        await new Promise<void>((resolve, reject) => {
-            server.once("error", reject);
-            server.listen(this.port, LOOPBACK, () => resolve());
-        });
-        this.server = server;
-    }
-
-    /** Dies like a crashed node: stops listening and drops every connection at once. */
-    kill(): void {
-        this.dead = true;
-        this.server?.close();
-        for (const s of this.sockets) s.destroy();
-        this.sockets.clear();
-        this.server = undefined;
-    }
-
-    private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-        const url = req.url ?? "/";
-        if (this.dead) {
-            req.socket.destroy();
-            return;
-        }
-        if (url === HEALTH) {
-            res.writeHead(200, { "content-type": "application/json" });
-            res.end('{"health":[{"key":"status","value":"UP"}]}');
-            return;
-        }
-        if (url === `/crash/${this.name}`) {
-            // a node dying after it received the request (request_sent for nginx)
-            req.socket.destroy();
-            return;
-        }
-        this.served.push({ t: Date.now(), path: url });
-        this.lastHeaders = req.headers;
-        this.lastServername = (req.socket as unknown as { servername?: string | false }).servername ?? false;
-        const headers: http.OutgoingHttpHeaders = { "content-type": "text/plain" };
-        if (!/(^|;\s*)JSESSIONID=/.test(req.headers.cookie ?? "")) {
-            const id = `${this.name}-${crypto.randomBytes(8).toString("hex")}`;
-            headers["set-cookie"] = `JSESSIONID=${id}; Path=/; Secure; HttpOnly`;
-        }
-        req.resume();
-        req.on("end", () => {
-            res.writeHead(200, headers);
-            res.end(this.name);
-        });
-    }
-}
 
 interface Reply {
     status: number;
@@ -163,11 +83,6 @@ function plainGet(port: number, pathname: string): Promise<Reply> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function nginxTest(conf: string, prefix: string): { status: number | null; output: string } {
-    const r = spawnSync("nginx", ["-t", "-c", conf, "-p", prefix], { encoding: "utf8" });
-    return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
-
 describe("integration/nginx: rendered nginx.conf in front of two HTTPS nodes", function () {
     this.timeout(60_000);
 
@@ -180,10 +95,8 @@ describe("integration/nginx: rendered nginx.conf in front of two HTTPS nodes", f
     let httpPort: number;
     let a: Backend;
     let b: Backend;
-    let nginx: ChildProcess | undefined;
-    let nginxOutput = "";
+    const nginx = new NginxProcess();
     const clients: Client[] = [];
-    const killNginx = () => nginx?.kill("SIGKILL");
 
     function args(extra: Partial<NginxArgs> = {}): NginxArgs {
         return {
@@ -252,18 +165,11 @@ describe("integration/nginx: rendered nginx.conf in front of two HTTPS nodes", f
         await b.start();
         confPath = path.join(tmp.dir, "nginx.conf");
         fs.writeFileSync(confPath, renderNginxConf(args()));
-        process.on("exit", killNginx);
     });
 
     after(async () => {
         for (const c of clients) c.close();
-        if (nginx && nginx.exitCode === null && nginx.signalCode === null) {
-            const exited = new Promise((r) => nginx!.once("exit", r));
-            nginx.kill("SIGTERM");
-            await Promise.race([exited, sleep(5_000)]);
-            if (nginx.exitCode === null && nginx.signalCode === null) nginx.kill("SIGKILL");
-        }
-        process.removeListener("exit", killNginx);
+        await nginx.stop();
         a?.kill();
         b?.kill();
         tmp?.cleanup();
@@ -309,19 +215,9 @@ describe("integration/nginx: rendered nginx.conf in front of two HTTPS nodes", f
     });
 
     it("starts the real nginx on loopback and answers the health path from any node", async () => {
-        nginx = spawn("nginx", ["-c", confPath, "-p", tmp.dir, "-g", "daemon off;"], {
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        nginx.stdout!.on("data", (d) => (nginxOutput += d));
-        nginx.stderr!.on("data", (d) => (nginxOutput += d));
+        nginx.start(confPath, tmp.dir);
         const c = client();
-        const deadline = Date.now() + 10_000;
-        let reply: Reply | undefined;
-        while (!reply) {
-            assert.ok(nginx.exitCode === null, `nginx exited: ${nginxOutput}`);
-            assert.ok(Date.now() < deadline, `nginx did not answer within 10 s: ${nginxOutput}`);
-            reply = await c.request(HEALTH).catch(async () => (await sleep(100), undefined));
-        }
+        const reply = await nginx.waitUntil(() => c.request(HEALTH));
         assert.strictEqual(reply.status, 200);
         assert.match(reply.body, /"UP"/);
         assert.ok(

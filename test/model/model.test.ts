@@ -1,10 +1,38 @@
 // The cluster model and the address arithmetic the targets rely on.
 import * as assert from "assert";
 import { buildClusterModel, databasesFor } from "../../components/model";
-import { cidrContains, hostAddresses, subnetCidr } from "../../components/model/network";
-import { awsFacts, azureFacts, configFor } from "../fixtures/models";
+import { cidrContains, hostAddresses, interfacePattern, subnetCidr } from "../../components/model/network";
+import { awsFacts, azureFacts, configFor, ecsModel } from "../fixtures/models";
 
 describe("model", function () {
+    it("interfacePattern: a CIDR as Hazelcast's interface wildcard/range (aws-ecs networkInterface)", function () {
+        assert.deepStrictEqual(
+            [
+                "10.43.0.0/16",
+                "10.40.0.0/22",
+                "10.0.0.0/8",
+                "172.31.16.0/20",
+                "192.168.7.0/24",
+                "10.1.2.3/32",
+            ].map(interfacePattern),
+            ["10.43.*.*", "10.40.0-3.*", "10.*.*.*", "172.31.16-31.*", "192.168.7.*", "10.1.2.3"],
+        );
+    });
+
+    it("aws-ecs: the ECS facts become a membership on port 5701 with the target's discovery", function () {
+        const m = ecsModel();
+        assert.deepStrictEqual(m.membership, {
+            scheme: "aws-ecs",
+            port: 5701,
+            region: "eu-west-1",
+            securityGroup: "wso2is-ecs-dev-nodes",
+            tagKey: "wso2is-cluster",
+            tagValue: "wso2is-ecs-dev",
+            networkInterface: "10.43.*.*",
+        });
+        assert.strictEqual(ecsModel({ caching: "2" }).membership, undefined);
+    });
+
     it("wka members are every node's static IP on port 4000", function () {
         const m = buildClusterModel(configFor("azure"), azureFacts);
         assert.deepStrictEqual(m.membership, {

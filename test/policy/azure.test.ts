@@ -557,4 +557,44 @@ describe("policy: azure", function () {
             );
         });
     });
+
+    describe("azure-keyvault-soft-delete-retention", function () {
+        const vault = (softDeleteRetentionInDays?: number) => ({
+            type: T.keyVault,
+            props: { resourceGroupName: "rg", properties: { tenantId: "t", softDeleteRetentionInDays } },
+        });
+        it("passes 90 days (and Azure's default when unset), in any mode", async function () {
+            ok(await runResource(az.keyVaultRetention, vault(90)));
+            ok(await runResource(az.keyVaultRetention, vault(undefined)));
+            ok(await runResource(az.keyVaultRetention, vault(90), { config: { retentionDays: 90 } }));
+        });
+        it("flags 7 days (what dev used to get), which could never become production's 90", async function () {
+            violates(
+                await runResource(az.keyVaultRetention, vault(7)),
+                /softDeleteRetentionInDays is 7: use 90/,
+            );
+        });
+    });
+
+    describe("azure-keyvault-item-deletion-path (stack)", function () {
+        const vault = {
+            type: T.keyVault,
+            name: "c1-kv",
+            props: { vaultName: "c1-kv-1a2b3c", properties: {} },
+        };
+        const secret = (vaultName: string) => ({
+            type: T.keyVaultSecret,
+            name: "c1-secret",
+            props: { vaultName, secretName: "cluster" },
+        });
+        it("passes a secret in a vault of the same stack", async function () {
+            ok(await runStack(az.keyVaultItemDeletionPath, [vault, secret("c1-kv-1a2b3c")]));
+        });
+        it("flags a secret in a vault the stack does not declare (deleted through the data plane)", async function () {
+            violates(
+                await runStack(az.keyVaultItemDeletionPath, [vault, secret("someone-elses-vault")]),
+                /which this stack does not declare: azure-native deletes it through the Key Vault data plane/,
+            );
+        });
+    });
 });

@@ -122,6 +122,8 @@ describe("policy: component resources under the mock engine", function () {
         "azure-vm-ssh-keys-only",
         "azure-appgw-https",
         "azure-appgw-cookie-affinity",
+        "azure-keyvault-soft-delete-retention",
+        "azure-keyvault-item-deletion-path",
         "wso2is-min-nodes",
         "wso2is-zone-spread",
         "wso2is-single-database-and-share",

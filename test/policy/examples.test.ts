@@ -44,6 +44,10 @@ describe("policy: example stacks", function () {
         for (const [stack, rs] of resources) {
             const text = JSON.stringify(rs);
             assert.ok(!/cloud-init, see nodes\//.test(text), `${stack}: a user-data marker is left`);
+            assert.ok(
+                !/(container definitions|base64), see ecs\//.test(text),
+                `${stack}: an ECS marker is left`,
+            );
         }
     });
 
@@ -96,9 +100,26 @@ describe("policy: example stacks", function () {
                         "azure-vm-ssh-keys-only",
                         "azure-appgw-https",
                         "azure-appgw-cookie-affinity",
+                        "azure-keyvault-soft-delete-retention",
+                        "azure-keyvault-item-deletion-path",
                         ...(production
                             ? ["azure-mysql-production-ha", "azure-keyvault-purge-protection"]
                             : []),
+                    ],
+                    ecs: [
+                        "aws-rds-not-public",
+                        "aws-rds-storage-encrypted",
+                        "aws-rds-tls-required",
+                        "aws-efs-encrypted",
+                        "aws-ec2-imdsv2-required",
+                        "aws-ebs-encrypted",
+                        "aws-sg-no-public-ingress",
+                        "aws-sg-public-only-on-load-balancer",
+                        "aws-lb-listener-https",
+                        "aws-target-group-stickiness",
+                        "aws-ecs-no-privileged-containers",
+                        "aws-ecs-no-plaintext-secrets",
+                        ...(production ? ["aws-rds-production-resilience"] : []),
                     ],
                     aks: [
                         "azure-mysql-private",
@@ -218,6 +239,95 @@ describe("policy: example stacks", function () {
             };
             const c = await run("wso2is-consistent-node-config", [...base(), second]);
             assert.equal(c.status, "violations", messages(c));
+        });
+    });
+
+    describe("the policies catch a change to the real resources (ecs-dev)", function () {
+        const base = () => JSON.parse(JSON.stringify(resources.get("ecs-dev") ?? [])) as StackResourceInput[];
+        const run = (name: string, rs: StackResourceInput[]) =>
+            runPolicy(
+                policies.find((p) => p.name === name)!,
+                rs,
+                { config: {} },
+            );
+        const taskDefinition = (rs: StackResourceInput[]) => {
+            const hits = rs.filter((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition");
+            assert.equal(hits.length, 1, "ecs-dev has one task definition");
+            return hits[0];
+        };
+        const editContainers = (rs: StackResourceInput[], f: (containers: Props[]) => void) => {
+            const td = taskDefinition(rs);
+            const containers = JSON.parse(td.props.containerDefinitions) as Props[];
+            f(containers);
+            td.props.containerDefinitions = JSON.stringify(containers);
+            return rs;
+        };
+        const is = (cs: Props[]) => cs.find((c) => c.name === "wso2is")!;
+
+        before(function () {
+            assert.ok(resources.has("ecs-dev"), "these cases edit the ecs-dev stack's resources");
+        });
+
+        it("passes as synthesized: secrets only as valueFrom, no privileged container", async function () {
+            for (const name of ["aws-ecs-no-plaintext-secrets", "aws-ecs-no-privileged-containers"]) {
+                const r = await run(name, base());
+                assert.equal(r.status, "ok", `${name}: ${messages(r)}`);
+            }
+        });
+
+        it("a password moved from secrets into the IS container's environment", async function () {
+            const rs = editContainers(base(), (cs) => {
+                const c = is(cs);
+                c.secrets = c.secrets.filter((x: Props) => x.name !== "WSO2_DB_PASSWORD");
+                c.environment.push({ name: "WSO2_DB_PASSWORD", value: "hunter2-but-longer" });
+            });
+            const r = await run("aws-ecs-no-plaintext-secrets", rs);
+            assert.equal(r.status, "violations", messages(r));
+            assert.match(messages(r), /wso2is: environment WSO2_DB_PASSWORD holds a literal value/);
+        });
+
+        it("a literal password inside the deployment.toml handed over in DEPLOYMENT_TOML_B64", async function () {
+            const rs = editContainers(base(), (cs) => {
+                const c = cs.find((x) => x.name === "config")!;
+                const e = c.environment.find((x: Props) => x.name === "DEPLOYMENT_TOML_B64");
+                const toml = Buffer.from(e.value, "base64").toString("utf8");
+                assert.ok(toml.includes('password = "$env{WSO2_DB_PASSWORD}"'));
+                e.value = Buffer.from(
+                    toml.replace('password = "$env{WSO2_DB_PASSWORD}"', 'password = "hunter2"'),
+                ).toString("base64");
+            });
+            const r = await run("aws-ecs-no-plaintext-secrets", rs);
+            assert.equal(r.status, "violations", messages(r));
+            assert.match(messages(r), /DEPLOYMENT_TOML_B64 line \d+ holds a literal value for password/);
+        });
+
+        it("a privileged IS container, and an init container with SYS_ADMIN", async function () {
+            const r1 = await run(
+                "aws-ecs-no-privileged-containers",
+                editContainers(base(), (cs) => (is(cs).privileged = true)),
+            );
+            assert.equal(r1.status, "violations", messages(r1));
+            const r2 = await run(
+                "aws-ecs-no-privileged-containers",
+                editContainers(base(), (cs) => cs[0].linuxParameters.capabilities.add.push("SYS_ADMIN")),
+            );
+            assert.equal(r2.status, "violations", messages(r2));
+        });
+
+        it("IMDSv1 on the container instances, tasks not spread over zones, one task", async function () {
+            const rs1 = base();
+            rs1.filter((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate").forEach(
+                (r) => (r.props.metadataOptions.httpTokens = "optional"),
+            );
+            assert.equal((await run("aws-ec2-imdsv2-required", rs1)).status, "violations");
+            const rs2 = base();
+            const svc = rs2.find((r) => r.type === "aws:ecs/service:Service")!;
+            svc.props.orderedPlacementStrategies = [{ type: "binpack", field: "memory" }];
+            const spread = await run("wso2is-zone-spread", rs2);
+            assert.equal(spread.status, "violations", messages(spread));
+            assert.match(messages(spread), /attribute:ecs.availability-zone/);
+            svc.props.desiredCount = 1;
+            assert.equal((await run("wso2is-min-nodes", rs2)).status, "violations");
         });
     });
 

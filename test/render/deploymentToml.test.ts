@@ -5,7 +5,7 @@ import * as TOML from "@iarna/toml";
 import { knownCaches } from "../../components/config/defaults";
 import { ClusterModel, Membership, buildClusterModel } from "../../components/model";
 import { jdbcUrl, renderDeploymentToml } from "../../components/render/deploymentToml";
-import { awsFacts, awsModel, azureModel, configFor } from "../fixtures/models";
+import { awsFacts, awsModel, azureModel, configFor, ecsModel } from "../fixtures/models";
 import { unknownTomlKeys } from "../fixtures/tomlKeys";
 
 function parsed(model: ClusterModel, index = 0): any {
@@ -20,15 +20,7 @@ function withMembership(m: Membership): ClusterModel {
 const schemes: [string, ClusterModel][] = [
     ["wka", azureModel()],
     ["aws", awsModel()],
-    [
-        "aws-ecs",
-        withMembership({
-            scheme: "aws-ecs",
-            region: "eu-west-1",
-            clusterName: "ECS-IS-CLUSTER",
-            vpcCidrBlock: "10.0.*.*",
-        }),
-    ],
+    ["aws-ecs", ecsModel()],
     [
         "kubernetes",
         withMembership({
@@ -129,13 +121,36 @@ describe("render/deploymentToml", function () {
     });
 
     it("aws-ecs, kubernetes and multicast render their documented keys", function () {
+        // carbon-kernel v4.10.42: AWSECSBasedMembershipScheme.init() reads the aws scheme's
+        // parameters (AWSConstants *_LOCAL_PARAM) and fails without networkInterface.
         const ecs = parsed(schemes[2][1]).clustering;
+        const kernelReads = [
+            "accessKey",
+            "secretKey",
+            "iamRole",
+            "securityGroup",
+            "connTimeout",
+            "hostHeader",
+            "region",
+            "tagKey",
+            "tagValue",
+            "networkInterface",
+        ];
+        assert.ok(Object.keys(ecs.properties).every((k) => kernelReads.includes(k)));
         assert.deepStrictEqual(ecs.properties, {
             region: "eu-west-1",
-            clusterName: "ECS-IS-CLUSTER",
             hostHeader: "ec2",
-            vpcCidrBlock: "10.0.*.*",
+            securityGroup: "wso2is-ecs-dev-nodes",
+            tagKey: "wso2is-cluster",
+            tagValue: "wso2is-ecs-dev",
+            networkInterface: "10.43.*.*",
         });
+        assert.deepStrictEqual(
+            [ecs.membership_scheme, ecs.local_member_port, ecs.local_member_host],
+            ["aws-ecs", "5701", undefined],
+        );
+        // Never static keys, never the iamRole of the instance: Hazelcast uses the task role.
+        for (const absent of ["accessKey", "secretKey", "iamRole"]) assert.ok(!(absent in ecs.properties));
         const k8s = parsed(schemes[3][1]).clustering;
         assert.deepStrictEqual(
             [k8s.membership_scheme, k8s.local_member_port, k8s.properties],

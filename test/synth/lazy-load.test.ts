@@ -8,6 +8,7 @@ const providers: Record<string, string[]> = {
     aws: ["@pulumi/aws"],
     azure: ["@pulumi/azure-native"],
     aks: ["@pulumi/azure-native", "@pulumi/kubernetes"],
+    ecs: ["@pulumi/aws"],
 };
 const allProviders = ["@pulumi/aws", "@pulumi/azure-native", "@pulumi/kubernetes"];
 

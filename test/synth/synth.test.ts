@@ -8,7 +8,15 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import type { ClusterModel } from "../../components/model";
-import { renderCloudInit, renderDeploymentToml } from "../../components/render";
+import * as TOML from "@iarna/toml";
+import {
+    renderCloudInit,
+    renderDbInitEnv,
+    renderDeploymentToml,
+    renderEcsInstanceCloudInit,
+    scriptText,
+} from "../../components/render";
+import { stopTimeoutSeconds } from "../../components/ecs/containers";
 import * as zlib from "zlib";
 import { decodeUserData } from "../../policy/userData";
 import { buildArtifacts, kubernetesKind, nodeArtifacts, userDataWarnings } from "../../synth/artifacts";
@@ -146,8 +154,25 @@ describe("synth (npm run synth)", function () {
                 }
             });
 
-            it("writes per-node files (VM targets) or Kubernetes manifests (aks)", function () {
+            it("writes per-node files (VM targets), Kubernetes manifests (aks) or the task definition (ecs)", function () {
                 const files = tree(dir());
+                if (cloudOf(stack) === "ecs") {
+                    // The container instances' user data (the ECS agent's settings) and the task.
+                    const nodes = files.filter((f) => /^nodes\/[^/]+\/ecs\.config$/.test(f));
+                    assert.equal(nodes.length, 1, `one launch template's ecs.config: ${files.join(", ")}`);
+                    for (const f of [
+                        "task-definition.json",
+                        "config/deployment.toml",
+                        "config/db-init.sh",
+                        "config/db-init.env",
+                    ])
+                        assert.ok(
+                            files.some((x) => x.startsWith("ecs/") && x.endsWith(`/${f}`)),
+                            `ecs/<family>/${f} missing`,
+                        );
+                    assert.ok(files.includes("lb/alb.json"), "lb/alb.json for the ALB");
+                    return;
+                }
                 if (cloudOf(stack) === "aks") {
                     assert.ok(
                         files.some((f) => f.startsWith("k8s/") && f.endsWith(".yaml")),
@@ -172,6 +197,42 @@ describe("synth (npm run synth)", function () {
                 const model: ClusterModel = JSON.parse(
                     fs.readFileSync(path.join(dir(), "model.json"), "utf8"),
                 );
+                if (cloudOf(stack) === "ecs") {
+                    // The task's config container writes exactly the rendered files.
+                    const [family] = fs.readdirSync(path.join(dir(), "ecs"));
+                    const read = (f: string) => fs.readFileSync(path.join(dir(), "ecs", family, f), "utf8");
+                    assert.equal(read("config/deployment.toml"), renderDeploymentToml(model, model.nodes[0]));
+                    assert.equal(read("config/db-init.sh"), scriptText("db-init.sh"));
+                    assert.equal(read("config/db-init.env"), renderDbInitEnv(model, "/boot/is"));
+                    const toml = TOML.parse(read("config/deployment.toml")) as any;
+                    assert.equal(toml.clustering.membership_scheme, "aws-ecs");
+                    assert.match(toml.clustering.properties.networkInterface, /^\d+\.\d+\.\*\.\*$/);
+                    const outputs = JSON.parse(fs.readFileSync(path.join(dir(), "outputs.json"), "utf8"));
+                    const [node] = fs.readdirSync(path.join(dir(), "nodes"));
+                    assert.equal(
+                        fs.readFileSync(path.join(dir(), "nodes", node, "cloud-init.yaml"), "utf8"),
+                        renderEcsInstanceCloudInit({
+                            clusterName: outputs.ecsClusterName,
+                            stopTimeoutSeconds,
+                        }),
+                    );
+                    // Secrets only by reference: every container's secrets are valueFrom ARNs.
+                    const task = JSON.parse(read("task-definition.json"));
+                    for (const c of task.containerDefinitions) {
+                        for (const e of c.environment ?? [])
+                            assert.doesNotMatch(
+                                e.name,
+                                /PASSWORD|SECRET|TOKEN|PRIVATE/i,
+                                `${c.name}: ${e.name}`,
+                            );
+                        for (const x of c.secrets ?? [])
+                            assert.match(
+                                x.valueFrom,
+                                /^arn:aws:secretsmanager:[^:]+:\d{12}:secret:.+:[A-Za-z]+::$/,
+                            );
+                    }
+                    return;
+                }
                 if (cloudOf(stack) === "aks") {
                     // Pods get their deployment.toml from the ConfigMap, not from cloud-init.
                     const cm = YAML.parse(
@@ -275,6 +336,26 @@ describe("synth (npm run synth)", function () {
             assert.equal(r.stdout, "");
             assert.deepEqual(tree(target), ["bad/earlier.txt"]);
             assert.deepEqual(fs.readdirSync(target), ["bad"]);
+        } finally {
+            fs.rmSync(project, { recursive: true, force: true });
+        }
+    });
+
+    it("an Azure stack whose name overflows an Azure name limit: exit 1 before any resource, nothing written", function () {
+        const stack = "s".repeat(44);
+        const project = tempProject({
+            [stack]: fs.readFileSync(path.join(repo, "Pulumi.azure-dev.yaml"), "utf8"),
+        });
+        try {
+            const r = synth(["--stack", stack, "--project-dir", project]);
+            assert.equal(r.status, 1, `expected exit 1, got ${r.status}\n${r.stderr}`);
+            assert.match(
+                r.stderr,
+                /the stack name "s{44}" makes the Azure private endpoint name 65 characters/,
+            );
+            assert.match(r.stderr, /use a stack name of at most 43 characters/);
+            assert.equal(r.stdout, "");
+            assert.ok(!fs.existsSync(path.join(project, "out")));
         } finally {
             fs.rmSync(project, { recursive: true, force: true });
         }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # db-init.sh: creates the WSO2 IS databases and the app user if missing and applies the WSO2
-# dbscripts exactly once, under GET_LOCK, never a DROP (scripts/CONTRACT.md, step 6).
+# dbscripts exactly once, completely or not at all, under GET_LOCK, never a DROP
+# (scripts/CONTRACT.md, step 6; docs/database.md).
 #
 # Every node of a cluster boots at the same moment and runs this concurrently, so the whole
 # initialisation happens inside ONE mysql client session (a bash coproc) that holds
@@ -9,27 +10,42 @@
 #
 # Parameters (never on a command line):
 #   /etc/wso2is/node.env    (override: WSO2IS_NODE_ENV)    IS_HOME DB_HOST DB_PORT DB_TLS
-#                                                          DB_APP_USER DB_INIT_PLAN
+#                                                          DB_APP_USER DB_INIT_PLAN [IS_VERSION]
 #   /etc/wso2is/secrets.env (override: WSO2IS_SECRETS_ENV) WSO2_DB_ADMIN_USER
 #                                                          WSO2_DB_ADMIN_PASSWORD WSO2_DB_PASSWORD
 #   environment: DB_INIT_RETRIES (30), DB_INIT_RETRY_DELAY (5 s), DB_INIT_LOCK_TIMEOUT (600 s),
 #                DB_INIT_STATEMENT_TIMEOUT (1800 s: longest wait for one statement or script)
 #
 # DB_INIT_PLAN: space-separated `DATABASE:script1,script2`, scripts relative to IS_HOME.
-# Each database gets a history table wso2is_schema_history(script, applied_at, outcome); a
-# script is skipped when recorded there, recorded as 'pre-existing' when its sentinel table
-# (the first CREATE TABLE of the script) already exists, otherwise sourced and recorded as
-# 'applied'.
+# Before the first connection every script must exist in IS_HOME, be non-empty and end with a
+# complete statement; before any DDL it must create at least one table (a zip whose dbscripts
+# layout differs, or a truncated file, fails here with nothing applied).
+# Each database gets a history table wso2is_schema_history(script, outcome, started_at,
+# finished_at, node). Per script, by what the history says and which of the script's tables
+# (its CREATE TABLE names) exist:
+#   recorded 'applied'/'adopted'             -> skipped
+#   no record, none of its tables            -> row 'started', script sourced, every table
+#                                               checked, row set to 'applied'
+#   no record, all of its tables             -> recorded 'adopted' (an earlier manual install)
+#   'started' (an attempt died), no table    -> applied again
+#   anything else (some tables, or 'started' -> exit 8: half-applied; the message names the
+#   with tables)                                script, the database, the tables present and
+#                                               what to do. Never a DROP.
+# Last, the first database of the plan gets wso2is_first_start, the table of
+# first-start-gate.sh (one row), with SELECT/UPDATE for the app user.
 #
-# Exit codes: 0 done (also when there was nothing to do), 2 bad parameters, 3 database
-# unreachable, 4 access denied / TLS refused, 5 lock not obtained, 6 an SQL statement or a
-# dbscript failed, 7 the client session died or hung.
+# Exit codes: 0 done (also when there was nothing to do), 2 bad parameters or dbscripts,
+# 3 database unreachable, 4 access denied / TLS refused, 5 lock not obtained, 6 an SQL
+# statement or a dbscript failed, 7 the client session died or hung, 8 a script is
+# half-applied (an operator must restore or clean up; see the message).
 set -euo pipefail
 
 readonly PROG="db-init"
 readonly LOCK_NAME="wso2is-db-init"
 readonly MARKER="__wso2is_done__"
 readonly HISTORY_TABLE="wso2is_schema_history"
+# The first-start gate's table (first-start-gate.sh reads and writes it as the app user).
+readonly GATE_TABLE="wso2is_first_start"
 
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() {
@@ -76,9 +92,58 @@ esac
 [[ $DB_APP_USER != *$'\n'* && ${#DB_APP_USER} -le 80 ]] || die 2 "DB_APP_USER is not a valid user name"
 [[ $WSO2_DB_PASSWORD != *$'\n'* ]] || die 2 "WSO2_DB_PASSWORD must not contain a newline"
 
+# scan_dbscript <file>: SCAN_TABLES, the names of the tables the script creates, in order, and
+# SCAN_LAST, its last character that is not blank or comment. Comments (`-- `, `#` lines) are
+# skipped; IF NOT EXISTS, backticks and a schema prefix allowed; one CREATE TABLE and its name
+# on one line (as WSO2 writes them). Pure bash: this runs before the first connection, also in
+# the pod's mysql image, and spawning a pipeline per script costs seconds on a busy node.
+scan_dbscript() {
+    # shellcheck disable=SC2016 # a regex: $ and backticks are literal
+    local line re='create[[:space:]]+table[[:space:]]+(if[[:space:]]+not[[:space:]]+exists[[:space:]]+)?(`?[[:alnum:]_$]+`?[.])?`?([[:alnum:]_$]+)`?(.*)$'
+    SCAN_TABLES=()
+    SCAN_LAST=""
+    shopt -s nocasematch
+    while IFS= read -r line || [[ -n $line ]]; do
+        [[ $line =~ ^[[:space:]]*# ]] && continue
+        line=${line%%--[[:space:]]*}
+        line=${line%--}
+        line=${line%"${line##*[![:space:]]}"}
+        [[ -n $line ]] || continue
+        SCAN_LAST=${line: -1}
+        while [[ $line =~ $re ]]; do
+            SCAN_TABLES+=("${BASH_REMATCH[3]}")
+            line=${BASH_REMATCH[4]}
+        done
+    done <"$1"
+    shopt -u nocasematch
+}
+
+# layout_hint: what IS_HOME holds, for the message when the plan's scripts are not there.
+layout_hint() {
+    local f found=()
+    shopt -s globstar nullglob
+    for f in "$IS_HOME"/dbscripts/**/mysql*.sql; do found+=("${f#"$IS_HOME"/}"); done
+    shopt -u globstar nullglob
+    printf 'IS_VERSION=%s: this program applies the MySQL scripts at the paths of the IS 7.1.0 zip; does this zip lay out its dbscripts differently? IS_HOME has: %s' \
+        "${IS_VERSION:-unknown}" "${found[*]:-no dbscripts/**/mysql*.sql at all}"
+}
+
+# check_dbscript <database> <script>: the script is the one the IS zip ships: there, non-empty
+# and complete (a truncated file ends inside a statement). Checked for every script before the
+# first connection, so a wrong layout never half-applies anything. Only the file's end is read
+# here (cheap on a busy node); its tables are scanned later, still before any DDL.
+check_dbscript() {
+    local db=$1 file=$IS_HOME/$2
+    [[ -f $file && -r $file ]] || die 2 "dbscript $file (database $db) does not exist. $(layout_hint)"
+    [[ -s $file ]] || die 2 "dbscript $file (database $db) is empty; the IS zip ships it non-empty (damaged install?). $(layout_hint)"
+    scan_dbscript <(tail -c 4096 -- "$file")
+    [[ $SCAN_LAST == ";" ]] || die 2 "dbscript $file (database $db) does not end with a complete statement (its last character is '$SCAN_LAST'): truncated? Reinstall IS (install-is.sh checks the zip's sha256); nothing was applied"
+}
+
 # The plan: parallel arrays, one entry per (database, script), in plan order.
 PLAN_DBS=()
 PLAN_SCRIPTS=()
+PLAN_TABLES=() # the table names of each script, space-separated
 DATABASES=()
 read -r -a plan_entries <<<"$DB_INIT_PLAN"
 ((${#plan_entries[@]} > 0)) || die 2 "DB_INIT_PLAN is empty"
@@ -95,7 +160,7 @@ for entry in "${plan_entries[@]}"; do
     for s in "${scripts[@]}"; do
         [[ -n $s ]] || die 2 "empty script name in DB_INIT_PLAN entry '$entry'"
         [[ ${#s} -le 255 && $s != /* && $s != *..* ]] || die 2 "script '$s' must be a path relative to IS_HOME, without '..'"
-        [[ -f $IS_HOME/$s && -r $IS_HOME/$s ]] || die 2 "dbscript $IS_HOME/$s (database $db) does not exist; is WSO2 IS installed in IS_HOME?"
+        check_dbscript "$db" "$s"
         PLAN_DBS+=("$db")
         PLAN_SCRIPTS+=("$s")
     done
@@ -223,6 +288,13 @@ while :; do
     sleep "$RETRY_DELAY"
 done
 
+# ---------------------------------------------------------------- the scripts' tables
+for i in "${!PLAN_SCRIPTS[@]}"; do
+    scan_dbscript "$IS_HOME/${PLAN_SCRIPTS[$i]}"
+    ((${#SCAN_TABLES[@]} > 0)) || die 2 "dbscript $IS_HOME/${PLAN_SCRIPTS[$i]} (database ${PLAN_DBS[$i]}) creates no table: not a WSO2 schema script. $(layout_hint)"
+    PLAN_TABLES+=("${SCAN_TABLES[*]}")
+done
+
 # ---------------------------------------------------------------- one locked session
 SESSION_OPTS=(--unbuffered)
 # MariaDB's client keeps going after an error inside `source` unless told otherwise; with this
@@ -314,14 +386,25 @@ log "lock '$LOCK_NAME' held (waited $((SECONDS - lock_started))s)"
 
 # ---------------------------------------------------------------- databases and app user
 APP_USER_SQL="$(sql_str "$DB_APP_USER")@'%'"
+# utf8mb4: WSO2's identity tables declare latin1 themselves; the consent and shared tables (user
+# names, claims, consent text) follow this default. Their widest keys take 3068 and 3064 of
+# InnoDB's 3072 bytes in 7.1.0; a version whose keys no longer fit fails with ERROR 1071 and
+# is never recorded as applied (docs/database.md, "Character set").
 for db in "${DATABASES[@]}"; do
     sql "creating database $db" "$STATEMENT_TIMEOUT" \
         "CREATE DATABASE IF NOT EXISTS \`$db\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE TABLE IF NOT EXISTS \`$db\`.\`$HISTORY_TABLE\` (
   script VARCHAR(255) NOT NULL PRIMARY KEY,
-  applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  outcome VARCHAR(32) NOT NULL
+  outcome VARCHAR(32) NOT NULL,
+  started_at TIMESTAMP NULL DEFAULT NULL,
+  finished_at TIMESTAMP NULL DEFAULT NULL,
+  node VARCHAR(255) NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;"
+    sql_value "reading the character set of $db" \
+        "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '$db';"
+    if [[ $SQL_VALUE != utf8mb4 ]]; then
+        log "WARNING: database $db existed with default character set '$SQL_VALUE', not utf8mb4: its consent and shared tables follow it, so user names and consent text outside '$SQL_VALUE' will be refused (docs/database.md)"
+    fi
 done
 
 # The password travels on the client's stdin only. ALTER USER keeps it current when the
@@ -337,66 +420,106 @@ for db in "${DATABASES[@]}"; do
 done
 
 # ---------------------------------------------------------------- dbscripts
-# script_tables <file>: the names of the tables the script creates, in order (comments
-# dropped; IF NOT EXISTS, backticks and a schema prefix allowed).
-script_tables() {
-    local id="\`?[[:alnum:]_\$]+\`?"
-    sed -E -e 's/--([[:space:]].*)?$//' -e 's/^[[:space:]]*#.*$//' "$1" | tr '\r\n' '  ' |
-        { grep -oiE "create[[:space:]]+table[[:space:]]+(if[[:space:]]+not[[:space:]]+exists[[:space:]]+)?(${id}[.])?${id}" || true; } |
-        sed -E "s/.*[[:space:].\`]\`?([[:alnum:]_\$]+)\`?\$/\1/"
-}
-
+NODE_ID=${HOSTNAME:-unknown}
+node_lit=$(sql_str "$NODE_ID")
 applied=0
 skipped_recorded=0
-skipped_existing=0
+adopted=0
 for i in "${!PLAN_SCRIPTS[@]}"; do
     db=${PLAN_DBS[$i]}
     script=${PLAN_SCRIPTS[$i]}
     file=$IS_HOME/$script
     script_lit=$(sql_str "$script")
 
-    sql_value "reading the history of $db" "SELECT COUNT(*) FROM \`$db\`.\`$HISTORY_TABLE\` WHERE script = $script_lit;"
-    if [[ $SQL_VALUE != 0 ]]; then
-        log "$db: $script already recorded, skipped"
-        skipped_recorded=$((skipped_recorded + 1))
+    # One line: outcome, started_at, node (tab-separated), or nothing.
+    sql "reading the history of $db" "$STATEMENT_TIMEOUT" \
+        "SELECT outcome, COALESCE(started_at, '-'), COALESCE(node, '-') FROM \`$db\`.\`$HISTORY_TABLE\` WHERE script = $script_lit;"
+    outcome="" started_at="" started_by=""
+    [[ -n ${SQL_RESULT[0]:-} ]] && IFS=$'\t' read -r outcome started_at started_by <<<"${SQL_RESULT[0]}"
+    case $outcome in
+        applied | adopted)
+            log "$db: $script already recorded ($outcome), skipped"
+            skipped_recorded=$((skipped_recorded + 1))
+            continue
+            ;;
+    esac
+
+    # Which of the script's tables exist (names from its CREATE TABLEs; case-insensitive, as
+    # servers with lower_case_table_names=1 store them in lower case).
+    # lower case, each once
+    tables=()
+    declare -A seen=()
+    for t in ${PLAN_TABLES[$i],,}; do
+        [[ -n ${seen[$t]:-} ]] || tables+=("$t")
+        seen[$t]=1
+    done
+    unset seen
+    in_list=$(printf "'%s'," "${tables[@]}")
+    sql "looking for the tables of $script in $db" "$STATEMENT_TIMEOUT" \
+        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$db' AND LOWER(TABLE_NAME) IN (${in_list%,}) ORDER BY TABLE_NAME;"
+    present=("${SQL_RESULT[@]}")
+
+    if [[ -z $outcome && ${#present[@]} -eq ${#tables[@]} ]]; then
+        # Installed before db-init ran here (by hand, or by WSO2's own instructions).
+        sql "recording $script in $db" "$STATEMENT_TIMEOUT" \
+            "INSERT INTO \`$db\`.\`$HISTORY_TABLE\` (script, outcome, finished_at, node) VALUES ($script_lit, 'adopted', CURRENT_TIMESTAMP, $node_lit);"
+        log "$db: all ${#tables[@]} tables of $script exist but db-init never recorded it: adopted as applied (an earlier install), not run again"
+        adopted=$((adopted + 1))
         continue
     fi
-
-    mapfile -t tables < <(script_tables "$file")
-    if ((${#tables[@]} > 0)); then
-        sentinel=${tables[0]}
-        sql_value "looking for table $db.$sentinel" \
-            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$db' AND LOWER(TABLE_NAME) = LOWER('$sentinel');"
-        if [[ $SQL_VALUE != 0 ]]; then
-            in_list=$(printf "LOWER('%s')," "${tables[@]}")
-            sql_value "counting the tables of $script in $db" \
-                "SELECT COUNT(DISTINCT LOWER(TABLE_NAME)) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$db' AND LOWER(TABLE_NAME) IN (${in_list%,});"
-            expected=$(printf '%s\n' "${tables[@]}" | tr '[:upper:]' '[:lower:]' | sort -u | wc -l)
-            if ((SQL_VALUE < expected)); then
-                log "WARNING: $db: $script looks partly applied ($SQL_VALUE of $expected tables exist); recording it as pre-existing anyway, inspect the schema"
-            fi
-            sql "recording $script in $db" "$STATEMENT_TIMEOUT" \
-                "INSERT INTO \`$db\`.\`$HISTORY_TABLE\` (script, outcome) VALUES ($script_lit, 'pre-existing');"
-            log "$db: $script: table $sentinel already exists, recorded as pre-existing, skipped"
-            skipped_existing=$((skipped_existing + 1))
-            continue
+    if ((${#present[@]} > 0)); then
+        if [[ -n $outcome ]]; then
+            why="an earlier attempt to apply it (node $started_by, started $started_at UTC) did not finish"
+            cleanup_hint=", then DELETE FROM \`$db\`.\`$HISTORY_TABLE\` WHERE script = $script_lit"
+        else
+            why="it was never recorded as applied"
+            cleanup_hint=""
         fi
-    else
-        log "WARNING: $db: $script creates no table I can see; applying it once"
+        die 8 "database $db is half-applied: $why, and ${#present[@]} of the ${#tables[@]} tables of $script exist: ${present[*]}. IS must not start on this schema, and db-init removes nothing. Either restore $db from a backup taken before the first attempt, or remove the ${#present[@]} tables listed here by hand${cleanup_hint}; then run db-init again (reboot the node)"
     fi
+    [[ -n $outcome ]] && log "$db: an earlier attempt to apply $script (node $started_by, started $started_at UTC) left none of its tables: applying it again"
 
-    log "$db: applying $script"
+    log "$db: applying $script (${#tables[@]} tables)"
     started=$SECONDS
+    # 'started' first: a script that dies midway is never mistaken for an earlier install.
+    sql "recording the start of $script in $db" "$STATEMENT_TIMEOUT" \
+        "INSERT INTO \`$db\`.\`$HISTORY_TABLE\` (script, outcome, started_at, node) VALUES ($script_lit, 'started', CURRENT_TIMESTAMP, $node_lit)
+  ON DUPLICATE KEY UPDATE outcome = 'started', started_at = CURRENT_TIMESTAMP, finished_at = NULL, node = $node_lit;"
     # `source` is a client command: it runs the file inside this same session (and lock).
     # DELIMITER is reset in case the script changed it.
     sql "applying $script to database $db" "$STATEMENT_TIMEOUT" "USE \`$db\`;
 source $file
 DELIMITER ;"
+    # Whatever the client did on an error, every table the script names must now exist.
+    sql "checking the tables of $script in $db" "$STATEMENT_TIMEOUT" \
+        "SELECT LOWER(TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$db' AND LOWER(TABLE_NAME) IN (${in_list%,});"
+    if ((${#SQL_RESULT[@]} != ${#tables[@]})); then
+        missing=()
+        for t in "${tables[@]}"; do
+            [[ " ${SQL_RESULT[*]} " == *" $t "* ]] || missing+=("$t")
+        done
+        die 6 "applying $script to database $db: the script ran but ${#missing[@]} of its ${#tables[@]} tables are missing: ${missing[*]}; not recorded as applied"
+    fi
     sql "recording $script in $db" "$STATEMENT_TIMEOUT" \
-        "INSERT INTO \`$db\`.\`$HISTORY_TABLE\` (script, outcome) VALUES ($script_lit, 'applied');"
+        "UPDATE \`$db\`.\`$HISTORY_TABLE\` SET outcome = 'applied', finished_at = CURRENT_TIMESTAMP WHERE script = $script_lit;"
     log "$db: $script applied in $((SECONDS - started))s"
     applied=$((applied + 1))
 done
+
+# The first-start gate (first-start-gate.sh): one row in the first database of the plan,
+# read and written by the app user (the admin pair may be gone from the nodes later).
+GATE_DB=${DATABASES[0]}
+sql "creating the first-start gate in $GATE_DB" "$STATEMENT_TIMEOUT" \
+    "CREATE TABLE IF NOT EXISTS \`$GATE_DB\`.\`$GATE_TABLE\` (
+  id TINYINT NOT NULL PRIMARY KEY,
+  holder VARCHAR(255) NULL,
+  acquired_at DATETIME(6) NULL,
+  heartbeat_at DATETIME(6) NULL,
+  done_at DATETIME(6) NULL,
+  done_by VARCHAR(255) NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+INSERT IGNORE INTO \`$GATE_DB\`.\`$GATE_TABLE\` (id) VALUES (1);
+GRANT SELECT, UPDATE ON \`$GATE_DB\`.\`$GATE_TABLE\` TO $APP_USER_SQL;"
 
 sql "releasing lock '$LOCK_NAME'" 60 "DO RELEASE_LOCK('$LOCK_NAME');"
 { printf 'quit\n' 1>&"$SQL_IN"; } 2>/dev/null || true
@@ -405,5 +528,5 @@ wait "$SESSION_PID" 2>/dev/null || true
 SESSION_PID=""
 exec {SQL_OUT}<&-
 
-skipped=$((skipped_recorded + skipped_existing))
-log "done: applied $applied, skipped $skipped ($skipped_recorded already recorded, $skipped_existing pre-existing) on ${#DATABASES[@]} database(s) at $DB_HOST:$DB_PORT"
+skipped=$((skipped_recorded + adopted))
+log "done: applied $applied, skipped $skipped ($skipped_recorded already recorded, $adopted adopted) on ${#DATABASES[@]} database(s) at $DB_HOST:$DB_PORT"

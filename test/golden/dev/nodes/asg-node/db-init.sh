@@ -4,6 +4,7 @@ readonly PROG="db-init"
 readonly LOCK_NAME="wso2is-db-init"
 readonly MARKER="__wso2is_done__"
 readonly HISTORY_TABLE="wso2is_schema_history"
+readonly GATE_TABLE="wso2is_first_start"
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() {
     local code=$1
@@ -40,8 +41,44 @@ esac
 [[ $DB_HOST =~ ^[A-Za-z0-9._:-]+$ ]] || die 2 "DB_HOST '$DB_HOST' is not a host name or address"
 [[ $DB_APP_USER != *$'\n'* && ${#DB_APP_USER} -le 80 ]] || die 2 "DB_APP_USER is not a valid user name"
 [[ $WSO2_DB_PASSWORD != *$'\n'* ]] || die 2 "WSO2_DB_PASSWORD must not contain a newline"
+scan_dbscript() {
+    # shellcheck disable=SC2016 # a regex: $ and backticks are literal
+    local line re='create[[:space:]]+table[[:space:]]+(if[[:space:]]+not[[:space:]]+exists[[:space:]]+)?(`?[[:alnum:]_$]+`?[.])?`?([[:alnum:]_$]+)`?(.*)$'
+    SCAN_TABLES=()
+    SCAN_LAST=""
+    shopt -s nocasematch
+    while IFS= read -r line || [[ -n $line ]]; do
+        [[ $line =~ ^[[:space:]]*# ]] && continue
+        line=${line%%--[[:space:]]*}
+        line=${line%--}
+        line=${line%"${line##*[![:space:]]}"}
+        [[ -n $line ]] || continue
+        SCAN_LAST=${line: -1}
+        while [[ $line =~ $re ]]; do
+            SCAN_TABLES+=("${BASH_REMATCH[3]}")
+            line=${BASH_REMATCH[4]}
+        done
+    done <"$1"
+    shopt -u nocasematch
+}
+layout_hint() {
+    local f found=()
+    shopt -s globstar nullglob
+    for f in "$IS_HOME"/dbscripts/**/mysql*.sql; do found+=("${f#"$IS_HOME"/}"); done
+    shopt -u globstar nullglob
+    printf 'IS_VERSION=%s: this program applies the MySQL scripts at the paths of the IS 7.1.0 zip; does this zip lay out its dbscripts differently? IS_HOME has: %s' \
+        "${IS_VERSION:-unknown}" "${found[*]:-no dbscripts/**/mysql*.sql at all}"
+}
+check_dbscript() {
+    local db=$1 file=$IS_HOME/$2
+    [[ -f $file && -r $file ]] || die 2 "dbscript $file (database $db) does not exist. $(layout_hint)"
+    [[ -s $file ]] || die 2 "dbscript $file (database $db) is empty; the IS zip ships it non-empty (damaged install?). $(layout_hint)"
+    scan_dbscript <(tail -c 4096 -- "$file")
+    [[ $SCAN_LAST == ";" ]] || die 2 "dbscript $file (database $db) does not end with a complete statement (its last character is '$SCAN_LAST'): truncated? Reinstall IS (install-is.sh checks the zip's sha256); nothing was applied"
+}
 PLAN_DBS=()
 PLAN_SCRIPTS=()
+PLAN_TABLES=() # the table names of each script, space-separated
 DATABASES=()
 read -r -a plan_entries <<<"$DB_INIT_PLAN"
 ((${#plan_entries[@]} > 0)) || die 2 "DB_INIT_PLAN is empty"
@@ -58,7 +95,7 @@ for entry in "${plan_entries[@]}"; do
     for s in "${scripts[@]}"; do
         [[ -n $s ]] || die 2 "empty script name in DB_INIT_PLAN entry '$entry'"
         [[ ${#s} -le 255 && $s != /* && $s != *..* ]] || die 2 "script '$s' must be a path relative to IS_HOME, without '..'"
-        [[ -f $IS_HOME/$s && -r $IS_HOME/$s ]] || die 2 "dbscript $IS_HOME/$s (database $db) does not exist; is WSO2 IS installed in IS_HOME?"
+        check_dbscript "$db" "$s"
         PLAN_DBS+=("$db")
         PLAN_SCRIPTS+=("$s")
     done
@@ -163,6 +200,11 @@ while :; do
     log "attempt $attempt/$RETRIES: cannot connect yet (${last_error:-no error text}); retrying in ${RETRY_DELAY}s"
     sleep "$RETRY_DELAY"
 done
+for i in "${!PLAN_SCRIPTS[@]}"; do
+    scan_dbscript "$IS_HOME/${PLAN_SCRIPTS[$i]}"
+    ((${#SCAN_TABLES[@]} > 0)) || die 2 "dbscript $IS_HOME/${PLAN_SCRIPTS[$i]} (database ${PLAN_DBS[$i]}) creates no table: not a WSO2 schema script. $(layout_hint)"
+    PLAN_TABLES+=("${SCAN_TABLES[*]}")
+done
 SESSION_OPTS=(--unbuffered)
 [[ $CLIENT_FLAVOUR == mariadb ]] && SESSION_OPTS+=(--abort-source-on-error)
 : >"$SESSION_ERR" # exists before the client starts: sql() measures it
@@ -235,9 +277,16 @@ for db in "${DATABASES[@]}"; do
         "CREATE DATABASE IF NOT EXISTS \`$db\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE TABLE IF NOT EXISTS \`$db\`.\`$HISTORY_TABLE\` (
   script VARCHAR(255) NOT NULL PRIMARY KEY,
-  applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  outcome VARCHAR(32) NOT NULL
+  outcome VARCHAR(32) NOT NULL,
+  started_at TIMESTAMP NULL DEFAULT NULL,
+  finished_at TIMESTAMP NULL DEFAULT NULL,
+  node VARCHAR(255) NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;"
+    sql_value "reading the character set of $db" \
+        "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '$db';"
+    if [[ $SQL_VALUE != utf8mb4 ]]; then
+        log "WARNING: database $db existed with default character set '$SQL_VALUE', not utf8mb4: its consent and shared tables follow it, so user names and consent text outside '$SQL_VALUE' will be refused (docs/database.md)"
+    fi
 done
 app_pw_sql=$(sql_str "$WSO2_DB_PASSWORD")
 sql "creating user '$DB_APP_USER'" "$STATEMENT_TIMEOUT" \
@@ -248,63 +297,95 @@ for db in "${DATABASES[@]}"; do
     sql "granting $db to '$DB_APP_USER'" "$STATEMENT_TIMEOUT" \
         "GRANT ALL PRIVILEGES ON \`$db\`.* TO $APP_USER_SQL;"
 done
-script_tables() {
-    local id="\`?[[:alnum:]_\$]+\`?"
-    sed -E -e 's/--([[:space:]].*)?$//' -e 's/^[[:space:]]*#.*$//' "$1" | tr '\r\n' '  ' |
-        { grep -oiE "create[[:space:]]+table[[:space:]]+(if[[:space:]]+not[[:space:]]+exists[[:space:]]+)?(${id}[.])?${id}" || true; } |
-        sed -E "s/.*[[:space:].\`]\`?([[:alnum:]_\$]+)\`?\$/\1/"
-}
+NODE_ID=${HOSTNAME:-unknown}
+node_lit=$(sql_str "$NODE_ID")
 applied=0
 skipped_recorded=0
-skipped_existing=0
+adopted=0
 for i in "${!PLAN_SCRIPTS[@]}"; do
     db=${PLAN_DBS[$i]}
     script=${PLAN_SCRIPTS[$i]}
     file=$IS_HOME/$script
     script_lit=$(sql_str "$script")
-    sql_value "reading the history of $db" "SELECT COUNT(*) FROM \`$db\`.\`$HISTORY_TABLE\` WHERE script = $script_lit;"
-    if [[ $SQL_VALUE != 0 ]]; then
-        log "$db: $script already recorded, skipped"
-        skipped_recorded=$((skipped_recorded + 1))
+    sql "reading the history of $db" "$STATEMENT_TIMEOUT" \
+        "SELECT outcome, COALESCE(started_at, '-'), COALESCE(node, '-') FROM \`$db\`.\`$HISTORY_TABLE\` WHERE script = $script_lit;"
+    outcome="" started_at="" started_by=""
+    [[ -n ${SQL_RESULT[0]:-} ]] && IFS=$'\t' read -r outcome started_at started_by <<<"${SQL_RESULT[0]}"
+    case $outcome in
+        applied | adopted)
+            log "$db: $script already recorded ($outcome), skipped"
+            skipped_recorded=$((skipped_recorded + 1))
+            continue
+            ;;
+    esac
+    tables=()
+    declare -A seen=()
+    for t in ${PLAN_TABLES[$i],,}; do
+        [[ -n ${seen[$t]:-} ]] || tables+=("$t")
+        seen[$t]=1
+    done
+    unset seen
+    in_list=$(printf "'%s'," "${tables[@]}")
+    sql "looking for the tables of $script in $db" "$STATEMENT_TIMEOUT" \
+        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$db' AND LOWER(TABLE_NAME) IN (${in_list%,}) ORDER BY TABLE_NAME;"
+    present=("${SQL_RESULT[@]}")
+    if [[ -z $outcome && ${#present[@]} -eq ${#tables[@]} ]]; then
+        sql "recording $script in $db" "$STATEMENT_TIMEOUT" \
+            "INSERT INTO \`$db\`.\`$HISTORY_TABLE\` (script, outcome, finished_at, node) VALUES ($script_lit, 'adopted', CURRENT_TIMESTAMP, $node_lit);"
+        log "$db: all ${#tables[@]} tables of $script exist but db-init never recorded it: adopted as applied (an earlier install), not run again"
+        adopted=$((adopted + 1))
         continue
     fi
-    mapfile -t tables < <(script_tables "$file")
-    if ((${#tables[@]} > 0)); then
-        sentinel=${tables[0]}
-        sql_value "looking for table $db.$sentinel" \
-            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$db' AND LOWER(TABLE_NAME) = LOWER('$sentinel');"
-        if [[ $SQL_VALUE != 0 ]]; then
-            in_list=$(printf "LOWER('%s')," "${tables[@]}")
-            sql_value "counting the tables of $script in $db" \
-                "SELECT COUNT(DISTINCT LOWER(TABLE_NAME)) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$db' AND LOWER(TABLE_NAME) IN (${in_list%,});"
-            expected=$(printf '%s\n' "${tables[@]}" | tr '[:upper:]' '[:lower:]' | sort -u | wc -l)
-            if ((SQL_VALUE < expected)); then
-                log "WARNING: $db: $script looks partly applied ($SQL_VALUE of $expected tables exist); recording it as pre-existing anyway, inspect the schema"
-            fi
-            sql "recording $script in $db" "$STATEMENT_TIMEOUT" \
-                "INSERT INTO \`$db\`.\`$HISTORY_TABLE\` (script, outcome) VALUES ($script_lit, 'pre-existing');"
-            log "$db: $script: table $sentinel already exists, recorded as pre-existing, skipped"
-            skipped_existing=$((skipped_existing + 1))
-            continue
+    if ((${#present[@]} > 0)); then
+        if [[ -n $outcome ]]; then
+            why="an earlier attempt to apply it (node $started_by, started $started_at UTC) did not finish"
+            cleanup_hint=", then DELETE FROM \`$db\`.\`$HISTORY_TABLE\` WHERE script = $script_lit"
+        else
+            why="it was never recorded as applied"
+            cleanup_hint=""
         fi
-    else
-        log "WARNING: $db: $script creates no table I can see; applying it once"
+        die 8 "database $db is half-applied: $why, and ${#present[@]} of the ${#tables[@]} tables of $script exist: ${present[*]}. IS must not start on this schema, and db-init removes nothing. Either restore $db from a backup taken before the first attempt, or remove the ${#present[@]} tables listed here by hand${cleanup_hint}; then run db-init again (reboot the node)"
     fi
-    log "$db: applying $script"
+    [[ -n $outcome ]] && log "$db: an earlier attempt to apply $script (node $started_by, started $started_at UTC) left none of its tables: applying it again"
+    log "$db: applying $script (${#tables[@]} tables)"
     started=$SECONDS
+    sql "recording the start of $script in $db" "$STATEMENT_TIMEOUT" \
+        "INSERT INTO \`$db\`.\`$HISTORY_TABLE\` (script, outcome, started_at, node) VALUES ($script_lit, 'started', CURRENT_TIMESTAMP, $node_lit)
+  ON DUPLICATE KEY UPDATE outcome = 'started', started_at = CURRENT_TIMESTAMP, finished_at = NULL, node = $node_lit;"
     sql "applying $script to database $db" "$STATEMENT_TIMEOUT" "USE \`$db\`;
 source $file
 DELIMITER ;"
+    sql "checking the tables of $script in $db" "$STATEMENT_TIMEOUT" \
+        "SELECT LOWER(TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$db' AND LOWER(TABLE_NAME) IN (${in_list%,});"
+    if ((${#SQL_RESULT[@]} != ${#tables[@]})); then
+        missing=()
+        for t in "${tables[@]}"; do
+            [[ " ${SQL_RESULT[*]} " == *" $t "* ]] || missing+=("$t")
+        done
+        die 6 "applying $script to database $db: the script ran but ${#missing[@]} of its ${#tables[@]} tables are missing: ${missing[*]}; not recorded as applied"
+    fi
     sql "recording $script in $db" "$STATEMENT_TIMEOUT" \
-        "INSERT INTO \`$db\`.\`$HISTORY_TABLE\` (script, outcome) VALUES ($script_lit, 'applied');"
+        "UPDATE \`$db\`.\`$HISTORY_TABLE\` SET outcome = 'applied', finished_at = CURRENT_TIMESTAMP WHERE script = $script_lit;"
     log "$db: $script applied in $((SECONDS - started))s"
     applied=$((applied + 1))
 done
+GATE_DB=${DATABASES[0]}
+sql "creating the first-start gate in $GATE_DB" "$STATEMENT_TIMEOUT" \
+    "CREATE TABLE IF NOT EXISTS \`$GATE_DB\`.\`$GATE_TABLE\` (
+  id TINYINT NOT NULL PRIMARY KEY,
+  holder VARCHAR(255) NULL,
+  acquired_at DATETIME(6) NULL,
+  heartbeat_at DATETIME(6) NULL,
+  done_at DATETIME(6) NULL,
+  done_by VARCHAR(255) NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+INSERT IGNORE INTO \`$GATE_DB\`.\`$GATE_TABLE\` (id) VALUES (1);
+GRANT SELECT, UPDATE ON \`$GATE_DB\`.\`$GATE_TABLE\` TO $APP_USER_SQL;"
 sql "releasing lock '$LOCK_NAME'" 60 "DO RELEASE_LOCK('$LOCK_NAME');"
 { printf 'quit\n' 1>&"$SQL_IN"; } 2>/dev/null || true
 exec {SQL_IN}>&-
 wait "$SESSION_PID" 2>/dev/null || true
 SESSION_PID=""
 exec {SQL_OUT}<&-
-skipped=$((skipped_recorded + skipped_existing))
-log "done: applied $applied, skipped $skipped ($skipped_recorded already recorded, $skipped_existing pre-existing) on ${#DATABASES[@]} database(s) at $DB_HOST:$DB_PORT"
+skipped=$((skipped_recorded + adopted))
+log "done: applied $applied, skipped $skipped ($skipped_recorded already recorded, $adopted adopted) on ${#DATABASES[@]} database(s) at $DB_HOST:$DB_PORT"
