@@ -121,6 +121,7 @@ export class EcsCluster extends pulumi.ComponentResource {
                 securityGroupId: groups.nodes.id,
                 instanceProfileArn: identity.instanceProfile.arn,
                 discoveryTag: { key: discoveryTagKey, value: clusterName },
+                kmsKeyArn,
             },
             this,
         );
