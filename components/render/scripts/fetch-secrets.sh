@@ -281,11 +281,12 @@ if [[ -n $db_tmp ]]; then
     db_tmp=
 fi
 
-# install_keystore FILE ALIAS CERT KEY PASS: the PKCS#12 at FILE, readable by IS's group.
-# Rebuilt only when its inputs change (a digest of them sits beside it, root-only).
+# install_keystore FILE ALIAS CERT KEY PASS [CA]: the PKCS#12 at FILE, readable by IS's group.
+# Rebuilt only when its inputs change (a digest of them sits beside it, root-only); CA (the
+# 9443 keystore's issuer) counts as an input: a new CA means a re-created cluster PKI.
 install_keystore() {
-    local file=$1 alias=$2 cert=$3 key=$4 pass=$5 stamp ks_tmp err
-    stamp=$(printf '%s\0' "$alias" | cat - "$cert" "$key" "$pass" | sha256sum)
+    local file=$1 alias=$2 cert=$3 key=$4 pass=$5 ca=${6:-/dev/null} stamp ks_tmp err
+    stamp=$(printf '%s\0' "$alias" | cat - "$cert" "$key" "$pass" "$ca" | sha256sum)
     stamp=${stamp%% *}
     if [[ -f $file && -f $file.sha256 && $(<"$file.sha256") == "$stamp" ]]; then
         log "$file already up to date"
@@ -345,7 +346,7 @@ if [[ -n ${SIGNING_KEYSTORE_FILE:-} ]]; then
 fi
 if [[ -n ${TLS_KEYSTORE_FILE:-} ]]; then
     install_keystore "$TLS_KEYSTORE_FILE" "$TLS_KEYSTORE_ALIAS" "$parts/tls.tlsCertificate" \
-        "$parts/tls.tlsPrivateKey" "$parts/tls.tlsKeystorePassword"
+        "$parts/tls.tlsPrivateKey" "$parts/tls.tlsKeystorePassword" "$parts/tls.tlsCaCertificate"
     trust "$TLS_CA_ALIAS" "$parts/tls.tlsCaCertificate"
 fi
 

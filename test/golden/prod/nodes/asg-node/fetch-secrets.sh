@@ -212,8 +212,8 @@ if [[ -n $db_tmp ]]; then
     db_tmp=
 fi
 install_keystore() {
-    local file=$1 alias=$2 cert=$3 key=$4 pass=$5 stamp ks_tmp err
-    stamp=$(printf '%s\0' "$alias" | cat - "$cert" "$key" "$pass" | sha256sum)
+    local file=$1 alias=$2 cert=$3 key=$4 pass=$5 ca=${6:-/dev/null} stamp ks_tmp err
+    stamp=$(printf '%s\0' "$alias" | cat - "$cert" "$key" "$pass" "$ca" | sha256sum)
     stamp=${stamp%% *}
     if [[ -f $file && -f $file.sha256 && $(<"$file.sha256") == "$stamp" ]]; then
         log "$file already up to date"
@@ -267,7 +267,7 @@ if [[ -n ${SIGNING_KEYSTORE_FILE:-} ]]; then
 fi
 if [[ -n ${TLS_KEYSTORE_FILE:-} ]]; then
     install_keystore "$TLS_KEYSTORE_FILE" "$TLS_KEYSTORE_ALIAS" "$parts/tls.tlsCertificate" \
-        "$parts/tls.tlsPrivateKey" "$parts/tls.tlsKeystorePassword"
+        "$parts/tls.tlsPrivateKey" "$parts/tls.tlsKeystorePassword" "$parts/tls.tlsCaCertificate"
     trust "$TLS_CA_ALIAS" "$parts/tls.tlsCaCertificate"
 fi
 if [[ -n ${IS_HOME:-} && -d $IS_HOME && $(stat -c %a -- "$IS_HOME") != 750 ]]; then
