@@ -19,6 +19,7 @@ import {
     ofType,
     overlaps,
     productionBackupSchema,
+    productionSchema,
 } from "./util";
 
 export const T = {
@@ -39,6 +40,8 @@ export const T = {
     targetGroup: "aws:lb/targetGroup:TargetGroup",
     targetGroupLegacy: "aws:alb/targetGroup:TargetGroup",
     asg: "aws:autoscaling/group:Group",
+    kmsKey: "aws:kms/key:Key",
+    secret: "aws:secretsmanager/secret:Secret",
 } as const;
 
 const mysqlEngines = new Set(["mysql", "mariadb", "aurora-mysql"]);
@@ -423,6 +426,71 @@ export const targetGroupStickiness: ResourceValidationPolicy = {
     }),
 };
 
+// AWSGuard (npm @pulumi/awsguard) equivalents for what it checks on this program's resources;
+// its own elb-* policies match only the old aws:elasticloadbalancingv2/applicationloadbalancing
+// type tokens, never aws:lb, so the load balancer's are here too.
+
+export const productionCustomerManagedKeys: ResourceValidationPolicy = {
+    name: "aws-production-customer-managed-keys",
+    description:
+        "In production, RDS storage, EFS, the nodes' EBS volumes and Secrets Manager secrets are encrypted with a customer-managed KMS key (kmsKeyId), not an AWS-managed one (AWSGuard efs-encrypted, and its kmsKeyId options of rds-storage-encrypted and encrypted-volumes).",
+    enforcementLevel: "advisory",
+    severity: "high",
+    tags: ["aws", "encryption", "production"],
+    configSchema: { properties: { ...productionSchema } },
+    validateResource: forTypes(
+        [T.rdsInstance, T.rdsCluster, T.efs, T.launchTemplate, T.secret],
+        (props, args, report) => {
+            if (!isProduction(args))
+                return args.notApplicable("production is false: the production-only checks do not run");
+            const aurora = typeof props.engine === "string" && props.engine.startsWith("aurora");
+            if (args.type === T.rdsInstance && aurora) return;
+            if (args.type === T.launchTemplate) {
+                for (const b of asArray<Props>(props.blockDeviceMappings))
+                    if (isObject(b) && isObject(b.ebs) && !b.ebs.kmsKeyId)
+                        report(
+                            `volume ${b.deviceName ?? "?"} has no ebs.kmsKeyId: use the cluster's KMS key.`,
+                        );
+                return;
+            }
+            if (!props.kmsKeyId) report("kmsKeyId is not set: use the cluster's customer-managed KMS key.");
+        },
+    ),
+};
+
+export const kmsKeyRotation: ResourceValidationPolicy = {
+    name: "aws-kms-key-rotation",
+    description:
+        "Symmetric customer-managed KMS keys rotate their key material (AWSGuard cmk-backing-key-rotation-enabled).",
+    enforcementLevel: "mandatory",
+    severity: "medium",
+    tags: ["aws", "security", "encryption"],
+    validateResource: forTypes([T.kmsKey], (props, _args, report) => {
+        const spec = String(props.customerMasterKeySpec ?? props.keySpec ?? "SYMMETRIC_DEFAULT");
+        if (spec !== "SYMMETRIC_DEFAULT") return;
+        if (!isTrue(props.enableKeyRotation))
+            report("enableKeyRotation is not true: turn on automatic rotation.");
+    }),
+};
+
+export const lbProductionDeletionProtection: ResourceValidationPolicy = {
+    name: "aws-lb-production-deletion-protection",
+    description:
+        "In production, the load balancer is deletion-protected (AWSGuard elb-deletion-protection-enabled, which does not match aws:lb resources).",
+    enforcementLevel: "advisory",
+    severity: "medium",
+    tags: ["aws", "availability", "load-balancer", "production"],
+    configSchema: { properties: { ...productionSchema } },
+    validateResource: forTypes([T.lb, T.albLegacy], (props, args, report) => {
+        if (!isProduction(args))
+            return args.notApplicable("production is false: the production-only checks do not run");
+        if (!isTrue(props.enableDeletionProtection))
+            report(
+                "enableDeletionProtection is not true: a production load balancer must not be deletable by accident.",
+            );
+    }),
+};
+
 export const awsPolicies = [
     rdsNotPublic,
     rdsStorageEncrypted,
@@ -435,4 +503,7 @@ export const awsPolicies = [
     sgPublicOnlyOnLoadBalancer,
     albHttps,
     targetGroupStickiness,
+    productionCustomerManagedKeys,
+    kmsKeyRotation,
+    lbProductionDeletionProtection,
 ];

@@ -4,6 +4,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { awsPolicies } from "./aws";
 import { azurePolicies } from "./azure";
 import { ecsPolicies } from "./ecs";
+import { keyPolicies } from "./keys";
 import { kubernetesPolicies } from "./kubernetes";
 import { stackPolicies } from "./stack";
 
@@ -15,6 +16,7 @@ export const policies: Policy[] = [
     ...azurePolicies,
     ...kubernetesPolicies,
     ...stackPolicies,
+    ...keyPolicies,
 ];
 
 /** Policies that are advisory by default and mandatory with policy/config.production.json. */
@@ -27,4 +29,4 @@ export const productionAware: string[] = policies
     .filter((p) => p.configSchema?.properties?.production !== undefined)
     .map((p) => p.name);
 
-export { awsPolicies, azurePolicies, ecsPolicies, kubernetesPolicies, stackPolicies };
+export { awsPolicies, azurePolicies, ecsPolicies, keyPolicies, kubernetesPolicies, stackPolicies };

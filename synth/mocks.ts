@@ -243,6 +243,12 @@ function computed(
                     certPem: `-----BEGIN CERTIFICATE-----\nmock-self-signed-${h(16)}\n-----END CERTIFICATE-----\n`,
                 },
             };
+        case "random:index/randomId:RandomId":
+            return { id: h(22), state: { hex: h(2 * Number(inputs.byteLength ?? 8)), b64Std: h(22) } };
+        case "aws:kms/key:Key": {
+            const keyId = `${h(8)}-${h(4)}-4${h(3)}-8${h(3)}-${h(12)}`;
+            return { id: keyId, state: { keyId, arn: arn("kms", `key/${keyId}`) } };
+        }
         case "random:index/randomString:RandomString":
             return { id: "none", state: { result: h(Number(inputs.length ?? 8)) } };
         case "tls:index/certRequest:CertRequest":
@@ -544,6 +550,8 @@ export function createMocks(options: MockOptions = {}): {
                         userId: "AIDAMOCKDEPLOYER",
                         id: account,
                     };
+                case "aws:index/getPartition:getPartition":
+                    return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
                 // A platform VPC: its CIDR (the ECS target derives Hazelcast's interface from it).
                 case "aws:ec2/getVpc:getVpc":
                     return {

@@ -56,6 +56,8 @@ export class AksCluster extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
     public readonly membershipScheme: pulumi.Output<string>;
     public readonly nodeCount: pulumi.Output<number>;
+    /** The cluster's token-signing certificate (PEM, public): relying parties may pin it. */
+    public readonly signingCertificatePem: pulumi.Output<string>;
     /** With a Key Vault certificate: the add-on identity to grant "Key Vault Secrets User" on that vault. */
     public readonly secretsProviderClientId?: pulumi.Output<string>;
     public readonly model: pulumi.Output<ClusterModel>;
@@ -127,6 +129,8 @@ export class AksCluster extends pulumi.ComponentResource {
                 tags,
                 tenantId: client.tenantId,
                 vaultName: names.keyVault,
+                clusterName: name,
+                hostname: config.hostname,
                 production: config.production,
                 adminPassword: args.adminPassword,
             },
@@ -190,6 +194,7 @@ export class AksCluster extends pulumi.ComponentResource {
                     dbApp: secret.dbAppPassword,
                     admin: secret.adminPassword,
                 },
+                keys: { encryptionKey: secret.material.encryptionKey, signing: secret.material.signing },
                 storageClassName: storageClass.metadata.name,
                 ingress: ingressFor(
                     name,
@@ -218,6 +223,7 @@ export class AksCluster extends pulumi.ComponentResource {
         this.namespace = workload.namespace;
         this.membershipScheme = pulumi.output(config.membership);
         this.nodeCount = pulumi.output(config.nodes);
+        this.signingCertificatePem = secret.material.signing.certificatePem;
         this.secretsProviderClientId = kube.secretsProviderClientId;
         this.model = workload.model;
         this.registerOutputs(this.outputs());
@@ -234,6 +240,7 @@ export class AksCluster extends pulumi.ComponentResource {
             namespace: this.namespace,
             membershipScheme: this.membershipScheme,
             nodeCount: this.nodeCount,
+            signingCertificatePem: this.signingCertificatePem,
             ...(this.secretsProviderClientId
                 ? { secretsProviderClientId: this.secretsProviderClientId }
                 : {}),

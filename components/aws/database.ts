@@ -35,6 +35,8 @@ export function createDatabase(
         vpcId: pulumi.Input<string>;
         adminPassword: pulumi.Output<string>;
         clusterName: string;
+        /** The cluster's KMS key (production); absent: the AWS-managed key. */
+        kmsKeyArn?: pulumi.Input<string>;
         tags: Record<string, string>;
     },
     parent: pulumi.Resource,
@@ -78,6 +80,8 @@ export function createDatabase(
             maxAllocatedStorage: db.storageGb * 4,
             storageType: "gp3",
             storageEncrypted: true,
+            // Production: the cluster's KMS key (set at creation; changing it replaces the instance).
+            ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}),
             username: dbAdminUser,
             password: args.adminPassword,
             dbSubnetGroupName: subnetGroup.name,

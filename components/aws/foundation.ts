@@ -9,6 +9,7 @@ import { BackendTls } from "../shared/backendTls";
 import { AwsDatabase, createDatabase } from "./database";
 import { AwsLoadBalancer, createLoadBalancer } from "./loadBalancer";
 import { AwsNetwork, createNetwork } from "./network";
+import { createClusterKey } from "./kms";
 import { ClusterSecret, createClusterSecret } from "./secrets";
 import { AwsSecurityGroups, createSecurityGroups } from "./securityGroups";
 import { AwsSharedFs, createSharedFs } from "./sharedFs";
@@ -30,6 +31,8 @@ export interface AwsFoundation {
     network: AwsNetwork;
     groups: AwsSecurityGroups;
     secret: ClusterSecret;
+    /** Production: the cluster's own KMS key (RDS, EFS, EBS, the secret); dev: none (AWS-managed keys). */
+    kmsKeyArn?: pulumi.Output<string>;
     database: AwsDatabase;
     sharedFs: AwsSharedFs;
     loadBalancer: AwsLoadBalancer;
@@ -53,12 +56,19 @@ export function createAwsFoundation(
         { vpcId: network.vpcId, allowedCidrs: config.network.allowedCidrs, tags },
         parent,
     );
+    // Production: the customer's own KMS key for RDS, EFS, EBS and the secret (AWS-managed in dev).
+    const kmsKeyArn = config.production
+        ? createClusterKey(name, { clusterName: args.clusterName, tags }, parent).arn
+        : undefined;
     const secret = createClusterSecret(
         name,
         {
+            clusterName: args.clusterName,
+            hostname: config.hostname,
             adminPassword: args.adminPassword,
             production: config.production,
             ...(args.backendTls ? { backendTls: args.backendTls } : {}),
+            kmsKeyArn,
             tags,
         },
         parent,
@@ -74,6 +84,7 @@ export function createAwsFoundation(
             securityGroupId: groups.database.id,
             vpcId: network.vpcId,
             adminPassword: secret.dbAdminPassword,
+            kmsKeyArn,
         },
         parent,
     );
@@ -85,6 +96,7 @@ export function createAwsFoundation(
                       production: config.production,
                       subnetIds: network.privateSubnetIds,
                       securityGroupId: groups.sharedFs.id,
+                      kmsKeyArn,
                       tags,
                   },
                   parent,
@@ -102,5 +114,5 @@ export function createAwsFoundation(
         },
         parent,
     );
-    return { network, groups, secret, database, sharedFs, loadBalancer };
+    return { network, groups, secret, kmsKeyArn, database, sharedFs, loadBalancer };
 }

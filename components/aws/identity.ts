@@ -1,7 +1,14 @@
 // The nodes' instance role. On EC2 (components/ec2): Hazelcast discovery
-// (DescribeInstances/AvailabilityZones), this cluster's secret only, and SSM Session Manager
-// instead of SSH. On ECS (components/ecs) the container instances get only the ECS agent's
-// managed policy: discovery and the secret belong to the task's own roles. No static keys.
+// (DescribeInstances/AvailabilityZones), this cluster's secret only (and, in production, Decrypt
+// with the cluster's KMS key through Secrets Manager only), and SSM Session Manager instead of
+// SSH. On ECS (components/ecs) the container instances get only the ECS agent's managed policy:
+// discovery and the secret belong to the task's own roles. No static keys anywhere.
+//
+// Session Manager needs exactly the five actions of AWS's own AWSCloud9SSMInstanceProfile
+// managed policy (AWS Systems Manager user guide, "custom instance profile for Session Manager").
+// AmazonSSMManagedInstanceCore would also grant ssm:GetParameter(s) on every parameter of the
+// account, plus the Run Command, inventory and patching channels (ec2messages:*), none of which
+// this cluster uses.
 import * as pulumi from "@pulumi/pulumi";
 import * as iam from "@pulumi/aws/iam";
 
@@ -21,13 +28,31 @@ export const hazelcastDiscoveryStatement = {
     Resource: "*",
 } as const;
 
-export const ssmManagedInstanceCore = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
+/** Session Manager's channel, nothing else of SSM (see the header). */
+export const sessionManagerStatement = {
+    Sid: "SessionManager",
+    Effect: "Allow",
+    Action: [
+        "ssm:UpdateInstanceInformation",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+    ],
+    Resource: "*",
+} as const;
 
 export function createNodeIdentity(
     name: string,
     args: {
-        /** The cluster secret the node reads at boot, with Hazelcast discovery; none: no inline policy. */
+        /**
+         * The cluster secret the node reads at boot (EC2): one inline policy with discovery, the
+         * secret, the KMS key and Session Manager. None (ECS): no inline policy.
+         */
         secretArn?: pulumi.Input<string>;
+        /** The cluster's KMS key (production): the cluster secret is encrypted with it. */
+        kmsKeyArn?: pulumi.Input<string>;
+        region: string;
         /** AWS managed policies to attach, by a short name that ends the attachment's name. */
         managedPolicies?: Record<string, string>;
         tags: Record<string, string>;
@@ -67,15 +92,29 @@ export function createNodeIdentity(
                             Action: ["secretsmanager:GetSecretValue"],
                             Resource: args.secretArn,
                         },
+                        ...(args.kmsKeyArn
+                            ? [
+                                  {
+                                      Sid: "ClusterSecretKey",
+                                      Effect: "Allow",
+                                      Action: ["kms:Decrypt"],
+                                      Resource: args.kmsKeyArn,
+                                      Condition: {
+                                          StringEquals: {
+                                              "kms:ViaService": `secretsmanager.${args.region}.amazonaws.com`,
+                                          },
+                                      },
+                                  },
+                              ]
+                            : []),
+                        sessionManagerStatement,
                     ],
                 }),
             },
             { parent },
         );
     }
-    for (const [short, policyArn] of Object.entries(
-        args.managedPolicies ?? { ssm: ssmManagedInstanceCore },
-    )) {
+    for (const [short, policyArn] of Object.entries(args.managedPolicies ?? {})) {
         new iam.RolePolicyAttachment(`${name}-node-${short}`, { role: role.name, policyArn }, { parent });
     }
     const instanceProfile = new iam.InstanceProfile(

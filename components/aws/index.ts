@@ -9,3 +9,4 @@ export * from "./secrets";
 export * from "./securityGroups";
 export * from "./sharedFs";
 export * from "./foundation";
+export * from "./kms";

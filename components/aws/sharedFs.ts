@@ -20,6 +20,8 @@ export function createSharedFs(
         production: boolean;
         subnetIds: pulumi.Input<string>[];
         securityGroupId: pulumi.Input<string>;
+        /** The cluster's KMS key (production); absent: the AWS-managed aws/elasticfilesystem key. */
+        kmsKeyArn?: pulumi.Input<string>;
         tags: Record<string, string>;
     },
     parent: pulumi.Resource,
@@ -28,6 +30,8 @@ export function createSharedFs(
         `${name}-efs`,
         {
             encrypted: true,
+            // Production: the cluster's KMS key (set at creation; changing it replaces the file system).
+            ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}),
             performanceMode: "generalPurpose",
             throughputMode: "elastic",
             tags: { ...args.tags, Name: `${name}-efs` },

@@ -50,6 +50,8 @@ export class AzureVmCluster extends pulumi.ComponentResource {
     public readonly nodeIps: pulumi.Output<string[]>;
     public readonly membershipScheme: pulumi.Output<string>;
     public readonly nodeCount: pulumi.Output<number>;
+    /** The cluster's token-signing certificate (PEM, public): relying parties may pin it. */
+    public readonly signingCertificatePem: pulumi.Output<string>;
     /** Public half of the nodes' admin key (Azure requires one; no rule lets SSH in: break-glass is Run Command). */
     public readonly sshPublicKey: pulumi.Output<string>;
     /** With a Key Vault listener certificate: the identity the certificate's vault must trust. */
@@ -166,6 +168,8 @@ export class AzureVmCluster extends pulumi.ComponentResource {
                 tags,
                 tenantId: client.tenantId,
                 vaultName: names.keyVault,
+                clusterName,
+                hostname: config.hostname,
                 production: config.production,
                 adminPassword: args.adminPassword,
                 smbCredentials: sharedFs.smbCredentials,
@@ -274,6 +278,7 @@ export class AzureVmCluster extends pulumi.ComponentResource {
         this.nodeIps = pulumi.output(nodeIps);
         this.membershipScheme = pulumi.output(config.membership);
         this.nodeCount = pulumi.output(config.nodes);
+        this.signingCertificatePem = secret.material.signing.certificatePem;
         this.sshPublicKey = vms.sshPublicKey;
         this.gatewayIdentityPrincipalId = loadBalancer.identity?.principalId;
         this.nginxConf = pulumi.output(
@@ -300,6 +305,7 @@ export class AzureVmCluster extends pulumi.ComponentResource {
             nodeIps: this.nodeIps,
             membershipScheme: this.membershipScheme,
             nodeCount: this.nodeCount,
+            signingCertificatePem: this.signingCertificatePem,
             sshPublicKey: this.sshPublicKey,
             ...(this.gatewayIdentityPrincipalId
                 ? { gatewayIdentityPrincipalId: this.gatewayIdentityPrincipalId }

@@ -1,5 +1,6 @@
-// The cluster secret: one Key Vault secret holding the JSON document of scripts/CONTRACT.md
-// (generated DB passwords, the IS admin password; for SMB the storage account's name and key;
+// The cluster secret: one Key Vault secret holding the JSON document of scripts/CONTRACT.md,
+// built by components/shared/clusterSecret.ts (generated DB passwords, the IS admin password,
+// the cluster's encryption key and signing key; for SMB the storage account's name and key;
 // the nodes' 9443 certificate and key). Nodes read it at boot with their managed identity; it
 // never reaches user-data, stack outputs or logs (only its URL does).
 //
@@ -18,8 +19,8 @@
 // Officer" instead would add a standing right to read the passwords back.
 import * as pulumi from "@pulumi/pulumi";
 import * as keyvault from "@pulumi/azure-native/keyvault";
-import { dbAdminUser, generatedPassword } from "../shared/passwords";
 import { BackendTls } from "../shared/backendTls";
+import { ClusterSecretMaterial, createClusterSecretMaterial } from "../shared/clusterSecret";
 
 export const clusterSecretName = "cluster";
 /** Soft-delete retention of the vault, in every mode: Azure refuses to change it after creation. */
@@ -30,6 +31,7 @@ export interface AzureClusterSecret {
     secret: keyvault.Secret;
     /** https://<vault>.vault.azure.net/secrets/<name>: what the nodes read, known from the names alone. */
     secretUrl: pulumi.Output<string>;
+    material: ClusterSecretMaterial;
     dbAdminPassword: pulumi.Output<string>;
     dbAppPassword: pulumi.Output<string>;
     adminPassword: pulumi.Output<string>;
@@ -46,6 +48,8 @@ export function createClusterSecret(
         location: pulumi.Input<string>;
         tenantId: pulumi.Input<string>;
         vaultName: pulumi.Output<string>;
+        clusterName: string;
+        hostname: string;
         production: boolean;
         adminPassword?: pulumi.Output<string>;
         smbCredentials?: { username: pulumi.Output<string>; password: pulumi.Output<string> };
@@ -57,9 +61,18 @@ export function createClusterSecret(
     },
     parent: pulumi.Resource,
 ): AzureClusterSecret {
-    const dbAdminPassword = generatedPassword(`${name}-db-admin-password`, parent);
-    const dbAppPassword = generatedPassword(`${name}-db-app-password`, parent);
-    const adminPassword = args.adminPassword ?? generatedPassword(`${name}-is-admin-password`, parent);
+    const material = createClusterSecretMaterial(
+        name,
+        {
+            clusterName: args.clusterName,
+            hostname: args.hostname,
+            production: args.production,
+            adminPassword: args.adminPassword,
+            backendTls: args.backendTls,
+            smbCredentials: args.smbCredentials,
+        },
+        parent,
+    );
 
     const vault = new keyvault.Vault(
         `${name}-kv`,
@@ -93,31 +106,13 @@ export function createClusterSecret(
         { parent },
     );
 
-    const tls = args.backendTls;
-    const document = pulumi.jsonStringify({
-        dbAdminUser,
-        dbAdminPassword,
-        dbAppPassword,
-        adminPassword,
-        ...(args.smbCredentials
-            ? { smbUsername: args.smbCredentials.username, smbPassword: args.smbCredentials.password }
-            : {}),
-        ...(tls
-            ? {
-                  tlsCertificate: tls.certificatePem,
-                  tlsPrivateKey: tls.privateKeyPem,
-                  tlsCaCertificate: tls.caCertificatePem,
-                  tlsKeystorePassword: tls.keystorePassword,
-              }
-            : {}),
-    });
     const secret = new keyvault.Secret(
         `${name}-secret`,
         {
             resourceGroupName: args.resourceGroupName,
             vaultName: vault.name,
             secretName: clusterSecretName,
-            properties: { value: pulumi.secret(document), contentType: "application/json" },
+            properties: { value: material.document, contentType: "application/json" },
             tags: args.tags,
         },
         // Deleted through ARM with its vault, never through the data plane (see the top).
@@ -128,8 +123,9 @@ export function createClusterSecret(
         vault,
         secret,
         secretUrl: args.vaultName.apply((v) => keyVaultSecretUrl(v, clusterSecretName)),
-        dbAdminPassword,
-        dbAppPassword,
-        adminPassword,
+        material,
+        dbAdminPassword: material.dbAdminPassword,
+        dbAppPassword: material.dbAppPassword,
+        adminPassword: material.adminPassword,
     };
 }

@@ -51,6 +51,8 @@ export class AwsCluster extends pulumi.ComponentResource {
     public readonly autoScalingGroupName: pulumi.Output<string>;
     public readonly membershipScheme: pulumi.Output<string>;
     public readonly nodeCount: pulumi.Output<number>;
+    /** The cluster's token-signing certificate (PEM, public): relying parties may pin it. */
+    public readonly signingCertificatePem: pulumi.Output<string>;
     /** The cluster model the nodes' files are rendered from (resolved values). */
     public readonly model: pulumi.Output<ClusterModel>;
     /** cloud-init user-data of the launch template (plain text; holds no secret). */
@@ -69,7 +71,7 @@ export class AwsCluster extends pulumi.ComponentResource {
             { hostname: config.hostname, nodeIps: [], clusterName },
             this,
         );
-        const { network, groups, secret, database, sharedFs, loadBalancer } = createAwsFoundation(
+        const { network, groups, secret, kmsKeyArn, database, sharedFs, loadBalancer } = createAwsFoundation(
             name,
             {
                 config,
@@ -82,7 +84,12 @@ export class AwsCluster extends pulumi.ComponentResource {
             },
             this,
         );
-        const identity = createNodeIdentity(name, { secretArn: secret.secret.arn, tags }, this);
+
+        const identity = createNodeIdentity(
+            name,
+            { secretArn: secret.secret.arn, kmsKeyArn, region: args.region, tags },
+            this,
+        );
 
         // Everything a node needs, resolved; none of it waits for RDS or the ALB to exist.
         this.model = pulumi
@@ -120,6 +127,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                 targetGroupArn: loadBalancer.targetGroup.arn,
                 userData: this.cloudInit.apply(userDataBase64),
                 discoveryTag: { key: discoveryTagKey, value: clusterName },
+                kmsKeyArn,
             },
             this,
         );
@@ -134,6 +142,7 @@ export class AwsCluster extends pulumi.ComponentResource {
         this.autoScalingGroupName = nodes.group.name;
         this.membershipScheme = pulumi.output(config.membership);
         this.nodeCount = pulumi.output(config.nodes);
+        this.signingCertificatePem = secret.material.signing.certificatePem;
         this.registerOutputs(this.outputs());
     }
 
@@ -150,6 +159,7 @@ export class AwsCluster extends pulumi.ComponentResource {
             autoScalingGroupName: this.autoScalingGroupName,
             membershipScheme: this.membershipScheme,
             nodeCount: this.nodeCount,
+            signingCertificatePem: this.signingCertificatePem,
         };
     }
 }

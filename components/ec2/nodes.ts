@@ -29,6 +29,8 @@ export function createNodes(
         targetGroupArn: pulumi.Input<string>;
         userData: pulumi.Input<string>;
         discoveryTag: { key: string; value: string };
+        /** The cluster's KMS key (production); absent: the AWS-managed key. */
+        kmsKeyArn?: pulumi.Input<string>;
         tags: Record<string, string>;
     },
     parent: pulumi.Resource,
@@ -75,6 +77,8 @@ export function createNodes(
                         volumeSize: config.node.diskGb,
                         volumeType: "gp3",
                         encrypted: "true",
+                        // Production: the cluster's KMS key (its policy lets EC2 Auto Scaling use it).
+                        ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}),
                         deleteOnTermination: "true",
                     },
                 },

@@ -35,6 +35,8 @@ export function createCapacity(
         securityGroupId: pulumi.Input<string>;
         instanceProfileArn: pulumi.Input<string>;
         discoveryTag: { key: string; value: string };
+        /** Production: the cluster's KMS key for the root volume (EC2 Auto Scaling may use it, components/aws/kms.ts). */
+        kmsKeyArn?: pulumi.Input<string>;
         tags: Record<string, string>;
     },
     parent: pulumi.Resource,
@@ -86,6 +88,7 @@ export function createCapacity(
                         volumeSize: config.node.diskGb,
                         volumeType: "gp3",
                         encrypted: "true",
+                        ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}),
                         deleteOnTermination: "true",
                     },
                 },

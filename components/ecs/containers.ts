@@ -3,13 +3,22 @@
 //
 // Order (dependsOn): `config` writes deployment.toml, db-init.sh and its settings from this
 // task definition and fetches Connector/J (sha256-checked) -> `dbscripts` copies the image's
-// dbscripts -> `db-init` runs the locked db-init.sh (the VM targets' script) -> `wso2is`.
+// dbscripts -> `db-init` runs the locked db-init.sh (the VM targets' script); `keystores` builds
+// the cluster's signing keystore and truststore (the AKS pod's BuildKeystores.java on the IS
+// image's JDK) into the config volume the image's entrypoint copies over the pack -> `wso2is`.
 // Secrets reach containers only through `secrets`/`valueFrom` (Secrets Manager JSON keys),
 // never `environment`. No container is privileged.
-import { ClusterModel, hazelcastPorts, healthCheckPath, isHttpsPort, secretEnv } from "../model";
+import {
+    ClusterModel,
+    hazelcastPorts,
+    healthCheckPath,
+    isHttpsPort,
+    secretEnv,
+    signingKeystore,
+} from "../model";
 import { renderDeploymentToml } from "../render/deploymentToml";
 import { renderDbInitEnv } from "../render/nodeEnv";
-import { scriptText } from "../render/scripts";
+import { keystoreProgramText, scriptText } from "../render/scripts";
 import { imageHome, imageUser } from "../kubernetes/names";
 
 /** Client image for the locked schema init (bash + the MySQL 8 client). */
@@ -21,6 +30,7 @@ export const containerNames = {
     config: "config",
     dbscripts: "dbscripts",
     dbInit: "db-init",
+    keystores: "keystores",
     is: "wso2is",
 } as const;
 
@@ -44,7 +54,11 @@ export const configFileEnv = {
     deploymentToml: "DEPLOYMENT_TOML_B64",
     dbInitScript: "DB_INIT_SH_B64",
     dbInitEnv: "DB_INIT_ENV_B64",
+    keystoreProgram: "BUILD_KEYSTORES_JAVA_B64",
 } as const;
+
+/** Where the keystores land in the config volume (the pack's repository/resources/security). */
+const securityDir = "repository/resources/security";
 
 /** Where the image's entrypoint (docker-is 7.1.x docker-entrypoint.sh) copies files from. */
 const imageConfigVolume = "/home/wso2carbon/wso2-config-volume";
@@ -92,15 +106,16 @@ export function secretRef(secretArn: string, jsonKey: string): string {
 export const configScript = [
     "set -eu",
     "umask 022",
-    "mkdir -p /out/config/repository/conf /out/artifacts/repository/components/lib /out/boot/is",
+    `mkdir -p /out/config/repository/conf /out/config/${securityDir} /out/artifacts/repository/components/lib /out/boot/is`,
     `printf %s "$${configFileEnv.deploymentToml}" | base64 -d > /out/config/repository/conf/deployment.toml`,
     `printf %s "$${configFileEnv.dbInitScript}" | base64 -d > /out/boot/db-init.sh`,
     `printf %s "$${configFileEnv.dbInitEnv}" | base64 -d > /out/boot/db-init.env`,
+    `printf %s "$${configFileEnv.keystoreProgram}" | base64 -d > /out/boot/BuildKeystores.java`,
     'curl -fsSL --retry 5 -o /out/artifacts/driver.jar "$JDBC_DRIVER_URL"',
     'echo "$JDBC_DRIVER_SHA256  /out/artifacts/driver.jar" | sha256sum -c -',
     "mv /out/artifacts/driver.jar /out/artifacts/repository/components/lib/mysql-connector-j.jar",
-    // The dbscripts container runs as the image's user and writes here.
-    `chown ${imageUser}:${imageUser} /out/boot/is`,
+    // The dbscripts and keystores containers run as the image's user and write here.
+    `chown ${imageUser}:${imageUser} /out/boot/is /out/config/${securityDir}`,
 ].join("\n");
 
 /**
@@ -113,6 +128,21 @@ export const dbInitScript = [
     '  WSO2IS_SECRETS_ENV=<(printf "WSO2_DB_ADMIN_USER=%q\\nWSO2_DB_ADMIN_PASSWORD=%q\\nWSO2_DB_PASSWORD=%q\\n" \\',
     '    "$WSO2_DB_ADMIN_USER" "$WSO2_DB_ADMIN_PASSWORD" "$WSO2_DB_PASSWORD") \\',
     "  bash /boot/db-init.sh",
+].join("\n");
+
+/**
+ * The keystores container's script: the signing key, certificate and keystore password ECS
+ * injected reach BuildKeystores.java through pipes (process substitution), never a file; only
+ * the PKCS#12 it writes (password-protected, like the VM nodes' and the AKS pod's) lands in the
+ * task's config volume.
+ */
+export const keystoresScript = [
+    "set -euo pipefail",
+    "umask 077",
+    'SIGNING_KEY_FILE=<(printf %s "$WSO2_SIGNING_KEY") \\',
+    '  SIGNING_CERT_FILE=<(printf %s "$WSO2_SIGNING_CERT") \\',
+    `  SIGNING_PASSWORD_FILE=<(printf %s "$${secretEnv.signingKeystorePassword}") \\`,
+    "  java /boot/BuildKeystores.java",
 ].join("\n");
 
 /**
@@ -174,6 +204,7 @@ export function containerDefinitions(i: ContainerInputs): Record<string, unknown
                 { name: configFileEnv.deploymentToml, value: b64(renderDeploymentToml(model, node)) },
                 { name: configFileEnv.dbInitScript, value: b64(scriptText("db-init.sh")) },
                 { name: configFileEnv.dbInitEnv, value: b64(renderDbInitEnv(model, "/boot/is")) },
+                { name: configFileEnv.keystoreProgram, value: b64(keystoreProgramText()) },
                 { name: "JDBC_DRIVER_URL", value: model.is.jdbcDriverUrl },
                 { name: "JDBC_DRIVER_SHA256", value: model.is.jdbcDriverSha256 },
             ],
@@ -213,6 +244,30 @@ export function containerDefinitions(i: ContainerInputs): Record<string, unknown
             logConfiguration: logs(containerNames.dbInit),
         },
         {
+            ...initContainer,
+            name: containerNames.keystores,
+            image: i.image,
+            user: `${imageUser}:${imageUser}`,
+            linuxParameters: { capabilities: { drop: ["ALL"] } },
+            entryPoint: ["bash", "-c"],
+            command: [keystoresScript],
+            environment: [
+                { name: "SIGNING_ALIAS", value: signingKeystore.alias },
+                { name: "SIGNING_KEYSTORE", value: `/out/config/${securityDir}/${signingKeystore.file}` },
+                { name: "TRUSTSTORE_IN", value: `${home}/${securityDir}/client-truststore.p12` },
+                { name: "TRUSTSTORE_OUT", value: `/out/config/${securityDir}/client-truststore.p12` },
+                { name: "JAVA_TOOL_OPTIONS", value: "-Xmx128m" },
+            ],
+            secrets: [
+                secret("WSO2_SIGNING_KEY", "signingPrivateKey"),
+                secret("WSO2_SIGNING_CERT", "signingCertificate"),
+                secret(secretEnv.signingKeystorePassword, "signingKeystorePassword"),
+            ],
+            mountPoints: [mount(volumeNames.boot, "/boot", true), mount(volumeNames.config, "/out/config")],
+            dependsOn: [{ containerName: containerNames.config, condition: "SUCCESS" }],
+            logConfiguration: logs(containerNames.keystores),
+        },
+        {
             name: containerNames.is,
             image: i.image,
             essential: true,
@@ -232,6 +287,8 @@ export function containerDefinitions(i: ContainerInputs): Record<string, unknown
             secrets: [
                 secret(secretEnv.dbPassword, "dbAppPassword"),
                 secret(secretEnv.adminPassword, "adminPassword"),
+                secret(secretEnv.encryptionKey, "encryptionKey"),
+                secret(secretEnv.signingKeystorePassword, "signingKeystorePassword"),
             ],
             mountPoints: [
                 mount(volumeNames.config, imageConfigVolume, true),
@@ -243,6 +300,7 @@ export function containerDefinitions(i: ContainerInputs): Record<string, unknown
             dependsOn: [
                 { containerName: containerNames.config, condition: "SUCCESS" },
                 { containerName: containerNames.dbInit, condition: "SUCCESS" },
+                { containerName: containerNames.keystores, condition: "SUCCESS" },
             ],
             healthCheck: {
                 command: [

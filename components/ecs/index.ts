@@ -67,7 +67,7 @@ export class EcsCluster extends pulumi.ComponentResource {
         // (9443 only from the ALB, 5701-5708 only from itself, MySQL and NFS only from it).
         // IS calls itself through the ALB here (no /etc/hosts pin), so 9443 keeps IS's keystore.
         // sharedFs is efs on ECS (config): tasks mount it through access points.
-        const { network, groups, secret, database, sharedFs, loadBalancer } = createAwsFoundation(
+        const { network, groups, secret, kmsKeyArn, database, sharedFs, loadBalancer } = createAwsFoundation(
             name,
             {
                 config,
@@ -81,7 +81,7 @@ export class EcsCluster extends pulumi.ComponentResource {
         );
         const identity = createNodeIdentity(
             name,
-            { tags, managedPolicies: { ecs: ecsInstancePolicy } },
+            { region: args.region, tags, managedPolicies: { ecs: ecsInstancePolicy } },
             this,
         );
 
@@ -121,6 +121,7 @@ export class EcsCluster extends pulumi.ComponentResource {
                 securityGroupId: groups.nodes.id,
                 instanceProfileArn: identity.instanceProfile.arn,
                 discoveryTag: { key: discoveryTagKey, value: clusterName },
+                kmsKeyArn,
             },
             this,
         );
@@ -134,6 +135,7 @@ export class EcsCluster extends pulumi.ComponentResource {
                 size: taskSize(knownNodeSizes[config.node.size]),
                 dbAdminUser,
                 secretArn: secret.secret.arn,
+                kmsKeyArn,
                 fileSystemId: sharedFs.fileSystem!.id,
                 fileSystemArn: sharedFs.fileSystem!.arn,
                 cluster: capacity.cluster,

@@ -52,6 +52,8 @@ export function createService(
         size: TaskSize;
         dbAdminUser: string;
         secretArn: pulumi.Output<string>;
+        /** Production: the cluster's KMS key, which encrypts the secret `valueFrom` reads. */
+        kmsKeyArn?: pulumi.Output<string>;
         fileSystemId: pulumi.Input<string>;
         fileSystemArn: pulumi.Input<string>;
         cluster: ecs.Cluster;
@@ -115,6 +117,22 @@ export function createService(
                         Action: ["secretsmanager:GetSecretValue"],
                         Resource: args.secretArn,
                     },
+                    // As the EC2 nodes' role (components/aws/identity.ts): Decrypt only through Secrets Manager.
+                    ...(args.kmsKeyArn
+                        ? [
+                              {
+                                  Sid: "ClusterSecretKey",
+                                  Effect: "Allow",
+                                  Action: ["kms:Decrypt"],
+                                  Resource: args.kmsKeyArn,
+                                  Condition: {
+                                      StringEquals: {
+                                          "kms:ViaService": `secretsmanager.${args.region}.amazonaws.com`,
+                                      },
+                                  },
+                              },
+                          ]
+                        : []),
                 ],
             }),
         },

@@ -12,8 +12,9 @@ import * as policy from "@pulumi/kubernetes/policy/v1";
 import { ClusterConfig } from "../config/schema";
 import { ClusterModel, buildClusterModel } from "../model";
 import { renderDbInitEnv } from "../render/nodeEnv";
-import { renderDeploymentToml } from "../render/deploymentToml";
-import { scriptText } from "../render/scripts";
+import { isEnvValue, renderDeploymentToml } from "../render/deploymentToml";
+import { keystoreProgramText, scriptText } from "../render/scripts";
+import { secretEnv as isEnv, signingKeystore } from "../model";
 import { IngressArgs, createIngress } from "./ingress";
 import { createNetworkPolicies, createServices } from "./network";
 import { createRbac } from "./rbac";
@@ -29,6 +30,15 @@ export interface WorkloadArgs {
     namespace?: string;
     database: { host: pulumi.Input<string>; port: number; adminUser: string; tls: boolean };
     passwords: { dbAdmin: pulumi.Output<string>; dbApp: pulumi.Output<string>; admin: pulumi.Output<string> };
+    /** The cluster's encryption key and signing key pair (components/shared/clusterSecret.ts). */
+    keys: {
+        encryptionKey: pulumi.Output<string>;
+        signing: {
+            certificatePem: pulumi.Output<string>;
+            privateKeyPem: pulumi.Output<string>;
+            keystorePassword: pulumi.Output<string>;
+        };
+    };
     /** A ReadWriteMany storage class (azurefile-csi for SMB, azurefile-csi-nfs for NFS on AKS). */
     storageClassName: pulumi.Input<string>;
     ingress: IngressArgs;
@@ -101,6 +111,7 @@ export class Workload extends pulumi.ComponentResource {
                     "deployment.toml": this.deploymentToml,
                     "db-init.env": dbInitEnv,
                     "db-init.sh": scriptText("db-init.sh"),
+                    "BuildKeystores.java": keystoreProgramText(),
                     "first-start-gate.sh": scriptText("first-start-gate.sh"),
                 },
             },
@@ -115,8 +126,15 @@ export class Workload extends pulumi.ComponentResource {
                 metadata: { name: secretName, namespace, labels },
                 type: "Opaque",
                 stringData: {
-                    WSO2_DB_PASSWORD: args.passwords.dbApp,
-                    WSO2_ADMIN_PASSWORD: args.passwords.admin,
+                    // What IS reads through $env{}, in the form that reaches it intact (isEnvValue).
+                    [isEnv.dbPassword]: args.passwords.dbApp.apply(isEnvValue),
+                    [isEnv.adminPassword]: args.passwords.admin.apply(isEnvValue),
+                    [isEnv.encryptionKey]: args.keys.encryptionKey,
+                    [isEnv.signingKeystorePassword]: args.keys.signing.keystorePassword.apply(isEnvValue),
+                    // The keystores init container's inputs, as they are.
+                    "signing.crt": args.keys.signing.certificatePem,
+                    "signing.key": args.keys.signing.privateKeyPem,
+                    "signing.password": args.keys.signing.keystorePassword,
                     "secrets.env": pulumi.interpolate`WSO2_DB_ADMIN_USER='${args.database.adminUser}'\nWSO2_DB_ADMIN_PASSWORD=${quoted(args.passwords.dbAdmin)}\nWSO2_DB_PASSWORD=${quoted(args.passwords.dbApp)}\n`,
                 },
             },
@@ -139,7 +157,9 @@ export class Workload extends pulumi.ComponentResource {
 
         const checksum = pulumi
             .all([this.deploymentToml, dbInitEnv])
-            .apply(([a, b]) => crypto.createHash("sha256").update(a).update(b).digest("hex"));
+            .apply(([a, b]) =>
+                crypto.createHash("sha256").update(a).update(b).update(keystoreProgramText()).digest("hex"),
+            );
         // db-init and the first-start gate read the same files (scripts/CONTRACT.md); the gate
         // tells pods apart by name.
         const gateEnv = [
@@ -244,6 +264,39 @@ export class Workload extends pulumi.ComponentResource {
                                     },
                                 },
                                 {
+                                    // The cluster's signing keystore and a truststore that trusts it,
+                                    // copied over the pack by the image's entrypoint (config volume).
+                                    name: "keystores",
+                                    image: images.is,
+                                    command: ["java", "/boot/BuildKeystores.java"],
+                                    env: [
+                                        { name: "SIGNING_KEY_FILE", value: "/signing/signing.key" },
+                                        { name: "SIGNING_CERT_FILE", value: "/signing/signing.crt" },
+                                        { name: "SIGNING_PASSWORD_FILE", value: "/signing/signing.password" },
+                                        { name: "SIGNING_ALIAS", value: signingKeystore.alias },
+                                        {
+                                            name: "SIGNING_KEYSTORE",
+                                            value: `/keystores/${signingKeystore.file}`,
+                                        },
+                                        {
+                                            name: "TRUSTSTORE_IN",
+                                            value: `${home}/repository/resources/security/client-truststore.p12`,
+                                        },
+                                        { name: "TRUSTSTORE_OUT", value: "/keystores/client-truststore.p12" },
+                                        { name: "JAVA_TOOL_OPTIONS", value: "-Xmx128m" },
+                                    ],
+                                    volumeMounts: [
+                                        { name: "boot", mountPath: "/boot" },
+                                        { name: "signing", mountPath: "/signing", readOnly: true },
+                                        { name: "keystores", mountPath: "/keystores" },
+                                    ],
+                                    securityContext: restricted(),
+                                    resources: {
+                                        requests: { cpu: "100m", memory: "256Mi" },
+                                        limits: { cpu: "1", memory: "512Mi" },
+                                    },
+                                },
+                                {
                                     name: "db-init",
                                     image: images.mysql,
                                     // Schema, then the first-start gate: one pod at a time through IS's first start.
@@ -300,8 +353,10 @@ export class Workload extends pulumi.ComponentResource {
                                             name: "NODE_IP",
                                             valueFrom: { fieldRef: { fieldPath: "status.podIP" } },
                                         },
-                                        secretEnv("WSO2_DB_PASSWORD"),
-                                        secretEnv("WSO2_ADMIN_PASSWORD"),
+                                        secretEnv(isEnv.dbPassword),
+                                        secretEnv(isEnv.adminPassword),
+                                        secretEnv(isEnv.encryptionKey),
+                                        secretEnv(isEnv.signingKeystorePassword),
                                         // Heap etc. sized from the memory limit (lifecycle.jvmMemory).
                                         { name: "JVM_MEM_OPTS", value: lifecycle.jvmMemory().opts },
                                         { name: "JAVA_OPTS", value: lifecycle.imageJavaOpts.join(" ") },
@@ -323,6 +378,12 @@ export class Workload extends pulumi.ComponentResource {
                                         {
                                             name: "artifacts",
                                             mountPath: "/home/wso2carbon/wso2-artifact-volume",
+                                        },
+                                        {
+                                            name: "keystores",
+                                            mountPath:
+                                                "/home/wso2carbon/wso2-config-volume/repository/resources/security",
+                                            readOnly: true,
                                         },
                                         {
                                             name: "share",
@@ -372,6 +433,7 @@ export class Workload extends pulumi.ComponentResource {
                                             { key: "db-init.sh", path: "db-init.sh" },
                                             { key: "first-start-gate.sh", path: "first-start-gate.sh" },
                                             { key: "db-init.env", path: "db-init.env" },
+                                            { key: "BuildKeystores.java", path: "BuildKeystores.java" },
                                         ],
                                     },
                                 },
@@ -383,6 +445,21 @@ export class Workload extends pulumi.ComponentResource {
                                         defaultMode: 0o400,
                                     },
                                 },
+                                {
+                                    name: "signing",
+                                    secret: {
+                                        secretName,
+                                        items: ["signing.crt", "signing.key", "signing.password"].map(
+                                            (key) => ({
+                                                key,
+                                                path: key,
+                                            }),
+                                        ),
+                                        defaultMode: 0o400,
+                                    },
+                                },
+                                // In memory: the assembled private key never touches the node's disk.
+                                { name: "keystores", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
                                 { name: "share", persistentVolumeClaim: { claimName: share.metadata.name } },
                                 { name: "artifacts", emptyDir: {} },
                                 { name: "dbscripts", emptyDir: {} },

@@ -16,6 +16,19 @@ export const secretEnv = {
     dbPassword: "WSO2_DB_PASSWORD",
     adminPassword: "WSO2_ADMIN_PASSWORD",
     tlsKeystorePassword: "WSO2_TLS_KEYSTORE_PASSWORD",
+    /** [encryption] key: the cluster's own 128-bit key (hex) for what IS encrypts in its DB. */
+    encryptionKey: "WSO2_ENCRYPTION_KEY",
+    /** Password of the cluster's signing keystore ([keystore.primary] and [keystore.internal]). */
+    signingKeystorePassword: "WSO2_SIGNING_KEYSTORE_PASSWORD",
+} as const;
+/**
+ * The cluster's own primary keystore (token and assertion signing, [keystore.primary] and
+ * [keystore.internal]) instead of the wso2carbon.p12 shipped in every IS download: a PKCS#12
+ * assembled on the node / in the pod from the cluster secret, in IS_HOME/repository/resources/security/.
+ */
+export const signingKeystore = {
+    file: "wso2is-signing.p12",
+    alias: "wso2is-signing",
 } as const;
 /**
  * The keystore IS serves 9443 from on the VM targets (AWS and Azure: a certificate for the
@@ -28,6 +41,12 @@ export const backendKeystore = {
     caAlias: "wso2is-cluster-ca",
 } as const;
 export const nodeIpEnv = "NODE_IP";
+/**
+ * The database admin pair for db-init.sh only (VM nodes): fetch-secrets.sh writes it on request
+ * (WSO2IS_DB_ADMIN_ENV) on tmpfs, db-init reads it (WSO2IS_SECRETS_ENV), the boot removes it.
+ * secrets.env, which IS's unit reads, never holds it.
+ */
+export const dbAdminEnvFile = "/run/wso2is/db-admin.env";
 
 /** Hazelcast member ports: WKA and kubernetes use 4000, the aws schemes 5701 (5701-5708 range). */
 export const hazelcastPorts: Record<MembershipScheme, number> = {
@@ -150,8 +169,10 @@ export interface ClusterModel {
     nodeIp: TargetFacts["nodeIp"];
     nodes: NodeModel[];
     healthCheckPath: string;
-    /** The keystore of 9443 (TargetFacts.backendTls); absent: IS's default keystore. */
+    /** The keystore of 9443 (TargetFacts.backendTls); absent: 9443 serves the signing keystore. */
     backendTls?: { keystoreFile: string; alias: string; caAlias: string };
+    /** The cluster's signing keystore, on every target (never IS's shipped wso2carbon.p12). */
+    signingKeystore: { keystoreFile: string; alias: string };
 }
 
 /** WSO2's MySQL guidance: driver timeouts + keepalive; TLS on when the server enforces it. */
@@ -227,6 +248,7 @@ export function buildClusterModel(config: ClusterConfig, facts: TargetFacts): Cl
         nodeIp: facts.nodeIp,
         nodes,
         healthCheckPath,
+        signingKeystore: { keystoreFile: signingKeystore.file, alias: signingKeystore.alias },
         ...(facts.backendTls
             ? {
                   backendTls: {

@@ -2,7 +2,7 @@
 // share's fstab entry and the boot order of scripts/CONTRACT.md. Holds no secret: the node
 // fetches those at boot with its own cloud identity.
 import * as YAML from "yaml";
-import { ClusterModel, NodeModel } from "../model";
+import { ClusterModel, NodeModel, dbAdminEnvFile } from "../model";
 import { renderDeploymentToml } from "./deploymentToml";
 import { renderNodeEnv } from "./nodeEnv";
 import { bootScripts, scriptDir, scriptText } from "./scripts";
@@ -87,7 +87,17 @@ export function cloudInitObject(model: ClusterModel, node: NodeModel): Record<st
         runcmd: [
             // runcmd becomes one /bin/sh script; without this a failed step would not stop the boot.
             "set -e",
-            ...bootScripts.map((s) => [`${scriptDir}/${s}`]),
+            // The database admin pair exists on the node (tmpfs) only from fetch-secrets to db-init.
+            ...bootScripts.flatMap((s) =>
+                s === "fetch-secrets.sh"
+                    ? [["env", `WSO2IS_DB_ADMIN_ENV=${dbAdminEnvFile}`, `${scriptDir}/${s}`]]
+                    : s === "db-init.sh"
+                      ? [
+                            ["env", `WSO2IS_SECRETS_ENV=${dbAdminEnvFile}`, `${scriptDir}/${s}`],
+                            ["rm", "-f", dbAdminEnvFile],
+                        ]
+                      : [[`${scriptDir}/${s}`]],
+            ),
             [
                 "install",
                 "-o",

@@ -43,18 +43,32 @@ export function deploymentTomlObject(model: ClusterModel, node: NodeModel): Tabl
         // The load balancer probes /api/health-check/v1.0/health; it answers only when enabled.
         carbon_health_check: { enable: true },
     };
+    // The cluster's own key material, never what every IS download ships (product-is v7.1.0
+    // default.json: encryption.key 03BAFEB2..., keystore.primary.file_name wso2carbon.p12).
+    // [encryption] key feeds the SymmetricKeyInternalCryptoProvider product-is selects
+    // (carbon-kernel v4.10.42 carbon.xml.j2: <Secret>{{encryption.key}}</Secret>). The primary
+    // keystore signs tokens and assertions; [keystore.internal] defaults to the primary through
+    // $ref{} in the kernel's default.json and is set here too so that the file says it.
+    const signingPassword = `$env{${secretEnv.signingKeystorePassword}}`;
+    const signing: Table = {
+        file_name: model.signingKeystore.keystoreFile,
+        type: "PKCS12",
+        password: signingPassword,
+        alias: model.signingKeystore.alias,
+        key_password: signingPassword,
+    };
+    doc.encryption = { key: `$env{${secretEnv.encryptionKey}}` };
+    doc.keystore = { primary: signing, internal: { ...signing } };
     if (model.backendTls) {
-        // 9443 serves the cluster's certificate, which the load balancer verifies; the primary
-        // keystore (token signing) stays as it is. Built at boot by fetch-secrets.sh.
+        // 9443 serves the cluster's certificate, which the load balancer verifies. Built at boot
+        // by fetch-secrets.sh. Without it [keystore.tls] defaults to the primary keystore.
         const password = `$env{${secretEnv.tlsKeystorePassword}}`;
-        doc.keystore = {
-            tls: {
-                file_name: model.backendTls.keystoreFile,
-                type: "PKCS12",
-                password,
-                alias: model.backendTls.alias,
-                key_password: password,
-            },
+        (doc.keystore as Table).tls = {
+            file_name: model.backendTls.keystoreFile,
+            type: "PKCS12",
+            password,
+            alias: model.backendTls.alias,
+            key_password: password,
         };
     }
     if (model.membership) {
@@ -161,4 +175,18 @@ function clusteringTable(model: ClusterModel, node: NodeModel, m: Membership): T
         case "multicast":
             return base;
     }
+}
+
+/**
+ * A value IS reads through $env{...}, in the form that reaches IS intact. IS's config tool
+ * (config-mapper 1.0.22 ReferenceResolver) substitutes it with String.replaceAll (`$` and `\`
+ * are special there), then resolves $ref{...} in the result, and Jinjava writes it into the XML
+ * files unescaped (user-mgt.xml <Password>, carbon.xml, catalina-server.xml attributes). As XML
+ * character references these characters pass every step, and the XML parser restores them.
+ * fetch-secrets.sh does the same in jq (is_value); test/integration/is-values.test.ts runs both
+ * through that path.
+ */
+export function isEnvValue(value: string): string {
+    // Non-ASCII too: the JVM decodes the environment with the locale's charset (POSIX: ASCII).
+    return value.replace(/[&<>"'$\\{}]|[^ -~]/gu, (c) => `&#${c.codePointAt(0)};`);
 }

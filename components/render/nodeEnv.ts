@@ -39,6 +39,14 @@ export function nodeEnvEntries(model: ClusterModel, node: NodeModel): [string, s
     ];
     if (model.secrets.source === "aws-secrets-manager") entries.push(["AWS_REGION", model.secrets.region]);
     if (model.nodeIp === "static") entries.push(["NODE_IP", node.ip]);
+    // The cluster's signing keystore ([keystore.primary]/[keystore.internal]), built by fetch-secrets.sh.
+    entries.push(
+        [
+            "SIGNING_KEYSTORE_FILE",
+            `${model.is.home}/repository/resources/security/${model.signingKeystore.keystoreFile}`,
+        ],
+        ["SIGNING_KEYSTORE_ALIAS", model.signingKeystore.alias],
+    );
     // The keystore of 9443 and the alias of the cluster CA in IS's truststore (fetch-secrets.sh).
     if (model.backendTls) {
         entries.push(

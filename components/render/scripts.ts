@@ -53,3 +53,8 @@ export function scriptText(name: NodeScript): string {
     const body = lines.slice(1).filter((line) => !/^\s*(#(?! shellcheck ).*)?$/.test(line));
     return [lines[0], ...body, ""].join("\n");
 }
+
+/** The pods' keystore builder (Java single-file program, components/render/keystore/). */
+export function keystoreProgramText(): string {
+    return fs.readFileSync(path.join(__dirname, "keystore", "BuildKeystores.java"), "utf8");
+}

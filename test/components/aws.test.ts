@@ -41,6 +41,11 @@ const T = {
     secret: "aws:secretsmanager/secret:Secret",
     role: "aws:iam/role:Role",
     rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+    attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    kms: "aws:kms/key:Key",
+    randomId: "random:index/randomId:RandomId",
+    tlsKey: "tls:index/privateKey:PrivateKey",
+    version: "aws:secretsmanager/secretVersion:SecretVersion",
     record: "aws:route53/record:Record",
 };
 
@@ -283,19 +288,28 @@ describe("aws target (wso2is:aws:Cluster)", function () {
                     r.type === "random:index/randomPassword:RandomPassword" && r.name.startsWith("awsdev-"),
             )
             .map((r) => r.state.result as string);
-        // DB admin, DB app, IS admin, and the 9443 keystore's password.
-        assert.strictEqual(secrets.length, 4);
+        // DB admin, DB app, IS admin, the 9443 keystore's and the signing keystore's passwords.
+        assert.strictEqual(secrets.length, 5);
         for (const s of secrets)
             assert.ok(!userData.includes(s), "a generated password leaked into user-data");
+        // Nor the encryption key (hex) or its upper-case form.
+        const key = one(
+            engine.records.filter((r) => r.name === "awsdev-encryption-key"),
+            T.randomId,
+        ).state.hex as string;
+        assert.ok(!userData.toLowerCase().includes(key), "the encryption key leaked into user-data");
+        // deployment.toml names the cluster's own key material, only through $env{}.
+        assert.match(toml, /\[encryption\]\nkey = "\$env\{WSO2_ENCRYPTION_KEY\}"/);
+        assert.match(toml, /\[keystore\.primary\]\nfile_name = "wso2is-signing\.p12"/);
+        assert.match(toml, /\[keystore\.internal\]\nfile_name = "wso2is-signing\.p12"/);
         assert.doesNotMatch(userData, /accessKey|secretKey|BEGIN .*PRIVATE KEY/);
         // 9443 serves the cluster CA's certificate for the hostname; its key comes from the secret at boot.
         assert.match(toml, /\[keystore\.tls\]/);
         assert.match(files.find((f) => f.path === "/etc/wso2is/node.env")!.content, /^TLS_KEYSTORE_FILE=/m);
     });
 
-    it("the cluster secret carries the DB and admin passwords and the 9443 certificate and key", function () {
-        const version = one(dev.resources, "aws:secretsmanager/secretVersion:SecretVersion").inputs
-            .secretString;
+    it("the cluster secret carries the passwords, the cluster's own keys and the 9443 certificate and key", function () {
+        const version = one(dev.resources, T.version).inputs.secretString;
         const text = typeof version === "string" ? version : version.value;
         const doc = JSON.parse(text);
         assert.deepStrictEqual(Object.keys(doc).sort(), [
@@ -303,12 +317,100 @@ describe("aws target (wso2is:aws:Cluster)", function () {
             "dbAdminPassword",
             "dbAdminUser",
             "dbAppPassword",
+            "encryptionKey",
+            "signingCertificate",
+            "signingKeystorePassword",
+            "signingPrivateKey",
             "tlsCaCertificate",
             "tlsCertificate",
             "tlsKeystorePassword",
             "tlsPrivateKey",
         ]);
         assert.match(doc.tlsPrivateKey, /PRIVATE KEY/);
+        assert.match(doc.signingPrivateKey, /PRIVATE KEY/);
+        assert.match(doc.signingCertificate, /BEGIN CERTIFICATE/);
+        // 128 bits, hex: never IS's shipped 03BAFEB27A8E871CAD83C5CD4E771DAB.
+        assert.match(doc.encryptionKey, /^[0-9a-f]{32}$/);
+        assert.notStrictEqual(doc.encryptionKey.toUpperCase(), "03BAFEB27A8E871CAD83C5CD4E771DAB");
+        assert.strictEqual(one(dev.resources, T.randomId).inputs.byteLength, 16);
+    });
+
+    it("the encryption key and the signing key never change by accident; protected in production", function () {
+        const opt = (r: typeof dev, type: string, name: string) => r.options.get(`${type}::${name}`) ?? {};
+        for (const [r, protect] of [
+            [prod, true],
+            [dev, undefined],
+        ] as const) {
+            const n = r === prod ? "awsprod" : "awsdev";
+            const key = opt(r, T.randomId, `${n}-encryption-key`);
+            assert.strictEqual(key.protect || undefined, protect, `${n} encryption key protect`);
+            assert.deepStrictEqual(key.ignoreChanges, ["byteLength", "keepers", "prefix"]);
+            const signing = opt(r, T.tlsKey, `${n}-signing`);
+            assert.strictEqual(signing.protect || undefined, protect, `${n} signing key protect`);
+            assert.deepStrictEqual(signing.ignoreChanges, ["algorithm", "rsaBits", "ecdsaCurve"]);
+        }
+        const signingKey = ofType(dev.resources, T.tlsKey).find((k) => k.name === "awsdev-signing")!;
+        assert.deepStrictEqual(
+            { algorithm: signingKey.inputs.algorithm, rsaBits: signingKey.inputs.rsaBits },
+            { algorithm: "RSA", rsaBits: 3072 },
+        );
+    });
+
+    it("production: one rotating KMS key for RDS, EFS, EBS and the secret; dev keeps AWS-managed keys", function () {
+        assert.strictEqual(ofType(dev.resources, T.kms).length, 0);
+        const key = one(prod.resources, T.kms);
+        assert.strictEqual(key.inputs.enableKeyRotation, true);
+        const arn = String(key.state?.arn);
+        assert.match(arn, /^arn:aws:kms:eu-west-1:123456789012:key\//);
+        assert.strictEqual(one(prod.resources, T.rds).inputs.kmsKeyId, arn);
+        assert.strictEqual(one(prod.resources, T.efs).inputs.kmsKeyId, arn);
+        assert.strictEqual(one(prod.resources, T.secret).inputs.kmsKeyId, arn);
+        for (const b of one(prod.resources, T.lt).inputs.blockDeviceMappings)
+            assert.strictEqual(b.ebs.kmsKeyId, arn);
+        // EC2 Auto Scaling's service-linked role may use the key for the launch template's volumes.
+        const policy = JSON.parse(key.inputs.policy);
+        assert.ok(
+            policy.Statement.some(
+                (s: any) =>
+                    String(s.Principal?.AWS).endsWith("/AWSServiceRoleForAutoScaling") &&
+                    s.Action === "kms:CreateGrant",
+            ),
+        );
+        // The nodes decrypt the secret with it, through Secrets Manager only.
+        const nodePolicy = JSON.parse(one(prod.resources, T.rolePolicy).inputs.policy);
+        const decrypt = nodePolicy.Statement.find((s: any) => s.Sid === "ClusterSecretKey");
+        assert.deepStrictEqual(decrypt, {
+            Sid: "ClusterSecretKey",
+            Effect: "Allow",
+            Action: ["kms:Decrypt"],
+            Resource: arn,
+            Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } },
+        });
+        for (const t of [T.rds, T.efs, T.secret])
+            assert.strictEqual(one(dev.resources, t).inputs.kmsKeyId, undefined);
+        assert.strictEqual(
+            prod.options.get(`${T.kms}::awsprod-key`)?.protect,
+            true,
+            "losing the key loses the data: protected",
+        );
+    });
+
+    it("nodes get Session Manager's five actions, not AmazonSSMManagedInstanceCore (every SSM parameter)", function () {
+        assert.strictEqual(ofType(dev.resources, T.attachment).length, 0);
+        const policy = JSON.parse(one(dev.resources, T.rolePolicy).inputs.policy);
+        const ssm = policy.Statement.find((s: any) => s.Sid === "SessionManager");
+        assert.deepStrictEqual(ssm.Action, [
+            "ssm:UpdateInstanceInformation",
+            "ssmmessages:CreateControlChannel",
+            "ssmmessages:CreateDataChannel",
+            "ssmmessages:OpenControlChannel",
+            "ssmmessages:OpenDataChannel",
+        ]);
+        const actions = policy.Statement.flatMap((s: any) => [].concat(s.Action));
+        assert.ok(
+            !actions.some((a: string) => /^ssm:GetParameter|^ec2messages:|\*$/.test(a)),
+            actions.join(","),
+        );
     });
 
     it("outputs: url, hostname, endpoints and ids, the secret only as an ARN", function () {
@@ -320,6 +422,9 @@ describe("aws target (wso2is:aws:Cluster)", function () {
         assert.match(String(o.loadBalancerDnsName), /elb\.amazonaws\.com$/);
         assert.match(String(o.sharedFsId), /^fs-/);
         assert.ok(!JSON.stringify(o).includes("mock-secret-"), "no secret value in the outputs");
+        // The signing certificate (public) for relying parties; never its key.
+        assert.match(String(o.signingCertificatePem), /^-----BEGIN CERTIFICATE-----/);
+        assert.ok(!/PRIVATE KEY/.test(JSON.stringify(o)));
     });
 
     it("a changed IS setting changes no input of the database or the file system", async function () {

@@ -54,6 +54,7 @@ const T = {
     uai: "azure-native:managedidentity:UserAssignedIdentity",
     password: "random:index/randomPassword:RandomPassword",
     selfSigned: "tls:index/selfSignedCert:SelfSignedCert",
+    randomId: "random:index/randomId:RandomId",
     gate: "azure-native:compute:VirtualMachineRunCommandByVirtualMachine",
 };
 
@@ -180,10 +181,12 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
             role: 2,
             gate: 2,
             uai: 0,
-            // db admin, db app, IS admin, backend keystore, listener PFX
-            password: 5,
-            // the listener's self-signed certificate and the backend CA
-            selfSigned: 2,
+            // db admin, db app, IS admin, backend keystore, signing keystore, listener PFX
+            password: 6,
+            // the listener's self-signed certificate, the backend CA and the signing certificate
+            selfSigned: 3,
+            // the cluster's [encryption] key
+            randomId: 1,
         });
         assert.strictEqual(one(dev.resources, "wso2is:azure:VmCluster").custom, false);
     });
@@ -552,14 +555,21 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
         const secrets = engine.records
             .filter((r) => r.type === T.password && r.name.startsWith("azdev-"))
             .map((r) => r.state.result as string);
-        assert.strictEqual(secrets.length, 5);
+        assert.strictEqual(secrets.length, 6);
+        const key = one(dev.resources, T.randomId).state.hex as string;
         for (const vm of ofType(dev.resources, T.vm)) {
+            assert.ok(
+                !customData(vm).toLowerCase().includes(key),
+                "the encryption key leaked into customData",
+            );
             const userData = customData(vm);
             for (const s of secrets)
                 assert.ok(!userData.includes(s), "a generated password leaked into customData");
             assert.doesNotMatch(userData, /mock-secret-|BEGIN .*PRIVATE KEY|ssh-rsa /);
         }
         assert.ok(!JSON.stringify(dev.outputs).includes("mock-secret-"), "no secret value in the outputs");
+        assert.match(String(dev.outputs.signingCertificatePem), /^-----BEGIN CERTIFICATE-----/);
+        assert.ok(!JSON.stringify(dev.outputs).includes(key), "no encryption key in the outputs");
     });
 
     it("nodes boot without waiting for the database, the share or the vault: every name in their files is known up front", async function () {
@@ -712,11 +722,17 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
             "dbAdminPassword",
             "dbAdminUser",
             "dbAppPassword",
+            "encryptionKey",
+            "signingCertificate",
+            "signingKeystorePassword",
+            "signingPrivateKey",
             "tlsCaCertificate",
             "tlsCertificate",
             "tlsKeystorePassword",
             "tlsPrivateKey",
         ]);
+        assert.match(secret.encryptionKey, /^[0-9a-f]{32}$/);
+        assert.match(secret.signingPrivateKey, /PRIVATE KEY/);
         assert.strictEqual(secret.dbAdminUser, "wso2admin");
         for (const k of ["dbAdminPassword", "dbAppPassword", "adminPassword"])
             assert.match(secret[k], /^mock-secret-/);

@@ -10,7 +10,7 @@ import { networkFromPlatform } from "../../components/aws";
 import { ConfigError, parseConfig } from "../../components/config/schema";
 import { renderDeploymentToml } from "../../components/render/deploymentToml";
 import { renderEcsInstanceCloudInit } from "../../components/render/ecsInstance";
-import { scriptText } from "../../components/render/scripts";
+import { keystoreProgramText, scriptText } from "../../components/render/scripts";
 import { readPlatformStack } from "../../components/platform";
 import { configFor } from "../fixtures/models";
 import { RecordedResource, stableHex } from "../../synth/mocks";
@@ -296,6 +296,20 @@ describe("ecs target (wso2is:aws:EcsCluster)", function () {
             [
                 ["WSO2_DB_PASSWORD", ":dbAppPassword::"],
                 ["WSO2_ADMIN_PASSWORD", ":adminPassword::"],
+                ["WSO2_ENCRYPTION_KEY", ":encryptionKey::"],
+                ["WSO2_SIGNING_KEYSTORE_PASSWORD", ":signingKeystorePassword::"],
+            ],
+        );
+        // The signing key pair reaches only the keystores container, which builds the PKCS#12.
+        assert.deepStrictEqual(
+            container(dev.containers, "keystores").secrets.map((s: any) => [
+                s.name,
+                s.valueFrom.slice(secretArn.length),
+            ]),
+            [
+                ["WSO2_SIGNING_KEY", ":signingPrivateKey::"],
+                ["WSO2_SIGNING_CERT", ":signingCertificate::"],
+                ["WSO2_SIGNING_KEYSTORE_PASSWORD", ":signingKeystorePassword::"],
             ],
         );
         const efsVolumes = td.inputs.volumes.filter((v: any) => v.efsVolumeConfiguration);
@@ -329,7 +343,7 @@ describe("ecs target (wso2is:aws:EcsCluster)", function () {
         ]);
     });
 
-    it("the containers run in order: config -> dbscripts -> db-init (the locked script) -> IS, which waits for both", function () {
+    it("the containers run in order: config -> dbscripts -> db-init (the locked script), config -> keystores; IS waits for all", function () {
         const cs = dev.containers;
         assert.deepStrictEqual(
             cs.map((c) => [
@@ -341,7 +355,8 @@ describe("ecs target (wso2is:aws:EcsCluster)", function () {
                 ["config", false, []],
                 ["dbscripts", false, ["config:SUCCESS"]],
                 ["db-init", false, ["dbscripts:SUCCESS"]],
-                ["wso2is", true, ["config:SUCCESS", "db-init:SUCCESS"]],
+                ["keystores", false, ["config:SUCCESS"]],
+                ["wso2is", true, ["config:SUCCESS", "db-init:SUCCESS", "keystores:SUCCESS"]],
             ],
         );
         const env = (c: any, n: string) => c.environment.find((e: any) => e.name === n)?.value;
@@ -352,6 +367,14 @@ describe("ecs target (wso2is:aws:EcsCluster)", function () {
             renderDeploymentToml(dev.model, dev.model.nodes[0]),
         );
         assert.strictEqual(decoded("DB_INIT_SH_B64"), scriptText("db-init.sh"));
+        assert.strictEqual(decoded("BUILD_KEYSTORES_JAVA_B64"), keystoreProgramText());
+        const keystores = container(cs, "keystores");
+        assert.strictEqual(keystores.image, container(cs, "wso2is").image);
+        assert.match(keystores.command[0], /java \/boot\/BuildKeystores\.java/);
+        assert.strictEqual(
+            env(keystores, "SIGNING_KEYSTORE"),
+            "/out/config/repository/resources/security/wso2is-signing.p12",
+        );
         assert.match(config.command[0], /sha256sum -c -/);
         assert.strictEqual(env(config, "JDBC_DRIVER_SHA256"), "a".repeat(64));
         assert.match(container(cs, "db-init").command[0], /bash \/boot\/db-init\.sh/);
@@ -454,7 +477,8 @@ describe("ecs target (wso2is:aws:EcsCluster)", function () {
             "url",
         ]);
         assert.strictEqual(dev.outputs.membershipScheme, "aws-ecs");
-        // The task reads exactly these JSON keys; 9443 keeps IS's keystore (IS calls itself via the ALB).
+        // The task reads exactly these JSON keys; 9443 is served from the signing keystore (no
+        // [keystore.tls]: IS calls itself via the ALB).
         const version = one(dev.resources, T.secretVersion).inputs.secretString;
         const doc = JSON.parse(typeof version === "string" ? version : version.value);
         assert.deepStrictEqual(Object.keys(doc).sort(), [
@@ -462,6 +486,10 @@ describe("ecs target (wso2is:aws:EcsCluster)", function () {
             "dbAdminPassword",
             "dbAdminUser",
             "dbAppPassword",
+            "encryptionKey",
+            "signingCertificate",
+            "signingKeystorePassword",
+            "signingPrivateKey",
         ]);
         assert.strictEqual(ofType(dev.resources, "tls:index/locallySignedCert:LocallySignedCert").length, 0);
     });

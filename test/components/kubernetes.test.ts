@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { Workload } from "../../components/kubernetes";
 import * as lifecycle from "../../components/kubernetes/lifecycle";
 import { scriptText } from "../../components/render/scripts";
-import { configFor } from "../fixtures/models";
+import { configFor, workloadKeys } from "../fixtures/models";
 import { engine, ofType, one, promiseOf, resourcesNamed } from "../harness";
 
 const K = {
@@ -46,6 +46,7 @@ async function build(name: string, extra: Record<string, string> = {}) {
                 dbApp: pulumi.secret("db-app-pw-XYZ"),
                 admin: pulumi.secret("is-admin-pw-XYZ"),
             },
+            keys: workloadKeys(),
             storageClassName: "azurefile-csi",
             ingress: {
                 installController: true,
@@ -123,7 +124,15 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
         assert.strictEqual(doc.clustering.membership_scheme, "kubernetes");
         assert.strictEqual(doc.server.node_ip, "$env{NODE_IP}");
         const all = JSON.stringify(data);
-        for (const s of ["db-admin-pw-XYZ", "db-app-pw-XYZ", "is-admin-pw-XYZ", "KEY-PEM-XYZ"])
+        for (const s of [
+            "db-admin-pw-XYZ",
+            "db-app-pw-XYZ",
+            "is-admin-pw-XYZ",
+            "KEY-PEM-XYZ",
+            "signing-key-XYZ",
+            "signing-pw-XYZ",
+            "0123456789abcdef0123456789abcdef",
+        ])
             assert.ok(!all.includes(s), `${s} in the ConfigMap`);
         assert.match(data["db-init.env"], /^DB_HOST='wso2is-x.mysql.database.azure.com'$/m);
     });
@@ -146,6 +155,49 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
         });
         assert.deepStrictEqual(env.NODE_IP.valueFrom.fieldRef, { fieldPath: "status.podIP" });
         assert.ok(!JSON.stringify(one(w.resources, K.deploy).inputs).includes("pw-XYZ"));
+    });
+
+    it("the cluster's own keys: the Secret holds them, an init container builds the keystore in memory", function () {
+        const sd = ofType(w.resources, K.secret).find((s) => s.name === "kdev-secrets")!.inputs.stringData
+            .value;
+        assert.strictEqual(sd.WSO2_ENCRYPTION_KEY, "0123456789abcdef0123456789abcdef");
+        assert.strictEqual(sd.WSO2_SIGNING_KEYSTORE_PASSWORD, "signing-pw-XYZ");
+        assert.match(sd["signing.key"], /signing-key-XYZ/);
+        assert.match(sd["signing.crt"], /signing-cert-XYZ/);
+        assert.strictEqual(sd["signing.password"], "signing-pw-XYZ");
+        const pod = one(w.resources, K.deploy).inputs.spec.template.spec;
+        const is = pod.containers[0];
+        const env = Object.fromEntries(is.env.map((e: any) => [e.name, e.valueFrom?.secretKeyRef?.key]));
+        assert.strictEqual(env.WSO2_ENCRYPTION_KEY, "WSO2_ENCRYPTION_KEY");
+        assert.strictEqual(env.WSO2_SIGNING_KEYSTORE_PASSWORD, "WSO2_SIGNING_KEYSTORE_PASSWORD");
+        const init = pod.initContainers.find((c: any) => c.name === "keystores");
+        assert.deepStrictEqual(init.command, ["java", "/boot/BuildKeystores.java"]);
+        assert.strictEqual(init.image, pod.containers[0].image, "the IS image's own JDK");
+        const keystores = pod.volumes.find((v: any) => v.name === "keystores");
+        assert.deepStrictEqual(keystores.emptyDir, { medium: "Memory", sizeLimit: "1Mi" });
+        // The image's entrypoint copies the config volume over the pack: the keystore lands in
+        // repository/resources/security, where [keystore.primary] names it.
+        assert.deepStrictEqual(
+            is.volumeMounts.find((m: any) => m.name === "keystores"),
+            {
+                name: "keystores",
+                mountPath: "/home/wso2carbon/wso2-config-volume/repository/resources/security",
+                readOnly: true,
+            },
+        );
+        const doc = TOML.parse(w.toml) as any;
+        assert.deepStrictEqual(doc.encryption, { key: "$env{WSO2_ENCRYPTION_KEY}" });
+        assert.strictEqual(doc.keystore.primary.file_name, "wso2is-signing.p12");
+        assert.strictEqual(doc.keystore.primary.password, "$env{WSO2_SIGNING_KEYSTORE_PASSWORD}");
+        assert.deepStrictEqual(doc.keystore.internal, doc.keystore.primary);
+        // Only the init container mounts the PEMs.
+        const mounts = [...pod.initContainers, ...pod.containers].filter((c: any) =>
+            c.volumeMounts?.some((m: any) => m.name === "signing"),
+        );
+        assert.deepStrictEqual(
+            mounts.map((c: any) => c.name),
+            ["keystores"],
+        );
     });
 
     it("Deployment: replicas, rolling update with no unavailable pod, anti-affinity, probes, resources, non-root", function () {
@@ -181,7 +233,7 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
         assert.match(spec.template.metadata.annotations["wso2is-cluster/config-sha256"], /^[0-9a-f]{64}$/);
         assert.deepStrictEqual(
             pod.initContainers.map((x: any) => x.name),
-            ["jdbc-driver", "dbscripts", "db-init", "first-start-gate"],
+            ["jdbc-driver", "dbscripts", "keystores", "db-init", "first-start-gate"],
         );
         assert.match(pod.initContainers[0].command[2], /sha256sum -c/);
         const mounts = c.volumeMounts.map((m: any) => [m.mountPath, m.subPath]);
@@ -335,6 +387,7 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
             assert.deepStrictEqual(images, [
                 ["jdbc-driver", "docker.io/wso2/wso2is:7.1.0"],
                 ["dbscripts", "docker.io/wso2/wso2is:7.1.0"],
+                ["keystores", "docker.io/wso2/wso2is:7.1.0"],
                 ["db-init", "docker.io/library/mysql:8.4"],
                 ["first-start-gate", "docker.io/library/mysql:8.4"],
                 ["wso2is", "docker.io/wso2/wso2is:7.1.0"],

@@ -8,7 +8,13 @@ import { spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { configScript, dbInitScript, isEntrypointScript } from "../../components/ecs/containers";
+import {
+    configScript,
+    dbInitScript,
+    isEntrypointScript,
+    keystoresScript,
+} from "../../components/ecs/containers";
+import { keystoreProgramText } from "../../components/render/scripts";
 import { renderEcsInstanceCloudInit } from "../../components/render/ecsInstance";
 import { ensureCommands, tempDir } from "./support/system";
 
@@ -47,6 +53,7 @@ describe("ECS task scripts (real shells) and container-instance user data", func
         ["config", configScript, "sh"],
         ["wso2is entrypoint", isEntrypointScript, "sh"],
         ["db-init", dbInitScript, "bash"],
+        ["keystores", keystoresScript, "bash"],
     ] as const) {
         it(`the ${name} container's script is shellcheck-clean as ${shell}`, function () {
             const file = path.join(tmp.dir, "script.sh");
@@ -56,7 +63,7 @@ describe("ECS task scripts (real shells) and container-instance user data", func
         });
     }
 
-    it("config (dash): writes the three files from base64, installs the driver only when its sha256 matches", function () {
+    it("config (dash): writes the four files from base64, installs the driver only when its sha256 matches", function () {
         const out = path.join(tmp.dir, "out");
         const jar = path.join(tmp.dir, "driver.jar");
         fs.writeFileSync(jar, "not really a jar\n");
@@ -67,6 +74,7 @@ describe("ECS task scripts (real shells) and container-instance user data", func
             DEPLOYMENT_TOML_B64: b64(toml),
             DB_INIT_SH_B64: b64("#!/usr/bin/env bash\necho db-init\n"),
             DB_INIT_ENV_B64: b64("DB_HOST='db'\n"),
+            BUILD_KEYSTORES_JAVA_B64: b64("class BuildKeystores {}\n"),
             JDBC_DRIVER_URL: `file://${jar}`,
             JDBC_DRIVER_SHA256: sha,
         };
@@ -76,6 +84,15 @@ describe("ECS task scripts (real shells) and container-instance user data", func
         assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
         assert.equal(fs.readFileSync(path.join(out, "config/repository/conf/deployment.toml"), "utf8"), toml);
         assert.equal(fs.readFileSync(path.join(out, "boot/db-init.env"), "utf8"), "DB_HOST='db'\n");
+        assert.equal(
+            fs.readFileSync(path.join(out, "boot/BuildKeystores.java"), "utf8"),
+            "class BuildKeystores {}\n",
+        );
+        assert.equal(
+            fs.statSync(path.join(out, "config/repository/resources/security")).uid,
+            802,
+            "the keystores' directory handed to the image's user",
+        );
         assert.equal(
             fs.readFileSync(
                 path.join(out, "artifacts/repository/components/lib/mysql-connector-j.jar"),
@@ -102,6 +119,88 @@ describe("ECS task scripts (real shells) and container-instance user data", func
         assert.ok(
             !fs.existsSync(path.join(out2, "artifacts/repository/components/lib/mysql-connector-j.jar")),
         );
+    });
+
+    it("keystores (bash, real java): key, certificate and password reach BuildKeystores.java through pipes; only the PKCS#12 files are written", function () {
+        ensureCommands({ java: "java", openssl: "openssl", keytool: "keytool" });
+        this.timeout(180000);
+        const boot = path.join(tmp.dir, "boot");
+        const out = path.join(tmp.dir, "out");
+        fs.mkdirSync(boot);
+        fs.mkdirSync(path.join(out, "config"), { recursive: true });
+        fs.writeFileSync(path.join(boot, "BuildKeystores.java"), keystoreProgramText());
+        const key = path.join(tmp.dir, "k.pem");
+        const cert = path.join(tmp.dir, "c.pem");
+        const gen = spawnSync(
+            "openssl",
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                key,
+                "-out",
+                cert,
+                "-subj",
+                "/CN=is.example.com",
+                "-days",
+                "2",
+            ],
+            { encoding: "utf8" },
+        );
+        assert.equal(gen.status, 0, gen.stderr);
+        const trustIn = path.join(tmp.dir, "client-truststore.p12");
+        const ts = spawnSync(
+            "keytool",
+            [
+                "-genkeypair",
+                "-alias",
+                "wso2carbon",
+                "-keyalg",
+                "RSA",
+                "-keystore",
+                trustIn,
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                "wso2carbon",
+                "-dname",
+                "CN=wso2carbon",
+            ],
+            { encoding: "utf8" },
+        );
+        assert.equal(ts.status, 0, ts.stderr);
+        const password = "p@ss w0rd-_=+.#%";
+        const keystore = path.join(out, "config/wso2is-signing.p12");
+        const r = run("bash", keystoresScript.replace(/\/boot\//g, `${boot}/`), {
+            WSO2_SIGNING_KEY: fs.readFileSync(key, "utf8"),
+            WSO2_SIGNING_CERT: fs.readFileSync(cert, "utf8"),
+            WSO2_SIGNING_KEYSTORE_PASSWORD: password,
+            SIGNING_ALIAS: "wso2is-signing",
+            SIGNING_KEYSTORE: keystore,
+            TRUSTSTORE_IN: trustIn,
+            TRUSTSTORE_OUT: path.join(out, "config/client-truststore.p12"),
+            JAVA_TOOL_OPTIONS: "-Xmx128m",
+        });
+        assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+        assert.deepEqual(fs.readdirSync(path.join(out, "config")).sort(), [
+            "client-truststore.p12",
+            "wso2is-signing.p12",
+        ]);
+        assert.equal(fs.statSync(keystore).mode & 0o077, 0, "keystore readable by its owner only");
+        const list = spawnSync("keytool", ["-list", "-keystore", keystore, "-storepass", password], {
+            encoding: "utf8",
+        });
+        assert.equal(list.status, 0, list.stderr);
+        assert.match(list.stdout, /wso2is-signing, .*PrivateKeyEntry/);
+        // A wrong password on the stored keystore fails: the password ECS injected is the one used.
+        assert.notEqual(
+            spawnSync("keytool", ["-list", "-keystore", keystore, "-storepass", "other"]).status,
+            0,
+        );
+        assert.deepEqual(fs.readdirSync(boot), ["BuildKeystores.java"], "no key material written to boot");
     });
 
     it("db-init (bash): the passwords reach db-init.sh through a pipe, intact, and never a file", function () {

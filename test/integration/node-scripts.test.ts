@@ -5,7 +5,8 @@ import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ensureCommands, tempDir } from "./support/system";
+import { isEnvValue } from "../../components/render/deploymentToml";
+import { ensureCommands, systemdEnvReader, tempDir } from "./support/system";
 import {
     HttpStub,
     RecordedRequest,
@@ -230,54 +231,6 @@ describe("node-ip.sh", function () {
     });
 });
 
-// Reads an env file with systemd's own parser (load_env_file from libsystemd-shared, the code
-// behind EnvironmentFile=), through a 10-line C program.
-function systemdEnvReader(dir: string): (file: string) => Record<string, string> {
-    ensureCommands({ gcc: "gcc", systemctl: "systemd" });
-    const candidates = [
-        "/usr/lib/x86_64-linux-gnu/systemd",
-        "/usr/lib/aarch64-linux-gnu/systemd",
-        "/usr/lib/systemd",
-        "/lib/systemd",
-        "/usr/lib64/systemd",
-    ];
-    let lib: string | undefined;
-    for (const d of candidates) {
-        const f = fs.existsSync(d)
-            ? fs.readdirSync(d).find((n) => /^libsystemd-shared-.*\.so$/.test(n))
-            : undefined;
-        if (f) {
-            lib = path.join(d, f);
-            break;
-        }
-    }
-    if (!lib) throw new Error(`libsystemd-shared-*.so not found in ${candidates.join(", ")}`);
-    const src = path.join(dir, "envfile.c");
-    const bin = path.join(dir, "envfile");
-    fs.writeFileSync(
-        src,
-        `#include <stdio.h>
-int load_env_file(FILE *f, const char *fname, char ***ret);
-int main(int argc, char **argv) {
-    char **m = 0;
-    if (argc != 2 || load_env_file(NULL, argv[1], &m) < 0) return 1;
-    for (char **p = m; p && *p; p++) { fputs(*p, stdout); fputc(0, stdout); }
-    return 0;
-}
-`,
-    );
-    execFileSync("gcc", ["-o", bin, src, lib, `-Wl,-rpath,${path.dirname(lib)}`]);
-    return (file: string) => {
-        const out = execFileSync(bin, [file], { encoding: "utf8" });
-        const vars: Record<string, string> = {};
-        for (const kv of out.split("\0").filter((s) => s.length > 0)) {
-            const i = kv.indexOf("=");
-            vars[kv.slice(0, i)] = kv.slice(i + 1);
-        }
-        return vars;
-    };
-}
-
 function bashSource(file: string, variable: string): string {
     return execFileSync("bash", ["-c", `set -a; source "$1"; printf %s "$${variable}"`, "bash", file], {
         encoding: "utf8",
@@ -298,12 +251,20 @@ describe("fetch-secrets.sh", function () {
         dbAdminPassword: "adm'in $x \\",
         dbAppPassword: NASTY,
         adminPassword: 'S3cr"et!*?[a]',
+        encryptionKey: "00112233445566778899AABBCCDDEEFF",
     };
+    // secrets.env: what IS reads through $env{}, in the form that reaches IS intact (the same
+    // escaping as isEnvValue; is-values.test.ts runs it through IS's path); no admin pair.
     const EXPECTED = {
+        WSO2_DB_PASSWORD: isEnvValue(SECRET.dbAppPassword),
+        WSO2_ADMIN_PASSWORD: isEnvValue(SECRET.adminPassword),
+        WSO2_ENCRYPTION_KEY: SECRET.encryptionKey,
+    };
+    // The db-init file (WSO2IS_DB_ADMIN_ENV): the values as they are.
+    const EXPECTED_DB_ADMIN = {
         WSO2_DB_ADMIN_USER: SECRET.dbAdminUser,
         WSO2_DB_ADMIN_PASSWORD: SECRET.dbAdminPassword,
         WSO2_DB_PASSWORD: SECRET.dbAppPassword,
-        WSO2_ADMIN_PASSWORD: SECRET.adminPassword,
     };
 
     before(function () {
@@ -383,6 +344,50 @@ describe("fetch-secrets.sh", function () {
         r = await runScript("fetch-secrets.sh", env);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(fileId(secretsEnv), id, "an unchanged secret must leave secrets.env untouched");
+    });
+
+    it("WSO2IS_DB_ADMIN_ENV: the admin pair goes only to that file (0600), as it is; secrets.env never has it", async function () {
+        const aws = fakeAws(JSON.stringify(SECRET));
+        writeEnv(nodeEnv, {
+            SECRET_SOURCE: "aws-secrets-manager",
+            SECRET_ID: "wso2is",
+            AWS_REGION: "eu-west-1",
+        });
+        const dbAdminEnv = path.join(caseDir, "run", "db-admin.env");
+        const r = await runScript("fetch-secrets.sh", {
+            WSO2IS_NODE_ENV: nodeEnv,
+            WSO2IS_SECRETS_ENV: secretsEnv,
+            WSO2IS_AWS_CLI: aws.bin,
+            WSO2IS_DB_ADMIN_ENV: dbAdminEnv,
+        });
+        assert.equal(r.code, 0, r.stderr);
+        assertSecretsFile();
+        assert.equal(fs.statSync(dbAdminEnv).mode & 0o777, 0o600);
+        for (const [k, v] of Object.entries(EXPECTED_DB_ADMIN))
+            assert.equal(bashSource(dbAdminEnv, k), v, `bash source (db-init): ${k}`);
+        assert.deepEqual(readWithSystemd(dbAdminEnv), EXPECTED_DB_ADMIN);
+        assert.ok(!fs.readFileSync(secretsEnv, "utf8").includes("WSO2_DB_ADMIN"));
+        assert.ok(!r.stderr.includes(SECRET.dbAdminPassword), "a secret value reached the log");
+    });
+
+    it("refuses an encryption key that is not 128 bits of hex, naming the key only", async function () {
+        const aws = fakeAws(JSON.stringify({ ...SECRET, encryptionKey: "not-a-key-hunter2" }));
+        writeEnv(nodeEnv, {
+            SECRET_SOURCE: "aws-secrets-manager",
+            SECRET_ID: "wso2is",
+            AWS_REGION: "eu-west-1",
+        });
+        const r = await runScript("fetch-secrets.sh", {
+            WSO2IS_NODE_ENV: nodeEnv,
+            WSO2IS_SECRETS_ENV: secretsEnv,
+            WSO2IS_AWS_CLI: aws.bin,
+        });
+        assert.notEqual(r.code, 0);
+        assert.deepEqual(errorLines(r.stderr), [
+            "fetch-secrets.sh: error: the secret wso2is is not usable: key encryptionKey is missing or not 32 hex digits (a 128-bit key)",
+        ]);
+        assert.ok(!r.stderr.includes("hunter2"));
+        assert.ok(!fs.existsSync(secretsEnv));
     });
 
     it("azure-key-vault: managed identity token from IMDS, then the secret with the bearer token (never in argv)", async function () {
@@ -511,7 +516,7 @@ describe("fetch-secrets.sh", function () {
         );
     });
 
-    it("backend TLS: builds IS's 9443 keystore from the secret's PEMs and adds the cluster CA to IS's truststore; a rerun changes nothing", async function () {
+    it("keystores: builds the signing keystore and IS's 9443 keystore from the secret's PEMs, trusts the cluster CA and the signing certificate; a rerun changes nothing", async function () {
         ensureCommands({ openssl: "openssl", keytool: "default-jre-headless" });
         const pki = path.join(caseDir, "pki");
         fs.mkdirSync(pki);
@@ -567,6 +572,14 @@ describe("fetch-secrets.sh", function () {
         );
         ssl("pkey", "-in", "server.key", "-out", "server8.key");
         const read = (f: string) => fs.readFileSync(path.join(pki, f), "utf8");
+        // The cluster's signing key pair (self-signed, as components/shared/clusterSecret.ts makes it).
+        makeCa("signing");
+        ssl("pkey", "-in", "signing.key", "-out", "signing8.key");
+        const signing = {
+            signingCertificate: read("signing.pem"),
+            signingPrivateKey: read("signing8.key"),
+            signingKeystorePassword: "Sg-pass_9.8#7%",
+        };
         const tls = {
             tlsCertificate: read("server.pem") + read("ca.pem"),
             tlsPrivateKey: read("server8.key"),
@@ -598,7 +611,7 @@ describe("fetch-secrets.sh", function () {
         );
         const group = execFileSync("id", ["-gn"], { encoding: "utf8" }).trim();
 
-        let secretJson = JSON.stringify({ ...SECRET, ...tls });
+        let secretJson = JSON.stringify({ ...SECRET, ...signing, ...tls });
         stub = await startHttpStub((req: RecordedRequest): Reply => {
             if (req.url.startsWith("/metadata/identity/oauth2/token"))
                 return { body: JSON.stringify({ access_token: "tok" }) };
@@ -607,7 +620,11 @@ describe("fetch-secrets.sh", function () {
             return { status: 404 };
         });
         const keystore = path.join(security, "wso2is-backend.p12");
+        const signingKeystore = path.join(security, "wso2is-signing.p12");
+        fs.chmodSync(isHome, 0o755);
         writeEnv(nodeEnv, {
+            SIGNING_KEYSTORE_FILE: signingKeystore,
+            SIGNING_KEYSTORE_ALIAS: "wso2is-signing",
             SECRET_SOURCE: "azure-key-vault",
             SECRET_ID: `${stub.base}/secrets/cluster`,
             IS_HOME: isHome,
@@ -625,14 +642,17 @@ describe("fetch-secrets.sh", function () {
         assert.equal(r.code, 0, r.stderr);
         assert.deepEqual(readWithSystemd(secretsEnv), {
             ...EXPECTED,
+            WSO2_SIGNING_KEYSTORE_PASSWORD: signing.signingKeystorePassword,
             WSO2_TLS_KEYSTORE_PASSWORD: tls.tlsKeystorePassword,
         });
+        // IS's config tool writes the resolved values under IS_HOME: nobody else may read it.
+        assert.equal(fs.statSync(isHome).mode & 0o777, 0o750);
         assert.deepEqual(
             fs.readdirSync(path.dirname(secretsEnv)),
             ["secrets.env"],
             "no temp file or directory left",
         );
-        for (const v of [tls.tlsKeystorePassword, "BEGIN PRIVATE KEY"])
+        for (const v of [tls.tlsKeystorePassword, signing.signingKeystorePassword, "BEGIN PRIVATE KEY"])
             assert.ok(!r.stderr.includes(v), `${v} reached the log`);
 
         // The keystore: the server key with its chain under the alias, group-readable by IS only.
@@ -668,21 +688,38 @@ describe("fetch-secrets.sh", function () {
             }
         };
         assert.equal(trusted("wso2is-cluster-ca"), fingerprint("ca.pem"));
+        // The signing keystore: its key under the alias, mode 0640 group IS; the certificate trusted.
+        assert.equal(fs.statSync(signingKeystore).mode & 0o777, 0o640);
+        const signingListing = keytool(
+            "-list",
+            "-v",
+            "-keystore",
+            signingKeystore,
+            "-storetype",
+            "PKCS12",
+            "-storepass",
+            signing.signingKeystorePassword,
+            "-alias",
+            "wso2is-signing",
+        );
+        assert.match(signingListing, /Entry type: PrivateKeyEntry/);
+        assert.match(signingListing, /Owner: CN=signing/);
+        assert.equal(trusted("wso2is-signing"), fingerprint("signing.pem"));
         assert.equal(trusted("wso2carbon"), fingerprint("other.pem"), "IS's own entries stay");
 
-        const ids = [fileId(secretsEnv), fileId(keystore), fileId(truststore)];
+        const ids = [fileId(secretsEnv), fileId(keystore), fileId(truststore), fileId(signingKeystore)];
         r = await runScript("fetch-secrets.sh", env);
         assert.equal(r.code, 0, r.stderr);
         assert.deepEqual(
-            [fileId(secretsEnv), fileId(keystore), fileId(truststore)],
+            [fileId(secretsEnv), fileId(keystore), fileId(truststore), fileId(signingKeystore)],
             ids,
             "an unchanged secret must leave every file untouched",
         );
-        assert.match(r.stderr, /already trusts the cluster CA/);
+        assert.match(r.stderr, /already trusts wso2is-cluster-ca/);
 
         // A new CA (a re-created cluster PKI) replaces the trusted entry and the keystore.
         makeCa("ca2");
-        secretJson = JSON.stringify({ ...SECRET, ...tls, tlsCaCertificate: read("ca2.pem") });
+        secretJson = JSON.stringify({ ...SECRET, ...signing, ...tls, tlsCaCertificate: read("ca2.pem") });
         r = await runScript("fetch-secrets.sh", env);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(trusted("wso2is-cluster-ca"), fingerprint("ca2.pem"));

@@ -171,6 +171,94 @@ describe("policy: aws", function () {
         });
     });
 
+    const template = (over: Props = {}): Props => ({
+        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+        blockDeviceMappings: [
+            { deviceName: "/dev/sda1", ebs: { volumeSize: 30, volumeType: "gp3", encrypted: "true" } },
+        ],
+        ...over,
+    });
+
+    describe("aws-production-customer-managed-keys", function () {
+        const prod = { production: true };
+        const key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        const cases = (kmsKeyId?: string) => [
+            { type: T.rdsInstance, props: rds(kmsKeyId ? { kmsKeyId } : {}) },
+            { type: T.efs, props: { encrypted: true, ...(kmsKeyId ? { kmsKeyId } : {}) } },
+            { type: T.secret, props: { name: "s", ...(kmsKeyId ? { kmsKeyId } : {}) } },
+            {
+                type: T.launchTemplate,
+                props: template({
+                    blockDeviceMappings: [
+                        {
+                            deviceName: "/dev/sda1",
+                            ebs: { encrypted: "true", ...(kmsKeyId ? { kmsKeyId } : {}) },
+                        },
+                    ],
+                }),
+            },
+        ];
+        it("is not applicable outside production", async function () {
+            for (const c of cases())
+                assert.equal((await runResource(aws.productionCustomerManagedKeys, c)).status, "n/a");
+        });
+        it("passes RDS, EFS, the secret and EBS with the cluster's key in production", async function () {
+            for (const c of cases(key))
+                ok(await runResource(aws.productionCustomerManagedKeys, c, { config: prod }));
+        });
+        it("flags each of them with AWS-managed keys in production", async function () {
+            for (const c of cases())
+                violates(
+                    await runResource(aws.productionCustomerManagedKeys, c, { config: prod }),
+                    /kmsKeyId/,
+                );
+        });
+    });
+
+    describe("aws-kms-key-rotation", function () {
+        it("passes a rotating symmetric key and ignores asymmetric ones", async function () {
+            ok(await runResource(aws.kmsKeyRotation, { type: T.kmsKey, props: { enableKeyRotation: true } }));
+            ok(
+                await runResource(aws.kmsKeyRotation, {
+                    type: T.kmsKey,
+                    props: { customerMasterKeySpec: "RSA_2048" },
+                }),
+            );
+        });
+        it("flags a symmetric key without rotation", async function () {
+            violates(
+                await runResource(aws.kmsKeyRotation, { type: T.kmsKey, props: {} }),
+                /enableKeyRotation/,
+            );
+        });
+    });
+
+    describe("aws-lb-production-deletion-protection", function () {
+        it("passes a protected load balancer in production, is n/a outside", async function () {
+            ok(
+                await runResource(
+                    aws.lbProductionDeletionProtection,
+                    { type: T.lb, props: { enableDeletionProtection: true } },
+                    { config: { production: true } },
+                ),
+            );
+            assert.equal(
+                (await runResource(aws.lbProductionDeletionProtection, { type: T.lb, props: {} })).status,
+                "n/a",
+            );
+        });
+        it("flags an unprotected one in production", async function () {
+            violates(
+                await runResource(
+                    aws.lbProductionDeletionProtection,
+                    { type: T.lb, props: { enableDeletionProtection: false } },
+                    { config: { production: true } },
+                ),
+                /enableDeletionProtection/,
+            );
+        });
+    });
+
     describe("aws-efs-encrypted", function () {
         it("passes an encrypted file system", async function () {
             ok(await runResource(aws.efsEncrypted, { type: T.efs, props: { encrypted: true } }));
@@ -178,14 +266,6 @@ describe("policy: aws", function () {
         it("flags an unencrypted one", async function () {
             violates(await runResource(aws.efsEncrypted, { type: T.efs, props: {} }), /encrypted/);
         });
-    });
-
-    const template = (over: Props = {}): Props => ({
-        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
-        blockDeviceMappings: [
-            { deviceName: "/dev/sda1", ebs: { volumeSize: 30, volumeType: "gp3", encrypted: "true" } },
-        ],
-        ...over,
     });
 
     describe("aws-ec2-imdsv2-required", function () {

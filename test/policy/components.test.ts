@@ -13,7 +13,7 @@ import { AzureVmCluster } from "../../components/azure-vm";
 import { Workload } from "../../components/kubernetes";
 import { kubernetesPolicies, policies } from "../../policy/policies";
 import * as stack from "../../policy/stack";
-import { configFor } from "../fixtures/models";
+import { configFor, workloadKeys } from "../fixtures/models";
 import { resourcesNamed } from "../harness";
 import { Props, StackResourceInput, effective, messages, runPolicy } from "./harness";
 
@@ -187,6 +187,7 @@ describe("policy: component resources under the mock engine", function () {
                     dbApp: pulumi.secret("db-app-pw"),
                     admin: pulumi.secret("is-admin-pw"),
                 },
+                keys: workloadKeys(),
                 storageClassName: "azurefile-csi",
                 ingress: {
                     installController: true,

@@ -60,19 +60,18 @@ describe("render/cloudInit", function () {
         // runcmd is one sh script: `set -e` first, so a failed step stops the boot before IS starts.
         assert.strictEqual(all[0], "set -e");
         const runcmd = all.slice(1) as string[][];
-        assert.deepStrictEqual(
-            runcmd.slice(0, bootScripts.length).map((c) => c[0]),
-            bootScripts.map((s) => `/usr/local/lib/wso2is/${s}`),
-        );
-        assert.deepStrictEqual(bootScripts.slice(), [
-            "node-ip.sh",
-            "install-is.sh",
-            "fetch-secrets.sh",
-            "mount-share.sh",
-            "artifact-sync.sh",
-            "db-init.sh",
+        const dir = "/usr/local/lib/wso2is";
+        // The database admin pair lives on tmpfs only from fetch-secrets to db-init (model.dbAdminEnvFile).
+        assert.deepStrictEqual(runcmd.slice(0, bootScripts.length + 1), [
+            [`${dir}/node-ip.sh`],
+            [`${dir}/install-is.sh`],
+            ["env", "WSO2IS_DB_ADMIN_ENV=/run/wso2is/db-admin.env", `${dir}/fetch-secrets.sh`],
+            [`${dir}/mount-share.sh`],
+            [`${dir}/artifact-sync.sh`],
+            ["env", "WSO2IS_SECRETS_ENV=/run/wso2is/db-admin.env", `${dir}/db-init.sh`],
+            ["rm", "-f", "/run/wso2is/db-admin.env"],
         ]);
-        assert.deepStrictEqual(runcmd[bootScripts.length], [
+        assert.deepStrictEqual(runcmd[bootScripts.length + 1], [
             "install",
             "-o",
             "root",

@@ -1,27 +1,36 @@
 #!/usr/bin/env bash
 # fetch-secrets.sh: reads the cluster secret (one JSON document, see CONTRACT.md) with the node's
-# own cloud identity and writes it as /etc/wso2is/secrets.env (mode 0600) for the systemd unit
-# (EnvironmentFile=) and for db-init.sh (bash `source`).
+# own cloud identity and writes what IS needs as /etc/wso2is/secrets.env (mode 0600, root) for the
+# systemd unit (EnvironmentFile=), and builds the keystores IS reads.
 #
 # Parameters (from node.env, see CONTRACT.md): SECRET_SOURCE (aws-secrets-manager |
 # azure-key-vault), SECRET_ID, AWS_REGION (aws), AZURE_CLIENT_ID (azure, optional: picks a
 # user-assigned managed identity when the VM has several), SMB_CREDENTIALS_FILE (SMB shares
 # only: also write the secret's smbUsername/smbPassword there as a cifs credentials file, 0600),
+# SIGNING_KEYSTORE_FILE, SIGNING_KEYSTORE_ALIAS (the cluster's own primary keystore: a PKCS#12
+# from signingCertificate/signingPrivateKey/signingKeystorePassword for [keystore.primary] and
+# [keystore.internal]; its certificate is also added to IS's client truststore),
 # TLS_KEYSTORE_FILE, TLS_KEYSTORE_ALIAS, TLS_CA_ALIAS (when the load balancer verifies the nodes'
 # 9443 certificate: build that PKCS#12 keystore from the secret's tlsCertificate/tlsPrivateKey/
 # tlsKeystorePassword for IS's [keystore.tls], and add tlsCaCertificate to IS's client truststore,
 # whose password is IS's published default unless TLS_TRUSTSTORE_STOREPASS says otherwise).
+# WSO2IS_DB_ADMIN_ENV (environment, set by the step that runs db-init): also write the database
+# admin pair and the app password, as they are, to that file (0600, root) for db-init.sh; the
+# caller removes it afterwards. secrets.env never holds the admin pair.
 # Overrides (tests): WSO2IS_NODE_ENV, WSO2IS_SECRETS_ENV, WSO2IS_AWS_CLI (default aws from PATH,
 # else /snap/bin/aws),
 # WSO2IS_IMDS_ENDPOINT (default http://169.254.169.254), SECRET_FETCH_RETRIES (default 10;
 # azure-key-vault 60), SECRET_FETCH_RETRY_DELAY (seconds, default 5; azure-key-vault 10).
 #
-# Secret values never reach argv, the log or a file other than secrets.env.
+# Secret values never reach argv, the log or a file other than the ones named here.
 # Quoting: every value is written single-quoted, a ' inside it as '"'"' . Both bash and systemd
 # (env-file parser: after a closing quote it reads the next quoted segment and concatenates) read
 # that back byte for byte, so quotes, $, `, \ and spaces round-trip. Control characters (newline,
 # tab, ...) are refused: they have no portable env-file form.
-# Idempotent: an unchanged secret leaves secrets.env untouched.
+# Values IS reads through $env{} are written in the form IS needs (see is_value below).
+# IS's config tool writes the resolved values into IS_HOME (repository/conf/*.xml and
+# repository/resources/conf/.metadata), so IS_HOME is made unreadable to other users (0750).
+# Idempotent: an unchanged secret leaves every file untouched.
 set -Eeuo pipefail
 umask 077
 
@@ -141,6 +150,16 @@ def need($k):
     error("key \($k) contains a control character (newline, tab, ...), which an env file cannot carry")
   else .[$k] end;
 def object: if type != "object" then error("it is not a JSON object") else . end;
+# IS (config-mapper 1.0.22, ReferenceResolver) puts a $env{} value into its XML with
+# String.replaceAll (so $ and \ are special) before $ref{} resolution, and Jinjava writes it
+# unescaped; XML character references for these characters survive every step and the XML
+# parser turns them back into the characters. Non-ASCII too: the JVM decodes its environment
+# with the charset of the locale.
+def is_value: explode | map(. as $c | if $c > 126 or ([38, 60, 62, 34, 39, 36, 92, 123, 125] | any(. == $c)) then "&#\($c);" else [$c] | implode end) | join("");
+def hexkey($k):
+  if (.[$k] | type) != "string" or (.[$k] | test("^[0-9a-fA-F]{32}$") | not) then
+    error("key \($k) is missing or not 32 hex digits (a 128-bit key)")
+  else .[$k] end;
 def pem($k):
   if (.[$k] | type) != "string" or (.[$k] | test("-----BEGIN [A-Z0-9 ]+-----") | not) then
     error("key \($k) is missing or not PEM")
@@ -150,11 +169,18 @@ def pem($k):
 # shellcheck disable=SC2016
 readonly JQ_PROGRAM=$JQ_LIB'
 object |
+  "WSO2_DB_PASSWORD=\(need("dbAppPassword") | is_value | q)",
+  "WSO2_ADMIN_PASSWORD=\(need("adminPassword") | is_value | q)",
+  "WSO2_ENCRYPTION_KEY=\(hexkey("encryptionKey") | q)",
+  (if $signing == "1" then "WSO2_SIGNING_KEYSTORE_PASSWORD=\(need("signingKeystorePassword") | is_value | q)" else empty end),
+  (if $tls == "1" then "WSO2_TLS_KEYSTORE_PASSWORD=\(need("tlsKeystorePassword") | is_value | q)" else empty end)'
+# db-init.sh only (bash `source`): the values as they are.
+# shellcheck disable=SC2016
+readonly JQ_DB_ADMIN_PROGRAM=$JQ_LIB'
+object |
   "WSO2_DB_ADMIN_USER=\(need("dbAdminUser") | q)",
   "WSO2_DB_ADMIN_PASSWORD=\(need("dbAdminPassword") | q)",
-  "WSO2_DB_PASSWORD=\(need("dbAppPassword") | q)",
-  "WSO2_ADMIN_PASSWORD=\(need("adminPassword") | q)",
-  (if $tls == "1" then "WSO2_TLS_KEYSTORE_PASSWORD=\(need("tlsKeystorePassword") | q)" else empty end)'
+  "WSO2_DB_PASSWORD=\(need("dbAppPassword") | q)"'
 # mount.cifs credentials: key=value lines, the value verbatim up to the end of the line.
 # shellcheck disable=SC2016
 readonly JQ_SMB_PROGRAM=$JQ_LIB'
@@ -162,22 +188,23 @@ object |
   "username=\(need("smbUsername"))",
   "password=\(need("smbPassword"))"'
 
-if [[ -n ${SMB_CREDENTIALS_FILE:-} ]]; then
-    [[ $SMB_CREDENTIALS_FILE == /* ]] || die "SMB_CREDENTIALS_FILE must be an absolute path, got '$SMB_CREDENTIALS_FILE'"
-fi
-if [[ -n ${TLS_KEYSTORE_FILE:-} ]]; then
-    [[ $TLS_KEYSTORE_FILE == /* ]] || die "TLS_KEYSTORE_FILE must be an absolute path, got '$TLS_KEYSTORE_FILE'"
-    [[ -n ${TLS_KEYSTORE_ALIAS:-} && -n ${TLS_CA_ALIAS:-} ]] || die "TLS_KEYSTORE_ALIAS and TLS_CA_ALIAS must be set with TLS_KEYSTORE_FILE"
-    [[ -n ${IS_USER:-} && -n ${IS_HOME:-} ]] || die "IS_USER and IS_HOME must be set with TLS_KEYSTORE_FILE"
+for var in SMB_CREDENTIALS_FILE SIGNING_KEYSTORE_FILE TLS_KEYSTORE_FILE WSO2IS_DB_ADMIN_ENV; do
+    [[ -z ${!var:-} || ${!var} == /* ]] || die "$var must be an absolute path, got '${!var}'"
+done
+if [[ -n ${SIGNING_KEYSTORE_FILE:-} || -n ${TLS_KEYSTORE_FILE:-} ]]; then
+    [[ -z ${SIGNING_KEYSTORE_FILE:-} || -n ${SIGNING_KEYSTORE_ALIAS:-} ]] || die "SIGNING_KEYSTORE_ALIAS must be set with SIGNING_KEYSTORE_FILE"
+    [[ -z ${TLS_KEYSTORE_FILE:-} || (-n ${TLS_KEYSTORE_ALIAS:-} && -n ${TLS_CA_ALIAS:-}) ]] || die "TLS_KEYSTORE_ALIAS and TLS_CA_ALIAS must be set with TLS_KEYSTORE_FILE"
+    [[ -n ${IS_USER:-} && -n ${IS_HOME:-} ]] || die "IS_USER and IS_HOME must be set with SIGNING_KEYSTORE_FILE or TLS_KEYSTORE_FILE"
     command -v openssl >/dev/null || die "openssl is not installed"
     command -v keytool >/dev/null || die "keytool is not installed (it comes with the JRE)"
 fi
 
 tmp=
 smb_tmp=
+db_tmp=
 rendered=
-tls_dir=
-trap 'rm -f -- ${tmp:+"$tmp"} ${smb_tmp:+"$smb_tmp"} ${rendered:+"$rendered"}; rm -rf -- ${tls_dir:+"$tls_dir"}' EXIT
+parts=
+trap 'rm -f -- ${tmp:+"$tmp"} ${smb_tmp:+"$smb_tmp"} ${db_tmp:+"$db_tmp"} ${rendered:+"$rendered"}; rm -rf -- ${parts:+"$parts"}' EXIT
 
 # render PROGRAM DEST: runs the jq PROGRAM on the secret into a new temp file beside DEST, named
 # in $rendered; dies naming the problem (jq reports positions and our key names, never input).
@@ -188,7 +215,8 @@ render() {
         (umask 022 && mkdir -p -- "$dir")
     fi
     rendered=$(mktemp "$dir/.$(basename -- "$dest").XXXXXX")
-    if ! jq_err=$(jq -r --arg sq "'" --arg tls "${TLS_KEYSTORE_FILE:+1}" "$program" <<<"$secret" 2>&1 >"$rendered"); then
+    if ! jq_err=$(jq -r --arg sq "'" --arg tls "${TLS_KEYSTORE_FILE:+1}" --arg signing "${SIGNING_KEYSTORE_FILE:+1}" \
+        "$program" <<<"$secret" 2>&1 >"$rendered"); then
         rm -f -- "$rendered"
         jq_err=${jq_err//$'\n'/ }
         die "the secret $SECRET_ID is not usable: ${jq_err#jq: error (at <stdin>:*): }"
@@ -208,25 +236,38 @@ install_file() {
     log "wrote $dest (mode 0600) from $SECRET_SOURCE"
 }
 
-# Both files are rendered (and so checked) before either is replaced.
+# extract NAME KEY...: the secret's PEM/password KEYs, checked, parked in $parts/NAME.<key>
+# (0600 in a 0700 directory) before anything is replaced.
+extract() {
+    local name=$1 key jq_err
+    shift
+    for key in "$@"; do
+        # shellcheck disable=SC2016
+        if ! jq_err=$(jq -j --arg k "$key" --arg sq "'" "$JQ_LIB"' object | if $k | endswith("Password") then need($k) else pem($k) end' \
+            <<<"$secret" 2>&1 >"$parts/$name.$key"); then
+            jq_err=${jq_err//$'\n'/ }
+            die "the secret $SECRET_ID is not usable: ${jq_err#jq: error (at <stdin>:*): }"
+        fi
+    done
+}
+
+# Every file is rendered (and so checked) before any is replaced.
 render "$JQ_PROGRAM" "$SECRETS_ENV_FILE"
 tmp=$rendered
 if [[ -n ${SMB_CREDENTIALS_FILE:-} ]]; then
     render "$JQ_SMB_PROGRAM" "$SMB_CREDENTIALS_FILE"
     smb_tmp=$rendered
 fi
-# The TLS material, checked and parked (0600, in a 0700 directory) before anything is replaced.
-if [[ -n ${TLS_KEYSTORE_FILE:-} ]]; then
-    tls_dir=$(mktemp -d "$(dirname -- "$SECRETS_ENV_FILE")/.tls.XXXXXX")
-    for part in cert:tlsCertificate key:tlsPrivateKey ca:tlsCaCertificate pass:tlsKeystorePassword; do
-        key=${part#*:}
-        # shellcheck disable=SC2016
-        if ! jq_err=$(jq -j --arg k "$key" --arg sq "'" "$JQ_LIB"' object | if $k == "tlsKeystorePassword" then need($k) else pem($k) end' \
-            <<<"$secret" 2>&1 >"$tls_dir/${part%%:*}"); then
-            jq_err=${jq_err//$'\n'/ }
-            die "the secret $SECRET_ID is not usable: ${jq_err#jq: error (at <stdin>:*): }"
-        fi
-    done
+if [[ -n ${WSO2IS_DB_ADMIN_ENV:-} ]]; then
+    render "$JQ_DB_ADMIN_PROGRAM" "$WSO2IS_DB_ADMIN_ENV"
+    db_tmp=$rendered
+fi
+if [[ -n ${SIGNING_KEYSTORE_FILE:-} || -n ${TLS_KEYSTORE_FILE:-} ]]; then
+    parts=$(mktemp -d "$(dirname -- "$SECRETS_ENV_FILE")/.keys.XXXXXX")
+    [[ -z ${SIGNING_KEYSTORE_FILE:-} ]] ||
+        extract signing signingCertificate signingPrivateKey signingKeystorePassword
+    [[ -z ${TLS_KEYSTORE_FILE:-} ]] ||
+        extract tls tlsCertificate tlsPrivateKey tlsCaCertificate tlsKeystorePassword
 fi
 unset secret
 install_file "$tmp" "$SECRETS_ENV_FILE"
@@ -235,35 +276,41 @@ if [[ -n $smb_tmp ]]; then
     install_file "$smb_tmp" "$SMB_CREDENTIALS_FILE"
     smb_tmp=
 fi
+if [[ -n $db_tmp ]]; then
+    install_file "$db_tmp" "$WSO2IS_DB_ADMIN_ENV"
+    db_tmp=
+fi
 
-# keystore: the PKCS#12 IS serves 9443 from ([keystore.tls] in deployment.toml), readable by
-# IS's group. Rebuilt only when its inputs change (a stamp of them sits beside it, root-only).
+# install_keystore FILE ALIAS CERT KEY PASS [CA]: the PKCS#12 at FILE, readable by IS's group.
+# Rebuilt only when its inputs change (a digest of them sits beside it, root-only); CA (the
+# 9443 keystore's issuer) counts as an input: a new CA means a re-created cluster PKI.
 install_keystore() {
-    local stamp ks_tmp err
-    stamp=$(cat -- "$tls_dir/cert" "$tls_dir/key" "$tls_dir/ca" "$tls_dir/pass" | sha256sum)
+    local file=$1 alias=$2 cert=$3 key=$4 pass=$5 ca=${6:-/dev/null} stamp ks_tmp err
+    stamp=$(printf '%s\0' "$alias" | cat - "$cert" "$key" "$pass" "$ca" | sha256sum)
     stamp=${stamp%% *}
-    if [[ -f $TLS_KEYSTORE_FILE && -f $TLS_KEYSTORE_FILE.sha256 && $(<"$TLS_KEYSTORE_FILE.sha256") == "$stamp" ]]; then
-        log "$TLS_KEYSTORE_FILE already up to date"
+    if [[ -f $file && -f $file.sha256 && $(<"$file.sha256") == "$stamp" ]]; then
+        log "$file already up to date"
         return 0
     fi
-    ks_tmp=$(mktemp "$(dirname -- "$TLS_KEYSTORE_FILE")/.keystore.XXXXXX")
+    ks_tmp=$(mktemp "$(dirname -- "$file")/.keystore.XXXXXX")
     # The password reaches openssl through its environment, never argv.
-    if ! err=$(WSO2IS_KEYSTORE_PASS=$(<"$tls_dir/pass") openssl pkcs12 -export -name "$TLS_KEYSTORE_ALIAS" \
-        -in "$tls_dir/cert" -inkey "$tls_dir/key" -passout env:WSO2IS_KEYSTORE_PASS -out "$ks_tmp" 2>&1); then
+    if ! err=$(WSO2IS_KEYSTORE_PASS=$(<"$pass") openssl pkcs12 -export -name "$alias" \
+        -in "$cert" -inkey "$key" -passout env:WSO2IS_KEYSTORE_PASS -out "$ks_tmp" 2>&1); then
         rm -f -- "$ks_tmp"
-        die "could not build $TLS_KEYSTORE_FILE from the secret's tlsCertificate and tlsPrivateKey: ${err//$'\n'/ }"
+        die "could not build $file from the secret's certificate and key: ${err//$'\n'/ }"
     fi
     chgrp -- "$IS_USER" "$ks_tmp"
     chmod 0640 -- "$ks_tmp"
-    mv -f -- "$ks_tmp" "$TLS_KEYSTORE_FILE"
-    (umask 077 && printf '%s\n' "$stamp" >"$TLS_KEYSTORE_FILE.sha256")
-    log "wrote $TLS_KEYSTORE_FILE (alias $TLS_KEYSTORE_ALIAS, mode 0640, group $IS_USER)"
+    mv -f -- "$ks_tmp" "$file"
+    (umask 077 && printf '%s\n' "$stamp" >"$file.sha256")
+    log "wrote $file (alias $alias, mode 0640, group $IS_USER)"
 }
 
-# truststore: IS calls itself by its public hostname (pinned to this node), so it must trust the
-# CA of that certificate. The alias is replaced only when it holds another certificate.
-trust_ca() {
-    local dir=$IS_HOME/repository/resources/security truststore='' want have
+# trust ALIAS CERT: IS's client truststore holds CERT under ALIAS (replaced only when it holds
+# another certificate). IS calls itself by its public hostname (pinned to this node), and checks
+# what its own keys signed.
+trust() {
+    local alias=$1 cert=$2 dir=$IS_HOME/repository/resources/security truststore='' want have
     for f in client-truststore.p12 client-truststore.jks; do
         if [[ -f $dir/$f ]]; then
             truststore=$dir/$f
@@ -271,28 +318,40 @@ trust_ca() {
         fi
     done
     if [[ -z $truststore ]]; then
-        log "warning: no client-truststore.p12/.jks in $dir; IS will not trust the cluster CA for calls to itself"
+        log "warning: no client-truststore.p12/.jks in $dir; IS will not trust $alias"
         return 0
     fi
     export WSO2IS_STOREPASS=${TLS_TRUSTSTORE_STOREPASS:-wso2carbon}
-    want=$(openssl x509 -in "$tls_dir/ca" -noout -fingerprint -sha256)
+    want=$(openssl x509 -in "$cert" -noout -fingerprint -sha256)
     want=${want#*=}
-    have=$(keytool -list -keystore "$truststore" -storepass:env WSO2IS_STOREPASS -alias "$TLS_CA_ALIAS" 2>/dev/null | sed -n 's/^Certificate fingerprint (SHA-256): //p') || have=
+    have=$(keytool -list -keystore "$truststore" -storepass:env WSO2IS_STOREPASS -alias "$alias" 2>/dev/null | sed -n 's/^Certificate fingerprint (SHA-256): //p') || have=
     if [[ $have == "$want" ]]; then
-        log "$truststore already trusts the cluster CA ($TLS_CA_ALIAS)"
+        log "$truststore already trusts $alias"
         return 0
     fi
     if [[ -n $have ]]; then
-        keytool -delete -keystore "$truststore" -storepass:env WSO2IS_STOREPASS -alias "$TLS_CA_ALIAS" >/dev/null 2>&1 ||
-            die "could not remove the old $TLS_CA_ALIAS from $truststore"
+        keytool -delete -keystore "$truststore" -storepass:env WSO2IS_STOREPASS -alias "$alias" >/dev/null 2>&1 ||
+            die "could not remove the old $alias from $truststore"
     fi
-    keytool -importcert -noprompt -keystore "$truststore" -storepass:env WSO2IS_STOREPASS -alias "$TLS_CA_ALIAS" \
-        -file "$tls_dir/ca" >/dev/null 2>&1 ||
-        die "could not add the cluster CA to $truststore (is TLS_TRUSTSTORE_STOREPASS right?)"
-    log "added the cluster CA to $truststore ($TLS_CA_ALIAS)"
+    keytool -importcert -noprompt -keystore "$truststore" -storepass:env WSO2IS_STOREPASS -alias "$alias" \
+        -file "$cert" >/dev/null 2>&1 ||
+        die "could not add $alias to $truststore (is TLS_TRUSTSTORE_STOREPASS right?)"
+    log "added $alias to $truststore"
 }
 
-if [[ -n $tls_dir ]]; then
-    install_keystore
-    trust_ca
+if [[ -n ${SIGNING_KEYSTORE_FILE:-} ]]; then
+    install_keystore "$SIGNING_KEYSTORE_FILE" "$SIGNING_KEYSTORE_ALIAS" "$parts/signing.signingCertificate" \
+        "$parts/signing.signingPrivateKey" "$parts/signing.signingKeystorePassword"
+    trust "$SIGNING_KEYSTORE_ALIAS" "$parts/signing.signingCertificate"
+fi
+if [[ -n ${TLS_KEYSTORE_FILE:-} ]]; then
+    install_keystore "$TLS_KEYSTORE_FILE" "$TLS_KEYSTORE_ALIAS" "$parts/tls.tlsCertificate" \
+        "$parts/tls.tlsPrivateKey" "$parts/tls.tlsKeystorePassword" "$parts/tls.tlsCaCertificate"
+    trust "$TLS_CA_ALIAS" "$parts/tls.tlsCaCertificate"
+fi
+
+# IS's config tool writes resolved $env{} values into IS_HOME: nobody but IS and root reads it.
+if [[ -n ${IS_HOME:-} && -d $IS_HOME && $(stat -c %a -- "$IS_HOME") != 750 ]]; then
+    chmod 0750 -- "$IS_HOME"
+    log "$IS_HOME made unreadable to other users (0750)"
 fi

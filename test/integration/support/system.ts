@@ -66,3 +66,51 @@ export async function freePort(): Promise<number> {
         });
     });
 }
+
+// Reads an env file with systemd's own parser (load_env_file from libsystemd-shared, the code
+// behind EnvironmentFile=), through a 10-line C program.
+export function systemdEnvReader(dir: string): (file: string) => Record<string, string> {
+    ensureCommands({ gcc: "gcc", systemctl: "systemd" });
+    const candidates = [
+        "/usr/lib/x86_64-linux-gnu/systemd",
+        "/usr/lib/aarch64-linux-gnu/systemd",
+        "/usr/lib/systemd",
+        "/lib/systemd",
+        "/usr/lib64/systemd",
+    ];
+    let lib: string | undefined;
+    for (const d of candidates) {
+        const f = fs.existsSync(d)
+            ? fs.readdirSync(d).find((n) => /^libsystemd-shared-.*\.so$/.test(n))
+            : undefined;
+        if (f) {
+            lib = path.join(d, f);
+            break;
+        }
+    }
+    if (!lib) throw new Error(`libsystemd-shared-*.so not found in ${candidates.join(", ")}`);
+    const src = path.join(dir, "envfile.c");
+    const bin = path.join(dir, "envfile");
+    fs.writeFileSync(
+        src,
+        `#include <stdio.h>
+int load_env_file(FILE *f, const char *fname, char ***ret);
+int main(int argc, char **argv) {
+    char **m = 0;
+    if (argc != 2 || load_env_file(NULL, argv[1], &m) < 0) return 1;
+    for (char **p = m; p && *p; p++) { fputs(*p, stdout); fputc(0, stdout); }
+    return 0;
+}
+`,
+    );
+    execFileSync("gcc", ["-o", bin, src, lib, `-Wl,-rpath,${path.dirname(lib)}`]);
+    return (file: string) => {
+        const out = execFileSync(bin, [file], { encoding: "utf8" });
+        const vars: Record<string, string> = {};
+        for (const kv of out.split("\0").filter((s) => s.length > 0)) {
+            const i = kv.indexOf("=");
+            vars[kv.slice(0, i)] = kv.slice(i + 1);
+        }
+        return vars;
+    };
+}
