@@ -42,6 +42,38 @@ export const sessionManagerStatement = {
     Resource: "*",
 } as const;
 
+/**
+ * Read the cluster secret and, in production, Decrypt with the cluster's KMS key only through
+ * Secrets Manager: the EC2 nodes' role and the ECS task execution role grant exactly this.
+ */
+export function clusterSecretStatements(
+    secretArn: pulumi.Input<string>,
+    kmsKeyArn: pulumi.Input<string> | undefined,
+    region: string,
+): Record<string, unknown>[] {
+    return [
+        {
+            Sid: "ClusterSecret",
+            Effect: "Allow",
+            Action: ["secretsmanager:GetSecretValue"],
+            Resource: secretArn,
+        },
+        ...(kmsKeyArn
+            ? [
+                  {
+                      Sid: "ClusterSecretKey",
+                      Effect: "Allow",
+                      Action: ["kms:Decrypt"],
+                      Resource: kmsKeyArn,
+                      Condition: {
+                          StringEquals: { "kms:ViaService": `secretsmanager.${region}.amazonaws.com` },
+                      },
+                  },
+              ]
+            : []),
+    ];
+}
+
 export function createNodeIdentity(
     name: string,
     args: {
@@ -86,27 +118,7 @@ export function createNodeIdentity(
                     Version: "2012-10-17",
                     Statement: [
                         hazelcastDiscoveryStatement,
-                        {
-                            Sid: "ClusterSecret",
-                            Effect: "Allow",
-                            Action: ["secretsmanager:GetSecretValue"],
-                            Resource: args.secretArn,
-                        },
-                        ...(args.kmsKeyArn
-                            ? [
-                                  {
-                                      Sid: "ClusterSecretKey",
-                                      Effect: "Allow",
-                                      Action: ["kms:Decrypt"],
-                                      Resource: args.kmsKeyArn,
-                                      Condition: {
-                                          StringEquals: {
-                                              "kms:ViaService": `secretsmanager.${args.region}.amazonaws.com`,
-                                          },
-                                      },
-                                  },
-                              ]
-                            : []),
+                        ...clusterSecretStatements(args.secretArn, args.kmsKeyArn, args.region),
                         sessionManagerStatement,
                     ],
                 }),

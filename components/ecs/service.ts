@@ -12,7 +12,7 @@ import * as efs from "@pulumi/aws/efs";
 import * as iam from "@pulumi/aws/iam";
 import { ClusterConfig } from "../config/schema";
 import { ClusterModel } from "../model";
-import { hazelcastDiscoveryStatement } from "../aws";
+import { clusterSecretStatements, hazelcastDiscoveryStatement } from "../aws";
 import { imageUser } from "../kubernetes/names";
 import { TaskSize, containerDefinitions, containerNames, isPorts, volumeNames } from "./containers";
 
@@ -111,28 +111,8 @@ export function createService(
             policy: pulumi.jsonStringify({
                 Version: "2012-10-17",
                 Statement: [
-                    {
-                        Sid: "ClusterSecret",
-                        Effect: "Allow",
-                        Action: ["secretsmanager:GetSecretValue"],
-                        Resource: args.secretArn,
-                    },
-                    // As the EC2 nodes' role (components/aws/identity.ts): Decrypt only through Secrets Manager.
-                    ...(args.kmsKeyArn
-                        ? [
-                              {
-                                  Sid: "ClusterSecretKey",
-                                  Effect: "Allow",
-                                  Action: ["kms:Decrypt"],
-                                  Resource: args.kmsKeyArn,
-                                  Condition: {
-                                      StringEquals: {
-                                          "kms:ViaService": `secretsmanager.${args.region}.amazonaws.com`,
-                                      },
-                                  },
-                              },
-                          ]
-                        : []),
+                    // As the EC2 nodes' role: Decrypt only through Secrets Manager.
+                    ...clusterSecretStatements(args.secretArn, args.kmsKeyArn, args.region),
                 ],
             }),
         },
