@@ -87,6 +87,15 @@ export type Membership =
     | { scheme: "kubernetes"; port: number; namespace: string; services: string }
     | { scheme: "multicast" };
 
+/**
+ * Where a VM node's boot scripts come from. `inline`: in the user-data (Azure customData holds
+ * 64 KB). `s3`: EC2 user-data holds 16 KB, so the user-data carries only the fetcher and each
+ * script's sha256; the node reads `s3://<bucket>/<prefix>/<sha256>` with its instance role and
+ * refuses a script whose digest differs.
+ */
+export type ScriptDelivery =
+    { kind: "inline" } | { kind: "s3"; bucket: string; region: string; prefix: string };
+
 /** Facts the target supplies. Strings are final values (targets resolve Outputs first). */
 export interface TargetFacts {
     /** Logical cluster name: used in tags, lock names and the Hazelcast domain. */
@@ -105,6 +114,8 @@ export interface TargetFacts {
      * the secret then carries it, and IS uses it instead of its default keystore for TLS.
      */
     backendTls?: boolean;
+    /** How a VM node gets its boot scripts; absent: inline in its user-data. */
+    scriptDelivery?: ScriptDelivery;
     /** How a node learns its own IP: looked up at boot, fixed, or the pod IP. */
     nodeIp: "aws-imds" | "azure-imds" | "static" | "pod";
     /** Node names and, for static targets, their addresses. ASG/pod targets give one template node. */
@@ -167,6 +178,7 @@ export interface ClusterModel {
     sharedFs: TargetFacts["sharedFs"] & { mountPoint: string };
     secrets: TargetFacts["secrets"];
     nodeIp: TargetFacts["nodeIp"];
+    scriptDelivery: ScriptDelivery;
     nodes: NodeModel[];
     healthCheckPath: string;
     /** The keystore of 9443 (TargetFacts.backendTls); absent: 9443 serves the signing keystore. */
@@ -246,6 +258,7 @@ export function buildClusterModel(config: ClusterConfig, facts: TargetFacts): Cl
         sharedFs: { ...facts.sharedFs, mountPoint: shareMountPoint },
         secrets: facts.secrets,
         nodeIp: facts.nodeIp,
+        scriptDelivery: facts.scriptDelivery ?? { kind: "inline" },
         nodes,
         healthCheckPath,
         signingKeystore: { keystoreFile: signingKeystore.file, alias: signingKeystore.alias },
