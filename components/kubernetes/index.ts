@@ -120,25 +120,33 @@ export class Workload extends pulumi.ComponentResource {
 
         const quoted = (v: pulumi.Output<string>) => v.apply((s) => `'${s.replace(/'/g, `'"'"'`)}'`);
         const secretName = "wso2is-secrets";
+        const secretData: Record<string, pulumi.Output<string>> = {
+            // What IS reads through $env{}, in the form that reaches it intact (isEnvValue).
+            [isEnv.dbPassword]: args.passwords.dbApp.apply(isEnvValue),
+            [isEnv.adminPassword]: args.passwords.admin.apply(isEnvValue),
+            [isEnv.encryptionKey]: args.keys.encryptionKey,
+            [isEnv.signingKeystorePassword]: args.keys.signing.keystorePassword.apply(isEnvValue),
+            // The keystores init container's inputs, as they are.
+            "signing.crt": args.keys.signing.certificatePem,
+            "signing.key": args.keys.signing.privateKeyPem,
+            "signing.password": args.keys.signing.keystorePassword,
+            "secrets.env": pulumi.interpolate`WSO2_DB_ADMIN_USER='${args.database.adminUser}'\nWSO2_DB_ADMIN_PASSWORD=${quoted(args.passwords.dbAdmin)}\nWSO2_DB_PASSWORD=${quoted(args.passwords.dbApp)}\n`,
+        };
         const secret = new core.Secret(
             `${name}-secrets`,
-            {
-                metadata: { name: secretName, namespace, labels },
-                type: "Opaque",
-                stringData: {
-                    // What IS reads through $env{}, in the form that reaches it intact (isEnvValue).
-                    [isEnv.dbPassword]: args.passwords.dbApp.apply(isEnvValue),
-                    [isEnv.adminPassword]: args.passwords.admin.apply(isEnvValue),
-                    [isEnv.encryptionKey]: args.keys.encryptionKey,
-                    [isEnv.signingKeystorePassword]: args.keys.signing.keystorePassword.apply(isEnvValue),
-                    // The keystores init container's inputs, as they are.
-                    "signing.crt": args.keys.signing.certificatePem,
-                    "signing.key": args.keys.signing.privateKeyPem,
-                    "signing.password": args.keys.signing.keystorePassword,
-                    "secrets.env": pulumi.interpolate`WSO2_DB_ADMIN_USER='${args.database.adminUser}'\nWSO2_DB_ADMIN_PASSWORD=${quoted(args.passwords.dbAdmin)}\nWSO2_DB_PASSWORD=${quoted(args.passwords.dbApp)}\n`,
-                },
-            },
+            { metadata: { name: secretName, namespace, labels }, type: "Opaque", stringData: secretData },
             { ...o, additionalSecretOutputs: ["stringData", "data"] },
+        );
+        // Pods read the Secret only when they start, so a rotated value must roll them like a
+        // config change does. The digest is keyed with the encryption key (which it also
+        // covers), so the annotation gives no way to test guesses of a weak admin password.
+        // Not secret itself: unmarked so a rotation shows in the preview's diff.
+        const secretDigest = pulumi.unsecret(
+            pulumi.all([args.keys.encryptionKey, pulumi.all(secretData)]).apply(([key, data]) => {
+                const mac = crypto.createHmac("sha256", key);
+                for (const k of Object.keys(data).sort()) mac.update(`${k}\0${data[k]}\0`);
+                return mac.digest("hex");
+            }),
         );
 
         // Stateful: the share survives pod and workload changes; protected in production.
@@ -189,7 +197,10 @@ export class Workload extends pulumi.ComponentResource {
                     template: {
                         metadata: {
                             labels: { ...labels, ...selector },
-                            annotations: { "wso2is-cluster/config-sha256": checksum },
+                            annotations: {
+                                "wso2is-cluster/config-sha256": checksum,
+                                "wso2is-cluster/rotation-hmac-sha256": secretDigest,
+                            },
                         },
                         spec: {
                             serviceAccountName: serviceAccount.metadata.name,
