@@ -93,6 +93,8 @@ export interface ContainerInputs {
     logGroup: string;
     size: TaskSize;
     dbAdminUser: string;
+    /** Changes when the cluster secret does (rotationDigest): a new task definition rolls the tasks. */
+    secretRotation: string;
 }
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
@@ -283,7 +285,12 @@ export function containerDefinitions(i: ContainerInputs): Record<string, unknown
                 { containerPort: isPorts.https, hostPort: isPorts.https, protocol: "tcp" },
                 { containerPort: isPorts.hazelcast, hostPort: isPorts.hazelcast, protocol: "tcp" },
             ],
-            environment: [{ name: "JVM_MEM_OPTS", value: `-Xms${i.size.heapMiB}m -Xmx${i.size.heapMiB}m` }],
+            environment: [
+                { name: "JVM_MEM_OPTS", value: `-Xms${i.size.heapMiB}m -Xmx${i.size.heapMiB}m` },
+                // ECS resolves `secrets` only when a task starts: a rotation must make a new
+                // task definition revision, which the service rolls like any other change.
+                { name: "WSO2IS_ROTATION_DIGEST", value: i.secretRotation },
+            ],
             secrets: [
                 secret(secretEnv.dbPassword, "dbAppPassword"),
                 secret(secretEnv.adminPassword, "adminPassword"),

@@ -135,6 +135,7 @@ export class EcsCluster extends pulumi.ComponentResource {
                 size: taskSize(knownNodeSizes[config.node.size]),
                 dbAdminUser,
                 secretArn: secret.secret.arn,
+                secretRotation: secret.material.rotationDigest,
                 kmsKeyArn,
                 fileSystemId: sharedFs.fileSystem!.id,
                 fileSystemArn: sharedFs.fileSystem!.arn,

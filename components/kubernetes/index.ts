@@ -17,6 +17,7 @@ import { keystoreProgramText, scriptText } from "../render/scripts";
 import { secretEnv as isEnv, signingKeystore } from "../model";
 import { IngressArgs, createIngress } from "./ingress";
 import { createNetworkPolicies, createServices } from "./network";
+import { rotationDigest } from "../shared/clusterSecret";
 import { createRbac } from "./rbac";
 import { healthPath, imageHome, imageUser, labels, livenessPath, ports, selector } from "./names";
 import { resolvedImages } from "./images";
@@ -137,17 +138,8 @@ export class Workload extends pulumi.ComponentResource {
             { metadata: { name: secretName, namespace, labels }, type: "Opaque", stringData: secretData },
             { ...o, additionalSecretOutputs: ["stringData", "data"] },
         );
-        // Pods read the Secret only when they start, so a rotated value must roll them like a
-        // config change does. The digest is keyed with the encryption key (which it also
-        // covers), so the annotation gives no way to test guesses of a weak admin password.
-        // Not secret itself: unmarked so a rotation shows in the preview's diff.
-        const secretDigest = pulumi.unsecret(
-            pulumi.all([args.keys.encryptionKey, pulumi.all(secretData)]).apply(([key, data]) => {
-                const mac = crypto.createHmac("sha256", key);
-                for (const k of Object.keys(data).sort()) mac.update(`${k}\0${data[k]}\0`);
-                return mac.digest("hex");
-            }),
-        );
+        // Pods read the Secret only when they start: a changed value rolls them (rotationDigest).
+        const secretDigest = rotationDigest(args.keys.encryptionKey, secretData);
 
         // Stateful: the share survives pod and workload changes; protected in production.
         const share = new core.PersistentVolumeClaim(

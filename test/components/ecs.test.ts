@@ -3,6 +3,7 @@
 // security rules, secrets only by reference, production protection, the platform network.
 import * as assert from "assert";
 import * as TOML from "@iarna/toml";
+import * as pulumi from "@pulumi/pulumi";
 import { EcsCluster, discoveryTagKey, ecsInstancePolicy } from "../../components/ecs";
 import { ecsAmiParameter } from "../../components/ecs/capacity";
 import { isPorts, stopTimeoutSeconds } from "../../components/ecs/containers";
@@ -57,12 +58,17 @@ const T = {
 async function build(
     name: string,
     extra: Record<string, string> = {},
-    more: { network?: ReturnType<typeof networkFromPlatform> } = {},
+    more: { network?: ReturnType<typeof networkFromPlatform>; adminPassword?: string } = {},
 ) {
     const options = optionsRecorder();
     const cluster = new EcsCluster(
         name,
-        { config: configFor("ecs", extra), region: "eu-west-1", network: more.network },
+        {
+            config: configFor("ecs", extra),
+            region: "eu-west-1",
+            network: more.network,
+            adminPassword: more.adminPassword === undefined ? undefined : pulumi.secret(more.adminPassword),
+        },
         { transformations: [options.transformation] },
     );
     const containers = JSON.parse(await promiseOf(cluster.containerDefinitions)) as any[];
@@ -548,6 +554,22 @@ describe("ecs target (wso2is:aws:EcsCluster)", function () {
         assert.ok(a.stateful.length >= 6, `saw ${a.stateful.length} stateful resources`);
         assert.deepStrictEqual(b.stateful, a.stateful);
         assert.notStrictEqual(b.task, a.task);
+    });
+
+    it("a rotated secret makes a new task definition (a keyed digest in the IS container's environment)", async function () {
+        const rotation = (cs: any[]) =>
+            container(cs, "wso2is").environment.find((e: any) => e.name === "WSO2IS_ROTATION_DIGEST").value;
+        const a = await build("ecsrot", {}, { adminPassword: "first-admin-pw" });
+        const b = await build("ecsrot", {}, { adminPassword: "rotated-admin-pw" });
+        const c = await build("ecsrot", { caching: "4" }, { adminPassword: "first-admin-pw" });
+        assert.match(rotation(a.containers), /^[0-9a-f]{64}$/);
+        assert.notStrictEqual(rotation(b.containers), rotation(a.containers));
+        assert.strictEqual(
+            rotation(c.containers),
+            rotation(a.containers),
+            "a config change is not a rotation",
+        );
+        assert.ok(!JSON.stringify(b.containers).includes("rotated-admin-pw"));
     });
 
     it("uses the platform stack's network, and derives the Hazelcast interface from its VPC's CIDR", async function () {
