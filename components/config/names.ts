@@ -11,11 +11,16 @@ export function clusterName(stack: string): string {
 }
 
 /**
- * Pulumi's auto-name: the logical name, "-", 7 random hex characters (pulumi-terraform-bridge
- * pkg/tfbridge/names.go AutoName / AutoNameTransform: Randlen 7, Separator "-"; azure-native
- * does the same). An auto-name longer than the cloud's limit fails at create.
+ * Pulumi's auto-name on AWS: the logical name, "-", 7 random hex characters
+ * (pulumi-terraform-bridge pkg/tfbridge/names.go AutoName / AutoNameTransform: Randlen 7,
+ * Separator "-"). An auto-name longer than the cloud's limit fails at create.
  */
 export const autonameSuffix = "-xxxxxxx";
+/**
+ * azure-native's auto-name for top-level resources: the logical name and 8 random hex
+ * characters, no separator (pulumi-azure-native PR #519, issue #3406: "rg8a43bc22").
+ */
+export const azureAutonameSuffix = "xxxxxxxx";
 
 /** A name the program derives from the cluster name, and the cloud's limit for it. */
 export interface DerivedName {
@@ -112,8 +117,8 @@ export function azureNames(cluster: string, nodes: number): DerivedName[] {
         derived("Azure", "VM name (Linux)", cluster, node, "", 64),
         derived("Azure", "Linux computer name", cluster, node, "", 64),
         derived("Azure", "OS disk name", cluster, `${node}-os`, "", 80),
-        derived("Azure", "virtual network name", cluster, "-vnet", autonameSuffix, 64),
-        derived("Azure", "private endpoint name", cluster, "-files", autonameSuffix, 64),
+        derived("Azure", "virtual network name", cluster, "-vnet", azureAutonameSuffix, 64),
+        derived("Azure", "private endpoint name", cluster, "-files", azureAutonameSuffix, 64),
         derived("Azure", "Application Gateway name", cluster, "-appgw", "", 80),
     ];
 }

@@ -392,7 +392,7 @@ describe("config: Azure limits checked before deploy", function () {
         const message = problemsWith(azure, long);
         assert.ok(
             message.includes(
-                `the stack name "${long}" makes the Azure private endpoint name "wso2is-${long}-files-xxxxxxx" 65 characters; Azure allows 64 (wso2is-<stack>-files plus Pulumi's auto-name suffix "-xxxxxxx"): use a stack name of at most 43 characters`,
+                `the stack name "${long}" makes the Azure private endpoint name "wso2is-${long}-filesxxxxxxxx" 65 characters; Azure allows 64 (wso2is-<stack>-files plus Pulumi's auto-name suffix "xxxxxxxx"): use a stack name of at most 43 characters`,
             ),
             message,
         );

@@ -351,7 +351,7 @@ describe("synth (npm run synth)", function () {
             assert.equal(r.status, 1, `expected exit 1, got ${r.status}\n${r.stderr}`);
             assert.match(
                 r.stderr,
-                /the stack name "s{44}" makes the Azure private endpoint name "wso2is-s{44}-files-xxxxxxx" 65 characters; Azure allows 64/,
+                /the stack name "s{44}" makes the Azure private endpoint name "wso2is-s{44}-filesxxxxxxxx" 65 characters; Azure allows 64/,
             );
             assert.match(r.stderr, /use a stack name of at most 43 characters/);
             assert.equal(r.stdout, "");
