@@ -109,7 +109,8 @@ export const configKeys = {
     },
     isDistributionSha256: {
         kind: "string",
-        description: "sha256 of the IS zip (64 hex characters); nodes refuse a mismatch.",
+        description:
+            "sha256 of the IS zip (64 hex characters); nodes refuse a mismatch. All zeros is a placeholder: `pulumi up` stops on it, preview and synth warn.",
         defaultText: "required on VM targets",
         projectDefault: "",
     },
@@ -122,7 +123,7 @@ export const configKeys = {
     imageDigests: {
         kind: "array",
         description:
-            "aks: image digests, <repository>@sha256:<hex> (wso2/wso2is, library/mysql, library/traefik); required in production.",
+            "aks: image digests, <repository>@sha256:<hex> (wso2/wso2is, library/mysql, library/traefik); required in production. An all-zero digest is a placeholder: `pulumi up` stops on it.",
         defaultText: "[] (tags only)",
         projectDefault: [],
     },
@@ -134,7 +135,8 @@ export const configKeys = {
     },
     jdbcDriverSha256: {
         kind: "string",
-        description: "sha256 of the Connector/J jar (64 hex characters).",
+        description:
+            "sha256 of the Connector/J jar (64 hex characters). All zeros is a placeholder: `pulumi up` stops on it, preview and synth warn.",
         defaultText: "required",
         projectDefault: "",
     },

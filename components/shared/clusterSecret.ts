@@ -18,6 +18,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { BackendTls } from "./backendTls";
+import { watchExpiry } from "./certificateExpiry";
 import { dbAdminUser, generatedPassword } from "./passwords";
 
 /** The signing certificate's validity: 10 years; `pulumi up` re-issues it (same key) in its last 90 days. */
@@ -118,6 +119,11 @@ export function createClusterSecretMaterial(
             allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
         },
         { parent },
+    );
+    watchExpiry(
+        `the token-signing certificate of ${args.clusterName}`,
+        signingCert,
+        signingEarlyRenewalHours,
     );
     const signing = {
         certificatePem: signingCert.certPem,
