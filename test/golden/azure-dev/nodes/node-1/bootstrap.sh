@@ -8,6 +8,7 @@ NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}
 SCRIPT_DIR=${WSO2IS_SCRIPT_DIR:-$(dirname -- "${BASH_SOURCE[0]}")}
 STATE_DIR=${WSO2IS_BOOTSTRAP_STATE:-/var/lib/wso2is/bootstrap}
 DB_ADMIN_ENV=${WSO2IS_DB_ADMIN_ENV:-/run/wso2is/db-admin.env}
+unset WSO2IS_DB_ADMIN_ENV
 DEPLOYMENT_TOML=${WSO2IS_DEPLOYMENT_TOML:-/etc/wso2is/deployment.toml}
 APT_GET=${WSO2IS_APT_GET:-apt-get}
 ATTEMPTS=${BOOTSTRAP_STEP_ATTEMPTS:-3}
