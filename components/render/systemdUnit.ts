@@ -31,9 +31,10 @@ export const holdUnitPath = `${unitDir}/${holdUnitName}`;
 export const jvmEnvFile = "/etc/wso2is/jvm.env";
 
 /**
- * systemd >= 254 grows RestartSec towards RestartMaxDelaySec over RestartSteps restarts:
- * delay(n) = RestartSec * (RestartMaxDelaySec / RestartSec) ^ (n / RestartSteps) (systemd
- * src/core/service.c service_restart_usec_next). The delays of the first `count` restarts.
+ * systemd >= 254 grows RestartSec towards RestartMaxDelaySec over RestartSteps restarts
+ * (src/core/service.c service_restart_usec_next): restart k (1-based) waits RestartSec *
+ * (RestartMaxDelaySec / RestartSec) ^ ((k - 1) / RestartSteps) while k <= RestartSteps, then
+ * RestartMaxDelaySec. The delays of the first `count` restarts.
  */
 export function bootstrapRestartDelays(count: number): number[] {
     const { firstDelaySeconds: first, maxDelaySeconds: max, steps } = bootstrapRestart;
