@@ -7,6 +7,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import { ClusterConfig } from "../config/schema";
 import { ClusterModel, buildClusterModel, healthCheckPath } from "../model";
 import { renderCloudInit } from "../render/cloudInit";
+import { gzipStable } from "../render/gzip";
 import { renderNginxConf } from "../render/nginx";
 import { dbAdminUser } from "../shared/passwords";
 import { createBackendTls } from "../shared/backendTls";
@@ -37,6 +38,30 @@ export interface AzureVmClusterArgs {
 
 /** Tag on every resource: which cluster it belongs to. */
 export const clusterTagKey = "wso2is-cluster";
+
+/**
+ * Azure takes at most 65535 bytes of customData after base64 decoding (Compute API OSProfile:
+ * "The maximum length of the binary array is 65535 bytes"; azure-sdk-for-go armcompute
+ * models.go OSProfile.CustomData).
+ */
+export const customDataLimitBytes = 65535;
+
+/** customData: gzip (cloud-init unpacks it, render/gzip.ts) with a fixed header, base64. */
+export function customDataBase64(cloudInit: string): string {
+    const packed = gzipStable(cloudInit);
+    if (packed.length > customDataLimitBytes) {
+        throw new pulumi.RunError(
+            `the nodes' cloud-init is ${packed.length} bytes gzipped; Azure accepts ${customDataLimitBytes} bytes of customData`,
+        );
+    }
+    return packed.toString("base64");
+}
+
+/** The version of a Key Vault secret: the last segment of its secretUriWithVersion. */
+export function keyVaultSecretVersion(uriWithVersion: string | undefined): string | undefined {
+    const m = /\/secrets\/[^/]+\/([^/?#]+)$/.exec(uriWithVersion ?? "");
+    return m?.[1];
+}
 
 export class AzureVmCluster extends pulumi.ComponentResource {
     public readonly url: pulumi.Output<string>;
@@ -198,13 +223,20 @@ export class AzureVmCluster extends pulumi.ComponentResource {
         // Everything a node needs, resolved from names alone: none of it waits for the
         // database, the storage account or the vault to exist.
         this.model = pulumi
-            .all([database.host, sharedFs.facts, secret.secretUrl])
-            .apply(([dbHost, share, secretUrl]) =>
+            .all([
+                database.host,
+                sharedFs.facts,
+                secret.secretUrl,
+                // A new version of the cluster secret changes every node's files, so the nodes
+                // roll one by one and read it (docs/vm-nodes.md, "Rotation").
+                secret.secret.properties.apply((p) => keyVaultSecretVersion(p.secretUriWithVersion)),
+            ])
+            .apply(([dbHost, share, secretUrl, version]) =>
                 buildClusterModel(config, {
                     clusterName,
                     database: { host: dbHost, port: 3306, tls: true, adminUser: dbAdminUser },
                     sharedFs: share,
-                    secrets: { source: "azure-key-vault", id: secretUrl },
+                    secrets: { source: "azure-key-vault", id: secretUrl, version },
                     nodeIp: "static",
                     nodes,
                     membership: { scheme: "wka" },
@@ -241,7 +273,7 @@ export class AzureVmCluster extends pulumi.ComponentResource {
                 nodes,
                 securityGroupId: groups.nodes.id,
                 customData: nodes.map((n) =>
-                    this.cloudInit.apply((byNode) => Buffer.from(byNode[n.name], "utf8").toString("base64")),
+                    this.cloudInit.apply((byNode) => customDataBase64(byNode[n.name])),
                 ),
                 // The gate makes the gateway's probe from the node (render/healthGate.ts).
                 probe: {

@@ -1,11 +1,11 @@
 // wso2is:aws:Cluster: a 2+ node WSO2 IS cluster on EC2 with the `aws` membership scheme,
 // RDS MySQL, EFS, an ALB and Secrets Manager. Each concern lives in its own file; this class
 // wires them and renders the nodes' cloud-init from the cluster model.
-import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config/schema";
 import { ClusterModel, buildClusterModel } from "../model";
 import { renderCloudInit } from "../render/cloudInit";
+import { gzipStable } from "../render/gzip";
 import { dbAdminUser } from "../shared/passwords";
 import { createBackendTls } from "../shared/backendTls";
 import { AwsNetwork, createAwsFoundation, createNodeIdentity, efsMountOptions } from "../aws";
@@ -26,9 +26,9 @@ export interface AwsClusterArgs {
 /** EC2 accepts at most 16 KB of user-data (before base64). */
 export const userDataLimitBytes = 16384;
 
-/** gzip (cloud-init unpacks it) keeps the user-data under EC2's limit; mtime 0 keeps it stable. */
+/** gzip (cloud-init unpacks it) keeps the user-data under EC2's limit; a fixed header keeps it stable. */
 export function userDataBase64(cloudInit: string): string {
-    const packed = zlib.gzipSync(Buffer.from(cloudInit, "utf8"), { level: 9 });
+    const packed = gzipStable(cloudInit);
     if (packed.length > userDataLimitBytes) {
         throw new pulumi.RunError(
             `the nodes' cloud-init is ${packed.length} bytes gzipped; EC2 accepts ${userDataLimitBytes}`,

@@ -18,7 +18,7 @@ import {
 } from "../model";
 import { renderDeploymentToml } from "../render/deploymentToml";
 import { renderDbInitEnv } from "../render/nodeEnv";
-import { keystoreProgramText, scriptText } from "../render/scripts";
+import { keystoreProgramText, standaloneScriptText } from "../render/scripts";
 import { imageHome, imageUser } from "../kubernetes/names";
 
 /** Client image for the locked schema init (bash + the MySQL 8 client). */
@@ -204,7 +204,7 @@ export function containerDefinitions(i: ContainerInputs): Record<string, unknown
             command: [configScript],
             environment: [
                 { name: configFileEnv.deploymentToml, value: b64(renderDeploymentToml(model, node)) },
-                { name: configFileEnv.dbInitScript, value: b64(scriptText("db-init.sh")) },
+                { name: configFileEnv.dbInitScript, value: b64(standaloneScriptText("db-init.sh")) },
                 { name: configFileEnv.dbInitEnv, value: b64(renderDbInitEnv(model, "/boot/is")) },
                 { name: configFileEnv.keystoreProgram, value: b64(keystoreProgramText()) },
                 { name: "JDBC_DRIVER_URL", value: model.is.jdbcDriverUrl },

@@ -13,7 +13,7 @@ import { ClusterConfig } from "../config/schema";
 import { ClusterModel, buildClusterModel } from "../model";
 import { renderDbInitEnv } from "../render/nodeEnv";
 import { isEnvValue, renderDeploymentToml } from "../render/deploymentToml";
-import { keystoreProgramText, scriptText } from "../render/scripts";
+import { keystoreProgramText, standaloneScriptText } from "../render/scripts";
 import { secretEnv as isEnv, signingKeystore } from "../model";
 import { IngressArgs, createIngress } from "./ingress";
 import { createNetworkPolicies, createServices } from "./network";
@@ -111,9 +111,9 @@ export class Workload extends pulumi.ComponentResource {
                 data: {
                     "deployment.toml": this.deploymentToml,
                     "db-init.env": dbInitEnv,
-                    "db-init.sh": scriptText("db-init.sh"),
+                    "db-init.sh": standaloneScriptText("db-init.sh"),
                     "BuildKeystores.java": keystoreProgramText(),
-                    "first-start-gate.sh": scriptText("first-start-gate.sh"),
+                    "first-start-gate.sh": standaloneScriptText("first-start-gate.sh"),
                 },
             },
             o,

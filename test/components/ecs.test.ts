@@ -11,7 +11,7 @@ import { networkFromPlatform } from "../../components/aws";
 import { ConfigError, parseConfig } from "../../components/config/schema";
 import { renderDeploymentToml } from "../../components/render/deploymentToml";
 import { renderEcsInstanceCloudInit } from "../../components/render/ecsInstance";
-import { keystoreProgramText, scriptText } from "../../components/render/scripts";
+import { keystoreProgramText, standaloneScriptText } from "../../components/render/scripts";
 import { readPlatformStack } from "../../components/platform";
 import { configFor } from "../fixtures/models";
 import { RecordedResource, stableHex } from "../../synth/mocks";
@@ -372,7 +372,7 @@ describe("ecs target (wso2is:aws:EcsCluster)", function () {
             decoded("DEPLOYMENT_TOML_B64"),
             renderDeploymentToml(dev.model, dev.model.nodes[0]),
         );
-        assert.strictEqual(decoded("DB_INIT_SH_B64"), scriptText("db-init.sh"));
+        assert.strictEqual(decoded("DB_INIT_SH_B64"), standaloneScriptText("db-init.sh"));
         assert.strictEqual(decoded("BUILD_KEYSTORES_JAVA_B64"), keystoreProgramText());
         const keystores = container(cs, "keystores");
         assert.strictEqual(keystores.image, container(cs, "wso2is").image);

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { Workload } from "../../components/kubernetes";
 import * as lifecycle from "../../components/kubernetes/lifecycle";
-import { scriptText } from "../../components/render/scripts";
+import { standaloneScriptText } from "../../components/render/scripts";
 import { configFor, workloadKeys } from "../fixtures/models";
 import { engine, ofType, one, promiseOf, resourcesNamed } from "../harness";
 
@@ -435,7 +435,7 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
                 });
             }
             const cm = one(w.resources, K.cm).inputs.data;
-            assert.strictEqual(cm["first-start-gate.sh"], scriptText("first-start-gate.sh"));
+            assert.strictEqual(cm["first-start-gate.sh"], standaloneScriptText("first-start-gate.sh"));
             assert.match(cm["db-init.env"], /^DB_INIT_PLAN=/m);
             const boot = isPod()
                 .volumes.find((v: any) => v.name === "boot")

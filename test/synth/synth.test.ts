@@ -14,7 +14,7 @@ import {
     renderDbInitEnv,
     renderDeploymentToml,
     renderEcsInstanceCloudInit,
-    scriptText,
+    standaloneScriptText,
 } from "../../components/render";
 import { stopTimeoutSeconds } from "../../components/ecs/containers";
 import * as zlib from "zlib";
@@ -202,7 +202,7 @@ describe("synth (npm run synth)", function () {
                     const [family] = fs.readdirSync(path.join(dir(), "ecs"));
                     const read = (f: string) => fs.readFileSync(path.join(dir(), "ecs", family, f), "utf8");
                     assert.equal(read("config/deployment.toml"), renderDeploymentToml(model, model.nodes[0]));
-                    assert.equal(read("config/db-init.sh"), scriptText("db-init.sh"));
+                    assert.equal(read("config/db-init.sh"), standaloneScriptText("db-init.sh"));
                     assert.equal(read("config/db-init.env"), renderDbInitEnv(model, "/boot/is"));
                     const toml = TOML.parse(read("config/deployment.toml")) as any;
                     assert.equal(toml.clustering.membership_scheme, "aws-ecs");
