@@ -31,7 +31,8 @@ describe("render/cloudInit", function () {
         for (const p of ["openjdk-21-jre-headless", "nfs-common", "mysql-client", "jq", "curl", "unzip"])
             assert.ok(d.packages.includes(p), p);
         assert.ok(!d.packages.includes("cifs-utils"));
-        assert.deepStrictEqual(d.snap, { commands: ["snap install aws-cli --classic"] });
+        // No AWS CLI snap (cloud-init's snap module never retries): aws-api.sh signs with curl.
+        assert.strictEqual(d.snap, undefined);
     });
 
     it("writes deployment.toml, node.env (0644), the unit and every boot script (0755) verbatim", function () {
