@@ -106,7 +106,16 @@ export interface TargetFacts {
         | { protocol: "smb"; source: string; options: string; credentialsFile: string }
         | { protocol: "csi" };
     secrets:
-        | { source: "aws-secrets-manager"; id: string; region: string }
+        | {
+              source: "aws-secrets-manager";
+              id: string;
+              region: string;
+              /**
+               * The secret version the nodes are built for (Secrets Manager VersionId): part of
+               * what the launch template carries, so a rotated secret rolls the nodes.
+               */
+              version?: string;
+          }
         | { source: "azure-key-vault"; id: string }
         | { source: "kubernetes"; secretName: string };
     /**
