@@ -245,6 +245,20 @@ function computed(
             };
         case "random:index/randomId:RandomId":
             return { id: h(22), state: { hex: h(2 * Number(inputs.byteLength ?? 8)), b64Std: h(22) } };
+        case "aws:s3/bucket:Bucket": {
+            // Autonamed buckets are lowercase (S3's naming rules).
+            const bucket = (inputs.bucket ?? autoname(name)).toLowerCase();
+            return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}` } };
+        }
+        case "aws:secretsmanager/secretVersion:SecretVersion":
+            // A new value is a new version (PutSecretValue): the id follows the content.
+            return {
+                id: `${inputs.secretId}|${stableGuid(`secret-version:${inputs.secretString}`)}`,
+                state: {
+                    versionId: stableGuid(`secret-version:${inputs.secretString}`),
+                    arn: inputs.secretId,
+                },
+            };
         case "aws:kms/key:Key": {
             const keyId = `${h(8)}-${h(4)}-4${h(3)}-8${h(3)}-${h(12)}`;
             return { id: keyId, state: { keyId, arn: arn("kms", `key/${keyId}`) } };

@@ -4,6 +4,13 @@
 
 export const configNamespace = "wso2is-cluster";
 
+/**
+ * The EC2 nodes' image in dev stacks (nodeImageName): one of Canonical's release images, seen in
+ * use in June 2025; whether it is still listed in every region is not checked offline (deprecated
+ * images still resolve: nodes.ts asks with includeDeprecated).
+ */
+export const defaultUbuntuImageName = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250610";
+
 export type ConfigKind = "string" | "boolean" | "integer" | "array";
 
 export interface ConfigKey {
@@ -93,6 +100,13 @@ export const configKeys = {
         description:
             "Pre-baked machine image with IS installed (AMI id or Azure image id); skips the download. On ecs: the ECS-optimised AMI id of the container instances.",
         defaultText: "Ubuntu 24.04; ecs: the current ECS-optimised Amazon Linux 2023 AMI",
+        projectDefault: "",
+    },
+    nodeImageName: {
+        kind: "string",
+        description:
+            "cloud aws: the exact name of Canonical's Ubuntu 24.04 amd64 AMI the nodes boot (ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-<date>), resolved by name in the stack's region, never 'the newest': the image changes only when this does (docs/aws.md has the bump command). Not with nodeImageId.",
+        defaultText: `dev: ${defaultUbuntuImageName}; production: required (or nodeImageId)`,
         projectDefault: "",
     },
     isVersion: {

@@ -22,7 +22,7 @@ import {
     targetDefaults,
     targets,
 } from "./defaults";
-import { ConfigKeyName, automaticValues, configKeys, configNamespace } from "./keys";
+import { ConfigKeyName, automaticValues, configKeys, configNamespace, defaultUbuntuImageName } from "./keys";
 import { stackNameProblems } from "./names";
 import { pinnableRepositories, workloadImages } from "../kubernetes/images";
 import { maxConnections } from "../shared/database";
@@ -35,7 +35,8 @@ export interface ClusterConfig {
     nodes: number;
     membership: MembershipScheme;
     caching: { scenario: 1 | 2 | 3 | 4 | 5; disabledCaches: string[]; cacheTimeoutMinutes?: number };
-    node: { size: string; diskGb: number; imageId?: string };
+    /** imageName (cloud aws): Canonical's Ubuntu image by exact name, when imageId is unset. */
+    node: { size: string; diskGb: number; imageId?: string; imageName?: string };
     is: {
         version: string;
         distributionUrl: string;
@@ -123,6 +124,13 @@ const rawSchema = z.strictObject({
     nodeSize: z.string().min(1).optional(),
     nodeDiskGb: int(seedMinimum.diskGb, 4096).optional(),
     nodeImageId: z.string().min(1).optional(),
+    nodeImageName: z
+        .string()
+        .regex(
+            /^ubuntu\/images\/hvm-ssd-gp3\/ubuntu-noble-24\.04-amd64-server-\d{8}(\.\d+)?$/,
+            "must be the exact name of a Canonical Ubuntu 24.04 amd64 gp3 image, e.g. ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250610",
+        )
+        .optional(),
     isVersion: z
         .string()
         .regex(/^\d+\.\d+\.\d+$/, "must be a version such as 7.1.0")
@@ -273,6 +281,14 @@ function resolve(
             `${configNamespace}:isDistributionSha256 is required on cloud ${r.cloud} (nodes verify the IS zip they download); or set nodeImageId to a pre-baked image`,
         );
     }
+    // EC2's image changes only with the config: a pinned name (or nodeImageId), never "the newest".
+    if (r.nodeImageName && r.cloud !== "aws") bad("nodeImageName", "only applies to cloud aws");
+    else if (r.nodeImageName && r.nodeImageId)
+        bad("nodeImageName", "is set together with nodeImageId: set one of them");
+    else if (r.cloud === "aws" && production && !r.nodeImageId && !r.nodeImageName)
+        problems.push(
+            `${configNamespace}:nodeImageName is required in production on cloud aws (or nodeImageId), so the nodes' image changes only with the config: the newest name is \`aws ec2 describe-images --owners 099720109477 --filters 'Name=name,Values=ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*' --query 'sort_by(Images,&CreationDate)[-1].Name' --output text\``,
+        );
     if (!r.jdbcDriverSha256) {
         problems.push(
             `${configNamespace}:jdbcDriverSha256 is required: the sha256 of the MySQL Connector/J jar the nodes verify`,
@@ -366,7 +382,14 @@ function resolve(
             disabledCaches: scenario === 4 ? [...(r.disabledCaches ?? defaultSecurityCaches)] : [],
             cacheTimeoutMinutes: scenario === 2 ? (r.cacheTimeoutMinutes ?? 5) : undefined,
         },
-        node: { size, diskGb: r.nodeDiskGb ?? defaultNodeDiskGb, imageId: r.nodeImageId },
+        node: {
+            size,
+            diskGb: r.nodeDiskGb ?? defaultNodeDiskGb,
+            imageId: r.nodeImageId,
+            ...(r.cloud === "aws" && !r.nodeImageId
+                ? { imageName: r.nodeImageName ?? defaultUbuntuImageName }
+                : {}),
+        },
         is: {
             version: isVersion,
             distributionUrl:

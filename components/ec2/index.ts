@@ -8,7 +8,15 @@ import { renderCloudInit } from "../render/cloudInit";
 import { gzipStable } from "../render/gzip";
 import { dbAdminUser } from "../shared/passwords";
 import { createBackendTls } from "../shared/backendTls";
-import { AwsNetwork, createAwsFoundation, createNodeIdentity, efsMountOptions } from "../aws";
+import {
+    AwsNetwork,
+    createAwsFoundation,
+    createNodeIdentity,
+    createScriptBundle,
+    efsMountOptions,
+    scriptBundleStatements,
+    scriptPrefix,
+} from "../aws";
 import { createNodes } from "./nodes";
 
 export { awsPlatformOutputs, networkFromPlatform } from "../aws";
@@ -85,21 +93,42 @@ export class AwsCluster extends pulumi.ComponentResource {
             this,
         );
 
+        // EC2 user-data holds 16 KB: the nodes fetch their scripts from the cluster's bucket.
+        const scripts = createScriptBundle(name, { production: config.production, kmsKeyArn, tags }, this);
         const identity = createNodeIdentity(
             name,
-            { secretArn: secret.secret.arn, kmsKeyArn, region: args.region, tags },
+            {
+                secretArn: secret.secret.arn,
+                kmsKeyArn,
+                statements: scriptBundleStatements(scripts.bucket.arn, kmsKeyArn, args.region),
+                region: args.region,
+                tags,
+            },
             this,
         );
 
         // Everything a node needs, resolved; none of it waits for RDS or the ALB to exist.
         this.model = pulumi
-            .all([groups.nodes.name, identity.role.name, secret.secret.arn, pulumi.output(sharedFs.source)])
-            .apply(([securityGroup, iamRole, secretArn, shareSource]) =>
+            .all([
+                groups.nodes.name,
+                identity.role.name,
+                secret.secret.arn,
+                secret.version.versionId,
+                pulumi.output(sharedFs.source),
+                scripts.bucket.bucket,
+            ])
+            .apply(([securityGroup, iamRole, secretArn, secretVersion, shareSource, bucket]) =>
                 buildClusterModel(config, {
                     clusterName,
                     database: { host: database.host, port: 3306, tls: true, adminUser: dbAdminUser },
                     sharedFs: { protocol: "nfs", source: shareSource, options: efsMountOptions },
-                    secrets: { source: "aws-secrets-manager", id: secretArn, region: args.region },
+                    secrets: {
+                        source: "aws-secrets-manager",
+                        id: secretArn,
+                        region: args.region,
+                        version: secretVersion,
+                    },
+                    scriptDelivery: { kind: "s3", bucket, region: args.region, prefix: scriptPrefix },
                     nodeIp: "aws-imds",
                     // One launch template serves every instance; each learns its IP at boot.
                     nodes: [{ name: "asg-node" }],
@@ -128,6 +157,11 @@ export class AwsCluster extends pulumi.ComponentResource {
                 userData: this.cloudInit.apply(userDataBase64),
                 discoveryTag: { key: discoveryTagKey, value: clusterName },
                 kmsKeyArn,
+                dependsOn: [
+                    ...(network.egress ?? []),
+                    ...scripts.ready,
+                    ...(identity.policy ? [identity.policy] : []),
+                ],
             },
             this,
         );

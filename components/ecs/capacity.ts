@@ -8,6 +8,7 @@ import * as autoscaling from "@pulumi/aws/autoscaling";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as ecs from "@pulumi/aws/ecs";
 import { ClusterConfig } from "../config/schema";
+import { nodeLaunchTemplateArgs, propagatedTags } from "../aws";
 import { renderEcsInstanceCloudInit } from "../render/ecsInstance";
 import { stopTimeoutSeconds } from "./containers";
 
@@ -38,6 +39,8 @@ export function createCapacity(
         /** Production: the cluster's KMS key for the root volume (EC2 Auto Scaling may use it, components/aws/kms.ts). */
         kmsKeyArn?: pulumi.Input<string>;
         tags: Record<string, string>;
+        /** The private subnets' egress when this stack creates it (components/aws/network.ts). */
+        egress?: pulumi.Resource[];
     },
     parent: pulumi.Resource,
 ): EcsCapacity {
@@ -66,41 +69,21 @@ export function createCapacity(
     );
     const launchTemplate = new ec2.LaunchTemplate(
         `${name}-node`,
-        {
+        nodeLaunchTemplateArgs({
+            name,
             description: "WSO2 IS ECS container instance",
             imageId: config.node.imageId ?? `resolve:ssm:${ecsAmiParameter}`,
             instanceType: config.node.size,
-            iamInstanceProfile: { arn: args.instanceProfileArn },
-            vpcSecurityGroupIds: [args.securityGroupId],
-            // IMDSv2 only, one hop: bridge-mode containers cannot reach it; host-mode IS reads
-            // only its address there (its AWS calls use the task role).
-            metadataOptions: {
-                httpEndpoint: "enabled",
-                httpTokens: "required",
-                httpPutResponseHopLimit: 1,
-                instanceMetadataTags: "disabled",
-            },
-            blockDeviceMappings: [
-                {
-                    // The root device of the ECS-optimised AL2023 AMI.
-                    deviceName: "/dev/xvda",
-                    ebs: {
-                        volumeSize: config.node.diskGb,
-                        volumeType: "gp3",
-                        encrypted: "true",
-                        ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}),
-                        deleteOnTermination: "true",
-                    },
-                },
-            ],
+            instanceProfileArn: args.instanceProfileArn,
+            securityGroupId: args.securityGroupId,
+            // The root device of the ECS-optimised AL2023 AMI.
+            rootDevice: "/dev/xvda",
+            diskGb: config.node.diskGb,
+            kmsKeyArn: args.kmsKeyArn,
             userData,
-            updateDefaultVersion: true,
-            tagSpecifications: [
-                { resourceType: "instance", tags: instanceTags },
-                { resourceType: "volume", tags: { ...args.tags, Name: `${name}-node` } },
-            ],
             tags: args.tags,
-        },
+            instanceTags,
+        }),
         { parent },
     );
 
@@ -132,14 +115,11 @@ export function createCapacity(
                     scaleInProtectedInstances: "Refresh",
                 },
             },
-            tags: Object.entries({ ...instanceTags, AmazonECSManaged: "true" }).map(([key, value]) => ({
-                key,
-                value,
-                propagateAtLaunch: true,
-            })),
+            tags: propagatedTags({ ...instanceTags, AmazonECSManaged: "true" }),
         },
-        // The capacity provider's managed scaling owns the desired capacity.
-        { parent, ignoreChanges: ["desiredCapacity"] },
+        // The capacity provider's managed scaling owns the desired capacity. The instances
+        // register with ECS and pull the image through the private subnets' NAT: not before it.
+        { parent, ignoreChanges: ["desiredCapacity"], dependsOn: args.egress ?? [] },
     );
 
     const capacityProvider = new ecs.CapacityProvider(

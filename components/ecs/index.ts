@@ -122,6 +122,7 @@ export class EcsCluster extends pulumi.ComponentResource {
                 instanceProfileArn: identity.instanceProfile.arn,
                 discoveryTag: { key: discoveryTagKey, value: clusterName },
                 kmsKeyArn,
+                egress: network.egress,
             },
             this,
         );

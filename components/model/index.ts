@@ -111,7 +111,16 @@ export interface TargetFacts {
      * and the normal rolling replacement brings it to every node (docs/vm-nodes.md).
      */
     secrets:
-        | { source: "aws-secrets-manager"; id: string; region: string; version?: string }
+        | {
+              source: "aws-secrets-manager";
+              id: string;
+              region: string;
+              /**
+               * The secret version the nodes are built for (Secrets Manager VersionId): part of
+               * what the launch template carries, so a rotated secret rolls the nodes.
+               */
+              version?: string;
+          }
         | { source: "azure-key-vault"; id: string; version?: string }
         | { source: "kubernetes"; secretName: string };
     /**

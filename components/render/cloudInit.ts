@@ -112,9 +112,6 @@ export function cloudInitObject(model: ClusterModel, node: NodeModel): Record<st
             ["systemctl", "start", "--no-block", unitName],
         ],
     };
-    // Ubuntu 24.04 ships the AWS CLI only as a snap; the secret fetch needs it.
-    if (model.secrets.source === "aws-secrets-manager")
-        doc.snap = { commands: ["snap install aws-cli --classic"] };
     return doc;
 }
 

@@ -56,6 +56,14 @@ export function nodeEnvEntries(model: ClusterModel, node: NodeModel): [string, s
         ["LB_HOSTNAME", model.hostname],
     ];
     if (model.secrets.source === "aws-secrets-manager") entries.push(["AWS_REGION", model.secrets.region]);
+    // s3 delivery: where fetch-scripts.sh reads the scripts the manifest names (CONTRACT.md).
+    const delivery = model.scriptDelivery;
+    if (delivery.kind === "s3")
+        entries.push(
+            ["SCRIPT_BUCKET", delivery.bucket],
+            ["SCRIPT_REGION", delivery.region],
+            ["SCRIPT_PREFIX", delivery.prefix],
+        );
     // Not read by any script: a new secret version changes this file, so the nodes roll.
     if ("version" in model.secrets && model.secrets.version)
         entries.push(["SECRET_VERSION", model.secrets.version]);

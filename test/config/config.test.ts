@@ -15,6 +15,7 @@ import {
     placeholderDigests,
     seedMinimum,
 } from "../../components/config";
+import { defaultUbuntuImageName } from "../../components/config/keys";
 import { sha } from "../fixtures/models";
 
 const base = { cloud: "aws", hostname: "is.example.com", isDistributionSha256: sha, jdbcDriverSha256: sha };
@@ -60,10 +61,31 @@ describe("config", function () {
                 ...base,
                 production: "true",
                 certificate: "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123",
+                nodeImageName: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250610",
             });
             assert.deepStrictEqual(
                 [c.production, c.database.backupDays, c.database.size],
                 [true, 7, "db.m6g.large"],
+            );
+        });
+        it("nodeImageName: EC2 only; dev defaults to the pinned name, production must name one", function () {
+            assert.strictEqual(parseConfig(base).node.imageName, defaultUbuntuImageName);
+            assert.strictEqual(
+                parseConfig({ ...base, nodeImageId: "ami-0123456789abcdef0" }).node.imageName,
+                undefined,
+            );
+            assert.throws(
+                () => parseConfig({ ...base, cloud: "azure", nodeImageName: defaultUbuntuImageName }),
+                /wso2is-cluster:nodeImageName = .* only applies to cloud aws/,
+            );
+            assert.throws(
+                () =>
+                    parseConfig({
+                        ...base,
+                        production: "true",
+                        certificate: "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123",
+                    }),
+                /nodeImageName is required in production on cloud aws \(or nodeImageId\)/,
             );
         });
         it("the automatic values Pulumi.yaml declares mean 'use the default'", function () {

@@ -497,6 +497,7 @@ describe("synth helpers", function () {
         }
         assert.ok(!isSecretKey("key", ["value", "propagateAtLaunch"]), "an ASG tag's key");
         assert.ok(!isSecretKey("key", ["name"]), "a secretKeyRef's key");
+        assert.ok(!isSecretKey("key", ["bucket", "content"]), "an S3 object's key");
         assert.deepEqual(
             redactInputs({
                 password: "p",

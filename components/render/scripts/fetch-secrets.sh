@@ -17,8 +17,9 @@
 # WSO2IS_DB_ADMIN_ENV (environment, set by the step that runs db-init): also write the database
 # admin pair and the app password, as they are, to that file (0600, root) for db-init.sh; the
 # caller removes it afterwards. secrets.env never holds the admin pair.
-# Overrides (tests): WSO2IS_NODE_ENV, WSO2IS_SECRETS_ENV, WSO2IS_AWS_CLI (default aws from PATH,
-# else /snap/bin/aws),
+# AWS: Secrets Manager's GetSecretValue through aws-api.sh (beside this script: curl --aws-sigv4
+# with the instance role from IMDSv2, its own retries; no AWS CLI).
+# Overrides (tests): WSO2IS_NODE_ENV, WSO2IS_SECRETS_ENV, those of aws-api.sh,
 # WSO2IS_IMDS_ENDPOINT (default http://169.254.169.254), SECRET_FETCH_RETRIES (default 10;
 # azure-key-vault 60), SECRET_FETCH_RETRY_DELAY (seconds, default 5; azure-key-vault 10).
 #
@@ -42,11 +43,6 @@ source "${WSO2IS_LIB:-$(dirname -- "${BASH_SOURCE[0]}")/lib.sh}"
 
 NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}
 SECRETS_ENV_FILE=${WSO2IS_SECRETS_ENV:-/etc/wso2is/secrets.env}
-AWS_CLI=${WSO2IS_AWS_CLI:-aws}
-# The snap of the AWS CLI (Ubuntu 24.04) lives in /snap/bin, which runcmd's PATH may lack.
-if [[ -z ${WSO2IS_AWS_CLI:-} ]] && ! command -v aws >/dev/null && [[ -x /snap/bin/aws ]]; then
-    AWS_CLI=/snap/bin/aws
-fi
 IMDS=${WSO2IS_IMDS_ENDPOINT:-http://169.254.169.254}
 IMDS=${IMDS%/}
 
@@ -67,9 +63,14 @@ fi
 [[ -n ${SECRET_ID:-} ]] || die "SECRET_ID is not set in $NODE_ENV_FILE"
 command -v jq >/dev/null || die "jq is not installed (bootstrap.sh installs NODE_PACKAGES)"
 
+# GetSecretValue (AWS JSON 1.1 protocol); aws_request retries and logs by itself.
 aws_secret() {
-    "$AWS_CLI" secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$SECRET_ID" \
-        --query SecretString --output text
+    local request
+    request=$(jq -cn --arg id "$SECRET_ID" '{SecretId: $id}')
+    aws_request "$AWS_REGION" secretsmanager POST "$(aws_endpoint secretsmanager "$AWS_REGION")/" - \
+        -H "X-Amz-Target: secretsmanager.GetSecretValue" \
+        -H "Content-Type: application/x-amz-json-1.1" --data-binary "$request" |
+        jq -er .SecretString
 }
 
 azure_token() {
@@ -89,8 +90,9 @@ azure_secret() {
 case $SECRET_SOURCE in
     aws-secrets-manager)
         [[ -n ${AWS_REGION:-} ]] || die "AWS_REGION is not set in $NODE_ENV_FILE"
-        command -v "$AWS_CLI" >/dev/null || die "the AWS CLI ($AWS_CLI) is not installed"
-        secret=$(retry "$RETRIES" "$RETRY_DELAY" "$RETRY_DELAY" "Secrets Manager get-secret-value $SECRET_ID" aws_secret) ||
+        # shellcheck source=/dev/null
+        source "$(dirname "${BASH_SOURCE[0]}")/aws-api.sh"
+        secret=$(aws_secret) ||
             die "could not read $SECRET_ID from Secrets Manager in $AWS_REGION (does the node role allow secretsmanager:GetSecretValue?)"
         ;;
     azure-key-vault)

@@ -7,10 +7,6 @@ readonly PROG=fetch-secrets.sh
 source "${WSO2IS_LIB:-$(dirname -- "${BASH_SOURCE[0]}")/lib.sh}"
 NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}
 SECRETS_ENV_FILE=${WSO2IS_SECRETS_ENV:-/etc/wso2is/secrets.env}
-AWS_CLI=${WSO2IS_AWS_CLI:-aws}
-if [[ -z ${WSO2IS_AWS_CLI:-} ]] && ! command -v aws >/dev/null && [[ -x /snap/bin/aws ]]; then
-    AWS_CLI=/snap/bin/aws
-fi
 IMDS=${WSO2IS_IMDS_ENDPOINT:-http://169.254.169.254}
 IMDS=${IMDS%/}
 load_env --export "$NODE_ENV_FILE"
@@ -27,8 +23,12 @@ fi
 [[ -n ${SECRET_ID:-} ]] || die "SECRET_ID is not set in $NODE_ENV_FILE"
 command -v jq >/dev/null || die "jq is not installed (bootstrap.sh installs NODE_PACKAGES)"
 aws_secret() {
-    "$AWS_CLI" secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$SECRET_ID" \
-        --query SecretString --output text
+    local request
+    request=$(jq -cn --arg id "$SECRET_ID" '{SecretId: $id}')
+    aws_request "$AWS_REGION" secretsmanager POST "$(aws_endpoint secretsmanager "$AWS_REGION")/" - \
+        -H "X-Amz-Target: secretsmanager.GetSecretValue" \
+        -H "Content-Type: application/x-amz-json-1.1" --data-binary "$request" |
+        jq -er .SecretString
 }
 azure_token() {
     local url="$IMDS/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net"
@@ -44,8 +44,9 @@ azure_secret() {
 case $SECRET_SOURCE in
     aws-secrets-manager)
         [[ -n ${AWS_REGION:-} ]] || die "AWS_REGION is not set in $NODE_ENV_FILE"
-        command -v "$AWS_CLI" >/dev/null || die "the AWS CLI ($AWS_CLI) is not installed"
-        secret=$(retry "$RETRIES" "$RETRY_DELAY" "$RETRY_DELAY" "Secrets Manager get-secret-value $SECRET_ID" aws_secret) ||
+        # shellcheck source=/dev/null
+        source "$(dirname "${BASH_SOURCE[0]}")/aws-api.sh"
+        secret=$(aws_secret) ||
             die "could not read $SECRET_ID from Secrets Manager in $AWS_REGION (does the node role allow secretsmanager:GetSecretValue?)"
         ;;
     azure-key-vault)
