@@ -3,10 +3,9 @@
 // holds. VmCluster and AksCluster wire it the same way; only the VM nodes' extras differ.
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, databaseCount } from "../config/schema";
-import { BackendTls } from "../shared/backendTls";
 import { AzureDatabase, createDatabase } from "./database";
 import { AzureNames } from "./names";
-import { AzureClusterSecret, createClusterSecret } from "./secrets";
+import { AzureClusterSecret, ClusterSecretInputs, createClusterSecret } from "./secrets";
 
 export interface AzureClusterData {
     secret: AzureClusterSecret;
@@ -34,12 +33,8 @@ export function createClusterData(
         tags: Record<string, string>;
         client: { tenantId: pulumi.Input<string> };
     },
-    options: {
-        /** IS super admin password from config; generated when absent. */
-        adminPassword?: pulumi.Output<string>;
-        /** VM nodes only: the SMB share's credentials, the 9443 certificate, the NAT addresses. */
-        smbCredentials?: { username: pulumi.Output<string>; password: pulumi.Output<string> };
-        backendTls?: BackendTls;
+    /** The VM nodes add the SMB share's credentials, the 9443 certificate and the NAT addresses. */
+    options: Pick<ClusterSecretInputs, "adminPassword" | "smbCredentials" | "backendTls"> & {
         egressIps?: pulumi.Output<string[]>;
         /** IS processes beside `nodes` during a rollout (AKS surge pod); 0 on VMs. */
         surgeNodes?: number;
