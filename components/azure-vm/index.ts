@@ -11,19 +11,14 @@ import { gzipStable } from "../render/gzip";
 import { renderNginxConf } from "../render/nginx";
 import { dbAdminUser } from "../shared/passwords";
 import { createBackendTls } from "../shared/backendTls";
-import {
-    createClusterSecret,
-    createDatabase,
-    createNames,
-    createResourceGroup,
-    grantSecretRead,
-} from "../azure";
+import { clusterTags, createClusterData, createNames, createResourceGroup, grantSecretRead } from "../azure";
 import { createLoadBalancer, healthCheck } from "./loadBalancer";
 import { AzureNetwork, createNetwork, subnetPlan } from "./network";
 import { NodeSpec, createNodes, planNodes, zonesInUse } from "./nodes";
 import { AzureSecurityGroups, createSecurityGroups, ports } from "./securityGroups";
 import { AzureSharedFs, createSharedFs, ownNfs } from "./sharedFs";
 
+export { clusterTagKey } from "../azure";
 export { azurePlatformOutputs, networkFromPlatform } from "./network";
 
 export interface AzureVmClusterArgs {
@@ -35,9 +30,6 @@ export interface AzureVmClusterArgs {
     /** IS super admin password from config; generated when absent. */
     adminPassword?: pulumi.Output<string>;
 }
-
-/** Tag on every resource: which cluster it belongs to. */
-export const clusterTagKey = "wso2is-cluster";
 
 /**
  * Azure takes at most 65535 bytes of customData after base64 decoding (Compute API OSProfile:
@@ -92,7 +84,7 @@ export class AzureVmCluster extends pulumi.ComponentResource {
         super("wso2is:azure:VmCluster", name, {}, opts);
         const { config } = args;
         const clusterName = name;
-        const tags = { [clusterTagKey]: clusterName, "managed-by": "pulumi" };
+        const tags = clusterTags(clusterName);
         const client = authorization.getClientConfigOutput({ parent: this });
         const sharePorts =
             config.sharedFs.kind === "azure-files-nfs"
@@ -186,36 +178,14 @@ export class AzureVmCluster extends pulumi.ComponentResource {
                       this,
                   );
 
-        const secret = createClusterSecret(
+        const { secret, database } = createClusterData(
             name,
+            { config, network, names, tags, client },
             {
-                ...where,
-                tags,
-                tenantId: client.tenantId,
-                vaultName: names.keyVault,
-                clusterName,
-                hostname: config.hostname,
-                production: config.production,
                 adminPassword: args.adminPassword,
                 smbCredentials: sharedFs.smbCredentials,
                 backendTls,
                 egressIps: network.egressIps,
-            },
-            this,
-        );
-
-        const database = createDatabase(
-            name,
-            {
-                ...where,
-                config,
-                tags,
-                databaseCount: config.database.layout === "separate" ? 3 : 2,
-                serverName: names.mysqlServer,
-                subnetId: network.databaseSubnetId,
-                vnetId: network.vnetId,
-                dnsZoneId: network.mysqlDnsZoneId,
-                adminPassword: secret.dbAdminPassword,
             },
             this,
         );

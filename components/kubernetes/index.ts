@@ -249,22 +249,14 @@ export class Workload extends pulumi.ComponentResource {
                                         { name: "JDBC_DRIVER_SHA256", value: config.is.jdbcDriverSha256 },
                                     ],
                                     volumeMounts: [{ name: "artifacts", mountPath: "/artifacts" }],
-                                    securityContext: restricted(),
-                                    resources: {
-                                        requests: { cpu: "50m", memory: "32Mi" },
-                                        limits: { cpu: "500m", memory: "128Mi" },
-                                    },
+                                    ...initRuntime(["50m", "32Mi"], ["500m", "128Mi"]),
                                 },
                                 {
                                     name: "dbscripts",
                                     image: images.is,
                                     command: ["sh", "-ec", `cp -R ${home}/dbscripts /is/`],
                                     volumeMounts: [{ name: "dbscripts", mountPath: "/is" }],
-                                    securityContext: restricted(),
-                                    resources: {
-                                        requests: { cpu: "50m", memory: "32Mi" },
-                                        limits: { cpu: "500m", memory: "128Mi" },
-                                    },
+                                    ...initRuntime(["50m", "32Mi"], ["500m", "128Mi"]),
                                 },
                                 {
                                     // The cluster's signing keystore and a truststore that trusts it,
@@ -293,11 +285,7 @@ export class Workload extends pulumi.ComponentResource {
                                         { name: "signing", mountPath: "/signing", readOnly: true },
                                         { name: "keystores", mountPath: "/keystores" },
                                     ],
-                                    securityContext: restricted(),
-                                    resources: {
-                                        requests: { cpu: "100m", memory: "256Mi" },
-                                        limits: { cpu: "1", memory: "512Mi" },
-                                    },
+                                    ...initRuntime(["100m", "256Mi"], ["1", "512Mi"]),
                                 },
                                 {
                                     name: "db-init",
@@ -314,11 +302,7 @@ export class Workload extends pulumi.ComponentResource {
                                         { name: "boot", mountPath: "/boot" },
                                         { name: "secrets", mountPath: "/secrets", readOnly: true },
                                     ],
-                                    securityContext: restricted(),
-                                    resources: {
-                                        requests: { cpu: "100m", memory: "128Mi" },
-                                        limits: { cpu: "1", memory: "512Mi" },
-                                    },
+                                    ...initRuntime(["100m", "128Mi"], ["1", "512Mi"]),
                                 },
                                 {
                                     // Native sidecar (runs beside IS): the gate's holder heartbeats until IS
@@ -336,11 +320,7 @@ export class Workload extends pulumi.ComponentResource {
                                         { name: "boot", mountPath: "/boot" },
                                         { name: "secrets", mountPath: "/secrets", readOnly: true },
                                     ],
-                                    securityContext: restricted(),
-                                    resources: {
-                                        requests: { cpu: "10m", memory: "32Mi" },
-                                        limits: { cpu: "200m", memory: "128Mi" },
-                                    },
+                                    ...initRuntime(["10m", "32Mi"], ["200m", "128Mi"]),
                                 },
                             ],
                             containers: [
@@ -510,6 +490,17 @@ export class Workload extends pulumi.ComponentResource {
             ingressAddress: this.ingressAddress,
         });
     }
+}
+
+/** An init container's last fields: the restricted context, requests and limits as [cpu, memory]. */
+function initRuntime(request: [string, string], limit: [string, string]) {
+    return {
+        securityContext: restricted(),
+        resources: {
+            requests: { cpu: request[0], memory: request[1] },
+            limits: { cpu: limit[0], memory: limit[1] },
+        },
+    };
 }
 
 /** The container security context every container gets: no root, no escalation, no caps. */
