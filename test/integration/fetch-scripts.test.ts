@@ -260,6 +260,16 @@ describe("aws-api.sh (SigV4 through curl, credentials from IMDSv2)", function ()
         }
     });
 
+    it("refuses a retry setting that is not a small number, before any call", async function () {
+        const r = await bash("echo unreachable", { AWS_API_RETRIES: "many" });
+        assert.notEqual(r.code, 0);
+        assert.equal(r.stdout, "");
+        assert.match(
+            r.stderr,
+            /error: AWS_API_RETRIES must be 1-99 and AWS_API_RETRY_DELAY 0-99 s, got 'many' and '0'/,
+        );
+    });
+
     it("a connection error is retried and logged with curl's message", async function () {
         const r = await bash(
             `aws_request eu-west-1 s3 GET http://127.0.0.1:9/x - -H 'x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'`,

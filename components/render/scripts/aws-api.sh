@@ -35,6 +35,11 @@ _AWS_EXPIRES=0
 
 _aws_log() { printf '%s: %s\n' "${PROG:-aws-api.sh}" "$*" >&2; }
 
+if ! [[ $AWS_API_RETRIES =~ ^[1-9][0-9]?$ && $AWS_API_RETRY_DELAY =~ ^[0-9]{1,2}$ ]]; then
+    _aws_log "error: AWS_API_RETRIES must be 1-99 and AWS_API_RETRY_DELAY 0-99 s, got '$AWS_API_RETRIES' and '$AWS_API_RETRY_DELAY'"
+    return 1
+fi
+
 # _aws_wait N WHAT: sleeps before attempt N+1 (1, 2, 4 ... 30 s), or fails after the last one.
 _aws_wait() {
     local n=$1 what=$2 delay
