@@ -19,8 +19,11 @@ import { kmsDecryptVia } from "./identity";
 /** The key prefix of the scripts in the bucket (node.env SCRIPT_PREFIX). */
 export const scriptPrefix = "scripts";
 
-/** What user-data carries itself in s3 delivery: the fetcher and the library it sources. */
-export const awsFetcherScripts = ["aws-api.sh", "fetch-scripts.sh"] as const;
+/**
+ * What user-data carries itself in s3 delivery: the fetcher, the AWS library and the shared
+ * bash library (lib.sh, once the boot units land). To become render/scripts.ts's fetcherScripts.
+ */
+export const awsFetcherScripts = ["lib.sh", "aws-api.sh", "fetch-scripts.sh"] as const;
 
 /** The scripts a node fetches from the bucket: every node script but the fetcher set. */
 export const bundledScripts: readonly NodeScript[] = nodeScripts.filter(
