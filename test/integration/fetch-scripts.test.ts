@@ -233,11 +233,11 @@ describe("aws-api.sh (SigV4 through curl, credentials from IMDSv2)", function ()
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.stdout, "eu-west-1\n");
         r = await bash(
-            "unset WSO2IS_AWS_ENDPOINT_URL; aws_endpoint secretsmanager eu-west-1; aws_endpoint s3 eu-west-1 my-bucket",
+            "unset WSO2IS_AWS_ENDPOINT_URL; aws_endpoint secretsmanager eu-west-1; aws_endpoint s3 eu-west-1 my-bucket; aws_endpoint s3 eu-west-1 my.bucket",
         );
         assert.equal(
             r.stdout,
-            "https://secretsmanager.eu-west-1.amazonaws.com\nhttps://my-bucket.s3.eu-west-1.amazonaws.com\n",
+            "https://secretsmanager.eu-west-1.amazonaws.com\nhttps://my-bucket.s3.eu-west-1.amazonaws.com\nhttps://s3.eu-west-1.amazonaws.com/my.bucket\n",
         );
     });
 

@@ -10,8 +10,8 @@
 #   default 1 s, doubling up to 30 s), logging what it waits for; other 4xx fail at once with
 #   AWS's error message. Expired credentials are fetched again.
 # aws_endpoint SERVICE REGION [BUCKET]: https://<service>.<region>.amazonaws.com, or S3's
-#   virtual-hosted https://<bucket>.s3.<region>.amazonaws.com; WSO2IS_AWS_ENDPOINT_URL
-#   (tests) replaces it.
+#   virtual-hosted https://<bucket>.s3.<region>.amazonaws.com (path style for a dotted bucket
+#   name); WSO2IS_AWS_ENDPOINT_URL (tests) replaces it.
 # aws_imds_get PATH: an IMDSv2 GET (token cached per process); aws_region: the node's region.
 #
 # Signing is curl's --aws-sigv4 (curl >= 7.75; Ubuntu 24.04 has 8.5): it signs host,
@@ -156,6 +156,9 @@ aws_endpoint() {
     local service=$1 region=$2 bucket=${3:-}
     if [[ -n ${WSO2IS_AWS_ENDPOINT_URL:-} ]]; then
         printf '%s\n' "${WSO2IS_AWS_ENDPOINT_URL%/}"
+    elif [[ $service == s3 && $bucket == *.* ]]; then
+        # A dotted name breaks the *.s3 certificate of virtual-hosted style: path style.
+        printf 'https://s3.%s.amazonaws.com/%s\n' "$region" "$bucket"
     elif [[ $service == s3 ]]; then
         printf 'https://%s.s3.%s.amazonaws.com\n' "$bucket" "$region"
     else
