@@ -1,6 +1,7 @@
 // wso2is:aws:Cluster under the mock engine: resources, their security-relevant inputs, the
 // rendered user-data, protection of stateful resources and the platform stack path.
 import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import * as zlib from "zlib";
 import * as YAML from "yaml";
 import { AwsCluster, discoveryTagKey } from "../../components/ec2";
@@ -571,6 +572,20 @@ describe("aws target (wso2is:aws:Cluster)", function () {
         const version = one(dev.resources, T.version).state.versionId;
         assert.match(String(version), /^[0-9a-f-]{36}$/);
         assert.strictEqual(model.secrets.source === "aws-secrets-manager" && model.secrets.version, version);
+        // The version follows the secret's content: the same document keeps it, a new admin
+        // password (a rotation) brings a new one, and so a new model for the nodes.
+        const versionFor = async (adminPassword: string) => {
+            const c = new AwsCluster("rotation", {
+                config: configFor("aws"),
+                region: "eu-west-1",
+                adminPassword: pulumi.secret(adminPassword),
+            });
+            const m = await promiseOf(c.model);
+            return m.secrets.source === "aws-secrets-manager" ? m.secrets.version : undefined;
+        };
+        const first = await versionFor("first-Passw0rd!");
+        assert.strictEqual(await versionFor("first-Passw0rd!"), first);
+        assert.notStrictEqual(await versionFor("second-Passw0rd!"), first);
     });
 
     it("ELB grace covers the database wait plus a boot (model/boot.ts); a refresh waits a day-2 boot", function () {
