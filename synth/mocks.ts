@@ -250,15 +250,12 @@ function computed(
             const bucket = (inputs.bucket ?? autoname(name)).toLowerCase();
             return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}` } };
         }
-        case "aws:secretsmanager/secretVersion:SecretVersion":
-            // A new value is a new version (PutSecretValue): the id follows the content.
-            return {
-                id: `${inputs.secretId}|${stableGuid(`secret-version:${inputs.secretString}`)}`,
-                state: {
-                    versionId: stableGuid(`secret-version:${inputs.secretString}`),
-                    arn: inputs.secretId,
-                },
-            };
+        case "aws:secretsmanager/secretVersion:SecretVersion": {
+            // A new value is a new version (PutSecretValue): the id follows the content (the
+            // input may arrive as the SDK's secret wrapper, hence JSON).
+            const versionId = stableGuid(`secret-version:${JSON.stringify(inputs.secretString)}`);
+            return { id: `${inputs.secretId}|${versionId}`, state: { versionId, arn: inputs.secretId } };
+        }
         case "aws:kms/key:Key": {
             const keyId = `${h(8)}-${h(4)}-4${h(3)}-8${h(3)}-${h(12)}`;
             return { id: keyId, state: { keyId, arn: arn("kms", `key/${keyId}`) } };

@@ -13,3 +13,4 @@ export * from "./foundation";
 export * from "./kms";
 export * from "./nodeLaunchTemplate";
 export * from "./scriptBundle";
+export * from "./cluster";

@@ -3,59 +3,88 @@
 // root volume (the cluster's KMS key in production), tags on the instance and its volume.
 import * as pulumi from "@pulumi/pulumi";
 import type * as autoscaling from "@pulumi/aws/autoscaling";
-import type * as ec2 from "@pulumi/aws/ec2";
+import * as ec2 from "@pulumi/aws/ec2";
 
-export function nodeLaunchTemplateArgs(args: {
-    /** The resource name: instances and volumes are named `<name>-node`. */
-    name: string;
-    description: string;
-    imageId: pulumi.Input<string>;
-    instanceType: string;
-    instanceProfileArn: pulumi.Input<string>;
-    securityGroupId: pulumi.Input<string>;
-    /** The image's root device (/dev/sda1 on Ubuntu, /dev/xvda on Amazon Linux). */
-    rootDevice: string;
-    diskGb: number;
-    /** The cluster's KMS key (production); absent: the AWS-managed EBS key. */
-    kmsKeyArn?: pulumi.Input<string>;
-    userData: pulumi.Input<string>;
-    tags: Record<string, string>;
+export interface NodeLaunchTemplate {
+    launchTemplate: ec2.LaunchTemplate;
+    /** The instances' tags (the group propagates them): Name and the discovery tag added. */
     instanceTags: Record<string, string>;
-}): ec2.LaunchTemplateArgs {
-    return {
-        description: args.description,
-        imageId: args.imageId,
-        instanceType: args.instanceType,
-        iamInstanceProfile: { arn: args.instanceProfileArn },
-        vpcSecurityGroupIds: [args.securityGroupId],
-        // IMDSv2 only, and one hop: containers on the node cannot borrow the role (ECS: bridge-mode
-        // containers cannot reach it; host-mode IS reads only its address there).
-        metadataOptions: {
-            httpEndpoint: "enabled",
-            httpTokens: "required",
-            httpPutResponseHopLimit: 1,
-            instanceMetadataTags: "disabled",
-        },
-        blockDeviceMappings: [
-            {
-                deviceName: args.rootDevice,
-                ebs: {
-                    volumeSize: args.diskGb,
-                    volumeType: "gp3",
-                    encrypted: "true",
-                    // Production: the cluster's KMS key (its policy lets EC2 Auto Scaling use it).
-                    ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}),
-                    deleteOnTermination: "true",
-                },
+    /** The group's launchTemplate input: always the latest version. */
+    groupLaunchTemplate: autoscaling.GroupArgs["launchTemplate"];
+}
+
+export function createNodeLaunchTemplate(
+    /** The resource name: the template and the instances and volumes are named `<name>-node`. */
+    name: string,
+    args: {
+        description: string;
+        imageId: pulumi.Input<string>;
+        instanceType: string;
+        instanceProfileArn: pulumi.Input<string>;
+        securityGroupId: pulumi.Input<string>;
+        /** The image's root device (/dev/sda1 on Ubuntu, /dev/xvda on Amazon Linux). */
+        rootDevice: string;
+        diskGb: number;
+        /** The cluster's KMS key (production); absent: the AWS-managed EBS key. */
+        kmsKeyArn?: pulumi.Input<string>;
+        userData: pulumi.Input<string>;
+        tags: Record<string, string>;
+        /** The tag Hazelcast's EC2 discovery lists the instances by (aws and aws-ecs schemes). */
+        discoveryTag: { key: string; value: string };
+    },
+    parent: pulumi.Resource,
+): NodeLaunchTemplate {
+    const instanceTags = {
+        ...args.tags,
+        Name: `${name}-node`,
+        [args.discoveryTag.key]: args.discoveryTag.value,
+    };
+    const launchTemplate = new ec2.LaunchTemplate(
+        `${name}-node`,
+        {
+            description: args.description,
+            imageId: args.imageId,
+            instanceType: args.instanceType,
+            iamInstanceProfile: { arn: args.instanceProfileArn },
+            vpcSecurityGroupIds: [args.securityGroupId],
+            // IMDSv2 only, and one hop: containers on the node cannot borrow the role (ECS:
+            // bridge-mode containers cannot reach it; host-mode IS reads only its address there).
+            metadataOptions: {
+                httpEndpoint: "enabled",
+                httpTokens: "required",
+                httpPutResponseHopLimit: 1,
+                instanceMetadataTags: "disabled",
             },
-        ],
-        userData: args.userData,
-        updateDefaultVersion: true,
-        tagSpecifications: [
-            { resourceType: "instance", tags: args.instanceTags },
-            { resourceType: "volume", tags: { ...args.tags, Name: `${args.name}-node` } },
-        ],
-        tags: args.tags,
+            blockDeviceMappings: [
+                {
+                    deviceName: args.rootDevice,
+                    ebs: {
+                        volumeSize: args.diskGb,
+                        volumeType: "gp3",
+                        encrypted: "true",
+                        // Production: the cluster's KMS key (its policy lets EC2 Auto Scaling use it).
+                        ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}),
+                        deleteOnTermination: "true",
+                    },
+                },
+            ],
+            userData: args.userData,
+            updateDefaultVersion: true,
+            tagSpecifications: [
+                { resourceType: "instance", tags: instanceTags },
+                { resourceType: "volume", tags: { ...args.tags, Name: `${name}-node` } },
+            ],
+            tags: args.tags,
+        },
+        { parent },
+    );
+    return {
+        launchTemplate,
+        instanceTags,
+        groupLaunchTemplate: {
+            id: launchTemplate.id,
+            version: pulumi.interpolate`${launchTemplate.latestVersion}`,
+        },
     };
 }
 

@@ -2,14 +2,16 @@
 // RDS MySQL, EFS, an ALB and Secrets Manager. Each concern lives in its own file; this class
 // wires them and renders the nodes' cloud-init from the cluster model.
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig } from "../config/schema";
 import { ClusterModel, buildClusterModel } from "../model";
 import { renderCloudInit } from "../render/cloudInit";
 import { gzipStable } from "../render/gzip";
 import { dbAdminUser } from "../shared/passwords";
 import { createBackendTls } from "../shared/backendTls";
 import {
-    AwsNetwork,
+    AwsClusterComponent,
+    AwsTargetArgs,
+    clusterTags,
+    discoveryTagKey,
     createAwsFoundation,
     createNodeIdentity,
     createScriptBundle,
@@ -19,17 +21,9 @@ import {
 } from "../aws";
 import { createNodes } from "./nodes";
 
-export { awsPlatformOutputs, networkFromPlatform } from "../aws";
+export { awsPlatformOutputs, discoveryTagKey, networkFromPlatform } from "../aws";
 
-export interface AwsClusterArgs {
-    config: ClusterConfig;
-    /** AWS region (the aws:region of the stack). */
-    region: string;
-    /** From the platform stack; when absent the component creates the VPC. */
-    network?: AwsNetwork;
-    /** IS super admin password from config; generated when absent. */
-    adminPassword?: pulumi.Output<string>;
-}
+export type AwsClusterArgs = AwsTargetArgs;
 
 /** EC2 accepts at most 16 KB of user-data (before base64). */
 export const userDataLimitBytes = 16384;
@@ -45,20 +39,7 @@ export function userDataBase64(cloudInit: string): string {
     return packed.toString("base64");
 }
 
-/** The tag the aws membership scheme filters instances by. */
-export const discoveryTagKey = "wso2is-cluster";
-
-export class AwsCluster extends pulumi.ComponentResource {
-    public readonly url: pulumi.Output<string>;
-    public readonly hostname: pulumi.Output<string>;
-    public readonly loadBalancerDnsName: pulumi.Output<string>;
-    public readonly databaseEndpoint: pulumi.Output<string>;
-    public readonly databaseSecretArn: pulumi.Output<string>;
-    public readonly sharedFsId: pulumi.Output<string>;
-    public readonly nodeSecurityGroupId: pulumi.Output<string>;
-    public readonly autoScalingGroupName: pulumi.Output<string>;
-    public readonly membershipScheme: pulumi.Output<string>;
-    public readonly nodeCount: pulumi.Output<number>;
+export class AwsCluster extends AwsClusterComponent {
     /** The cluster's token-signing certificate (PEM, public): relying parties may pin it. */
     public readonly signingCertificatePem: pulumi.Output<string>;
     /** The cluster model the nodes' files are rendered from (resolved values). */
@@ -70,7 +51,7 @@ export class AwsCluster extends pulumi.ComponentResource {
         super("wso2is:aws:Cluster", name, {}, opts);
         const { config } = args;
         const clusterName = name;
-        const tags = { [discoveryTagKey]: clusterName, "managed-by": "pulumi" };
+        const tags = clusterTags(clusterName);
 
         // IS calls itself by the public hostname (pinned to the node), so 9443 serves a
         // certificate for that name from the cluster's own CA instead of IS's CN=localhost one.
@@ -79,19 +60,17 @@ export class AwsCluster extends pulumi.ComponentResource {
             { hostname: config.hostname, nodeIps: [], clusterName },
             this,
         );
-        const { network, groups, secret, kmsKeyArn, database, sharedFs, loadBalancer } = createAwsFoundation(
+        const foundation = createAwsFoundation(
             name,
             {
-                config,
-                region: args.region,
-                network: args.network,
-                adminPassword: args.adminPassword,
+                ...args,
                 backendTls,
                 clusterName,
                 tags,
             },
             this,
         );
+        const { network, groups, secret, kmsKeyArn, database, sharedFs, loadBalancer } = foundation;
 
         // EC2 user-data holds 16 KB: the nodes fetch their scripts from the cluster's bucket.
         const scripts = createScriptBundle(name, { production: config.production, kmsKeyArn, tags }, this);
@@ -166,34 +145,13 @@ export class AwsCluster extends pulumi.ComponentResource {
             this,
         );
 
-        this.hostname = pulumi.output(config.hostname);
-        this.url = pulumi.output(`https://${config.hostname}`);
-        this.loadBalancerDnsName = loadBalancer.alb.dnsName;
-        this.databaseEndpoint = database.instance.address;
-        this.databaseSecretArn = secret.secret.arn;
-        this.sharedFsId = pulumi.output(sharedFs.id);
-        this.nodeSecurityGroupId = groups.nodes.id;
-        this.autoScalingGroupName = nodes.group.name;
-        this.membershipScheme = pulumi.output(config.membership);
-        this.nodeCount = pulumi.output(config.nodes);
+        this.setSharedOutputs(config, foundation, nodes.group.name);
         this.signingCertificatePem = secret.material.signing.certificatePem;
         this.registerOutputs(this.outputs());
     }
 
     /** The stack outputs (the same names on every target where they apply). */
     public outputs(): Record<string, pulumi.Output<unknown>> {
-        return {
-            url: this.url,
-            hostname: this.hostname,
-            loadBalancerDnsName: this.loadBalancerDnsName,
-            databaseEndpoint: this.databaseEndpoint,
-            databaseSecretArn: this.databaseSecretArn,
-            sharedFsId: this.sharedFsId,
-            nodeSecurityGroupId: this.nodeSecurityGroupId,
-            autoScalingGroupName: this.autoScalingGroupName,
-            membershipScheme: this.membershipScheme,
-            nodeCount: this.nodeCount,
-            signingCertificatePem: this.signingCertificatePem,
-        };
+        return { ...this.sharedOutputs(), signingCertificatePem: this.signingCertificatePem };
     }
 }

@@ -7,7 +7,7 @@ import * as autoscaling from "@pulumi/aws/autoscaling";
 import * as ec2 from "@pulumi/aws/ec2";
 import { ClusterConfig } from "../config/schema";
 import { bootWorkSeconds, isStartSeconds, nodeReadySeconds } from "../model/boot";
-import { nodeLaunchTemplateArgs, propagatedTags } from "../aws";
+import { createNodeLaunchTemplate, propagatedTags } from "../aws";
 
 /** Canonical's AWS account, the owner of the Ubuntu images. */
 export const ubuntuOwner = "099720109477";
@@ -63,17 +63,11 @@ export function createNodes(
             { parent },
         ).id;
 
-    const instanceTags = {
-        ...args.tags,
-        Name: `${name}-node`,
-        [args.discoveryTag.key]: args.discoveryTag.value,
-    };
-    const launchTemplate = new ec2.LaunchTemplate(
-        `${name}-node`,
-        nodeLaunchTemplateArgs({
-            name,
+    const { launchTemplate, instanceTags, groupLaunchTemplate } = createNodeLaunchTemplate(
+        name,
+        {
             description: "WSO2 IS node",
-            imageId,
+            imageId: imageId,
             instanceType: config.node.size,
             instanceProfileArn: args.instanceProfileArn,
             securityGroupId: args.securityGroupId,
@@ -82,9 +76,9 @@ export function createNodes(
             kmsKeyArn: args.kmsKeyArn,
             userData: args.userData,
             tags: args.tags,
-            instanceTags,
-        }),
-        { parent },
+            discoveryTag: args.discoveryTag,
+        },
+        parent,
     );
 
     const group = new autoscaling.Group(
@@ -95,10 +89,7 @@ export function createNodes(
             minSize: config.nodes,
             // Room to launch the replacement before the old node leaves during a refresh.
             maxSize: config.nodes * 2,
-            launchTemplate: {
-                id: launchTemplate.id,
-                version: pulumi.interpolate`${launchTemplate.latestVersion}`,
-            },
+            launchTemplate: groupLaunchTemplate,
             targetGroupArns: [args.targetGroupArn],
             healthCheckType: "ELB",
             healthCheckGracePeriod: bootGraceSeconds,

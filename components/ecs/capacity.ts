@@ -8,7 +8,7 @@ import * as autoscaling from "@pulumi/aws/autoscaling";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as ecs from "@pulumi/aws/ecs";
 import { ClusterConfig } from "../config/schema";
-import { nodeLaunchTemplateArgs, propagatedTags } from "../aws";
+import { createNodeLaunchTemplate, propagatedTags } from "../aws";
 import { renderEcsInstanceCloudInit } from "../render/ecsInstance";
 import { stopTimeoutSeconds } from "./containers";
 
@@ -56,21 +56,14 @@ export function createCapacity(
         { parent },
     );
 
-    const instanceTags = {
-        ...args.tags,
-        Name: `${name}-node`,
-        // Hazelcast's EC2 discovery (aws-ecs scheme) lists the instances by this tag.
-        [args.discoveryTag.key]: args.discoveryTag.value,
-    };
     const userData = cluster.name.apply((clusterName) =>
         Buffer.from(renderEcsInstanceCloudInit({ clusterName, stopTimeoutSeconds }), "utf8").toString(
             "base64",
         ),
     );
-    const launchTemplate = new ec2.LaunchTemplate(
-        `${name}-node`,
-        nodeLaunchTemplateArgs({
-            name,
+    const { launchTemplate, instanceTags, groupLaunchTemplate } = createNodeLaunchTemplate(
+        name,
+        {
             description: "WSO2 IS ECS container instance",
             imageId: config.node.imageId ?? `resolve:ssm:${ecsAmiParameter}`,
             instanceType: config.node.size,
@@ -80,11 +73,12 @@ export function createCapacity(
             rootDevice: "/dev/xvda",
             diskGb: config.node.diskGb,
             kmsKeyArn: args.kmsKeyArn,
-            userData,
+            userData: userData,
             tags: args.tags,
-            instanceTags,
-        }),
-        { parent },
+            // Hazelcast's EC2 discovery (aws-ecs scheme) lists the instances by this tag.
+            discoveryTag: args.discoveryTag,
+        },
+        parent,
     );
 
     const group = new autoscaling.Group(
@@ -94,10 +88,7 @@ export function createCapacity(
             minSize: config.nodes,
             // Room for a rolling deployment (maximum 200 %): one new instance per new task.
             maxSize: config.nodes * 2,
-            launchTemplate: {
-                id: launchTemplate.id,
-                version: pulumi.interpolate`${launchTemplate.latestVersion}`,
-            },
+            launchTemplate: groupLaunchTemplate,
             // ECS replaces failed tasks and the ALB judges IS; the group only replaces dead EC2s.
             healthCheckType: "EC2",
             healthCheckGracePeriod: 300,

@@ -1,6 +1,7 @@
 // wso2is:aws:Cluster under the mock engine: resources, their security-relevant inputs, the
 // rendered user-data, protection of stateful resources and the platform stack path.
 import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import * as zlib from "zlib";
 import * as YAML from "yaml";
 import { AwsCluster, discoveryTagKey } from "../../components/ec2";
@@ -64,9 +65,11 @@ const T = {
     association: "aws:ec2/routeTableAssociation:RouteTableAssociation",
 };
 
-/** The logical names of the resources an options record depends on. */
+/** `type::name` of each resource an options record depends on. */
 const dependsOnNames = (opts: { dependsOn?: unknown } | undefined): string[] =>
-    ((opts?.dependsOn as { __name?: string }[] | undefined) ?? []).map((d) => String(d.__name));
+    ((opts?.dependsOn as { __name?: string; __pulumiType?: string }[] | undefined) ?? []).map(
+        (d) => `${d.__pulumiType}::${d.__name}`,
+    );
 
 async function build(
     name: string,
@@ -472,8 +475,8 @@ describe("aws target (wso2is:aws:Cluster)", function () {
         const deps = dependsOnNames(dev.options.get(`${T.asg}::awsdev-nodes`));
         const names = (t: string, prefix: string) =>
             ofType(dev.resources, t)
-                .map((r) => r.name)
-                .filter((n) => n.startsWith(prefix));
+                .filter((r) => r.name.startsWith(prefix))
+                .map((r) => `${t}::${r.name}`);
         const nats = names(T.nat, "awsdev-nat-");
         const privateRoutes = names(T.routeTable, "awsdev-private-");
         const privateAssociations = names(T.association, "awsdev-private-");
@@ -481,13 +484,18 @@ describe("aws target (wso2is:aws:Cluster)", function () {
         assert.strictEqual(privateAssociations.length, 2);
         for (const n of [...nats, ...privateRoutes, ...privateAssociations])
             assert.ok(deps.includes(n), `the group does not wait for ${n}: ${deps.join(", ")}`);
-        assert.ok(!deps.includes("awsdev-public-1"), "the public route association is not egress");
-        for (const o of ofType(dev.resources, T.object)) assert.ok(deps.includes(o.name), o.name);
-        assert.ok(deps.includes("awsdev-node"), "the role policy");
+        assert.strictEqual(privateRoutes.length, 2);
+        assert.ok(
+            !deps.includes(`${T.association}::awsdev-public-1`),
+            "the public route association is not egress",
+        );
+        for (const o of ofType(dev.resources, T.object))
+            assert.ok(deps.includes(`${T.object}::${o.name}`), o.name);
+        assert.ok(deps.includes(`${T.rolePolicy}::awsdev-node`), "the role policy");
         // Production: one NAT per zone, both waited for.
         const prodDeps = dependsOnNames(prod.options.get(`${T.asg}::awsprod-nodes`));
         assert.ok(
-            ["awsprod-nat-1", "awsprod-nat-2"].every((n) => prodDeps.includes(n)),
+            ["awsprod-nat-1", "awsprod-nat-2"].every((n) => prodDeps.includes(`${T.nat}::${n}`)),
             prodDeps.join(", "),
         );
     });
@@ -574,6 +582,20 @@ describe("aws target (wso2is:aws:Cluster)", function () {
         const version = one(dev.resources, T.version).state.versionId;
         assert.match(String(version), /^[0-9a-f-]{36}$/);
         assert.strictEqual(model.secrets.source === "aws-secrets-manager" && model.secrets.version, version);
+        // The version follows the secret's content: the same document keeps it, a new admin
+        // password (a rotation) brings a new one, and so a new model for the nodes.
+        const versionFor = async (adminPassword: string) => {
+            const c = new AwsCluster("rotation", {
+                config: configFor("aws"),
+                region: "eu-west-1",
+                adminPassword: pulumi.secret(adminPassword),
+            });
+            const m = await promiseOf(c.model);
+            return m.secrets.source === "aws-secrets-manager" ? m.secrets.version : undefined;
+        };
+        const first = await versionFor("first-Passw0rd!");
+        assert.strictEqual(await versionFor("first-Passw0rd!"), first);
+        assert.notStrictEqual(await versionFor("second-Passw0rd!"), first);
     });
 
     it("ELB grace covers the database wait plus a boot (model/boot.ts); a refresh waits a day-2 boot", function () {
@@ -630,7 +652,10 @@ describe("aws target (wso2is:aws:Cluster)", function () {
         assert.strictEqual(ofType(r.resources, T.mountTarget).length, 3);
         // The platform's egress predates this stack: the group waits only for its own inputs.
         const deps = dependsOnNames(r.options.get(`${T.asg}::awsplat-nodes`));
-        assert.ok(!deps.some((d) => /-nat-|-private-/.test(d)), deps.join(", "));
+        assert.ok(
+            !deps.some((d) => /(natGateway|routeTable|routeTableAssociation):/.test(d)),
+            deps.join(", "),
+        );
         assert.ok(deps.length > 0);
         for (const sg of ofType(r.resources, T.sg)) assert.strictEqual(sg.inputs.vpcId, "vpc-platform");
         assert.ok(

@@ -206,6 +206,16 @@ describe("ecs target (wso2is:aws:EcsCluster)", function () {
             ),
         );
         assert.deepStrictEqual(dev.options.get(`${T.asg}::ecsdev-nodes`)?.ignoreChanges, ["desiredCapacity"]);
+        // Instances register with ECS through the NAT: they launch only once the route exists.
+        const deps = ((dev.options.get(`${T.asg}::ecsdev-nodes`)?.dependsOn as any[]) ?? []).map(
+            (d) => `${d.__pulumiType}::${d.__name}`,
+        );
+        for (const n of [
+            "aws:ec2/natGateway:NatGateway::ecsdev-nat-1",
+            "aws:ec2/routeTableAssociation:RouteTableAssociation::ecsdev-private-1",
+            "aws:ec2/routeTableAssociation:RouteTableAssociation::ecsdev-private-2",
+        ])
+            assert.ok(deps.includes(n), `the group does not wait for ${n}: ${deps.join(", ")}`);
         const cp = one(dev.resources, T.capacityProvider).inputs.autoScalingGroupProvider;
         assert.deepStrictEqual(
             [

@@ -233,11 +233,11 @@ describe("aws-api.sh (SigV4 through curl, credentials from IMDSv2)", function ()
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.stdout, "eu-west-1\n");
         r = await bash(
-            "unset WSO2IS_AWS_ENDPOINT_URL; aws_endpoint secretsmanager eu-west-1; aws_endpoint s3 eu-west-1 my-bucket",
+            "unset WSO2IS_AWS_ENDPOINT_URL; aws_endpoint secretsmanager eu-west-1; aws_endpoint s3 eu-west-1 my-bucket; aws_endpoint s3 eu-west-1 my.bucket",
         );
         assert.equal(
             r.stdout,
-            "https://secretsmanager.eu-west-1.amazonaws.com\nhttps://my-bucket.s3.eu-west-1.amazonaws.com\n",
+            "https://secretsmanager.eu-west-1.amazonaws.com\nhttps://my-bucket.s3.eu-west-1.amazonaws.com\nhttps://s3.eu-west-1.amazonaws.com/my.bucket\n",
         );
     });
 
@@ -258,6 +258,16 @@ describe("aws-api.sh (SigV4 through curl, credentials from IMDSv2)", function ()
         } finally {
             aws.update({ secretAccessKey: right });
         }
+    });
+
+    it("refuses a retry setting that is not a small number, before any call", async function () {
+        const r = await bash("echo unreachable", { AWS_API_RETRIES: "many" });
+        assert.notEqual(r.code, 0);
+        assert.equal(r.stdout, "");
+        assert.match(
+            r.stderr,
+            /error: AWS_API_RETRIES must be 1-99 and AWS_API_RETRY_DELAY 0-99 s, got 'many' and '0'/,
+        );
     });
 
     it("a connection error is retried and logged with curl's message", async function () {

@@ -10,8 +10,8 @@
 #   default 1 s, doubling up to 30 s), logging what it waits for; other 4xx fail at once with
 #   AWS's error message. Expired credentials are fetched again.
 # aws_endpoint SERVICE REGION [BUCKET]: https://<service>.<region>.amazonaws.com, or S3's
-#   virtual-hosted https://<bucket>.s3.<region>.amazonaws.com; WSO2IS_AWS_ENDPOINT_URL
-#   (tests) replaces it.
+#   virtual-hosted https://<bucket>.s3.<region>.amazonaws.com (path style for a dotted bucket
+#   name); WSO2IS_AWS_ENDPOINT_URL (tests) replaces it.
 # aws_imds_get PATH: an IMDSv2 GET (token cached per process); aws_region: the node's region.
 #
 # Signing is curl's --aws-sigv4 (curl >= 7.75; Ubuntu 24.04 has 8.5): it signs host,
@@ -34,6 +34,11 @@ _AWS_TOKEN=
 _AWS_EXPIRES=0
 
 _aws_log() { printf '%s: %s\n' "${PROG:-aws-api.sh}" "$*" >&2; }
+
+if ! [[ $AWS_API_RETRIES =~ ^[1-9][0-9]?$ && $AWS_API_RETRY_DELAY =~ ^[0-9]{1,2}$ ]]; then
+    _aws_log "error: AWS_API_RETRIES must be 1-99 and AWS_API_RETRY_DELAY 0-99 s, got '$AWS_API_RETRIES' and '$AWS_API_RETRY_DELAY'"
+    return 1
+fi
 
 # _aws_wait N WHAT: sleeps before attempt N+1 (1, 2, 4 ... 30 s), or fails after the last one.
 _aws_wait() {
@@ -151,6 +156,9 @@ aws_endpoint() {
     local service=$1 region=$2 bucket=${3:-}
     if [[ -n ${WSO2IS_AWS_ENDPOINT_URL:-} ]]; then
         printf '%s\n' "${WSO2IS_AWS_ENDPOINT_URL%/}"
+    elif [[ $service == s3 && $bucket == *.* ]]; then
+        # A dotted name breaks the *.s3 certificate of virtual-hosted style: path style.
+        printf 'https://s3.%s.amazonaws.com/%s\n' "$region" "$bucket"
     elif [[ $service == s3 ]]; then
         printf 'https://%s.s3.%s.amazonaws.com\n' "$bucket" "$region"
     else

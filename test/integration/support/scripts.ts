@@ -6,13 +6,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
-import { NodeScript, nodeScripts, scriptText } from "../../../components/render/scripts";
-
-/**
- * The EC2 script fetcher and the AWS API library it and fetch-secrets.sh source: shipped in
- * user-data beside the node scripts (until components/render/scripts.ts lists them itself).
- */
-export const awsFetcherScripts = ["aws-api.sh", "fetch-scripts.sh"] as const;
+import { fetcherScripts, nodeScripts, scriptText } from "../../../components/render/scripts";
 import { tempDir } from "./system";
 
 /** The scripts' sources, comments and all. */
@@ -24,8 +18,8 @@ export const SOURCE_SCRIPTS_DIR = path.resolve(__dirname, "../../../components/r
  */
 export const SCRIPTS_DIR = (() => {
     const dir = tempDir("shipped-scripts").dir;
-    for (const name of [...nodeScripts, ...awsFetcherScripts])
-        fs.writeFileSync(path.join(dir, name), scriptText(name as NodeScript), { mode: 0o755 });
+    for (const name of new Set([...nodeScripts, ...fetcherScripts]))
+        fs.writeFileSync(path.join(dir, name), scriptText(name), { mode: 0o755 });
     process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
     return dir;
 })();

@@ -10,6 +10,10 @@ _AWS_SECRET=
 _AWS_TOKEN=
 _AWS_EXPIRES=0
 _aws_log() { printf '%s: %s\n' "${PROG:-aws-api.sh}" "$*" >&2; }
+if ! [[ $AWS_API_RETRIES =~ ^[1-9][0-9]?$ && $AWS_API_RETRY_DELAY =~ ^[0-9]{1,2}$ ]]; then
+    _aws_log "error: AWS_API_RETRIES must be 1-99 and AWS_API_RETRY_DELAY 0-99 s, got '$AWS_API_RETRIES' and '$AWS_API_RETRY_DELAY'"
+    return 1
+fi
 _aws_wait() {
     local n=$1 what=$2 delay
     if ((n >= AWS_API_RETRIES)); then
@@ -107,6 +111,8 @@ aws_endpoint() {
     local service=$1 region=$2 bucket=${3:-}
     if [[ -n ${WSO2IS_AWS_ENDPOINT_URL:-} ]]; then
         printf '%s\n' "${WSO2IS_AWS_ENDPOINT_URL%/}"
+    elif [[ $service == s3 && $bucket == *.* ]]; then
+        printf 'https://s3.%s.amazonaws.com/%s\n' "$region" "$bucket"
     elif [[ $service == s3 ]]; then
         printf 'https://%s.s3.%s.amazonaws.com\n' "$bucket" "$region"
     else
