@@ -35,6 +35,8 @@ export abstract class AwsClusterComponent extends pulumi.ComponentResource {
     public readonly autoScalingGroupName!: pulumi.Output<string>;
     public readonly membershipScheme!: pulumi.Output<string>;
     public readonly nodeCount!: pulumi.Output<number>;
+    /** The cluster's token-signing certificate (PEM, public): relying parties may pin it. */
+    public readonly signingCertificatePem!: pulumi.Output<string>;
 
     /** Sets the shared outputs, once the foundation and the nodes' group exist. */
     protected setSharedOutputs(
@@ -53,6 +55,7 @@ export abstract class AwsClusterComponent extends pulumi.ComponentResource {
             autoScalingGroupName,
             membershipScheme: pulumi.output(config.membership),
             nodeCount: pulumi.output(config.nodes),
+            signingCertificatePem: f.secret.material.signing.certificatePem,
         };
         Object.assign(this, shared);
     }
@@ -77,5 +80,6 @@ const sharedOutputNames = [
     "autoScalingGroupName",
     "membershipScheme",
     "nodeCount",
+    "signingCertificatePem",
 ] as const;
 type SharedOutput = (typeof sharedOutputNames)[number];

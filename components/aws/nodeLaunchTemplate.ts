@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as autoscaling from "@pulumi/aws/autoscaling";
 import * as ec2 from "@pulumi/aws/ec2";
+import type { ClusterConfig } from "../config/schema";
 
 export interface NodeLaunchTemplate {
     launchTemplate: ec2.LaunchTemplate;
@@ -17,14 +18,14 @@ export function createNodeLaunchTemplate(
     /** The resource name: the template and the instances and volumes are named `<name>-node`. */
     name: string,
     args: {
+        /** Instance type and root volume size come from config.node. */
+        config: ClusterConfig;
         description: string;
         imageId: pulumi.Input<string>;
-        instanceType: string;
         instanceProfileArn: pulumi.Input<string>;
         securityGroupId: pulumi.Input<string>;
         /** The image's root device (/dev/sda1 on Ubuntu, /dev/xvda on Amazon Linux). */
         rootDevice: string;
-        diskGb: number;
         /** The cluster's KMS key (production); absent: the AWS-managed EBS key. */
         kmsKeyArn?: pulumi.Input<string>;
         userData: pulumi.Input<string>;
@@ -44,7 +45,7 @@ export function createNodeLaunchTemplate(
         {
             description: args.description,
             imageId: args.imageId,
-            instanceType: args.instanceType,
+            instanceType: args.config.node.size,
             iamInstanceProfile: { arn: args.instanceProfileArn },
             vpcSecurityGroupIds: [args.securityGroupId],
             // IMDSv2 only, and one hop: containers on the node cannot borrow the role (ECS:
@@ -59,7 +60,7 @@ export function createNodeLaunchTemplate(
                 {
                     deviceName: args.rootDevice,
                     ebs: {
-                        volumeSize: args.diskGb,
+                        volumeSize: args.config.node.diskGb,
                         volumeType: "gp3",
                         encrypted: "true",
                         // Production: the cluster's KMS key (its policy lets EC2 Auto Scaling use it).

@@ -40,8 +40,6 @@ export function userDataBase64(cloudInit: string): string {
 }
 
 export class AwsCluster extends AwsClusterComponent {
-    /** The cluster's token-signing certificate (PEM, public): relying parties may pin it. */
-    public readonly signingCertificatePem: pulumi.Output<string>;
     /** The cluster model the nodes' files are rendered from (resolved values). */
     public readonly model: pulumi.Output<ClusterModel>;
     /** cloud-init user-data of the launch template (plain text; holds no secret). */
@@ -146,12 +144,11 @@ export class AwsCluster extends AwsClusterComponent {
         );
 
         this.setSharedOutputs(config, foundation, nodes.group.name);
-        this.signingCertificatePem = secret.material.signing.certificatePem;
         this.registerOutputs(this.outputs());
     }
 
     /** The stack outputs (the same names on every target where they apply). */
     public outputs(): Record<string, pulumi.Output<unknown>> {
-        return { ...this.sharedOutputs(), signingCertificatePem: this.signingCertificatePem };
+        return this.sharedOutputs();
     }
 }

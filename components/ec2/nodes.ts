@@ -65,19 +65,8 @@ export function createNodes(
 
     const { launchTemplate, instanceTags, groupLaunchTemplate } = createNodeLaunchTemplate(
         name,
-        {
-            description: "WSO2 IS node",
-            imageId: imageId,
-            instanceType: config.node.size,
-            instanceProfileArn: args.instanceProfileArn,
-            securityGroupId: args.securityGroupId,
-            rootDevice: "/dev/sda1",
-            diskGb: config.node.diskGb,
-            kmsKeyArn: args.kmsKeyArn,
-            userData: args.userData,
-            tags: args.tags,
-            discoveryTag: args.discoveryTag,
-        },
+        // The node's profile, group, key, tags and user-data as given; Ubuntu's root device.
+        { ...args, description: "WSO2 IS node", imageId, rootDevice: "/dev/sda1" },
         parent,
     );
 

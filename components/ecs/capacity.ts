@@ -61,22 +61,16 @@ export function createCapacity(
             "base64",
         ),
     );
+    // Hazelcast's EC2 discovery (aws-ecs scheme) lists the instances by args.discoveryTag.
     const { launchTemplate, instanceTags, groupLaunchTemplate } = createNodeLaunchTemplate(
         name,
         {
+            ...args,
             description: "WSO2 IS ECS container instance",
             imageId: config.node.imageId ?? `resolve:ssm:${ecsAmiParameter}`,
-            instanceType: config.node.size,
-            instanceProfileArn: args.instanceProfileArn,
-            securityGroupId: args.securityGroupId,
             // The root device of the ECS-optimised AL2023 AMI.
             rootDevice: "/dev/xvda",
-            diskGb: config.node.diskGb,
-            kmsKeyArn: args.kmsKeyArn,
-            userData: userData,
-            tags: args.tags,
-            // Hazelcast's EC2 discovery (aws-ecs scheme) lists the instances by this tag.
-            discoveryTag: args.discoveryTag,
+            userData,
         },
         parent,
     );

@@ -490,6 +490,7 @@ describe("ecs target (wso2is:aws:EcsCluster)", function () {
             "nodeSecurityGroupId",
             "serviceName",
             "sharedFsId",
+            "signingCertificatePem",
             "url",
         ]);
         assert.strictEqual(dev.outputs.membershipScheme, "aws-ecs");
