@@ -6,6 +6,21 @@ import type * as autoscaling from "@pulumi/aws/autoscaling";
 import * as ec2 from "@pulumi/aws/ec2";
 import type { ClusterConfig } from "../config/schema";
 
+/** What an AWS node group (EC2 IS nodes, ECS container instances) is built from. */
+export interface NodeGroupArgs {
+    config: ClusterConfig;
+    /** The private subnets the group spans. */
+    subnetIds: pulumi.Input<string>[];
+    securityGroupId: pulumi.Input<string>;
+    instanceProfileArn: pulumi.Input<string>;
+    /** The tag Hazelcast's EC2 discovery lists the instances by (aws and aws-ecs schemes). */
+    discoveryTag: { key: string; value: string };
+    /** The cluster's KMS key for the root volume (production; EC2 Auto Scaling may use it,
+     * components/aws/kms.ts); absent: the AWS-managed EBS key. */
+    kmsKeyArn?: pulumi.Input<string>;
+    tags: Record<string, string>;
+}
+
 export interface NodeLaunchTemplate {
     launchTemplate: ec2.LaunchTemplate;
     /** The instances' tags (the group propagates them): Name and the discovery tag added. */

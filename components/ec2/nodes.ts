@@ -5,9 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as autoscaling from "@pulumi/aws/autoscaling";
 import * as ec2 from "@pulumi/aws/ec2";
-import { ClusterConfig } from "../config/schema";
 import { bootWorkSeconds, isStartSeconds, nodeReadySeconds } from "../model/boot";
-import { createNodeLaunchTemplate, propagatedTags } from "../aws";
+import { NodeGroupArgs, createNodeLaunchTemplate, propagatedTags } from "../aws";
 
 /** Canonical's AWS account, the owner of the Ubuntu images. */
 export const ubuntuOwner = "099720109477";
@@ -33,17 +32,9 @@ export interface AwsNodes {
 
 export function createNodes(
     name: string,
-    args: {
-        config: ClusterConfig;
-        subnetIds: pulumi.Input<string>[];
-        securityGroupId: pulumi.Input<string>;
-        instanceProfileArn: pulumi.Input<string>;
+    args: NodeGroupArgs & {
         targetGroupArn: pulumi.Input<string>;
         userData: pulumi.Input<string>;
-        discoveryTag: { key: string; value: string };
-        /** The cluster's KMS key (production); absent: the AWS-managed key. */
-        kmsKeyArn?: pulumi.Input<string>;
-        tags: Record<string, string>;
         /** Resources the first instances must not launch before (egress, scripts, role policy). */
         dependsOn: pulumi.Resource[];
     },

@@ -7,8 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as autoscaling from "@pulumi/aws/autoscaling";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as ecs from "@pulumi/aws/ecs";
-import { ClusterConfig } from "../config/schema";
-import { createNodeLaunchTemplate, propagatedTags } from "../aws";
+import { NodeGroupArgs, createNodeLaunchTemplate, propagatedTags } from "../aws";
 import { renderEcsInstanceCloudInit } from "../render/ecsInstance";
 import { stopTimeoutSeconds } from "./containers";
 
@@ -30,15 +29,7 @@ export interface EcsCapacity {
 
 export function createCapacity(
     name: string,
-    args: {
-        config: ClusterConfig;
-        subnetIds: pulumi.Input<string>[];
-        securityGroupId: pulumi.Input<string>;
-        instanceProfileArn: pulumi.Input<string>;
-        discoveryTag: { key: string; value: string };
-        /** Production: the cluster's KMS key for the root volume (EC2 Auto Scaling may use it, components/aws/kms.ts). */
-        kmsKeyArn?: pulumi.Input<string>;
-        tags: Record<string, string>;
+    args: NodeGroupArgs & {
         /** The private subnets' egress when this stack creates it (components/aws/network.ts). */
         egress?: pulumi.Resource[];
     },
