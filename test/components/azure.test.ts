@@ -9,6 +9,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as ipaddr from "ipaddr.js";
 import * as YAML from "yaml";
+import * as zlib from "zlib";
+import { nodeReadySeconds } from "../../components/model/boot";
+import { gzipHeader } from "../../components/render/gzip";
 import { AzureVmCluster, azurePlatformOutputs, networkFromPlatform } from "../../components/azure-vm";
 import { pemToBase64Der } from "../../components/shared/backendTls";
 import { keyVaultSecretsUserRoleId } from "../../components/azure";
@@ -97,8 +100,11 @@ function plain(v: any): any {
     return v;
 }
 
+/** customData is gzipped cloud-init (render/gzip.ts: a fixed header), base64. */
 function customData(vm: RecordedResource): string {
-    return Buffer.from(vm.inputs.osProfile.customData, "base64").toString("utf8");
+    const packed = Buffer.from(vm.inputs.osProfile.customData, "base64");
+    assert.deepStrictEqual([...packed.subarray(0, 10)], [...gzipHeader]);
+    return zlib.gunzipSync(packed).toString("utf8");
 }
 
 function writeFile(userData: string, file: string): string {
@@ -381,7 +387,8 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
                     g.inputs.treatFailureAsDeploymentFailure,
                     g.inputs.timeoutInSeconds,
                 ],
-                [false, true, 3600],
+                // A whole boot at worst (model/boot.ts), under Run Command's 5400 s.
+                [false, true, nodeReadySeconds],
             );
             const script: string = g.inputs.source.script;
             const ip = prod.outputs.nodeIps[i];
@@ -1068,7 +1075,7 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
                 options,
                 /^vers=3\.1\.1,uid=802,gid=802,dir_mode=0770,file_mode=0660,serverino,nosharesock,actimeo=30,_netdev,nofail,credentials=\/etc\/wso2is\/smb-credentials$/,
             );
-            assert.ok(YAML.parse(userData).packages.includes("cifs-utils"));
+            assert.ok(nodeEnv(userData).NODE_PACKAGES.split(" ").includes("cifs-utils"));
         }
         assert.ok(!JSON.stringify(r.outputs).includes(secret.smbPassword));
     });
