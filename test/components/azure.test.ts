@@ -10,13 +10,14 @@ import * as pulumi from "@pulumi/pulumi";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as ipaddr from "ipaddr.js";
 import * as YAML from "yaml";
+import { nodeReadySeconds } from "../../components/model/boot";
+import { gzipHeader } from "../../components/render/gzip";
 import { AzureVmCluster, azurePlatformOutputs, networkFromPlatform } from "../../components/azure-vm";
 import { pemToBase64Der } from "../../components/shared/backendTls";
 import { keyVaultSecretsUserRoleId } from "../../components/azure";
 import { buildPfx } from "../../components/azure-vm/pfx";
 import { ConfigError } from "../../components/config/schema";
 import { readPlatformStack } from "../../components/platform";
-import { nodeReadySeconds } from "../../components/model/boot";
 import { configFor } from "../fixtures/models";
 import { isKnownTomlKey } from "../fixtures/tomlKeys";
 import { RecordedResource, azureSubscription, mockId } from "../../synth/mocks";
@@ -99,8 +100,11 @@ function plain(v: any): any {
     return v;
 }
 
+/** customData is gzipped cloud-init (render/gzip.ts: a fixed header), base64. */
 function customData(vm: RecordedResource): string {
-    return zlib.gunzipSync(Buffer.from(vm.inputs.osProfile.customData, "base64")).toString("utf8");
+    const packed = Buffer.from(vm.inputs.osProfile.customData, "base64");
+    assert.deepStrictEqual([...packed.subarray(0, 10)], [...gzipHeader]);
+    return zlib.gunzipSync(packed).toString("utf8");
 }
 
 function writeFile(userData: string, file: string): string {
@@ -383,7 +387,7 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
                     g.inputs.treatFailureAsDeploymentFailure,
                     g.inputs.timeoutInSeconds,
                 ],
-                // The gate allows a node's whole boot: the bootstrap budget plus IS start.
+                // A whole boot at worst (model/boot.ts), under Run Command's 5400 s.
                 [false, true, nodeReadySeconds],
             );
             const script: string = g.inputs.source.script;
