@@ -30,6 +30,9 @@ export const holdUnitPath = `${unitDir}/${holdUnitName}`;
 /** The heap wso2is.service passes to wso2server.sh (jvm-heap.sh writes it before every start). */
 export const jvmEnvFile = "/etc/wso2is/jvm.env";
 
+/** The end of both boot-enabled units: nothing they create is for other users; started at boot. */
+const bootUnitTail = ["UMask=0027", "", "[Install]", "WantedBy=multi-user.target", ""];
+
 /**
  * systemd >= 254 grows RestartSec towards RestartMaxDelaySec over RestartSteps restarts
  * (src/core/service.c service_restart_usec_next): restart k (1-based) waits RestartSec *
@@ -99,12 +102,8 @@ export function renderBootstrapUnit(model: ClusterModel): string {
         `RestartSteps=${bootstrapRestart.steps}`,
         `RestartMaxDelaySec=${bootstrapRestart.maxDelaySeconds}`,
         `TimeoutStartSec=${bootstrapTimeoutSeconds}`,
-        // Nothing the steps create is for other users (apt runs under 0022 in bootstrap.sh).
-        "UMask=0027",
-        "",
-        "[Install]",
-        "WantedBy=multi-user.target",
-        "",
+        // UMask 0027: nothing the steps create is for other users (apt runs under 0022 in bootstrap.sh).
+        ...bootUnitTail,
     ].join("\n");
 }
 
@@ -157,11 +156,7 @@ export function renderSystemdUnit(model: ClusterModel): string {
         "LimitNOFILE=65536",
         "NoNewPrivileges=true",
         "PrivateTmp=true",
-        "UMask=0027",
-        "",
-        "[Install]",
-        "WantedBy=multi-user.target",
-        "",
+        ...bootUnitTail,
     ].join("\n");
 }
 
