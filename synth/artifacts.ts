@@ -261,10 +261,15 @@ export interface EcsTaskArtifact {
     files: [string, string][];
 }
 
-/** `DEPLOYMENT_TOML_B64` -> `deployment.toml`, `DB_INIT_SH_B64` -> `db-init.sh`. */
-export function b64EnvFileName(envName: string): string | undefined {
-    const m = /^([A-Z0-9]+(?:_[A-Z0-9]+)*)_([A-Z0-9]+)_B64$/.exec(envName);
-    return m ? `${m[1].toLowerCase().replace(/_/g, "-")}.${m[2].toLowerCase()}` : undefined;
+/**
+ * `DEPLOYMENT_TOML_B64` -> `deployment.toml`; `DB_INIT_SH_GZ_B64` -> `db-init.sh`, gzipped
+ * (shown unpacked, so a script change is a readable diff).
+ */
+export function b64EnvFile(envName: string): { name: string; gzip: boolean } | undefined {
+    const m = /^([A-Z0-9]+(?:_[A-Z0-9]+)*?)_([A-Z0-9]+)(_GZ)?_B64$/.exec(envName);
+    return m
+        ? { name: `${m[1].toLowerCase().replace(/_/g, "-")}.${m[2].toLowerCase()}`, gzip: !!m[3] }
+        : undefined;
 }
 
 export function ecsTaskArtifacts(records: RecordedResource[]): EcsTaskArtifact[] {
@@ -288,11 +293,12 @@ export function ecsTaskArtifacts(records: RecordedResource[]): EcsTaskArtifact[]
             if (!isPlainObject(c) || !Array.isArray(c.environment)) return c;
             const environment = c.environment.map((e: unknown) => {
                 if (!isPlainObject(e) || typeof e.name !== "string" || typeof e.value !== "string") return e;
-                const file = b64EnvFileName(e.name);
+                const file = b64EnvFile(e.name);
                 if (!file) return e;
-                const path = `${dir}/${safeName(String(c.name ?? "container"))}/${file}`;
-                files.push([path, Buffer.from(e.value, "base64").toString("utf8")]);
-                return { ...e, value: `[base64, see ${path}]` };
+                const path = `${dir}/${safeName(String(c.name ?? "container"))}/${file.name}`;
+                const bytes = Buffer.from(e.value, "base64");
+                files.push([path, (file.gzip ? zlib.gunzipSync(bytes) : bytes).toString("utf8")]);
+                return { ...e, value: `[${file.gzip ? "gzip, " : ""}base64, see ${path}]` };
             });
             return { ...c, environment };
         });

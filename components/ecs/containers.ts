@@ -19,6 +19,7 @@ import {
 import { renderDeploymentToml } from "../render/deploymentToml";
 import { renderDbInitEnv } from "../render/nodeEnv";
 import { keystoreProgramText, standaloneScriptText } from "../render/scripts";
+import { gzipStable } from "../render/gzip";
 import { imageHome, imageUser } from "../kubernetes/names";
 
 /** Client image for the locked schema init (bash + the MySQL 8 client). */
@@ -30,6 +31,7 @@ export const containerNames = {
     config: "config",
     dbscripts: "dbscripts",
     dbInit: "db-init",
+    firstStartGate: "first-start-gate",
     keystores: "keystores",
     is: "wso2is",
 } as const;
@@ -52,8 +54,9 @@ export const stopTimeoutSeconds = 120;
 /** The env vars the config container decodes into files (base64: no quoting or newline issues). */
 export const configFileEnv = {
     deploymentToml: "DEPLOYMENT_TOML_B64",
-    dbInitScript: "DB_INIT_SH_B64",
+    dbInitScript: "DB_INIT_SH_GZ_B64",
     dbInitEnv: "DB_INIT_ENV_B64",
+    firstStartGate: "FIRST_START_GATE_SH_GZ_B64",
     keystoreProgram: "BUILD_KEYSTORES_JAVA_B64",
 } as const;
 
@@ -98,6 +101,7 @@ export interface ContainerInputs {
 }
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+const gzB64 = (text: string) => gzipStable(text).toString("base64");
 
 /** A Secrets Manager JSON key as ECS reads it: `<secret-arn>:<json-key>::` (AWSCURRENT). */
 export function secretRef(secretArn: string, jsonKey: string): string {
@@ -110,8 +114,11 @@ export const configScript = [
     "umask 022",
     `mkdir -p /out/config/repository/conf /out/config/${securityDir} /out/artifacts/repository/components/lib /out/boot/is`,
     `printf %s "$${configFileEnv.deploymentToml}" | base64 -d > /out/config/repository/conf/deployment.toml`,
-    `printf %s "$${configFileEnv.dbInitScript}" | base64 -d > /out/boot/db-init.sh`,
+    // The two scripts travel gzipped (a task definition holds 64 KiB); the image's busybox
+    // (Alpine) has base64, sha256sum and gunzip.
+    `printf %s "$${configFileEnv.dbInitScript}" | base64 -d | gunzip > /out/boot/db-init.sh`,
     `printf %s "$${configFileEnv.dbInitEnv}" | base64 -d > /out/boot/db-init.env`,
+    `printf %s "$${configFileEnv.firstStartGate}" | base64 -d | gunzip > /out/boot/first-start-gate.sh`,
     `printf %s "$${configFileEnv.keystoreProgram}" | base64 -d > /out/boot/BuildKeystores.java`,
     'curl -fsSL --retry 5 -o /out/artifacts/driver.jar "$JDBC_DRIVER_URL"',
     'echo "$JDBC_DRIVER_SHA256  /out/artifacts/driver.jar" | sha256sum -c -',
@@ -122,7 +129,10 @@ export const configScript = [
 
 /**
  * db-init's secrets file is a process substitution: the passwords ECS injected go from this
- * shell's environment to db-init.sh through a pipe, never onto a disk.
+ * shell's environment to db-init.sh through a pipe, never onto a disk. Then the first-start
+ * gate's `enter` (scripts/CONTRACT.md): on a new database one task at a time goes through IS's
+ * first start, the others wait here, so the IS container (which waits for this one) too.
+ * The gate tells tasks apart by host name: in host network mode the instance's, one task each.
  */
 export const dbInitScript = [
     "set -euo pipefail",
@@ -130,7 +140,27 @@ export const dbInitScript = [
     '  WSO2IS_SECRETS_ENV=<(printf "WSO2_DB_ADMIN_USER=%q\\nWSO2_DB_ADMIN_PASSWORD=%q\\nWSO2_DB_PASSWORD=%q\\n" \\',
     '    "$WSO2_DB_ADMIN_USER" "$WSO2_DB_ADMIN_PASSWORD" "$WSO2_DB_PASSWORD") \\',
     "  bash /boot/db-init.sh",
+    gateCommand("enter", "exec "),
 ].join("\n");
+
+/**
+ * The gate's `hold` beside IS (a non-essential container that starts with it): when this task
+ * holds the gate, it heartbeats until IS answers its health API on the instance's loopback,
+ * then records the first start as done; otherwise it returns at once. Either way it then exits.
+ */
+export const gateHoldScript = [
+    "set -uo pipefail",
+    `${gateCommand("hold", "")} || echo "first-start-gate hold exited $?"`,
+].join("\n");
+
+/** first-start-gate.sh with the app user's password through a pipe (it needs no admin pair). */
+function gateCommand(mode: "enter" | "hold", prefix: string): string {
+    return [
+        "WSO2IS_NODE_ENV=/boot/db-init.env \\",
+        '  WSO2IS_SECRETS_ENV=<(printf "WSO2_DB_PASSWORD=%q\\n" "$WSO2_DB_PASSWORD") \\',
+        `  ${prefix}bash /boot/first-start-gate.sh ${mode}`,
+    ].join("\n");
+}
 
 /**
  * The keystores container's script: the signing key, certificate and keystore password ECS
@@ -204,8 +234,12 @@ export function containerDefinitions(i: ContainerInputs): Record<string, unknown
             command: [configScript],
             environment: [
                 { name: configFileEnv.deploymentToml, value: b64(renderDeploymentToml(model, node)) },
-                { name: configFileEnv.dbInitScript, value: b64(standaloneScriptText("db-init.sh")) },
+                { name: configFileEnv.dbInitScript, value: gzB64(standaloneScriptText("db-init.sh")) },
                 { name: configFileEnv.dbInitEnv, value: b64(renderDbInitEnv(model, "/boot/is")) },
+                {
+                    name: configFileEnv.firstStartGate,
+                    value: gzB64(standaloneScriptText("first-start-gate.sh")),
+                },
                 { name: configFileEnv.keystoreProgram, value: b64(keystoreProgramText()) },
                 { name: "JDBC_DRIVER_URL", value: model.is.jdbcDriverUrl },
                 { name: "JDBC_DRIVER_SHA256", value: model.is.jdbcDriverSha256 },
@@ -244,6 +278,19 @@ export function containerDefinitions(i: ContainerInputs): Record<string, unknown
             mountPoints: [mount(volumeNames.boot, "/boot", true)],
             dependsOn: [{ containerName: containerNames.dbscripts, condition: "SUCCESS" }],
             logConfiguration: logs(containerNames.dbInit),
+        },
+        {
+            ...initContainer,
+            name: containerNames.firstStartGate,
+            image: mysqlClientImage,
+            linuxParameters: { capabilities: { drop: ["ALL"] } },
+            entryPoint: ["bash", "-c"],
+            command: [gateHoldScript],
+            secrets: [secret(secretEnv.dbPassword, "dbAppPassword")],
+            mountPoints: [mount(volumeNames.boot, "/boot", true)],
+            // Starts when the gate is entered, so beside IS (which waits for the same).
+            dependsOn: [{ containerName: containerNames.dbInit, condition: "SUCCESS" }],
+            logConfiguration: logs(containerNames.firstStartGate),
         },
         {
             ...initContainer,

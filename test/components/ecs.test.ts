@@ -2,6 +2,7 @@
 // definition, service rollout, capacity, roles), the shared AWS building blocks and their
 // security rules, secrets only by reference, production protection, the platform network.
 import * as assert from "assert";
+import * as zlib from "zlib";
 import * as TOML from "@iarna/toml";
 import * as pulumi from "@pulumi/pulumi";
 import { EcsCluster, discoveryTagKey, ecsInstancePolicy } from "../../components/ecs";
@@ -371,10 +372,14 @@ describe("ecs target (wso2is:aws:EcsCluster)", function () {
                 ["config", false, []],
                 ["dbscripts", false, ["config:SUCCESS"]],
                 ["db-init", false, ["dbscripts:SUCCESS"]],
+                ["first-start-gate", false, ["db-init:SUCCESS"]],
                 ["keystores", false, ["config:SUCCESS"]],
                 ["wso2is", true, ["config:SUCCESS", "db-init:SUCCESS", "keystores:SUCCESS"]],
             ],
         );
+        // ECS takes a task definition of at most 64 KiB (the scripts travel in it, base64).
+        const size = Buffer.byteLength(JSON.stringify(cs));
+        assert.ok(size < 64 * 1024 - 4096, `container definitions are ${size} bytes`);
         const env = (c: any, n: string) => c.environment.find((e: any) => e.name === n)?.value;
         const config = container(cs, "config");
         const decoded = (n: string) => Buffer.from(env(config, n), "base64").toString("utf8");
@@ -382,7 +387,13 @@ describe("ecs target (wso2is:aws:EcsCluster)", function () {
             decoded("DEPLOYMENT_TOML_B64"),
             renderDeploymentToml(dev.model, dev.model.nodes[0]),
         );
-        assert.strictEqual(decoded("DB_INIT_SH_B64"), standaloneScriptText("db-init.sh"));
+        const gunzipped = (n: string) =>
+            zlib.gunzipSync(Buffer.from(env(config, n), "base64")).toString("utf8");
+        assert.strictEqual(gunzipped("DB_INIT_SH_GZ_B64"), standaloneScriptText("db-init.sh"));
+        assert.strictEqual(
+            gunzipped("FIRST_START_GATE_SH_GZ_B64"),
+            standaloneScriptText("first-start-gate.sh"),
+        );
         assert.strictEqual(decoded("BUILD_KEYSTORES_JAVA_B64"), keystoreProgramText());
         const keystores = container(cs, "keystores");
         assert.strictEqual(keystores.image, container(cs, "wso2is").image);

@@ -8,9 +8,11 @@ import { spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import * as zlib from "zlib";
 import {
     configScript,
     dbInitScript,
+    gateHoldScript,
     isEntrypointScript,
     keystoresScript,
 } from "../../components/ecs/containers";
@@ -53,6 +55,7 @@ describe("ECS task scripts (real shells) and container-instance user data", func
         ["config", configScript, "sh"],
         ["wso2is entrypoint", isEntrypointScript, "sh"],
         ["db-init", dbInitScript, "bash"],
+        ["first-start-gate", gateHoldScript, "bash"],
         ["keystores", keystoresScript, "bash"],
     ] as const) {
         it(`the ${name} container's script is shellcheck-clean as ${shell}`, function () {
@@ -69,11 +72,13 @@ describe("ECS task scripts (real shells) and container-instance user data", func
         fs.writeFileSync(jar, "not really a jar\n");
         const sha = crypto.createHash("sha256").update(fs.readFileSync(jar)).digest("hex");
         const b64 = (s: string) => Buffer.from(s).toString("base64");
+        const gzB64 = (s: string) => zlib.gzipSync(s).toString("base64");
         const toml = '[server]\nhostname = "is.example.com"\n# quotes \' " and $dollars stay\n';
         const env = {
             DEPLOYMENT_TOML_B64: b64(toml),
-            DB_INIT_SH_B64: b64("#!/usr/bin/env bash\necho db-init\n"),
+            DB_INIT_SH_GZ_B64: gzB64("#!/usr/bin/env bash\necho db-init\n"),
             DB_INIT_ENV_B64: b64("DB_HOST='db'\n"),
+            FIRST_START_GATE_SH_GZ_B64: gzB64("#!/usr/bin/env bash\necho gate\n"),
             BUILD_KEYSTORES_JAVA_B64: b64("class BuildKeystores {}\n"),
             JDBC_DRIVER_URL: `file://${jar}`,
             JDBC_DRIVER_SHA256: sha,
@@ -84,6 +89,14 @@ describe("ECS task scripts (real shells) and container-instance user data", func
         assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
         assert.equal(fs.readFileSync(path.join(out, "config/repository/conf/deployment.toml"), "utf8"), toml);
         assert.equal(fs.readFileSync(path.join(out, "boot/db-init.env"), "utf8"), "DB_HOST='db'\n");
+        assert.equal(
+            fs.readFileSync(path.join(out, "boot/db-init.sh"), "utf8"),
+            "#!/usr/bin/env bash\necho db-init\n",
+        );
+        assert.equal(
+            fs.readFileSync(path.join(out, "boot/first-start-gate.sh"), "utf8"),
+            "#!/usr/bin/env bash\necho gate\n",
+        );
         assert.equal(
             fs.readFileSync(path.join(out, "boot/BuildKeystores.java"), "utf8"),
             "class BuildKeystores {}\n",
@@ -219,6 +232,20 @@ describe("ECS task scripts (real shells) and container-instance user data", func
                 'printf "%s|%s|%s|%s\\n" "$DB_HOST" "$WSO2_DB_ADMIN_USER" "$WSO2_DB_ADMIN_PASSWORD" "$WSO2_DB_PASSWORD"',
             ].join("\n"),
         );
+        // A stand-in gate: reports its mode, the app password, and the keys its secrets pipe holds.
+        fs.writeFileSync(
+            path.join(boot, "first-start-gate.sh"),
+            [
+                "set -euo pipefail",
+                '[[ -f $WSO2IS_SECRETS_ENV ]] && echo "regular file"',
+                // A pipe reads once: keep it, list its keys, then take the password from it alone.
+                'content=$(<"$WSO2IS_SECRETS_ENV")',
+                'keys=$(printf "%s\\n" "$content" | cut -d= -f1 | tr "\\n" " ")',
+                "unset WSO2_DB_PASSWORD",
+                'eval "$content"',
+                'printf "gate %s|%s|%s\\n" "$1" "$WSO2_DB_PASSWORD" "$keys"',
+            ].join("\n"),
+        );
         const admin = `a'b"c $HOME \\ x;y`;
         const app = "p@ss w0rd$(id)";
         const r = run("bash", dbInitScript.replace(/\/boot\//g, `${boot}/`), {
@@ -227,8 +254,16 @@ describe("ECS task scripts (real shells) and container-instance user data", func
             WSO2_DB_PASSWORD: app,
         });
         assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
-        assert.equal(r.stdout, `db|wso2admin|${admin}|${app}\n`);
-        assert.deepEqual(fs.readdirSync(boot).sort(), ["db-init.env", "db-init.sh"], "nothing written");
+        // db-init, then the gate's enter (exec: its exit is the container's), never with the admin pair.
+        assert.equal(r.stdout, `db|wso2admin|${admin}|${app}\ngate enter|${app}|WSO2_DB_PASSWORD \n`);
+        assert.deepEqual(
+            fs.readdirSync(boot).sort(),
+            ["db-init.env", "db-init.sh", "first-start-gate.sh"],
+            "nothing written",
+        );
+        const hold = run("bash", gateHoldScript.replace(/\/boot\//g, `${boot}/`), { WSO2_DB_PASSWORD: app });
+        assert.equal(hold.status, 0, `${hold.stdout}${hold.stderr}`);
+        assert.equal(hold.stdout, `gate hold|${app}|WSO2_DB_PASSWORD \n`);
         // A failing db-init fails the container (the IS container then never starts).
         fs.writeFileSync(path.join(boot, "db-init.sh"), "exit 6\n");
         const failed = run("bash", dbInitScript.replace(/\/boot\//g, `${boot}/`), {
