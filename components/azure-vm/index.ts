@@ -199,7 +199,10 @@ export class AzureVmCluster extends pulumi.ComponentResource {
                 secret.secretUrl,
                 // A new version of the cluster secret changes every node's files, so the nodes
                 // roll one by one and read it (docs/vm-nodes.md, "Rotation").
-                secret.secret.properties.apply((p) => keyVaultSecretVersion(p.secretUriWithVersion)),
+                // Not a secret (the properties it comes from carry the value, so unmark it).
+                pulumi.unsecret(
+                    secret.secret.properties.apply((p) => keyVaultSecretVersion(p.secretUriWithVersion)),
+                ),
             ])
             .apply(([dbHost, share, secretUrl, version]) =>
                 buildClusterModel(config, {

@@ -66,7 +66,9 @@ export const runCommandMaxTimeoutSeconds = 5400;
  * Command's own limit stops the program here rather than as a timeout in the middle of a rollout.
  */
 export const healthGateTimeoutSeconds = nodeReadySeconds;
-if (healthGateTimeoutSeconds > runCommandMaxTimeoutSeconds)
+/** The Run Command's own limit: the gate's wait plus time to print its diagnostics when it fails. */
+export const healthGateRunCommandTimeoutSeconds = healthGateTimeoutSeconds + 120;
+if (healthGateRunCommandTimeoutSeconds > runCommandMaxTimeoutSeconds)
     throw new Error(
         `nodeReadySeconds (${nodeReadySeconds}) exceeds Run Command's limit of ${runCommandMaxTimeoutSeconds} s: split the health gate into several Run Commands or shorten the boot budget (components/model/boot.ts)`,
     );
@@ -267,7 +269,7 @@ export function createNodes(
                 // The PUT returns when the script has finished; a non-zero exit fails it.
                 asyncExecution: false,
                 treatFailureAsDeploymentFailure: true,
-                timeoutInSeconds: healthGateTimeoutSeconds,
+                timeoutInSeconds: healthGateRunCommandTimeoutSeconds,
                 tags: args.tags,
             },
             {
@@ -276,7 +278,7 @@ export function createNodes(
                 // A new script is a new run: create, never update in place.
                 replaceOnChanges: ["*"],
                 deleteBeforeReplace: true,
-                customTimeouts: { create: `${healthGateTimeoutSeconds / 60 + 10}m` },
+                customTimeouts: { create: `${Math.ceil(healthGateRunCommandTimeoutSeconds / 60) + 10}m` },
             },
         );
         gates.push(gate);

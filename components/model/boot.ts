@@ -12,12 +12,13 @@ export const bootWorkSeconds = 900;
 /** IS start to a healthy health-check API on a node of the sizes we allow. */
 export const isStartSeconds = 600;
 
-/** How long the bootstrap unit keeps retrying (systemd StartLimitIntervalSec): it must outlast
- * the database wait plus one pass, and RBAC propagation (Azure documents up to 10 minutes). */
+/** How long a node's boot may keep retrying before its load balancer gives up on it (the unit
+ * itself retries without end): it must outlast the database wait plus one pass, and RBAC
+ * propagation (Azure documents up to 10 minutes). */
 export const bootstrapBudgetSeconds = 3600;
 
-/** Launch to healthy for a new node at worst: what a load balancer's grace and a rolling
- * update's health gate must allow. */
+/** Launch to healthy for a new node: what a load balancer's grace and a rolling update's
+ * health gate allow (a node behind another's first start may wait longer: docs/vm-nodes.md). */
 export const nodeReadySeconds = bootstrapBudgetSeconds + isStartSeconds;
 
 /** Longest secret fetch at a start (fetch-secrets.sh with Key Vault: 60 tries 10 s apart, for a

@@ -1,7 +1,7 @@
 // The systemd units of a VM node (docs/vm-nodes.md shows them rendered):
 //   wso2is-bootstrap.service        oneshot: bootstrap.sh (packages, IS, secrets, share, schema),
-//                                   restarted on failure with a growing delay for
-//                                   bootstrapBudgetSeconds; a reboot runs it again
+//                                   restarted on failure with a growing delay until it
+//                                   succeeds; a reboot runs it again
 //   wso2is.service                  IS itself; requires the bootstrap; before every start it
 //                                   refreshes the node IP, the 443 redirect, the secrets and
 //                                   the heap, and passes the first-start gate
@@ -9,14 +9,7 @@
 // cloud-init only writes them and starts wso2is.service (cloudInit.ts). Budgets come from
 // components/model/boot.ts.
 import { ClusterModel, dbAdminEnvFile } from "../model";
-import {
-    bootWorkSeconds,
-    bootstrapBudgetSeconds,
-    bootstrapRestart,
-    dbWaitSeconds,
-    firstStartWaitSeconds,
-    secretFetchSeconds,
-} from "../model/boot";
+import { bootstrapRestart, firstStartWaitSeconds, secretFetchSeconds } from "../model/boot";
 import { scriptDir } from "./scripts";
 
 const unitDir = "/etc/systemd/system";
@@ -46,25 +39,6 @@ export function bootstrapRestartDelays(count: number): number[] {
     );
 }
 
-/**
- * StartLimitBurst of the bootstrap unit: enough starts that, even when every attempt fails at
- * once, the restarts keep going for bootstrapBudgetSeconds (StartLimitIntervalSec). Attempts
- * that wait (the database, a download) take longer, so fewer fit and the limit is never hit.
- */
-export function bootstrapStartLimitBurst(): number {
-    let elapsed = 0;
-    let starts = 1;
-    for (const delay of bootstrapRestartDelays(10_000)) {
-        elapsed += delay;
-        if (elapsed > bootstrapBudgetSeconds) break;
-        starts++;
-    }
-    return starts;
-}
-
-/** One pass of bootstrap.sh at worst: the database wait plus the rest of the work. */
-export const bootstrapTimeoutSeconds = dbWaitSeconds + bootWorkSeconds;
-
 /** wso2is.service's start: the secret fetch and the first-start gate's `enter`, with room. */
 export const isStartTimeoutSeconds = secretFetchSeconds + firstStartWaitSeconds + 300;
 
@@ -82,9 +56,9 @@ export function renderBootstrapUnit(model: ClusterModel): string {
         "Documentation=file:/usr/local/lib/wso2is/bootstrap.sh",
         "Wants=network-online.target",
         "After=network-online.target",
-        // Retry for bootstrapBudgetSeconds (components/model/boot.ts), then stay failed.
-        `StartLimitIntervalSec=${bootstrapBudgetSeconds}`,
-        `StartLimitBurst=${bootstrapStartLimitBurst()}`,
+        // No start limit: the unit retries until it succeeds (every RestartMaxDelaySec at most);
+        // the load balancer's grace and Azure's health gate (nodeReadySeconds) give up on a node.
+        "StartLimitIntervalSec=0",
         "",
         "[Service]",
         "Type=oneshot",
@@ -101,7 +75,9 @@ export function renderBootstrapUnit(model: ClusterModel): string {
         // and retry every RestartSec.
         `RestartSteps=${bootstrapRestart.steps}`,
         `RestartMaxDelaySec=${bootstrapRestart.maxDelaySeconds}`,
-        `TimeoutStartSec=${bootstrapTimeoutSeconds}`,
+        // No overall timeout: every step bounds its own waits, and a kill in the middle of
+        // db-init's table scripts would leave a half-made schema for a person to clean up.
+        "TimeoutStartSec=infinity",
         // UMask 0027: nothing the steps create is for other users (apt runs under 0022 in bootstrap.sh).
         ...bootUnitTail,
     ].join("\n");
@@ -119,8 +95,8 @@ export function renderSystemdUnit(model: ClusterModel): string {
         `After=${bootstrapUnitName} network-online.target remote-fs.target`,
         // Never start IS against the local disk when the share is missing.
         `RequiresMountsFor=${model.sharedFs.mountPoint}`,
-        "StartLimitIntervalSec=600",
-        "StartLimitBurst=5",
+        // No start limit: a crash-looping IS keeps being retried, at most every 300 s.
+        "StartLimitIntervalSec=0",
         "",
         "[Service]",
         "Type=simple",
@@ -139,8 +115,9 @@ export function renderSystemdUnit(model: ClusterModel): string {
         // the node IP and the /etc/hosts pin, then the 443 redirect for that IP,
         `ExecStartPre=+${scriptDir}/node-ip.sh`,
         `ExecStartPre=+${scriptDir}/redirect-443.sh`,
-        // the current secret (keystores rebuilt only when their inputs change),
-        `ExecStartPre=+${scriptDir}/fetch-secrets.sh`,
+        // the current secret (keystores rebuilt only when their inputs change; when the store
+        // cannot be reached, the files of the last fetch, with a warning),
+        `ExecStartPre=+/usr/bin/env SECRET_FETCH_KEEP_CURRENT=1 ${scriptDir}/fetch-secrets.sh`,
         // the heap for this VM's memory (a resize keeps the disk),
         `ExecStartPre=+${scriptDir}/jvm-heap.sh`,
         // one node at a time through the cluster's first start (the hold unit releases it).
@@ -153,6 +130,8 @@ export function renderSystemdUnit(model: ClusterModel): string {
         "TimeoutStopSec=120",
         "Restart=on-failure",
         "RestartSec=10",
+        `RestartSteps=${bootstrapRestart.steps}`,
+        `RestartMaxDelaySec=${bootstrapRestart.maxDelaySeconds}`,
         "LimitNOFILE=65536",
         "NoNewPrivileges=true",
         "PrivateTmp=true",

@@ -387,8 +387,8 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
                     g.inputs.treatFailureAsDeploymentFailure,
                     g.inputs.timeoutInSeconds,
                 ],
-                // A whole boot at worst (model/boot.ts), under Run Command's 5400 s.
-                [false, true, nodeReadySeconds],
+                // The gate waits a whole boot (model/boot.ts); its Run Command 120 s more to report.
+                [false, true, nodeReadySeconds + 120],
             );
             const script: string = g.inputs.source.script;
             const ip = prod.outputs.nodeIps[i];

@@ -871,6 +871,37 @@ describe("fetch-secrets.sh", function () {
         assert.ok(!fs.existsSync(secretsEnv));
     });
 
+    it("before an IS restart (SECRET_FETCH_KEEP_CURRENT=1) an unreachable store keeps the last secrets, loudly; with none on disk it still fails", async function () {
+        const awsEnv = await fakeAws(JSON.stringify(SECRET));
+        aws!.update({ fail: { secretsmanager: 100 } });
+        writeEnv(nodeEnv, {
+            SECRET_SOURCE: "aws-secrets-manager",
+            SECRET_ID: "wso2is",
+            AWS_REGION: "eu-west-1",
+        });
+        const env = {
+            WSO2IS_NODE_ENV: nodeEnv,
+            WSO2IS_SECRETS_ENV: secretsEnv,
+            ...awsEnv,
+            AWS_API_RETRIES: "2",
+            SECRET_FETCH_KEEP_CURRENT: "1",
+        };
+        const none = await runScript("fetch-secrets.sh", env);
+        assert.notEqual(none.code, 0, "nothing on disk: the start fails");
+        fs.mkdirSync(path.dirname(secretsEnv), { recursive: true });
+        fs.writeFileSync(secretsEnv, "WSO2_DB_PASSWORD='from-the-last-fetch'\n", { mode: 0o600 });
+        const kept = await runScript("fetch-secrets.sh", env);
+        assert.equal(kept.code, 0, kept.stderr);
+        assert.match(
+            kept.stderr,
+            /WARNING: could not read wso2is from Secrets Manager .*; keeping the secrets fetched before/,
+        );
+        assert.equal(fs.readFileSync(secretsEnv, "utf8"), "WSO2_DB_PASSWORD='from-the-last-fetch'\n");
+        // Without the flag (the bootstrap's first fetch) the same outage fails the step.
+        const strict = await runScript("fetch-secrets.sh", { ...env, SECRET_FETCH_KEEP_CURRENT: "0" });
+        assert.notEqual(strict.code, 0);
+    });
+
     it("fails at once on a 4xx that is not throttling (ResourceNotFound), naming AWS's error", async function () {
         const awsEnv = await fakeAws(JSON.stringify(SECRET), "some-other-secret");
         writeEnv(nodeEnv, {

@@ -87,24 +87,35 @@ azure_secret() {
             "$SECRET_ID?api-version=7.4"
 }
 
+# Before a restart of IS (wso2is.service sets SECRET_FETCH_KEEP_CURRENT=1) an unreachable secret
+# store must not keep down a node that has what it needs on disk: it keeps the files it fetched
+# before, loudly. The bootstrap (first boot) still fails, and retries.
+cannot_fetch() {
+    if [[ ${SECRET_FETCH_KEEP_CURRENT:-0} == 1 && -s $SECRETS_ENV_FILE ]]; then
+        log "WARNING: $*; keeping the secrets fetched before ($SECRETS_ENV_FILE) for this start"
+        exit 0
+    fi
+    die "$*"
+}
+
 case $SECRET_SOURCE in
     aws-secrets-manager)
         [[ -n ${AWS_REGION:-} ]] || die "AWS_REGION is not set in $NODE_ENV_FILE"
         # shellcheck source=/dev/null
         source "$(dirname "${BASH_SOURCE[0]}")/aws-api.sh"
         secret=$(aws_secret) ||
-            die "could not read $SECRET_ID from Secrets Manager in $AWS_REGION (does the node role allow secretsmanager:GetSecretValue?)"
+            cannot_fetch "could not read $SECRET_ID from Secrets Manager in $AWS_REGION (does the node role allow secretsmanager:GetSecretValue?)"
         ;;
     azure-key-vault)
         [[ $SECRET_ID =~ ^https://[^/]+/secrets/[^/?#]+(/[^/?#]+)?$ || $SECRET_ID =~ ^http://(127\.0\.0\.1|localhost):[0-9]+/secrets/[^/?#]+(/[^/?#]+)?$ ]] ||
             die "SECRET_ID '$SECRET_ID' is not a Key Vault secret URL (https://<vault>.vault.azure.net/secrets/<name>)"
         token_json=$(retry "$RETRIES" "$RETRY_DELAY" "$RETRY_DELAY" "managed identity token from $IMDS" azure_token) ||
-            die "could not get a managed identity token for Key Vault from $IMDS (does the VM have an identity?)"
+            cannot_fetch "could not get a managed identity token for Key Vault from $IMDS (does the VM have an identity?)"
         token=$(jq -er '.access_token | strings' <<<"$token_json" 2>/dev/null) ||
             die "the managed identity answer has no access_token"
         unset token_json
         response=$(retry "$RETRIES" "$RETRY_DELAY" "$RETRY_DELAY" "Key Vault GET $SECRET_ID" azure_secret "$token") ||
-            die "could not read $SECRET_ID from Key Vault (does the identity have the Key Vault Secrets User role?)"
+            cannot_fetch "could not read $SECRET_ID from Key Vault (does the identity have the Key Vault Secrets User role?)"
         unset token
         secret=$(jq -er '.value | strings' <<<"$response" 2>/dev/null) ||
             die "the Key Vault answer for $SECRET_ID has no string .value"
