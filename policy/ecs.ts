@@ -2,6 +2,7 @@
 // container's environment (secrets come through `secrets`/`valueFrom`). IMDSv2 on the
 // container instances is aws-ec2-imdsv2-required (every launch template); zone spread of the
 // IS service is part of wso2is-zone-spread (policy/stack.ts).
+import * as zlib from "zlib";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { findSecrets, isPlaceholder, isSecretKeyName } from "./secrets";
 import { Props, about, asArray, forTypes, isObject } from "./util";
@@ -25,10 +26,19 @@ export function containersOf(props: Props): Props[] {
     return asArray<Props>(list).filter(isObject);
 }
 
-/** Environment values ending _B64 are files handed to a container; decode them to scan them. */
+/**
+ * Environment values ending _B64 are files handed to a container (_GZ_B64: gzipped); decode
+ * them to scan them. A _GZ_B64 value that does not unpack is scanned as it is.
+ */
 function decodedB64(name: string, value: string): string | undefined {
     if (!/_B64$/.test(name) || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return undefined;
-    return Buffer.from(value, "base64").toString("utf8");
+    const bytes = Buffer.from(value, "base64");
+    if (!/_GZ_B64$/.test(name)) return bytes.toString("utf8");
+    try {
+        return zlib.gunzipSync(bytes).toString("utf8");
+    } catch {
+        return undefined;
+    }
 }
 
 /** Linux capabilities that amount to root on the host. */

@@ -1,6 +1,7 @@
 // ECS policies: the passing case is the task definition the program renders
 // (components/ecs/containers.ts on the ECS fixture model); each violating case changes one thing.
 import { strict as assert } from "assert";
+import * as zlib from "zlib";
 import * as ecs from "../../policy/ecs";
 import * as stack from "../../policy/stack";
 import { containerDefinitions, taskSize } from "../../components/ecs/containers";
@@ -101,6 +102,16 @@ describe("policy: ecs", function () {
             violates(
                 await runResource(ecs.ecsNoPlaintextSecrets, task(cs3)),
                 /EXTRA_ENV_B64 line 2 holds a literal value for DB_PASSWORD/,
+            );
+            // Gzipped files (the scripts travel so) are unpacked before the scan.
+            const cs4 = containers();
+            named(cs4, "config").environment.push({
+                name: "EXTRA_SH_GZ_B64",
+                value: zlib.gzipSync("A=1\nDB_PASSWORD=hunter2\n").toString("base64"),
+            });
+            violates(
+                await runResource(ecs.ecsNoPlaintextSecrets, task(cs4)),
+                /EXTRA_SH_GZ_B64 line 2 holds a literal value for DB_PASSWORD/,
             );
         });
         it("cannot run on a preview-unknown value (the runtime's proxy)", async function () {

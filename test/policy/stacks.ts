@@ -5,11 +5,12 @@
 // examples.test.ts and by the AWSGuard test (test/awsguard/).
 import * as fs from "fs";
 import * as path from "path";
+import * as zlib from "zlib";
 import { Props, StackResourceInput } from "./harness";
 
 const marker = /^\[(base64 )?cloud-init, see (nodes\/[^\]]+)\]$/;
 const containersMarker = /^\[container definitions, see (ecs\/[^\]]+)\]$/;
-const b64Marker = /^\[base64, see (ecs\/[^\]]+)\]$/;
+const b64Marker = /^\[(gzip, )?base64, see (ecs\/[^\]]+)\]$/;
 
 /**
  * A copy of `v` with synth's markers replaced by the files they point at: user data, and an
@@ -24,7 +25,10 @@ function restoreUserData(v: unknown, dir: string): unknown {
             return JSON.stringify(restoreUserData(definition.containerDefinitions, dir));
         }
         const b = b64Marker.exec(v);
-        if (b) return Buffer.from(read(b[1]), "utf8").toString("base64");
+        if (b) {
+            const bytes = Buffer.from(read(b[2]), "utf8");
+            return (b[1] ? zlib.gzipSync(bytes) : bytes).toString("base64");
+        }
         const m = marker.exec(v);
         if (!m) return v;
         const text = read(m[2]);
