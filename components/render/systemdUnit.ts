@@ -128,7 +128,10 @@ export function renderSystemdUnit(model: ClusterModel): string {
         "SuccessExitStatus=143",
         `TimeoutStartSec=${isStartTimeoutSeconds}`,
         "TimeoutStopSec=120",
-        "Restart=on-failure",
+        // always, not on-failure: wso2server.sh exits 0 whatever the JVM did (its loop ends with
+        // status=$?, seen in the boot test when the JVM died of SIGSEGV), so a crash looks like a
+        // clean exit. `systemctl stop` still stops it for good.
+        "Restart=always",
         "RestartSec=10",
         `RestartSteps=${bootstrapRestart.steps}`,
         `RestartMaxDelaySec=${bootstrapRestart.maxDelaySeconds}`,
@@ -152,6 +155,8 @@ export function renderFirstStartHoldUnit(model: ClusterModel): string {
         "Type=simple",
         // Exits 0 at once unless this node holds the gate; then until IS answers its health check.
         `ExecStart=${scriptDir}/first-start-gate.sh hold`,
+        // Stopped with IS (BindsTo): the SIGTERM exit is a normal end, not a failure.
+        "SuccessExitStatus=143",
         `TimeoutStopSec=30`,
         "UMask=0027",
         "",

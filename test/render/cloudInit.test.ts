@@ -213,7 +213,8 @@ describe("render/systemdUnit", function () {
         assert.deepStrictEqual(line("Requires"), ["wso2is-bootstrap.service"]);
         assert.match(line("After")[0], /^wso2is-bootstrap\.service /);
         assert.match(line("Wants")[0], /\bwso2is-first-start-hold\.service\b/);
-        assert.deepStrictEqual(line("Restart"), ["on-failure"]);
+        // always: wso2server.sh exits 0 even when the JVM crashed.
+        assert.deepStrictEqual(line("Restart"), ["always"]);
         // A crash-looping IS is retried without end, at most every 300 s (no start limit).
         assert.deepStrictEqual(line("StartLimitIntervalSec"), ["0"]);
         assert.deepStrictEqual(line("RestartMaxDelaySec"), ["300"]);
@@ -280,6 +281,7 @@ describe("render/systemdUnit", function () {
         assert.deepStrictEqual(values(unit, "BindsTo"), ["wso2is.service"]);
         assert.deepStrictEqual(values(unit, "After"), ["wso2is.service"]);
         assert.deepStrictEqual(values(unit, "ExecStart"), ["/usr/local/lib/wso2is/first-start-gate.sh hold"]);
+        assert.deepStrictEqual(values(unit, "SuccessExitStatus"), ["143"]);
         assert.deepStrictEqual(values(unit, "Install"), []);
     });
 });
