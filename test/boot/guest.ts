@@ -22,8 +22,8 @@ export interface HarnessPart {
     hosts: Record<string, string[]>;
     /** An address the guest must own (Azure's static private IP), or none. */
     extraAddress?: string;
-    /** Environment for the units that run the boot scripts (retry budgets), by unit. */
-    unitEnv: Record<string, Record<string, string>>;
+    /** systemd drop-ins (retry budgets through the scripts' documented environment), by unit. */
+    dropIns: Record<string, string>;
     /** Units the probe watches. */
     units: string[];
     probeTimeout: number;
@@ -40,18 +40,14 @@ export function harnessBoothook(h: HarnessPart): string {
     const hostsLines = Object.entries(h.hosts)
         .map(([ip, names]) => `${ip} ${names.join(" ")} # wso2is-boot-standins`)
         .join("\n");
-    const dropIns = Object.entries(h.unitEnv)
-        .map(([unit, env]) => {
-            const lines = Object.entries(env)
-                .map(([k, v]) => `Environment=${k}=${v}`)
-                .join("\n");
-            return `mkdir -p /etc/systemd/system/${unit}.d
+    const dropIns = Object.entries(h.dropIns)
+        .map(
+            ([unit, text]) => `mkdir -p /etc/systemd/system/${unit}.d
 cat >/etc/systemd/system/${unit}.d/90-wso2is-boot-test.conf <<'UNIT'
-# wso2is-cluster boot test: shortened retry budgets (the scripts' documented environment)
-[Service]
-${lines}
-UNIT`;
-        })
+# wso2is-cluster boot test (harness): shortened budgets through the documented environment
+${text.trim()}
+UNIT`,
+        )
         .join("\n");
     return `#cloud-boothook
 #!/bin/bash
@@ -174,6 +170,8 @@ export function startVm(opts: {
         "-m",
         String(opts.memoryMb),
         "-display",
+        "none",
+        "-vga",
         "none",
         "-monitor",
         "none",

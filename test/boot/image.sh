@@ -25,14 +25,14 @@ die() {
 SUITE=trixie
 # What the product's user-data installs (components/render/cloudInit.ts and the bootstrap unit),
 # the Ubuntu cloud image's base that our boot relies on (cloud-init and its schema check,
-# systemd, udev, ssh, sudo, locales, networking), and the kernel.
+# systemd, udev, ssh, sudo, locales, networking, e2fsprogs for cc_resizefs), and the kernel.
 PACKAGES=(
     # the product's packages (Ubuntu names mapped: mysql-client below)
     openjdk-21-jre-headless unzip curl jq default-mysql-client nfs-common cifs-utils nftables
     # an Ubuntu cloud image's base
     systemd-sysv udev dbus locales cloud-init python3-jsonschema openssh-server sudo
     ca-certificates openssl iproute2 iptables ifupdown isc-dhcp-client netbase procps
-    less util-linux
+    less util-linux e2fsprogs
     # boot
     linux-image-amd64 initramfs-tools
 )
@@ -99,7 +99,7 @@ mmdebstrap --mode=root --variant=minbase --aptopt='APT::Install-Recommends "fals
 $(tail -n 30 "$work/build.log")"
 log "root filesystem in $((SECONDS - start)) s"
 # The disk without a loop mount: mkfs copies the tree in.
-mkfs.ext4 -q -F -L root -d "$work/rootfs" "$work/base.img" 4G
+mkfs.ext4 -q -F -L root -d "$work/rootfs" "$work/base.img" 4G >/dev/null
 rm -rf -- "$work/rootfs"
 printf 'built in %s s on %s\n' "$((SECONDS - start))" "$(date -u +%FT%TZ)" >>"$work/build.log"
 mv -T -- "$work" "$OUT"

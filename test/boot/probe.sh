@@ -11,10 +11,18 @@ source /etc/wso2is-boot-test/probe.env
 
 out() { printf 'PROBE %s\n' "$*"; }
 up() { cut -d. -f1 /proc/uptime; }
-unit_state() { systemctl show -p ActiveState,SubState,Result,NRestarts --value "$1" 2>/dev/null | paste -sd/ -; }
+# ACTIVE/SUB/RESULT/restarts=N (systemctl show prints properties in its own order: ask one by one).
+unit_state() {
+    local p v s=""
+    for p in ActiveState SubState Result NRestarts; do
+        v=$(systemctl show -p "$p" --value "$1" 2>/dev/null)
+        s+=${s:+/}${v:-?}
+    done
+    printf '%s' "$s"
+}
 finish() {
     out "journal-begin"
-    journalctl -b -o short-monotonic --no-pager 2>&1 | sed 's/^/J /'
+    journalctl -b -o short-monotonic --no-pager 2>&1 | grep -v ' kernel: ' | sed 's/^/J /'
     out "journal-end"
     if [[ -f /var/log/cloud-init-output.log ]]; then
         sed 's/^/O /' /var/log/cloud-init-output.log

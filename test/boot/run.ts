@@ -5,11 +5,12 @@
 import { execFileSync, spawn, ChildProcess } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "node:util";
 import * as YAML from "yaml";
-import { Server, createAdmin, rootSql, startServer, stopServer } from "../integration/support/mariadb";
+import { createAdmin, rootSql, startServer, stopServer } from "../integration/support/mariadb";
 import { ensureCommands, freePort } from "../integration/support/system";
 import {
     Forward,
@@ -33,25 +34,28 @@ export interface Scenario {
     stack: string;
     /** Seconds the secret store answers 503 after its first request. */
     secretsFailFor?: number;
-    /** Seconds after the guest starts before the database accepts connections. */
+    /** Seconds the database refuses connections after the node's first attempt. */
     dbLateBy?: number;
     /** Breaks the rendered user-data on purpose; the boot must fail and say why. */
     breakUserData?: (cloudConfig: string) => string;
     /** What the probe's failure must mention. */
     expectFailure?: RegExp;
+    /** The bootstrap unit's StartLimitBurst for this run (a broken boot fails for good sooner). */
+    bootstrapStartLimitBurst?: number;
 }
 
 export const scenarios: Scenario[] = [
     { name: "dev", stack: "dev" },
     { name: "azure-dev", stack: "azure-dev" },
-    { name: "dev-retry", stack: "dev", secretsFailFor: 60, dbLateBy: 240 },
-    { name: "azure-dev-retry", stack: "azure-dev", secretsFailFor: 60, dbLateBy: 240 },
+    { name: "dev-retry", stack: "dev", secretsFailFor: 60, dbLateBy: 60 },
+    { name: "azure-dev-retry", stack: "azure-dev", secretsFailFor: 60, dbLateBy: 60 },
     {
         name: "dev-broken",
         stack: "dev",
         // A node.env whose zip digest is wrong: install-is.sh refuses the download for good.
         breakUserData: (y) => y.replace(/IS_ZIP_SHA256='[0-9a-f]{64}'/, `IS_ZIP_SHA256='${"ab".repeat(32)}'`),
         expectFailure: /sha256 mismatch/,
+        bootstrapStartLimitBurst: 2,
     },
 ];
 
@@ -250,6 +254,16 @@ async function runScenario(sc: Scenario, image: string): Promise<Outcome> {
         const httpsNames = [downloadHost];
         if (aws) httpsNames.push(`secretsmanager.${env.AWS_REGION}.amazonaws.com`);
         else httpsNames.push(new URL(env.SECRET_ID).hostname);
+        // Script delivery from S3 (EC2): the bucket serves every rendered file by its sha256, the
+        // way the stack uploads them (scripts/CONTRACT.md).
+        const s3 = new Map<string, string>();
+        if (env.SCRIPT_BUCKET) {
+            httpsNames.push(`${env.SCRIPT_BUCKET}.s3.${env.SCRIPT_REGION}.amazonaws.com`);
+            for (const f of fs.readdirSync(nodeDir)) {
+                const file = path.join(nodeDir, f);
+                s3.set(`${env.SCRIPT_BUCKET}/${env.SCRIPT_PREFIX.replace(/\/$/, "")}/${sha256(file)}`, file);
+            }
+        }
         const pki = makeTestPki(pkiDir, [...httpsNames, env.DB_HOST]);
         const secret = makeClusterSecret(path.join(dir, "secret"), env.LB_HOSTNAME);
 
@@ -276,19 +290,34 @@ async function runScenario(sc: Scenario, image: string): Promise<Outcome> {
         });
         stopAll.push(() => standins.close());
 
+        // MariaDB behind a TCP gate: while the database is "not there yet" (dbLateBy seconds
+        // from the node's first attempt) connections are closed at once, as a database that is
+        // still being created refuses them.
         const dbPort = await freePort();
-        let db: Server | undefined;
-        const startDb = async () => {
-            db = await startServer(path.join(dir, "mariadb"), [
-                `--port=${dbPort}`,
-                `--ssl-cert=${pki.serverCert}`,
-                `--ssl-key=${pki.serverKey}`,
-            ]);
-            createAdmin(db, secret.dbAdminUser, secret.dbAdminPassword);
-            log(`${sc.name}: MariaDB up on 127.0.0.1:${dbPort} (TLS)`);
-        };
         fs.mkdirSync(path.join(dir, "mariadb"), { recursive: true });
+        const db = await startServer(path.join(dir, "mariadb"), [
+            `--ssl-cert=${pki.serverCert}`,
+            `--ssl-key=${pki.serverKey}`,
+        ]);
         stopAll.push(() => stopServer(db));
+        createAdmin(db, secret.dbAdminUser, secret.dbAdminPassword);
+        let dbFirstAttempt = 0;
+        let dbRefused = 0;
+        const dbGate = net.createServer((sock) => {
+            dbFirstAttempt ||= Date.now();
+            if (sc.dbLateBy && Date.now() - dbFirstAttempt < sc.dbLateBy * 1000) {
+                dbRefused++;
+                sock.destroy();
+                return;
+            }
+            const upstream = net.connect(db.port, "127.0.0.1");
+            sock.pipe(upstream).pipe(sock);
+            sock.on("error", () => upstream.destroy());
+            upstream.on("error", () => sock.destroy());
+        });
+        await new Promise<void>((r) => dbGate.listen(dbPort, "127.0.0.1", r));
+        stopAll.push(() => void dbGate.close());
+        log(`${sc.name}: MariaDB ${rootSql(db, "SELECT VERSION()")[0]} with TLS behind 127.0.0.1:${dbPort}`);
 
         const nfsPort = await freePort();
         const exportDir = path.join(dir, "share");
@@ -299,7 +328,20 @@ async function runScenario(sc: Scenario, image: string): Promise<Outcome> {
         await waitPort(nfsPort, 30_000);
 
         const units = ["wso2is-bootstrap.service", "wso2is.service"];
-        const retryEnv = { IMDS_RETRY_DELAY: "2", DOWNLOAD_RETRIES: "2", SECRET_FETCH_RETRY_DELAY: "5" };
+        // Shorter waits between retries (scripts/CONTRACT.md's tuning knobs); node.env's own
+        // values (DB_INIT_RETRIES, SHARE_MOUNT_RETRIES) stay as rendered. cloud-final runs the
+        // boot scripts where runcmd still does.
+        const retryEnv = [
+            "[Service]",
+            ...Object.entries({
+                IMDS_RETRY_DELAY: "2",
+                DOWNLOAD_RETRIES: "2",
+                SECRET_FETCH_RETRY_DELAY: "5",
+            }).map(([k, v]) => `Environment=${k}=${v}`),
+        ].join("\n");
+        const bootstrapDropIn =
+            retryEnv +
+            (sc.bootstrapStartLimitBurst ? `\n[Unit]\nStartLimitBurst=${sc.bootstrapStartLimitBurst}` : "");
         const harness = harnessBoothook({
             testCaPem: pki.caPem,
             clusterCaPem: secret.clusterCaPem,
@@ -309,7 +351,7 @@ async function runScenario(sc: Scenario, image: string): Promise<Outcome> {
                 [guestAddr.nfs]: [shareHost],
             },
             extraAddress: env.NODE_IP_SOURCE === "static" ? env.NODE_IP : undefined,
-            unitEnv: { "wso2is-bootstrap.service": retryEnv, "cloud-final.service": retryEnv },
+            dropIns: { "wso2is-bootstrap.service": bootstrapDropIn, "cloud-final.service": retryEnv },
             units,
             probeTimeout,
         });
@@ -321,16 +363,13 @@ async function runScenario(sc: Scenario, image: string): Promise<Outcome> {
             { guest: guestAddr.db, port: Number(env.DB_PORT), hostPort: dbPort },
             { guest: guestAddr.nfs, port: 2049, hostPort: nfsPort },
         ];
-        if (!sc.dbLateBy) await startDb();
         const vm = startVm({ dir, image, seedIso: seed, memoryMb: guestMemoryMb, forwards });
         stopAll.push(() => {
             if (vm.proc.exitCode === null) vm.proc.kill("SIGKILL");
         });
         log(`${sc.name}: guest started (qemu pid ${vm.proc.pid}, ${guestMemoryMb} MB, TCG)`);
-        if (sc.dbLateBy) {
-            log(`${sc.name}: database absent for the first ${sc.dbLateBy} s`);
-            setTimeout(() => void startDb(), sc.dbLateBy * 1000);
-        }
+        if (sc.dbLateBy)
+            log(`${sc.name}: the database refuses connections for ${sc.dbLateBy} s from the first`);
 
         // Follow the probe until it is done, or the guest dies, or the wall-clock budget ends.
         const wallBudget = (probeTimeout + 900) * 1000;
@@ -440,7 +479,7 @@ async function runScenario(sc: Scenario, image: string): Promise<Outcome> {
                 !fs.existsSync(path.join(exportDir, "Tenants"))
             )
                 failures.push("the share on the host has no Userstores/Tenants");
-            if (db) {
+            {
                 const rows = rootSql(
                     db,
                     "SELECT script, outcome FROM WSO2IS_IDENTITY_DB.wso2is_schema_history UNION ALL SELECT script, outcome FROM WSO2IS_SHARED_DB.wso2is_schema_history",
@@ -450,11 +489,33 @@ async function runScenario(sc: Scenario, image: string): Promise<Outcome> {
                     if (rows.filter((r) => r.split("\t")[0] === s && r.endsWith("\tapplied")).length !== 1)
                         failures.push(`db-init: ${s} not applied exactly once (${rows.join("; ")})`);
                 details.push(`db-init history: ${rows.length} rows`);
-            } else failures.push("the database never started");
+            }
         }
         const secretReqs = standins.requests.filter(
             (r) => r.service === "secretsmanager" || r.service === "keyvault",
         );
+        const journal = fs
+            .readFileSync(vm.probeLog, "utf8")
+            .split(/\r?\n/)
+            .filter((l) => l.startsWith("J "));
+        if (sc.secretsFailFor) {
+            const said = journal.find((l) => /fetch-secrets|aws-api/.test(l) && /503/.test(l));
+            if (!secretReqs.some((r) => r.status === 503))
+                failures.push("the secret store never answered 503");
+            else if (!said) failures.push("no log line says the secret fetch waited on a 503");
+            else details.push(`waited for the secret store: ${said.slice(2, 300)}`);
+        }
+        if (sc.dbLateBy) {
+            const waited = journal.find((l) => /db-init: .*attempt/.test(l));
+            const connected = journal.find((l) => /db-init: connected on attempt ([2-9]|\d\d)/.test(l));
+            if (dbRefused === 0) failures.push("the database gate never refused a connection");
+            else if (!waited || !connected)
+                failures.push("no db-init log line says it waited for the database");
+            else
+                details.push(
+                    `waited for the database (${dbRefused} refused): ${waited.slice(2, 250)}; ${connected.slice(2, 200)}`,
+                );
+        }
         const summary = [
             `cloud-init done at ${get("cloud-init-done")?.replace("uptime=", "") ?? "?"} s`,
             `healthy at ${get("healthy")?.replace("uptime=", "") ?? "?"} s uptime`,
