@@ -1,9 +1,9 @@
 // The clouds' services a node talks to at boot, as stand-ins on host loopback ports (the guest
 // reaches them through qemu's guestfwd, test/boot/guest.ts):
 // - one HTTPS server (the test CA's certificate for every name) routing on the Host header:
-//   the download mirror (IS zip, JDBC jar), AWS Secrets Manager (GetSecretValue; the SigV4
-//   signature's credential scope and session token are checked, the signature itself is not),
-//   S3 (GetObject), Azure Key Vault (GET secret with the managed identity's bearer token);
+//   the download mirror (IS zip, JDBC jar), AWS Secrets Manager (GetSecretValue) and S3
+//   (GetObject), both checking the SigV4 signature with the instance role's credentials, Azure
+//   Key Vault (GET secret with the managed identity's bearer token);
 // - the instance metadata service: AWS IMDSv2 (token, local-ipv4, the instance role's
 //   credentials) and Azure IMDS (private IP, managed identity token).
 // Each can fail on purpose for a while (`failFor`): 503 for the first N seconds after the first
@@ -43,13 +43,78 @@ export interface Standins {
     httpsPort: number;
     imdsPort: number;
     requests: RequestRecord[];
+    /** Why AWS requests were refused (bad SigV4), for the report. */
+    sigv4Rejections: string[];
+    /** The instance role's credentials the IMDS stand-in hands out. */
+    creds: { AccessKeyId: string; SecretAccessKey: string; Token: string };
     close(): Promise<void>;
 }
 
 const role = "wso2is-boot-test-node-role";
 
+const hmac = (key: crypto.BinaryLike, data: string) => crypto.createHmac("sha256", key).update(data).digest();
+const hex256 = (data: string | Buffer) => crypto.createHash("sha256").update(data).digest("hex");
+
+/**
+ * Checks an AWS Signature Version 4 request (AWS IAM User Guide, "Create a signed AWS API
+ * request") against the instance role's stand-in credentials: scope, session token, payload
+ * hash and signature. Returns what is wrong, or undefined. The paths and queries the nodes send
+ * need no percent-encoding, so they are canonical as sent.
+ */
+export function sigV4Problem(
+    req: http.IncomingMessage,
+    body: string,
+    creds: { AccessKeyId: string; SecretAccessKey: string; Token: string },
+    region: string,
+    service: string,
+): string | undefined {
+    const auth = String(req.headers.authorization ?? "");
+    const m =
+        /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+            auth,
+        );
+    if (!m) return `no SigV4 Authorization header ('${auth.slice(0, 40)}')`;
+    const [, akid, date, r, svc, signedHeaders, signature] = m;
+    if (akid !== creds.AccessKeyId) return `unknown access key ${akid}`;
+    if (r !== region || svc !== service) return `credential scope ${r}/${svc}, expected ${region}/${service}`;
+    if (req.headers["x-amz-security-token"] !== creds.Token) return "no or wrong x-amz-security-token";
+    const amzDate = String(req.headers["x-amz-date"] ?? "");
+    if (!amzDate.startsWith(date)) return `x-amz-date '${amzDate}' does not match the scope date ${date}`;
+    const names = signedHeaders.split(";");
+    for (const h of ["host", "x-amz-date", "x-amz-security-token"])
+        if (!names.includes(h)) return `header ${h} is not signed`;
+    const declared = req.headers["x-amz-content-sha256"];
+    if (typeof declared === "string" && declared !== hex256(body))
+        return "x-amz-content-sha256 does not match the body";
+    const url = new URL(req.url ?? "/", "https://x");
+    const query = [...url.searchParams.entries()]
+        .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+        .sort()
+        .join("&");
+    const canonicalHeaders = names
+        .map(
+            (n) =>
+                `${n}:${String(req.headers[n] ?? "")
+                    .trim()
+                    .replace(/\s+/g, " ")}\n`,
+        )
+        .join("");
+    const canonical = [req.method, url.pathname, query, canonicalHeaders, signedHeaders, hex256(body)].join(
+        "\n",
+    );
+    const toSign = [
+        "AWS4-HMAC-SHA256",
+        amzDate,
+        `${date}/${region}/${service}/aws4_request`,
+        hex256(canonical),
+    ].join("\n");
+    const key = hmac(hmac(hmac(hmac(`AWS4${creds.SecretAccessKey}`, date), region), service), "aws4_request");
+    return hmac(key, toSign).toString("hex") === signature ? undefined : "signature does not match";
+}
+
 export async function startStandins(cfg: StandinConfig): Promise<Standins> {
     const requests: RequestRecord[] = [];
+    const sigv4Rejections: string[] = [];
     const firstSeen = new Map<string, number>();
     const imdsToken = crypto.randomBytes(24).toString("base64url");
     const creds = {
@@ -106,12 +171,11 @@ export async function startStandins(cfg: StandinConfig): Promise<Standins> {
         if (host === cfg.downloadHost && req.method === "GET")
             return sendFile("download", req, res, cfg.downloads.get(url.pathname));
         if (cfg.aws && host === `secretsmanager.${cfg.aws.region}.amazonaws.com`) {
-            const auth = String(req.headers.authorization ?? "");
-            const scope = new RegExp(
-                `^AWS4-HMAC-SHA256 Credential=${creds.AccessKeyId}/\\d{8}/${cfg.aws.region}/secretsmanager/aws4_request,`,
-            );
-            if (!scope.test(auth) || req.headers["x-amz-security-token"] !== creds.Token)
-                return reply("secretsmanager", req, res, 403, '{"__type":"UnrecognizedClientException"}');
+            const problem = sigV4Problem(req, body, creds, cfg.aws.region, "secretsmanager");
+            if (problem) {
+                sigv4Rejections.push(`secretsmanager: ${problem}`);
+                return reply("secretsmanager", req, res, 403, '{"__type":"InvalidSignatureException"}');
+            }
             if (req.headers["x-amz-target"] !== "secretsmanager.GetSecretValue")
                 return reply("secretsmanager", req, res, 400, '{"__type":"InvalidAction"}');
             let id: unknown;
@@ -141,16 +205,18 @@ export async function startStandins(cfg: StandinConfig): Promise<Standins> {
         if (cfg.aws && /(^|\.)s3[.-]/.test(host)) {
             const bucket = host.split(".s3")[0];
             const key = host.startsWith("s3") ? url.pathname.slice(1) : `${bucket}${url.pathname}`;
-            const auth = String(req.headers.authorization ?? "");
-            if (!auth.includes(`Credential=${creds.AccessKeyId}/`))
+            const problem = sigV4Problem(req, body, creds, cfg.aws.region, "s3");
+            if (problem) {
+                sigv4Rejections.push(`s3: ${problem}`);
                 return reply(
                     "s3",
                     req,
                     res,
                     403,
-                    "<Error><Code>AccessDenied</Code></Error>",
+                    "<Error><Code>SignatureDoesNotMatch</Code></Error>",
                     "application/xml",
                 );
+            }
             return sendFile("s3", req, res, cfg.aws.s3.get(key));
         }
         if (cfg.azure && url.origin === new URL(cfg.azure.secretUrl).origin) {
@@ -246,6 +312,8 @@ export async function startStandins(cfg: StandinConfig): Promise<Standins> {
         httpsPort,
         imdsPort,
         requests,
+        sigv4Rejections,
+        creds,
         close: async () => {
             server.closeAllConnections();
             imds.closeAllConnections();
