@@ -15,6 +15,8 @@ export const guestAddr = {
     node: "169.254.0.15",
 };
 
+const guestMac = "52:54:00:12:34:56";
+
 export interface HarnessPart {
     testCaPem: string;
     clusterCaPem: string;
@@ -119,7 +121,18 @@ export function makeSeed(dir: string, userData: string, instanceId: string): str
     const iso = path.join(dir, "seed.iso");
     execFileSync(
         "genisoimage",
-        ["-quiet", "-output", iso, "-volid", "cidata", "-joliet", "-rock", "user-data", "meta-data"],
+        [
+            "-quiet",
+            "-output",
+            iso,
+            "-volid",
+            "cidata",
+            "-joliet",
+            "-rock",
+            "user-data",
+            "meta-data",
+            "network-config",
+        ],
         { cwd: seed },
     );
     return iso;
@@ -163,8 +176,10 @@ export function startVm(opts: {
         "q35",
         "-accel",
         "tcg,thread=multi",
+        // No AVX/SHA/AES-NI: qemu 7.2's TCG emulation of them crashed the guest's JIT-compiled
+        // SHA-256 (SIGSEGV in SHA2.implCompress0 under -cpu max).
         "-cpu",
-        "max",
+        "Nehalem",
         "-smp",
         "2",
         "-m",
@@ -187,9 +202,9 @@ export function startVm(opts: {
         "-drive",
         `file=${opts.seedIso},format=raw,if=virtio,readonly=on`,
         "-netdev",
-        `user,id=n0,restrict=on,net=169.254.0.0/16,host=169.254.0.2,dns=169.254.0.3,dhcpstart=${guestAddr.node},${fwd}`,
+        `user,id=n0,restrict=on,ipv6=off,net=169.254.0.0/16,host=169.254.0.2,dns=169.254.0.3,dhcpstart=${guestAddr.node},${fwd}`,
         "-device",
-        "virtio-net-pci,netdev=n0",
+        `virtio-net-pci,netdev=n0,mac=${guestMac}`,
         "-serial",
         `file:${serialLog}`,
         "-serial",

@@ -48,6 +48,9 @@ source /etc/wso2is/node.env
 url="https://$LB_HOSTNAME/api/health-check/v1.0/health"
 last_report=0
 code=000
+idle_since=''
+# Nothing may stay idle this long (s): wso2is.service stopped with no restart pending, no bootstrap.
+readonly IDLE_LIMIT=90
 while true; do
     code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$HEALTH_CA" --connect-timeout 3 --max-time 10 "$url")
     [[ $code == 200 ]] && break
@@ -57,9 +60,9 @@ while true; do
     for u in $UNITS; do
         s=$(unit_state "$u")
         states+=" $u=$s"
-        case $s in
-            active/* | activating/* | reloading/*) alive=true ;;
-            failed/*) failed+=" $u" ;;
+        case $u:$s in
+            wso2is.service:active/* | *:activating/* | *:reloading/*) alive=true ;;
+            *:failed/*) failed+=" $u" ;;
         esac
     done
     if ((SECONDS - last_report >= 30)); then
@@ -73,9 +76,15 @@ while true; do
         done
         finish failed
     fi
-    if ! $alive; then
-        out "failed nothing is starting IS:$states (cloud-init: $(cloud-init status 2>&1 | tail -n 1))"
-        finish failed
+    if $alive; then
+        idle_since=''
+    else
+        idle_since=${idle_since:-$SECONDS}
+        if ((SECONDS - idle_since >= IDLE_LIMIT)); then
+            out "failed IS is not running and nothing is starting it (for ${IDLE_LIMIT}s):$states (cloud-init: $(cloud-init status 2>&1 | tail -n 1))"
+            journalctl -b -u wso2is.service -o cat --no-pager 2>&1 | tail -n 15 | sed "s/^/PROBE reason wso2is.service: /"
+            finish failed
+        fi
     fi
     if (($(up) > PROBE_TIMEOUT)); then
         out "failed timeout after $(up) s:$states"
