@@ -118,6 +118,12 @@ export function makeSeed(dir: string, userData: string, instanceId: string): str
         path.join(seed, "meta-data"),
         `instance-id: ${instanceId}\nlocal-hostname: ${instanceId}\n`,
     );
+    // Datasource network config (EC2 and Azure give theirs in metadata too): IPv4 DHCP on the one
+    // NIC. cloud-init's fallback would also ask DHCPv6, which qemu's user network never answers.
+    fs.writeFileSync(
+        path.join(seed, "network-config"),
+        `version: 2\nethernets:\n  eth0:\n    match:\n      macaddress: "${guestMac}"\n    set-name: eth0\n    dhcp4: true\n`,
+    );
     const iso = path.join(dir, "seed.iso");
     execFileSync(
         "genisoimage",
