@@ -2,7 +2,7 @@
 // index.ts exports its outputs; synth also reads the component's rendered model and files.
 // Only the chosen target's modules (and so its provider SDK) are loaded.
 import * as pulumi from "@pulumi/pulumi";
-import { clusterName, readClusterConfig } from "./config";
+import { ReadOptions, clusterName, readClusterConfig } from "./config";
 import type { ClusterConfig } from "./config/schema";
 import type { ClusterModel } from "./model";
 import { readPlatformStack } from "./platform";
@@ -21,9 +21,13 @@ export interface Program {
     outputs: Record<string, pulumi.Output<unknown>>;
 }
 
-export async function program(): Promise<Program> {
-    // Validation first: bad config stops here, before any resource is registered.
-    const { config, adminPassword } = readClusterConfig();
+/** `deploying: false`: an offline render (synth, bench), where placeholder digests only warn. */
+export type ProgramOptions = ReadOptions;
+
+export async function program(options: ProgramOptions = {}): Promise<Program> {
+    // Validation first: bad config (and, in `pulumi up`, placeholder digests) stops here,
+    // before any resource is registered.
+    const { config, adminPassword } = readClusterConfig(options);
     const name = clusterName(pulumi.getStack());
     const platform = async (required: string[], optional: string[]) =>
         config.network.platformStack

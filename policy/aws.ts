@@ -2,25 +2,9 @@
 // Resources are matched by type token (no @pulumi/aws import); props are the resource's inputs
 // (resource policies) or its outputs (stack policies).
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import {
-    PortRange,
-    Props,
-    asArray,
-    awsRuleRange,
-    configOf,
-    describeRange,
-    forTypes,
-    isAnywhere,
-    isObject,
-    isProduction,
-    isTrue,
-    label,
-    matchesName,
-    ofType,
-    overlaps,
-    productionBackupSchema,
-    productionSchema,
-} from "./util";
+import { configOf, isProduction, productionBackupSchema, productionSchema } from "./config";
+import { PortRange, awsRuleRange, describeRange, isAnywhere, overlaps } from "./ports";
+import { Props, about, asArray, forTypes, isObject, isTrue, label, matchesName, ofType } from "./util";
 
 export const T = {
     rdsInstance: "aws:rds/instance:Instance",
@@ -47,11 +31,8 @@ export const T = {
 const mysqlEngines = new Set(["mysql", "mariadb", "aurora-mysql"]);
 
 export const rdsNotPublic: ResourceValidationPolicy = {
-    name: "aws-rds-not-public",
+    ...about("aws-rds-not-public", "mandatory", "critical", "aws security database"),
     description: "RDS instances are not publicly accessible: only the IS nodes reach MySQL, inside the VPC.",
-    enforcementLevel: "mandatory",
-    severity: "critical",
-    tags: ["aws", "security", "database"],
     validateResource: forTypes([T.rdsInstance], (props, _args, report) => {
         if (isTrue(props.publiclyAccessible))
             report("publiclyAccessible is true: set it to false and reach the database from the nodes only.");
@@ -59,11 +40,8 @@ export const rdsNotPublic: ResourceValidationPolicy = {
 };
 
 export const rdsStorageEncrypted: ResourceValidationPolicy = {
-    name: "aws-rds-storage-encrypted",
+    ...about("aws-rds-storage-encrypted", "mandatory", "high", "aws security database"),
     description: "RDS storage is encrypted at rest.",
-    enforcementLevel: "mandatory",
-    severity: "high",
-    tags: ["aws", "security", "database"],
     validateResource: forTypes([T.rdsInstance, T.rdsCluster], (props, args, report) => {
         // An instance of an Aurora cluster inherits the cluster's encryption.
         if (
@@ -86,12 +64,9 @@ function secureTransport(pg: Props): string | undefined {
 }
 
 export const rdsTlsRequired: StackValidationPolicy = {
-    name: "aws-rds-tls-required",
+    ...about("aws-rds-tls-required", "mandatory", "high", "aws security database"),
     description:
         "Every RDS MySQL instance uses a parameter group with require_secure_transport=1, so no client connects without TLS.",
-    enforcementLevel: "mandatory",
-    severity: "high",
-    tags: ["aws", "security", "database"],
     validateStack: (args, report) => {
         const instances = ofType(args.resources, T.rdsInstance).filter(
             (r) =>
@@ -145,12 +120,9 @@ export const rdsTlsRequired: StackValidationPolicy = {
 };
 
 export const rdsProductionResilience: ResourceValidationPolicy = {
-    name: "aws-rds-production-resilience",
+    ...about("aws-rds-production-resilience", "advisory", "high", "aws availability database production"),
     description:
         "In production, RDS is Multi-AZ, deletion-protected and keeps backups for at least minBackupDays (default 7).",
-    enforcementLevel: "advisory",
-    severity: "high",
-    tags: ["aws", "availability", "database", "production"],
     configSchema: { properties: productionBackupSchema },
     validateResource: forTypes([T.rdsInstance, T.rdsCluster], (props, args, report) => {
         if (!isProduction(args))
@@ -173,11 +145,8 @@ export const rdsProductionResilience: ResourceValidationPolicy = {
 };
 
 export const efsEncrypted: ResourceValidationPolicy = {
-    name: "aws-efs-encrypted",
+    ...about("aws-efs-encrypted", "mandatory", "high", "aws security storage"),
     description: "EFS file systems are encrypted at rest.",
-    enforcementLevel: "mandatory",
-    severity: "high",
-    tags: ["aws", "security", "storage"],
     validateResource: forTypes([T.efs], (props, _args, report) => {
         if (!isTrue(props.encrypted))
             report("encrypted is not true: set encrypted: true (optionally with kmsKeyId).");
@@ -185,12 +154,9 @@ export const efsEncrypted: ResourceValidationPolicy = {
 };
 
 export const ec2Imdsv2: ResourceValidationPolicy = {
-    name: "aws-ec2-imdsv2-required",
+    ...about("aws-ec2-imdsv2-required", "mandatory", "high", "aws security compute"),
     description:
         "Launch templates and instances require IMDSv2 (metadataOptions.httpTokens = required), so a forged request cannot read the node role's credentials.",
-    enforcementLevel: "mandatory",
-    severity: "high",
-    tags: ["aws", "security", "compute"],
     validateResource: forTypes([T.launchTemplate, T.instance], (props, _args, report) => {
         const m = isObject(props.metadataOptions) ? props.metadataOptions : {};
         if (String(m.httpEndpoint ?? "enabled") === "disabled") return;
@@ -202,11 +168,8 @@ export const ec2Imdsv2: ResourceValidationPolicy = {
 };
 
 export const ebsEncrypted: ResourceValidationPolicy = {
-    name: "aws-ebs-encrypted",
+    ...about("aws-ebs-encrypted", "mandatory", "high", "aws security compute storage"),
     description: "Every EBS volume of a launch template or instance, the root volume included, is encrypted.",
-    enforcementLevel: "mandatory",
-    severity: "high",
-    tags: ["aws", "security", "compute", "storage"],
     validateResource: forTypes([T.launchTemplate, T.instance], (props, args, report) => {
         if (args.type === T.launchTemplate) {
             const mappings = asArray<Props>(props.blockDeviceMappings).filter(
@@ -299,12 +262,9 @@ export function ingressOf(type: string, props: Props): IngressView[] {
 const withinPublicPorts = (r: PortRange) => (r.from === r.to ? publicPorts.has(r.from) : false);
 
 export const sgNoPublicIngress: ResourceValidationPolicy = {
-    name: "aws-sg-no-public-ingress",
+    ...about("aws-sg-no-public-ingress", "mandatory", "critical", "aws security network"),
     description:
         "No ingress from 0.0.0.0/0 or ::/0 except 80/443 (for the load balancer); 9443 and Hazelcast (5701-5708, 4000) never from a CIDR, only from security groups.",
-    enforcementLevel: "mandatory",
-    severity: "critical",
-    tags: ["aws", "security", "network"],
     validateResource: forTypes(
         [T.securityGroup, T.ingressRule, T.securityGroupRule],
         (props, args, report) => {
@@ -338,12 +298,9 @@ function loadBalancerGroups(resources: PolicyResource[]): Set<string> {
 }
 
 export const sgPublicOnlyOnLoadBalancer: StackValidationPolicy = {
-    name: "aws-sg-public-only-on-load-balancer",
+    ...about("aws-sg-public-only-on-load-balancer", "mandatory", "critical", "aws security network"),
     description:
         "Ingress from 0.0.0.0/0 or ::/0 (80/443) exists only on a security group attached to a load balancer.",
-    enforcementLevel: "mandatory",
-    severity: "critical",
-    tags: ["aws", "security", "network"],
     validateStack: (args, report) => {
         const rules = ofType(args.resources, T.securityGroup, T.ingressRule, T.securityGroupRule);
         if (rules.length === 0) return args.notApplicable("no security groups in the stack");
@@ -375,12 +332,9 @@ export const sgPublicOnlyOnLoadBalancer: StackValidationPolicy = {
 export const modernTlsPolicy = /^ELBSecurityPolicy-(TLS13-1-[23]-|TLS-1-2-|FS-1-2-)/;
 
 export const albHttps: ResourceValidationPolicy = {
-    name: "aws-lb-listener-https",
+    ...about("aws-lb-listener-https", "mandatory", "high", "aws security load-balancer"),
     description:
         "Load balancer listeners are HTTPS (or TLS) with a TLS 1.2+ policy (ELBSecurityPolicy-TLS13-1-2-*, -TLS13-1-3-*, -TLS-1-2-*, -FS-1-2-*); an HTTP listener only redirects to HTTPS.",
-    enforcementLevel: "mandatory",
-    severity: "high",
-    tags: ["aws", "security", "load-balancer"],
     validateResource: forTypes([T.listener, T.listenerLegacy], (props, _args, report) => {
         const protocol = String(props.protocol ?? "HTTP").toUpperCase();
         if (protocol === "HTTPS" || protocol === "TLS") {
@@ -410,11 +364,8 @@ export const albHttps: ResourceValidationPolicy = {
 };
 
 export const targetGroupStickiness: ResourceValidationPolicy = {
-    name: "aws-target-group-stickiness",
+    ...about("aws-target-group-stickiness", "mandatory", "medium", "aws availability load-balancer"),
     description: "HTTP(S) target groups keep sessions sticky (IS keeps login and OIDC state per node).",
-    enforcementLevel: "mandatory",
-    severity: "medium",
-    tags: ["aws", "availability", "load-balancer"],
     validateResource: forTypes([T.targetGroup, T.targetGroupLegacy], (props, _args, report) => {
         const protocol = String(props.protocol ?? "HTTP").toUpperCase();
         if (props.targetType === "lambda" || (protocol !== "HTTP" && protocol !== "HTTPS")) return;
@@ -431,12 +382,9 @@ export const targetGroupStickiness: ResourceValidationPolicy = {
 // type tokens, never aws:lb, so the load balancer's are here too.
 
 export const productionCustomerManagedKeys: ResourceValidationPolicy = {
-    name: "aws-production-customer-managed-keys",
+    ...about("aws-production-customer-managed-keys", "advisory", "high", "aws encryption production"),
     description:
         "In production, RDS storage, EFS, the nodes' EBS volumes and Secrets Manager secrets are encrypted with a customer-managed KMS key (kmsKeyId), not an AWS-managed one (AWSGuard efs-encrypted, and its kmsKeyId options of rds-storage-encrypted and encrypted-volumes).",
-    enforcementLevel: "advisory",
-    severity: "high",
-    tags: ["aws", "encryption", "production"],
     configSchema: { properties: { ...productionSchema } },
     validateResource: forTypes(
         [T.rdsInstance, T.rdsCluster, T.efs, T.launchTemplate, T.secret],
@@ -459,12 +407,9 @@ export const productionCustomerManagedKeys: ResourceValidationPolicy = {
 };
 
 export const kmsKeyRotation: ResourceValidationPolicy = {
-    name: "aws-kms-key-rotation",
+    ...about("aws-kms-key-rotation", "mandatory", "medium", "aws security encryption"),
     description:
         "Symmetric customer-managed KMS keys rotate their key material (AWSGuard cmk-backing-key-rotation-enabled).",
-    enforcementLevel: "mandatory",
-    severity: "medium",
-    tags: ["aws", "security", "encryption"],
     validateResource: forTypes([T.kmsKey], (props, _args, report) => {
         const spec = String(props.customerMasterKeySpec ?? props.keySpec ?? "SYMMETRIC_DEFAULT");
         if (spec !== "SYMMETRIC_DEFAULT") return;
@@ -474,12 +419,14 @@ export const kmsKeyRotation: ResourceValidationPolicy = {
 };
 
 export const lbProductionDeletionProtection: ResourceValidationPolicy = {
-    name: "aws-lb-production-deletion-protection",
+    ...about(
+        "aws-lb-production-deletion-protection",
+        "advisory",
+        "medium",
+        "aws availability load-balancer production",
+    ),
     description:
         "In production, the load balancer is deletion-protected (AWSGuard elb-deletion-protection-enabled, which does not match aws:lb resources).",
-    enforcementLevel: "advisory",
-    severity: "medium",
-    tags: ["aws", "availability", "load-balancer", "production"],
     configSchema: { properties: { ...productionSchema } },
     validateResource: forTypes([T.lb, T.albLegacy], (props, args, report) => {
         if (!isProduction(args))

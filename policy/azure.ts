@@ -2,24 +2,9 @@
 // shares, NSGs, VMs, Application Gateway and Key Vault. Property names are the azure-native
 // SDK's (the flattened ARM `properties`), the same for inputs and outputs.
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import {
-    Props,
-    asArray,
-    azurePortRanges,
-    configOf,
-    describeRange,
-    forTypes,
-    isAnywhere,
-    isObject,
-    isProduction,
-    label,
-    lastSegment,
-    matchesName,
-    ofType,
-    overlaps,
-    productionBackupSchema,
-    productionSchema,
-} from "./util";
+import { configOf, isProduction, productionBackupSchema, productionSchema } from "./config";
+import { azurePortRanges, describeRange, isAnywhere, overlaps } from "./ports";
+import { Props, about, asArray, forTypes, isObject, label, lastSegment, matchesName, ofType } from "./util";
 
 export const T = {
     mysqlServer: "azure-native:dbformysql:Server",
@@ -43,12 +28,9 @@ const eq = (a: unknown, b: string) => typeof a === "string" && a.toLowerCase() =
 // MySQL Flexible Server.
 
 export const mysqlPrivate: ResourceValidationPolicy = {
-    name: "azure-mysql-private",
+    ...about("azure-mysql-private", "mandatory", "critical", "azure security database"),
     description:
         "MySQL Flexible Server has no public endpoint (VNet integration through a delegated subnet, or publicNetworkAccess Disabled) and no firewall rule open to everyone or to all of Azure.",
-    enforcementLevel: "mandatory",
-    severity: "critical",
-    tags: ["azure", "security", "database"],
     validateResource: forTypes([T.mysqlServer, T.mysqlFirewallRule], (props, args, report) => {
         if (args.type === T.mysqlFirewallRule) {
             const start = String(props.startIpAddress ?? "");
@@ -85,12 +67,9 @@ function refersToServer(ref: unknown, server: PolicyResource): boolean {
 }
 
 export const mysqlTlsRequired: StackValidationPolicy = {
-    name: "azure-mysql-tls-required",
+    ...about("azure-mysql-tls-required", "mandatory", "high", "azure security database"),
     description:
         "Every MySQL Flexible Server has a Configuration require_secure_transport = ON in this stack (declared, not left to the server default).",
-    enforcementLevel: "mandatory",
-    severity: "high",
-    tags: ["azure", "security", "database"],
     validateStack: (args, report) => {
         const servers = ofType(args.resources, T.mysqlServer);
         if (servers.length === 0) return args.notApplicable("no MySQL Flexible Server in the stack");
@@ -118,12 +97,9 @@ export const mysqlTlsRequired: StackValidationPolicy = {
 };
 
 export const mysqlProductionHa: ResourceValidationPolicy = {
-    name: "azure-mysql-production-ha",
+    ...about("azure-mysql-production-ha", "advisory", "high", "azure availability database production"),
     description:
         "In production, MySQL Flexible Server runs zone-redundant HA and keeps backups for at least minBackupDays (default 7).",
-    enforcementLevel: "advisory",
-    severity: "high",
-    tags: ["azure", "availability", "database", "production"],
     configSchema: { properties: productionBackupSchema },
     validateResource: forTypes([T.mysqlServer], (props, args, report) => {
         if (!isProduction(args))
@@ -159,12 +135,9 @@ const httpsOff = (props: Props) =>
     props.enableHttpsTrafficOnly === false || eq(props.enableHttpsTrafficOnly, "false");
 
 export const storageSecureTransfer: ResourceValidationPolicy = {
-    name: "azure-storage-secure-transfer",
+    ...about("azure-storage-secure-transfer", "mandatory", "high", "azure security storage"),
     description:
         "Storage accounts accept HTTPS only (except an NFS-only FileStorage account with public network access Disabled: NFS needs secure transfer off), no TLS older than 1.2, and no anonymous blob access.",
-    enforcementLevel: "mandatory",
-    severity: "high",
-    tags: ["azure", "security", "storage"],
     validateResource: forTypes([T.storageAccount], (props, _args, report) => {
         if (httpsOff(props) && !isNfsException(props)) {
             report(
@@ -186,12 +159,9 @@ function refersToAccount(ref: unknown, account: PolicyResource): boolean {
 }
 
 export const storageNfsExceptionNfsOnly: StackValidationPolicy = {
-    name: "azure-storage-https-exception-nfs-only",
+    ...about("azure-storage-https-exception-nfs-only", "mandatory", "high", "azure security storage"),
     description:
         "A storage account with secure transfer off holds only NFS file shares (an SMB share there would accept unencrypted connections).",
-    enforcementLevel: "mandatory",
-    severity: "high",
-    tags: ["azure", "security", "storage"],
     validateStack: (args, report) => {
         const accounts = ofType(args.resources, T.storageAccount);
         if (accounts.length === 0) return args.notApplicable("no storage accounts in the stack");
@@ -236,11 +206,8 @@ export function nsgRuleViolations(rule: Props, where: string): string[] {
 }
 
 export const nsgNoPublicAdminPorts: ResourceValidationPolicy = {
-    name: "azure-nsg-no-public-sensitive-ports",
+    ...about("azure-nsg-no-public-sensitive-ports", "mandatory", "critical", "azure security network"),
     description: `NSG rules admit no Internet, * or 0.0.0.0/0 source to ${closedPorts.join(", ")} (SSH, RDP, IS 9443, Hazelcast, MySQL, SMB, NFS).`,
-    enforcementLevel: "mandatory",
-    severity: "critical",
-    tags: ["azure", "security", "network"],
     validateResource: forTypes([T.nsg, T.securityRule], (props, args, report) => {
         const rules = args.type === T.nsg ? asArray<Props>(props.securityRules).filter(isObject) : [props];
         rules.forEach((r, i) => {
@@ -257,12 +224,9 @@ export const nsgNoPublicAdminPorts: ResourceValidationPolicy = {
 // Virtual machines.
 
 export const vmManagedIdentity: ResourceValidationPolicy = {
-    name: "azure-vm-managed-identity",
+    ...about("azure-vm-managed-identity", "mandatory", "high", "azure security compute"),
     description:
         "VMs have a managed identity (the node reads its secrets from Key Vault with it; no keys in user data).",
-    enforcementLevel: "mandatory",
-    severity: "high",
-    tags: ["azure", "security", "compute"],
     validateResource: forTypes([T.vm, T.vmss], (props, _args, report) => {
         const type = isObject(props.identity) ? String(props.identity.type ?? "") : "";
         if (!/SystemAssigned|UserAssigned/i.test(type))
@@ -273,12 +237,9 @@ export const vmManagedIdentity: ResourceValidationPolicy = {
 };
 
 export const vmSshKeysOnly: ResourceValidationPolicy = {
-    name: "azure-vm-ssh-keys-only",
+    ...about("azure-vm-ssh-keys-only", "mandatory", "high", "azure security compute"),
     description:
         "Linux VMs disable password authentication (osProfile.linuxConfiguration.disablePasswordAuthentication = true) and carry no admin password.",
-    enforcementLevel: "mandatory",
-    severity: "high",
-    tags: ["azure", "security", "compute"],
     validateResource: forTypes([T.vm, T.vmss], (props, args, report) => {
         const os =
             args.type === T.vmss
@@ -310,12 +271,9 @@ const modernAppGwPolicies = new Set([
 ]);
 
 export const appGatewayHttps: ResourceValidationPolicy = {
-    name: "azure-appgw-https",
+    ...about("azure-appgw-https", "mandatory", "high", "azure security load-balancer"),
     description:
         "Application Gateway has an HTTPS listener with a TLS 1.2+ policy, and its HTTP listeners only redirect to HTTPS.",
-    enforcementLevel: "mandatory",
-    severity: "high",
-    tags: ["azure", "security", "load-balancer"],
     validateResource: forTypes([T.appGateway], (props, _args, report) => {
         const listeners = asArray<Props>(props.httpListeners).filter(isObject);
         const protocolOf = (ref: unknown) =>
@@ -370,12 +328,9 @@ export const appGatewayHttps: ResourceValidationPolicy = {
 };
 
 export const appGatewayCookieAffinity: ResourceValidationPolicy = {
-    name: "azure-appgw-cookie-affinity",
+    ...about("azure-appgw-cookie-affinity", "mandatory", "medium", "azure availability load-balancer"),
     description:
         "Application Gateway backend HTTP settings use cookie-based affinity (IS keeps login and OIDC state per node).",
-    enforcementLevel: "mandatory",
-    severity: "medium",
-    tags: ["azure", "availability", "load-balancer"],
     validateResource: forTypes([T.appGateway], (props, _args, report) => {
         const settings = asArray<Props>(props.backendHttpSettingsCollection).filter(isObject);
         if (settings.length === 0)
@@ -395,12 +350,14 @@ export const appGatewayCookieAffinity: ResourceValidationPolicy = {
 // Key Vault.
 
 export const keyVaultPurgeProtection: ResourceValidationPolicy = {
-    name: "azure-keyvault-purge-protection",
+    ...about(
+        "azure-keyvault-purge-protection",
+        "advisory",
+        "medium",
+        "azure availability secrets production",
+    ),
     description:
         "In production, Key Vaults have purge protection (a deleted vault and its secrets can be recovered).",
-    enforcementLevel: "advisory",
-    severity: "medium",
-    tags: ["azure", "availability", "secrets", "production"],
     configSchema: { properties: { ...productionSchema } },
     validateResource: forTypes([T.keyVault], (props, args, report) => {
         if (!isProduction(args))
@@ -414,12 +371,9 @@ export const keyVaultPurgeProtection: ResourceValidationPolicy = {
 };
 
 export const keyVaultRetention: ResourceValidationPolicy = {
-    name: "azure-keyvault-soft-delete-retention",
+    ...about("azure-keyvault-soft-delete-retention", "advisory", "medium", "azure availability secrets"),
     description:
         "Key Vaults keep soft-deleted items retentionDays (default 90) in every mode: Azure refuses to change the retention after creation, so a shorter dev value would block turning production on later.",
-    enforcementLevel: "advisory",
-    severity: "medium",
-    tags: ["azure", "availability", "secrets"],
     configSchema: {
         properties: {
             retentionDays: {
@@ -452,12 +406,9 @@ export const keyVaultRetention: ResourceValidationPolicy = {
  * checks the precondition a policy can see: the vault is in the same stack.
  */
 export const keyVaultItemDeletionPath: StackValidationPolicy = {
-    name: "azure-keyvault-item-deletion-path",
+    ...about("azure-keyvault-item-deletion-path", "advisory", "medium", "azure operations secrets"),
     description:
         "Every Key Vault Secret and Key lives in a vault declared in the same stack, so it can be deleted with that vault (deletedWith) through ARM; azure-native would otherwise delete it through the Key Vault data plane on `pulumi destroy`.",
-    enforcementLevel: "advisory",
-    severity: "medium",
-    tags: ["azure", "operations", "secrets"],
     validateStack: (args, report) => {
         const items = [...ofType(args.resources, T.keyVaultSecret), ...ofType(args.resources, T.keyVaultKey)];
         if (items.length === 0) return args.notApplicable("no Key Vault secrets or keys in the stack");

@@ -3,7 +3,8 @@
 // container instances is aws-ec2-imdsv2-required (every launch template); zone spread of the
 // IS service is part of wso2is-zone-spread (policy/stack.ts).
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { Props, asArray, findSecrets, forTypes, isObject, isPlaceholder, isSecretKeyName } from "./util";
+import { findSecrets, isPlaceholder, isSecretKeyName } from "./secrets";
+import { Props, about, asArray, forTypes, isObject } from "./util";
 
 export const T = {
     taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
@@ -41,12 +42,9 @@ const dangerousCapabilities = new Set([
 ]);
 
 export const ecsNoPrivilegedContainers: ResourceValidationPolicy = {
-    name: "aws-ecs-no-privileged-containers",
+    ...about("aws-ecs-no-privileged-containers", "mandatory", "critical", "aws security compute"),
     description:
         "No container of an ECS task definition is privileged or adds host-level capabilities (SYS_ADMIN, NET_ADMIN, ALL, ...).",
-    enforcementLevel: "mandatory",
-    severity: "critical",
-    tags: ["aws", "security", "compute"],
     validateResource: forTypes([T.taskDefinition], (props, _args, report) => {
         for (const c of containersOf(props)) {
             const name = String(c.name ?? "(unnamed)");
@@ -63,12 +61,9 @@ export const ecsNoPrivilegedContainers: ResourceValidationPolicy = {
 };
 
 export const ecsNoPlaintextSecrets: ResourceValidationPolicy = {
-    name: "aws-ecs-no-plaintext-secrets",
+    ...about("aws-ecs-no-plaintext-secrets", "mandatory", "critical", "aws security secrets"),
     description:
         "No plain secret in an ECS container's environment (which the task definition shows to anyone who can describe it): secrets come through `secrets` with valueFrom (Secrets Manager or SSM), files handed over in *_B64 variables hold only $env{...} placeholders.",
-    enforcementLevel: "mandatory",
-    severity: "critical",
-    tags: ["aws", "security", "secrets"],
     validateResource: forTypes([T.taskDefinition], (props, _args, report) => {
         for (const c of containersOf(props)) {
             const container = String(c.name ?? "(unnamed)");

@@ -8,7 +8,15 @@
 import * as TOML from "@iarna/toml";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { T as K8S } from "./kubernetes";
-import { Props, deploymentTomlFromUserData, forTypes, isObject, userDataOf, userDataPaths } from "./util";
+import {
+    Props,
+    about,
+    deploymentTomlFromUserData,
+    forTypes,
+    isObject,
+    userDataOf,
+    userDataPaths,
+} from "./util";
 
 /** IS 7.1.0's shipped encryption key (product-is v7.1.0 default.json). */
 export const shippedEncryptionKey = "03BAFEB27A8E871CAD83C5CD4E771DAB";
@@ -60,12 +68,9 @@ export function keyMaterialProblems(toml: string): string[] {
 }
 
 export const ownKeyMaterial: ResourceValidationPolicy = {
-    name: "wso2is-own-key-material",
+    ...about("wso2is-own-key-material", "mandatory", "critical", "security secrets wso2is"),
     description:
         "Every IS config (node user data, ConfigMap deployment.toml) sets its own [encryption] key and [keystore.primary] through $env{...}, never the encryption key or wso2carbon keystore shipped in every IS download.",
-    enforcementLevel: "mandatory",
-    severity: "critical",
-    tags: ["security", "secrets", "wso2is"],
     validateResource: forTypes([...Object.keys(userDataPaths), K8S.configMap], (props, args, report) => {
         const tomls: { at: string; toml: string }[] = [];
         if (args.type === K8S.configMap) {

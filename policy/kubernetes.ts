@@ -1,19 +1,16 @@
 // Kubernetes policies: ConfigMaps hold no secrets; IS workloads run 2+ replicas behind a
 // PodDisruptionBudget; every container has probes, requests and limits, no privilege and a
 // non-root user. Matched by @pulumi/kubernetes type token; props follow the Kubernetes API.
-import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import {
-    Props,
-    asArray,
-    configOf,
-    findSecrets,
-    forTypes,
-    isObject,
-    isPlaceholder,
-    isSecretKeyName,
-    label,
-    ofType,
-} from "./util";
+import type {
+    PolicyResource,
+    ReportViolation,
+    ResourceValidation,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+import { configOf } from "./config";
+import { findSecrets, isPlaceholder, isSecretKeyName } from "./secrets";
+import { Props, about, asArray, forTypes, isObject, label, ofType } from "./util";
 
 export const T = {
     configMap: "kubernetes:core/v1:ConfigMap",
@@ -65,6 +62,17 @@ interface Container {
     c: Props;
 }
 
+/** A validation of each workload's pod spec and its containers; a workload without one passes. */
+function forPods(
+    types: string[],
+    validate: (pod: Props, containers: Container[], report: ReportViolation) => void,
+): ResourceValidation {
+    return forTypes(types, (props, args, report) => {
+        const pod = podSpecOf(args.type, props);
+        if (pod) validate(pod, containersOf(pod), report);
+    });
+}
+
 function containersOf(pod: Props): Container[] {
     return [
         ...asArray<Props>(pod.initContainers)
@@ -81,12 +89,9 @@ const nameOf = (x: Container) => `${x.kind} '${x.c.name ?? "?"}'`;
 // ---------------------------------------------------------------------------------------------
 
 export const configMapNoSecrets: ResourceValidationPolicy = {
-    name: "k8s-configmap-no-secrets",
+    ...about("k8s-configmap-no-secrets", "mandatory", "critical", "kubernetes security secrets"),
     description:
         "ConfigMaps hold no secrets: no key named like a password/secret/token with a literal value, and no value that looks like a credential ($env{...} placeholders are fine). Secrets go in a Secret.",
-    enforcementLevel: "mandatory",
-    severity: "critical",
-    tags: ["kubernetes", "security", "secrets"],
     validateResource: forTypes([T.configMap], (props, _args, report) => {
         for (const field of ["data", "binaryData"]) {
             const data = isObject(props[field]) ? props[field] : {};
@@ -109,16 +114,11 @@ export const configMapNoSecrets: ResourceValidationPolicy = {
 };
 
 export const workloadProbes: ResourceValidationPolicy = {
-    name: "k8s-probes",
+    ...about("k8s-probes", "advisory", "medium", "kubernetes availability"),
     description:
         "Every long-running container has a startupProbe, a readinessProbe (traffic only to a ready IS) and a livenessProbe.",
-    enforcementLevel: "advisory",
-    severity: "medium",
-    tags: ["kubernetes", "availability"],
-    validateResource: forTypes(serviceTypes, (props, args, report) => {
-        const pod = podSpecOf(args.type, props);
-        if (!pod) return;
-        for (const x of containersOf(pod).filter((y) => y.kind === "container")) {
+    validateResource: forPods(serviceTypes, (pod, containers, report) => {
+        for (const x of containers.filter((y) => y.kind === "container")) {
             const missing = ["startupProbe", "readinessProbe", "livenessProbe"].filter(
                 (p) => !isObject(x.c[p]),
             );
@@ -128,15 +128,10 @@ export const workloadProbes: ResourceValidationPolicy = {
 };
 
 export const workloadResources: ResourceValidationPolicy = {
-    name: "k8s-resources",
+    ...about("k8s-resources", "advisory", "medium", "kubernetes availability cost"),
     description: "Every container (init containers too) sets CPU and memory requests and limits.",
-    enforcementLevel: "advisory",
-    severity: "medium",
-    tags: ["kubernetes", "availability", "cost"],
-    validateResource: forTypes(podTypes, (props, args, report) => {
-        const pod = podSpecOf(args.type, props);
-        if (!pod) return;
-        for (const x of containersOf(pod)) {
+    validateResource: forPods(podTypes, (pod, containers, report) => {
+        for (const x of containers) {
             const r = isObject(x.c.resources) ? x.c.resources : {};
             const missing: string[] = [];
             for (const kind of ["requests", "limits"]) {
@@ -151,18 +146,13 @@ export const workloadResources: ResourceValidationPolicy = {
 };
 
 export const noPrivilegeEscalation: ResourceValidationPolicy = {
-    name: "k8s-no-privilege",
+    ...about("k8s-no-privilege", "mandatory", "high", "kubernetes security"),
     description:
         "No container is privileged, and every container sets allowPrivilegeEscalation: false (the default is true).",
-    enforcementLevel: "mandatory",
-    severity: "high",
-    tags: ["kubernetes", "security"],
-    validateResource: forTypes(podTypes, (props, args, report) => {
-        const pod = podSpecOf(args.type, props);
-        if (!pod) return;
+    validateResource: forPods(podTypes, (pod, containers, report) => {
         if (pod.hostNetwork === true || pod.hostPID === true || pod.hostIPC === true)
             report("the pod shares the node's network, PID or IPC namespace.");
-        for (const x of containersOf(pod)) {
+        for (const x of containers) {
             const sc = isObject(x.c.securityContext) ? x.c.securityContext : {};
             if (sc.privileged === true) report(`${nameOf(x)} is privileged.`);
             if (sc.allowPrivilegeEscalation !== false)
@@ -172,17 +162,12 @@ export const noPrivilegeEscalation: ResourceValidationPolicy = {
 };
 
 export const runAsNonRoot: ResourceValidationPolicy = {
-    name: "k8s-run-as-non-root",
+    ...about("k8s-run-as-non-root", "mandatory", "high", "kubernetes security"),
     description:
         "Every container runs as non-root (runAsNonRoot: true on the container or the pod, and no runAsUser 0).",
-    enforcementLevel: "mandatory",
-    severity: "high",
-    tags: ["kubernetes", "security"],
-    validateResource: forTypes(podTypes, (props, args, report) => {
-        const pod = podSpecOf(args.type, props);
-        if (!pod) return;
+    validateResource: forPods(podTypes, (pod, containers, report) => {
         const podSc = isObject(pod.securityContext) ? pod.securityContext : {};
-        for (const x of containersOf(pod)) {
+        for (const x of containers) {
             const sc = isObject(x.c.securityContext) ? x.c.securityContext : {};
             const nonRoot = sc.runAsNonRoot ?? podSc.runAsNonRoot;
             const user = sc.runAsUser ?? podSc.runAsUser;
@@ -262,12 +247,9 @@ export function replicasOf(w: PolicyResource): number {
 }
 
 export const replicasAndPdb: StackValidationPolicy = {
-    name: "k8s-replicas-and-pdb",
+    ...about("k8s-replicas-and-pdb", "advisory", "high", "kubernetes availability"),
     description:
         "Each IS Deployment/StatefulSet runs at least minReplicas (default 2) pods and has a PodDisruptionBudget that selects them and lets a drain proceed one pod at a time.",
-    enforcementLevel: "advisory",
-    severity: "high",
-    tags: ["kubernetes", "availability"],
     configSchema: {
         properties: {
             minReplicas: {

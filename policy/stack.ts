@@ -8,21 +8,22 @@ import { T as AWS } from "./aws";
 import { T as AZ } from "./azure";
 import { T as ECS, containersOf } from "./ecs";
 import { T as K8S, isWorkloads, podSpecOf, replicasOf } from "./kubernetes";
+import { configOf } from "./config";
+import { findSecrets } from "./secrets";
 import {
     NodeConfig,
     Props,
+    StackArgs,
+    about,
     asArray,
     cloudInitFiles,
-    configOf,
     deploymentTomlFromUserData,
-    findSecrets,
     forTypes,
     isObject,
     label,
     matchesName,
     nodeConfig,
     ofType,
-    StackArgs,
     userDataOf,
     userDataPaths,
 } from "./util";
@@ -163,12 +164,9 @@ function requireClusters(args: StackArgs): { cluster: Cluster; nodes: NodeGroup[
 // ---------------------------------------------------------------------------------------------
 
 export const minNodes: StackValidationPolicy = {
-    name: "wso2is-min-nodes",
+    ...about("wso2is-min-nodes", "advisory", "high", "availability"),
     description:
         "Each cluster runs at least minNodes IS nodes (default 2): ASG desired capacity, VMs that boot IS, or the IS workload's replicas.",
-    enforcementLevel: "advisory",
-    severity: "high",
-    tags: ["availability"],
     configSchema: {
         properties: {
             minNodes: {
@@ -216,12 +214,9 @@ export function spreadsOverZones(pod: Props): boolean {
 }
 
 export const zoneSpread: StackValidationPolicy = {
-    name: "wso2is-zone-spread",
+    ...about("wso2is-zone-spread", "advisory", "high", "availability"),
     description:
         "A cluster's IS nodes are spread over at least 2 availability zones: ASG subnets in 2+ zones, VMs in distinct zones, pods with zone anti-affinity / topology spread, or ECS tasks spread over attribute:ecs.availability-zone on capacity in 2+ zones.",
-    enforcementLevel: "advisory",
-    severity: "high",
-    tags: ["availability"],
     configSchema: {
         properties: {
             minZones: {
@@ -355,12 +350,9 @@ function isSharedFs(r: PolicyResource): boolean {
 }
 
 export const singleDatabaseAndShare: StackValidationPolicy = {
-    name: "wso2is-single-database-and-share",
+    ...about("wso2is-single-database-and-share", "mandatory", "high", "availability correctness"),
     description:
         "Each cluster has exactly one shared database server and one shared file system (two would split the cluster's state). allowExternalSharedFs accepts a share the stack does not create (sharedFs: nfs).",
-    enforcementLevel: "mandatory",
-    severity: "high",
-    tags: ["availability", "correctness"],
     configSchema: {
         properties: {
             allowExternalSharedFs: {
@@ -413,12 +405,9 @@ export function clusterTomls(c: Cluster): { resource: PolicyResource; toml: stri
 }
 
 export const consistentNodeConfig: StackValidationPolicy = {
-    name: "wso2is-consistent-node-config",
+    ...about("wso2is-consistent-node-config", "mandatory", "high", "availability correctness"),
     description:
         "Every node of a cluster is rendered with the same Hazelcast membership scheme, the same database endpoints and (wka) the same member list.",
-    enforcementLevel: "mandatory",
-    severity: "high",
-    tags: ["availability", "correctness"],
     validateStack: (args, report) => {
         const clusters = clustersOf(args.resources)
             .map((c) => ({ cluster: c, tomls: clusterTomls(c) }))
@@ -480,12 +469,9 @@ export const consistentNodeConfig: StackValidationPolicy = {
 // ---------------------------------------------------------------------------------------------
 
 export const noSecretsInUserData: ResourceValidationPolicy = {
-    name: "wso2is-no-secrets-in-user-data",
+    ...about("wso2is-no-secrets-in-user-data", "mandatory", "critical", "security secrets"),
     description:
         "No plain secret in a node's user data or the files it writes (launch templates, EC2 instances, Azure VMs and scale sets): only $env{...} placeholders, no access/secret keys, no PEM private keys, no storage AccountKey.",
-    enforcementLevel: "mandatory",
-    severity: "critical",
-    tags: ["security", "secrets"],
     validateResource: forTypes(Object.keys(userDataPaths), (props, args, report) => {
         for (const u of userDataOf(args.type, props)) {
             const seen = new Set<string>();

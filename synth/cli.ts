@@ -277,7 +277,9 @@ export async function main(argv: string[]): Promise<void> {
     const { program }: typeof import("../components/program") = require(
         path.join(__dirname, "..", "components", "program"),
     );
-    const p = await program();
+    // Not a deployment: placeholder digests warn as in `pulumi preview` (preview = false above
+    // keeps the mocks' outputs known, so the rendered files are those of an up).
+    const p = await program({ deploying: false });
     const outputs = await resolveOutputs(p.outputs);
     const model = pulumi.Output.isInstance(p.cluster.model) ? await valueOf(p.cluster.model) : null;
     const nginx = (p.cluster as unknown as { nginxConf?: unknown }).nginxConf;

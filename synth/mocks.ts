@@ -245,6 +245,17 @@ function computed(
             };
         case "random:index/randomId:RandomId":
             return { id: h(22), state: { hex: h(2 * Number(inputs.byteLength ?? 8)), b64Std: h(22) } };
+        case "aws:s3/bucket:Bucket": {
+            // Autonamed buckets are lowercase (S3's naming rules).
+            const bucket = (inputs.bucket ?? autoname(name)).toLowerCase();
+            return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}` } };
+        }
+        case "aws:secretsmanager/secretVersion:SecretVersion": {
+            // A new value is a new version (PutSecretValue): the id follows the content (the
+            // input may arrive as the SDK's secret wrapper, hence JSON).
+            const versionId = stableGuid(`secret-version:${JSON.stringify(inputs.secretString)}`);
+            return { id: `${inputs.secretId}|${versionId}`, state: { versionId, arn: inputs.secretId } };
+        }
         case "aws:kms/key:Key": {
             const keyId = `${h(8)}-${h(4)}-4${h(3)}-8${h(3)}-${h(12)}`;
             return { id: keyId, state: { keyId, arn: arn("kms", `key/${keyId}`) } };

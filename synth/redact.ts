@@ -21,8 +21,11 @@ const secretWords =
 const keyEnding = /key(?:pem)?$/i;
 const identifierEnding =
     /(?:id|ids|arn|arns|name|names|ref|refs|version|versions|type|path|file|length|count|uri|url|enabled)$/i;
-/** Siblings that make an exact `key` a name (tags, selectors, secretKeyRef, volume items), not a key. */
-const keySiblings = ["value", "values", "operator", "path", "name", "effect", "propagateAtLaunch"];
+/**
+ * Siblings that make an exact `key` a name (tags, selectors, secretKeyRef, volume items, an S3
+ * object's key in its bucket), not a key.
+ */
+const keySiblings = ["value", "values", "operator", "path", "name", "effect", "propagateAtLaunch", "bucket"];
 
 /** True when the value under `key` (in an object with keys `siblings`) must not be shown. */
 export function isSecretKey(key: string, siblings: string[] = []): boolean {

@@ -8,8 +8,8 @@ import * as storage from "@pulumi/kubernetes/storage/v1";
 import { ClusterConfig } from "../config/schema";
 import { ClusterModel } from "../model";
 import {
-    createClusterSecret,
-    createDatabase,
+    clusterTags,
+    createClusterData,
     createMirrorRegistry,
     createNames,
     createResourceGroup,
@@ -25,6 +25,7 @@ import { AksKubernetes, createCluster, isPoolLabel, providerFromKubeconfig } fro
 import { AksNetwork, createNetwork } from "./network";
 import { selfSignedCertificate } from "../shared/selfSigned";
 
+export { clusterTagKey } from "../azure";
 export { aksPlatformOutputs, networkFromPlatform, platformIngress, platformRegistry } from "./network";
 
 export interface AksClusterArgs {
@@ -42,7 +43,6 @@ export interface AksClusterArgs {
     adminPassword?: pulumi.Output<string>;
 }
 
-export const clusterTagKey = "wso2is-cluster";
 export const storageClassName = "wso2is-files";
 
 export class AksCluster extends pulumi.ComponentResource {
@@ -65,7 +65,7 @@ export class AksCluster extends pulumi.ComponentResource {
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("wso2is:azure:AksCluster", name, {}, opts);
         const { config } = args;
-        const tags = { [clusterTagKey]: name, "managed-by": "pulumi" };
+        const tags = clusterTags(name);
         const client = authorization.getClientConfigOutput({ parent: this });
 
         let network: AksNetwork;
@@ -118,38 +118,13 @@ export class AksCluster extends pulumi.ComponentResource {
             imageRegistry = mirror.loginServer;
             imagesReady.push(...mirror.ready);
         }
-        const where = { resourceGroupName: network.resourceGroupName, location: network.location };
 
-        // The same vault and database modules as the VM target. Pods get the passwords from a
+        // The same vault and database as the VM target. Pods get the passwords from a
         // Kubernetes Secret; the vault keeps the cluster secret for operators and recovery.
-        const secret = createClusterSecret(
+        const { secret, database } = createClusterData(
             name,
-            {
-                ...where,
-                tags,
-                tenantId: client.tenantId,
-                vaultName: names.keyVault,
-                clusterName: name,
-                hostname: config.hostname,
-                production: config.production,
-                adminPassword: args.adminPassword,
-            },
-            this,
-        );
-        const database = createDatabase(
-            name,
-            {
-                ...where,
-                config,
-                tags,
-                databaseCount: config.database.layout === "separate" ? 3 : 2,
-                serverName: names.mysqlServer,
-                subnetId: network.databaseSubnetId,
-                vnetId: network.vnetId,
-                dnsZoneId: network.mysqlDnsZoneId,
-                adminPassword: secret.dbAdminPassword,
-                surgeNodes: surgePods,
-            },
+            { config, network, names, tags, client },
+            { adminPassword: args.adminPassword, surgeNodes: surgePods },
             this,
         );
 

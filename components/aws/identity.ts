@@ -1,6 +1,7 @@
 // The nodes' instance role. On EC2 (components/ec2): Hazelcast discovery
 // (DescribeInstances/AvailabilityZones), this cluster's secret only (and, in production, Decrypt
-// with the cluster's KMS key through Secrets Manager only), and SSM Session Manager instead of
+// with the cluster's KMS key through Secrets Manager only), the boot scripts in the cluster's
+// bucket (components/aws/scriptBundle.ts), and SSM Session Manager instead of
 // SSH. On ECS (components/ecs) the container instances get only the ECS agent's managed policy:
 // discovery and the secret belong to the task's own roles. No static keys anywhere.
 //
@@ -15,6 +16,8 @@ import * as iam from "@pulumi/aws/iam";
 export interface AwsNodeIdentity {
     role: iam.Role;
     instanceProfile: iam.InstanceProfile;
+    /** The inline policy (EC2): nodes should launch only once it exists. */
+    policy?: iam.RolePolicy;
 }
 
 /**
@@ -58,20 +61,24 @@ export function clusterSecretStatements(
             Action: ["secretsmanager:GetSecretValue"],
             Resource: secretArn,
         },
-        ...(kmsKeyArn
-            ? [
-                  {
-                      Sid: "ClusterSecretKey",
-                      Effect: "Allow",
-                      Action: ["kms:Decrypt"],
-                      Resource: kmsKeyArn,
-                      Condition: {
-                          StringEquals: { "kms:ViaService": `secretsmanager.${region}.amazonaws.com` },
-                      },
-                  },
-              ]
-            : []),
+        ...(kmsKeyArn ? [kmsDecryptVia("ClusterSecretKey", kmsKeyArn, "secretsmanager", region)] : []),
     ];
+}
+
+/** Decrypt with the cluster's KMS key, only when `service` in `region` asks on the role's behalf. */
+export function kmsDecryptVia(
+    sid: string,
+    kmsKeyArn: pulumi.Input<string>,
+    service: string,
+    region: string,
+): Record<string, unknown> {
+    return {
+        Sid: sid,
+        Effect: "Allow",
+        Action: ["kms:Decrypt"],
+        Resource: kmsKeyArn,
+        Condition: { StringEquals: { "kms:ViaService": `${service}.${region}.amazonaws.com` } },
+    };
 }
 
 export function createNodeIdentity(
@@ -84,6 +91,8 @@ export function createNodeIdentity(
         secretArn?: pulumi.Input<string>;
         /** The cluster's KMS key (production): the cluster secret is encrypted with it. */
         kmsKeyArn?: pulumi.Input<string>;
+        /** More statements of the inline policy (EC2: the script bundle's read). */
+        statements?: Record<string, unknown>[];
         region: string;
         /** AWS managed policies to attach, by a short name that ends the attachment's name. */
         managedPolicies?: Record<string, string>;
@@ -109,8 +118,9 @@ export function createNodeIdentity(
         },
         { parent },
     );
+    let policy: iam.RolePolicy | undefined;
     if (args.secretArn !== undefined) {
-        new iam.RolePolicy(
+        policy = new iam.RolePolicy(
             `${name}-node`,
             {
                 role: role.id,
@@ -119,6 +129,7 @@ export function createNodeIdentity(
                     Statement: [
                         hazelcastDiscoveryStatement,
                         ...clusterSecretStatements(args.secretArn, args.kmsKeyArn, args.region),
+                        ...(args.statements ?? []),
                         sessionManagerStatement,
                     ],
                 }),
@@ -134,5 +145,5 @@ export function createNodeIdentity(
         { role: role.name, tags: args.tags },
         { parent },
     );
-    return { role, instanceProfile };
+    return { role, instanceProfile, policy };
 }

@@ -11,6 +11,12 @@ export interface AwsNetwork {
     vpcId: pulumi.Input<string>;
     publicSubnetIds: pulumi.Input<string>[];
     privateSubnetIds: pulumi.Input<string>[];
+    /**
+     * What gives the private subnets their way out (NAT gateways, private route tables and their
+     * associations) when this stack creates them: nodes launch only after these exist. Empty with
+     * a platform network (its egress exists before this stack runs).
+     */
+    egress?: pulumi.Resource[];
 }
 
 /** The platform stack contract for cloud aws. */
@@ -24,7 +30,12 @@ export const awsPlatformOutputs = platformContract(
 
 export function networkFromPlatform(p: PlatformOutputs): AwsNetwork {
     const v = parsePlatform(p, awsPlatformOutputs);
-    return { vpcId: v.vpcId, publicSubnetIds: v.publicSubnetIds, privateSubnetIds: v.privateSubnetIds };
+    return {
+        vpcId: v.vpcId,
+        publicSubnetIds: v.publicSubnetIds,
+        privateSubnetIds: v.privateSubnetIds,
+        egress: [],
+    };
 }
 
 export const availabilityZoneCount = 2;
@@ -110,6 +121,7 @@ export function createNetwork(
         );
     });
 
+    const egress: pulumi.Resource[] = [...nats];
     const privateSubnets = zones.map((az, i) => {
         const subnet = new ec2.Subnet(
             `${name}-private-${i + 1}`,
@@ -130,11 +142,12 @@ export function createNetwork(
             },
             opts,
         );
-        new ec2.RouteTableAssociation(
+        const association = new ec2.RouteTableAssociation(
             `${name}-private-${i + 1}`,
             { subnetId: subnet.id, routeTableId: routes.id },
             opts,
         );
+        egress.push(routes, association);
         return subnet;
     });
 
@@ -142,5 +155,6 @@ export function createNetwork(
         vpcId: vpc.id,
         publicSubnetIds: publicSubnets.map((s) => s.id),
         privateSubnetIds: privateSubnets.map((s) => s.id),
+        egress,
     };
 }

@@ -7,22 +7,18 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import { ClusterConfig } from "../config/schema";
 import { ClusterModel, buildClusterModel, healthCheckPath } from "../model";
 import { renderCloudInit } from "../render/cloudInit";
+import { gzipStable } from "../render/gzip";
 import { renderNginxConf } from "../render/nginx";
 import { dbAdminUser } from "../shared/passwords";
 import { createBackendTls } from "../shared/backendTls";
-import {
-    createClusterSecret,
-    createDatabase,
-    createNames,
-    createResourceGroup,
-    grantSecretRead,
-} from "../azure";
+import { clusterTags, createClusterData, createNames, createResourceGroup, grantSecretRead } from "../azure";
 import { createLoadBalancer, healthCheck } from "./loadBalancer";
 import { AzureNetwork, createNetwork, subnetPlan } from "./network";
 import { NodeSpec, createNodes, planNodes, zonesInUse } from "./nodes";
 import { AzureSecurityGroups, createSecurityGroups, ports } from "./securityGroups";
 import { AzureSharedFs, createSharedFs, ownNfs } from "./sharedFs";
 
+export { clusterTagKey } from "../azure";
 export { azurePlatformOutputs, networkFromPlatform } from "./network";
 
 export interface AzureVmClusterArgs {
@@ -35,8 +31,29 @@ export interface AzureVmClusterArgs {
     adminPassword?: pulumi.Output<string>;
 }
 
-/** Tag on every resource: which cluster it belongs to. */
-export const clusterTagKey = "wso2is-cluster";
+/**
+ * Azure takes at most 65535 bytes of customData after base64 decoding (Compute API OSProfile:
+ * "The maximum length of the binary array is 65535 bytes"; azure-sdk-for-go armcompute
+ * models.go OSProfile.CustomData).
+ */
+export const customDataLimitBytes = 65535;
+
+/** customData: gzip (cloud-init unpacks it, render/gzip.ts) with a fixed header, base64. */
+export function customDataBase64(cloudInit: string): string {
+    const packed = gzipStable(cloudInit);
+    if (packed.length > customDataLimitBytes) {
+        throw new pulumi.RunError(
+            `the nodes' cloud-init is ${packed.length} bytes gzipped; Azure accepts ${customDataLimitBytes} bytes of customData`,
+        );
+    }
+    return packed.toString("base64");
+}
+
+/** The version of a Key Vault secret: the last segment of its secretUriWithVersion. */
+export function keyVaultSecretVersion(uriWithVersion: string | undefined): string | undefined {
+    const m = /\/secrets\/[^/]+\/([^/?#]+)$/.exec(uriWithVersion ?? "");
+    return m?.[1];
+}
 
 export class AzureVmCluster extends pulumi.ComponentResource {
     public readonly url: pulumi.Output<string>;
@@ -67,7 +84,7 @@ export class AzureVmCluster extends pulumi.ComponentResource {
         super("wso2is:azure:VmCluster", name, {}, opts);
         const { config } = args;
         const clusterName = name;
-        const tags = { [clusterTagKey]: clusterName, "managed-by": "pulumi" };
+        const tags = clusterTags(clusterName);
         const client = authorization.getClientConfigOutput({ parent: this });
         const sharePorts =
             config.sharedFs.kind === "azure-files-nfs"
@@ -161,16 +178,10 @@ export class AzureVmCluster extends pulumi.ComponentResource {
                       this,
                   );
 
-        const secret = createClusterSecret(
+        const { secret, database } = createClusterData(
             name,
+            { config, network, names, tags, client },
             {
-                ...where,
-                tags,
-                tenantId: client.tenantId,
-                vaultName: names.keyVault,
-                clusterName,
-                hostname: config.hostname,
-                production: config.production,
                 adminPassword: args.adminPassword,
                 smbCredentials: sharedFs.smbCredentials,
                 backendTls,
@@ -179,32 +190,23 @@ export class AzureVmCluster extends pulumi.ComponentResource {
             this,
         );
 
-        const database = createDatabase(
-            name,
-            {
-                ...where,
-                config,
-                tags,
-                databaseCount: config.database.layout === "separate" ? 3 : 2,
-                serverName: names.mysqlServer,
-                subnetId: network.databaseSubnetId,
-                vnetId: network.vnetId,
-                dnsZoneId: network.mysqlDnsZoneId,
-                adminPassword: secret.dbAdminPassword,
-            },
-            this,
-        );
-
         // Everything a node needs, resolved from names alone: none of it waits for the
         // database, the storage account or the vault to exist.
         this.model = pulumi
-            .all([database.host, sharedFs.facts, secret.secretUrl])
-            .apply(([dbHost, share, secretUrl]) =>
+            .all([
+                database.host,
+                sharedFs.facts,
+                secret.secretUrl,
+                // A new version of the cluster secret changes every node's files, so the nodes
+                // roll one by one and read it (docs/vm-nodes.md, "Rotation").
+                secret.secret.properties.apply((p) => keyVaultSecretVersion(p.secretUriWithVersion)),
+            ])
+            .apply(([dbHost, share, secretUrl, version]) =>
                 buildClusterModel(config, {
                     clusterName,
                     database: { host: dbHost, port: 3306, tls: true, adminUser: dbAdminUser },
                     sharedFs: share,
-                    secrets: { source: "azure-key-vault", id: secretUrl },
+                    secrets: { source: "azure-key-vault", id: secretUrl, version },
                     nodeIp: "static",
                     nodes,
                     membership: { scheme: "wka" },
@@ -241,7 +243,7 @@ export class AzureVmCluster extends pulumi.ComponentResource {
                 nodes,
                 securityGroupId: groups.nodes.id,
                 customData: nodes.map((n) =>
-                    this.cloudInit.apply((byNode) => Buffer.from(byNode[n.name], "utf8").toString("base64")),
+                    this.cloudInit.apply((byNode) => customDataBase64(byNode[n.name])),
                 ),
                 // The gate makes the gateway's probe from the node (render/healthGate.ts).
                 probe: {

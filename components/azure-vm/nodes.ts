@@ -32,6 +32,7 @@ import * as crypto from "crypto";
 import { ClusterConfig } from "../config/schema";
 import { kebab } from "../azure";
 import { renderHealthGate } from "../render/healthGate";
+import { nodeReadySeconds } from "../model/boot";
 import { hostAddresses } from "../model/network";
 import type { NodeSubnet } from "./network";
 
@@ -53,10 +54,22 @@ export interface NodeSpec {
 }
 
 /**
- * How long a gate waits for its node: the node's boot (install, secrets, share, db-init's wait
- * for the database) plus IS's first start, with room; the Run Command fails after it.
+ * The longest a managed Run Command may run: timeoutInSeconds allows 120-5400 s (90 minutes;
+ * the Run Command module of Azure's Bicep registry declares @maxValue(5400) after the API's
+ * own description).
  */
-export const healthGateTimeoutSeconds = 3600;
+export const runCommandMaxTimeoutSeconds = 5400;
+
+/**
+ * How long a gate waits for its node: a whole boot at worst (components/model/boot.ts
+ * nodeReadySeconds: the bootstrap unit's retry budget plus IS's start). A budget beyond Run
+ * Command's own limit stops the program here rather than as a timeout in the middle of a rollout.
+ */
+export const healthGateTimeoutSeconds = nodeReadySeconds;
+if (healthGateTimeoutSeconds > runCommandMaxTimeoutSeconds)
+    throw new Error(
+        `nodeReadySeconds (${nodeReadySeconds}) exceeds Run Command's limit of ${runCommandMaxTimeoutSeconds} s: split the health gate into several Run Commands or shorten the boot budget (components/model/boot.ts)`,
+    );
 export const healthGateRunCommandName = "wso2is-health-gate";
 
 export interface AzureNodes {

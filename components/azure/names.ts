@@ -19,6 +19,13 @@ export interface AzureNames {
 
 export const suffixLength = 6;
 
+/** Tag on every resource: which cluster it belongs to (verify/controls/azure.ts finds it by it). */
+export const clusterTagKey = "wso2is-cluster";
+
+export function clusterTags(clusterName: string): Record<string, string> {
+    return { [clusterTagKey]: clusterName, "managed-by": "pulumi" };
+}
+
 /** Lowercase, hyphen-separated, starting with a letter. */
 export function kebab(value: string): string {
     const s = value

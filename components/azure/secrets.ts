@@ -19,7 +19,6 @@
 // Officer" instead would add a standing right to read the passwords back.
 import * as pulumi from "@pulumi/pulumi";
 import * as keyvault from "@pulumi/azure-native/keyvault";
-import { BackendTls } from "../shared/backendTls";
 import { ClusterSecretMaterial, createClusterSecretMaterial } from "../shared/clusterSecret";
 
 export const clusterSecretName = "cluster";
@@ -41,38 +40,23 @@ export function keyVaultSecretUrl(vaultName: string, secretName: string): string
     return `https://${vaultName}.vault.azure.net/secrets/${secretName}`;
 }
 
+/** What the cluster secret's document is built from (components/shared/clusterSecret.ts). */
+export type ClusterSecretInputs = Parameters<typeof createClusterSecretMaterial>[1];
+
 export function createClusterSecret(
     name: string,
-    args: {
+    args: ClusterSecretInputs & {
         resourceGroupName: pulumi.Input<string>;
         location: pulumi.Input<string>;
         tenantId: pulumi.Input<string>;
         vaultName: pulumi.Output<string>;
-        clusterName: string;
-        hostname: string;
-        production: boolean;
-        adminPassword?: pulumi.Output<string>;
-        smbCredentials?: { username: pulumi.Output<string>; password: pulumi.Output<string> };
-        /** VM nodes' 9443 certificate (VmCluster); AKS pods keep IS's own. */
-        backendTls?: BackendTls;
         /** The nodes' egress addresses (one NAT gateway per zone), when this program owns the network. */
         egressIps?: pulumi.Output<string[]>;
         tags: Record<string, string>;
     },
     parent: pulumi.Resource,
 ): AzureClusterSecret {
-    const material = createClusterSecretMaterial(
-        name,
-        {
-            clusterName: args.clusterName,
-            hostname: args.hostname,
-            production: args.production,
-            adminPassword: args.adminPassword,
-            backendTls: args.backendTls,
-            smbCredentials: args.smbCredentials,
-        },
-        parent,
-    );
+    const material = createClusterSecretMaterial(name, args, parent);
 
     const vault = new keyvault.Vault(
         `${name}-kv`,

@@ -4,6 +4,13 @@
 
 export const configNamespace = "wso2is-cluster";
 
+/**
+ * The EC2 nodes' image in dev stacks (nodeImageName): one of Canonical's release images, seen in
+ * use in June 2025; whether it is still listed in every region is not checked offline (deprecated
+ * images still resolve: nodes.ts asks with includeDeprecated).
+ */
+export const defaultUbuntuImageName = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250610";
+
 export type ConfigKind = "string" | "boolean" | "integer" | "array";
 
 export interface ConfigKey {
@@ -95,6 +102,13 @@ export const configKeys = {
         defaultText: "Ubuntu 24.04; ecs: the current ECS-optimised Amazon Linux 2023 AMI",
         projectDefault: "",
     },
+    nodeImageName: {
+        kind: "string",
+        description:
+            "cloud aws: the exact name of Canonical's Ubuntu 24.04 amd64 AMI the nodes boot (ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-<date>), resolved by name in the stack's region, never 'the newest': the image changes only when this does (docs/aws.md has the bump command). Not with nodeImageId.",
+        defaultText: `dev: ${defaultUbuntuImageName}; production: required (or nodeImageId)`,
+        projectDefault: "",
+    },
     isVersion: {
         kind: "string",
         description: "WSO2 Identity Server version.",
@@ -109,7 +123,8 @@ export const configKeys = {
     },
     isDistributionSha256: {
         kind: "string",
-        description: "sha256 of the IS zip (64 hex characters); nodes refuse a mismatch.",
+        description:
+            "sha256 of the IS zip (64 hex characters); nodes refuse a mismatch. All zeros is a placeholder: `pulumi up` stops on it, preview and synth warn.",
         defaultText: "required on VM targets",
         projectDefault: "",
     },
@@ -122,7 +137,7 @@ export const configKeys = {
     imageDigests: {
         kind: "array",
         description:
-            "aks: image digests, <repository>@sha256:<hex> (wso2/wso2is, library/mysql, library/traefik); required in production.",
+            "aks: image digests, <repository>@sha256:<hex> (wso2/wso2is, library/mysql, library/traefik); required in production. An all-zero digest is a placeholder: `pulumi up` stops on it.",
         defaultText: "[] (tags only)",
         projectDefault: [],
     },
@@ -134,7 +149,8 @@ export const configKeys = {
     },
     jdbcDriverSha256: {
         kind: "string",
-        description: "sha256 of the Connector/J jar (64 hex characters).",
+        description:
+            "sha256 of the Connector/J jar (64 hex characters). All zeros is a placeholder: `pulumi up` stops on it, preview and synth warn.",
         defaultText: "required",
         projectDefault: "",
     },

@@ -22,8 +22,9 @@ import {
     targetDefaults,
     targets,
 } from "./defaults";
-import { ConfigKeyName, automaticValues, configKeys, configNamespace } from "./keys";
-import { pinnableRepositories } from "../kubernetes/images";
+import { ConfigKeyName, automaticValues, configKeys, configNamespace, defaultUbuntuImageName } from "./keys";
+import { stackNameProblems } from "./names";
+import { pinnableRepositories, workloadImages } from "../kubernetes/images";
 import { maxConnections } from "../shared/database";
 import { surgePods } from "../kubernetes/lifecycle";
 
@@ -34,7 +35,8 @@ export interface ClusterConfig {
     nodes: number;
     membership: MembershipScheme;
     caching: { scenario: 1 | 2 | 3 | 4 | 5; disabledCaches: string[]; cacheTimeoutMinutes?: number };
-    node: { size: string; diskGb: number; imageId?: string };
+    /** imageName (cloud aws): Canonical's Ubuntu image by exact name, when imageId is unset. */
+    node: { size: string; diskGb: number; imageId?: string; imageName?: string };
     is: {
         version: string;
         distributionUrl: string;
@@ -122,6 +124,13 @@ const rawSchema = z.strictObject({
     nodeSize: z.string().min(1).optional(),
     nodeDiskGb: int(seedMinimum.diskGb, 4096).optional(),
     nodeImageId: z.string().min(1).optional(),
+    nodeImageName: z
+        .string()
+        .regex(
+            /^ubuntu\/images\/hvm-ssd-gp3\/ubuntu-noble-24\.04-amd64-server-\d{8}(\.\d+)?$/,
+            "must be the exact name of a Canonical Ubuntu 24.04 amd64 gp3 image, e.g. ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250610",
+        )
+        .optional(),
     isVersion: z
         .string()
         .regex(/^\d+\.\d+\.\d+$/, "must be a version such as 7.1.0")
@@ -165,7 +174,7 @@ type Raw = z.infer<typeof rawSchema>;
 export function parseConfig(
     given: Record<string, string>,
     secretKeys: string[] = ["adminPassword"],
-    /** The Pulumi stack, when known: Azure's name limits depend on it. */
+    /** The Pulumi stack, when known: cloud name limits depend on it (names.ts). */
     stack?: string,
 ): ClusterConfig {
     const raw = withoutAutomaticValues(given);
@@ -272,6 +281,14 @@ function resolve(
             `${configNamespace}:isDistributionSha256 is required on cloud ${r.cloud} (nodes verify the IS zip they download); or set nodeImageId to a pre-baked image`,
         );
     }
+    // EC2's image changes only with the config: a pinned name (or nodeImageId), never "the newest".
+    if (r.nodeImageName && r.cloud !== "aws") bad("nodeImageName", "only applies to cloud aws");
+    else if (r.nodeImageName && r.nodeImageId)
+        bad("nodeImageName", "is set together with nodeImageId: set one of them");
+    else if (r.cloud === "aws" && production && !r.nodeImageId && !r.nodeImageName)
+        problems.push(
+            `${configNamespace}:nodeImageName is required in production on cloud aws (or nodeImageId), so the nodes' image changes only with the config: the newest name is \`aws ec2 describe-images --owners 099720109477 --filters 'Name=name,Values=ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*' --query 'sort_by(Images,&CreationDate)[-1].Name' --output text\``,
+        );
     if (!r.jdbcDriverSha256) {
         problems.push(
             `${configNamespace}:jdbcDriverSha256 is required: the sha256 of the MySQL Connector/J jar the nodes verify`,
@@ -343,17 +360,15 @@ function resolve(
     // Azure limits: a separate block (azureLimitProblems below).
     const azure = {
         cloud: r.cloud,
-        stack,
         nodes,
         nodeDiskGb: r.nodeDiskGb ?? defaultNodeDiskGb,
         nodeImageId: r.nodeImageId,
         dbSize: r.dbSize ?? (production ? d.dbSize.production : d.dbSize.dev),
         databases: databaseCount(r.dbLayout ?? "identity-shared"),
     };
-    for (const { key, message } of azureLimitProblems(azure)) {
-        if (key === "stack") problems.push(`the stack name ${JSON.stringify(stack)} ${message}`);
-        else bad(key, message, azure[key]);
-    }
+    for (const { key, message } of azureLimitProblems(azure)) bad(key, message, azure[key]);
+    // Cloud name limits the stack name reaches (names.ts).
+    if (stack !== undefined) problems.push(...stackNameProblems(r.cloud, stack, nodes));
 
     if (problems.length > 0) throw new ConfigError(problems);
     return {
@@ -367,7 +382,14 @@ function resolve(
             disabledCaches: scenario === 4 ? [...(r.disabledCaches ?? defaultSecurityCaches)] : [],
             cacheTimeoutMinutes: scenario === 2 ? (r.cacheTimeoutMinutes ?? 5) : undefined,
         },
-        node: { size, diskGb: r.nodeDiskGb ?? defaultNodeDiskGb, imageId: r.nodeImageId },
+        node: {
+            size,
+            diskGb: r.nodeDiskGb ?? defaultNodeDiskGb,
+            imageId: r.nodeImageId,
+            ...(r.cloud === "aws" && !r.nodeImageId
+                ? { imageName: r.nodeImageName ?? defaultUbuntuImageName }
+                : {}),
+        },
         is: {
             version: isVersion,
             distributionUrl:
@@ -422,30 +444,9 @@ function parseCertificate(value: string, cloud: Target): ClusterConfig["certific
 export const defaultNodeDiskGb = 30;
 /** Canonical's Ubuntu 24.04 image is a 30 GB disk; Azure refuses a smaller OS disk. */
 export const ubuntuImageDiskGb = 30;
-/** The suffix Pulumi's auto-naming adds to a logical name (at most 8 characters). */
-const autonameSuffix = 8;
-
 /** Databases IS connects to per node: identity + shared, or identity + consent + shared. */
 export function databaseCount(layout: DatabaseLayout): number {
     return layout === "separate" ? 3 : 2;
-}
-
-/** The cluster's logical name: every Azure name of the cluster starts with it. */
-export function clusterName(stack: string): string {
-    return `wso2is-${stack}`;
-}
-
-/** Azure names this program derives from the cluster name, and Azure's limit for each. */
-export function azureNames(cluster: string, nodes: number): { what: string; name: string; limit: number }[] {
-    const last = `${cluster}-node-${nodes}`;
-    return [
-        { what: "VM name (Linux)", name: last, limit: 64 },
-        { what: "Linux computer name", name: last, limit: 64 },
-        { what: "OS disk name", name: `${last}-os`, limit: 80 },
-        { what: "virtual network name", name: `${cluster}-vnet${"x".repeat(autonameSuffix)}`, limit: 64 },
-        { what: "private endpoint name", name: `${cluster}-files${"x".repeat(autonameSuffix)}`, limit: 64 },
-        { what: "Application Gateway name", name: `${cluster}-appgw`, limit: 80 },
-    ];
 }
 
 /** max_connections the cluster asks of MySQL Flexible Server, and what the SKU allows (undefined: unknown SKU). */
@@ -465,14 +466,13 @@ function rolloutSurge(cloud: Target): number {
 
 export function azureLimitProblems(c: {
     cloud: Target;
-    stack?: string;
     nodes: number;
     nodeDiskGb: number;
     nodeImageId?: string;
     dbSize: string;
     databases: number;
-}): { key: "nodeDiskGb" | "dbSize" | "stack"; message: string }[] {
-    const problems: { key: "nodeDiskGb" | "dbSize" | "stack"; message: string }[] = [];
+}): { key: "nodeDiskGb" | "dbSize"; message: string }[] {
+    const problems: { key: "nodeDiskGb" | "dbSize"; message: string }[] = [];
     if (c.cloud !== "azure" && c.cloud !== "aks") return problems;
     if (c.cloud === "azure" && !c.nodeImageId && c.nodeDiskGb < ubuntuImageDiskGb)
         problems.push({
@@ -486,16 +486,6 @@ export function azureLimitProblems(c: {
             key: "dbSize",
             message: `allows max_connections up to ${allowed}; ${surge ? `(${c.nodes} nodes + ${surge} surge pod)` : `${c.nodes} nodes`} x ${c.databases} databases x 80 + 50 needs ${requested}: choose a larger dbSize or fewer nodes`,
         });
-    if (c.cloud === "azure" && c.stack !== undefined) {
-        const cluster = clusterName(c.stack);
-        for (const n of azureNames(cluster, c.nodes).filter((x) => x.name.length > x.limit)) {
-            const fits = c.stack.length - (n.name.length - n.limit);
-            problems.push({
-                key: "stack",
-                message: `makes the Azure ${n.what} ${n.name.length} characters (${JSON.stringify(n.name)}); Azure allows ${n.limit}: use a stack name of at most ${fits} characters`,
-            });
-        }
-    }
     return problems;
 }
 
@@ -524,13 +514,64 @@ export function isAwsTarget(cloud: Target): boolean {
 
 /** Digest keys still holding the all-zero placeholder (nodes will refuse the download). */
 export function placeholderDigests(config: ClusterConfig): string[] {
-    const keys: string[] = [];
+    return placeholderDigestProblems(config).map((p) => p.key);
+}
+
+/**
+ * Each digest key holding the all-zero placeholder, its value and how to get the real digest.
+ * `pulumi up` stops on them (index.ts): nodes verify the download against the digest and
+ * would refuse it, so the first up would build a cluster whose nodes never start.
+ */
+export function placeholderDigestProblems(
+    config: ClusterConfig,
+): { key: string; value: string; get: string; set: string }[] {
+    const found: { key: string; value: string; get: string; set: string }[] = [];
+    const setKey = (key: string) => `pulumi config set ${configNamespace}:${key} <hex>`;
     if (config.is.distributionSha256 && placeholderSha.test(config.is.distributionSha256))
-        keys.push("isDistributionSha256");
-    if (placeholderSha.test(config.is.jdbcDriverSha256)) keys.push("jdbcDriverSha256");
-    if (Object.values(config.is.imageDigests).some((d) => placeholderSha.test(d.replace(/^sha256:/, ""))))
-        keys.push("imageDigests");
-    return keys;
+        found.push({
+            key: "isDistributionSha256",
+            value: config.is.distributionSha256,
+            get: `curl -fsSL ${config.is.distributionUrl} | sha256sum`,
+            set: setKey("isDistributionSha256"),
+        });
+    if (placeholderSha.test(config.is.jdbcDriverSha256))
+        found.push({
+            key: "jdbcDriverSha256",
+            value: config.is.jdbcDriverSha256,
+            get: `curl -fsSL ${config.is.jdbcDriverUrl} | sha256sum`,
+            set: setKey("jdbcDriverSha256"),
+        });
+    const images = Object.values(workloadImages(config.is.version));
+    const zero = Object.entries(config.is.imageDigests)
+        .filter(([, digest]) => placeholderSha.test(digest.replace(/^sha256:/, "")))
+        .map(([repo]) => `${repo}:${images.find((i) => i.repository === repo)?.tag ?? "<tag>"}`);
+    if (zero.length > 0) {
+        const image = `docker.io/${zero[0]}`;
+        found.push({
+            key: "imageDigests",
+            value: JSON.stringify(
+                Object.entries(config.is.imageDigests).map(([repo, digest]) => `${repo}@${digest}`),
+            ),
+            get: `the manifest digest of ${zero.join(", ")}: crane digest ${image}, or docker buildx imagetools inspect ${image}, or for the copy in your ACR az acr repository show --name <registry> --image ${zero[0]} --query digest`,
+            set: `put <repository>@sha256:<hex> in ${configNamespace}:imageDigests`,
+        });
+    }
+    return found;
+}
+
+/** The `pulumi up` error (one for every placeholder key), and the preview / synth warnings. */
+export function placeholderDigestMessages(config: ClusterConfig): { error?: string; warnings: string[] } {
+    const found = placeholderDigestProblems(config);
+    if (found.length === 0) return { warnings: [] };
+    const line = (p: (typeof found)[number]) =>
+        `${configNamespace}:${p.key} = ${p.value.startsWith("[") ? p.value : JSON.stringify(p.value)} is the all-zero placeholder, which the nodes' download check refuses: get ${p.key === "imageDigests" ? p.get : `the real sha256 with \`${p.get}\``}, then ${p.set}`;
+    return {
+        error: [
+            "placeholder digests: `pulumi up` stops before creating anything (`pulumi preview` and `npm run synth` only warn):",
+            ...found.map((p) => `  - ${line(p)}`),
+        ].join("\n"),
+        warnings: found.map((p) => `${line(p)} (\`pulumi up\` refuses to deploy until then)`),
+    };
 }
 
 /** [address, prefix] of an IPv4 CIDR, or undefined. */

@@ -1,34 +1,36 @@
 // wso2is:aws:Cluster: a 2+ node WSO2 IS cluster on EC2 with the `aws` membership scheme,
 // RDS MySQL, EFS, an ALB and Secrets Manager. Each concern lives in its own file; this class
 // wires them and renders the nodes' cloud-init from the cluster model.
-import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig } from "../config/schema";
 import { ClusterModel, buildClusterModel } from "../model";
 import { renderCloudInit } from "../render/cloudInit";
+import { gzipStable } from "../render/gzip";
 import { dbAdminUser } from "../shared/passwords";
 import { createBackendTls } from "../shared/backendTls";
-import { AwsNetwork, createAwsFoundation, createNodeIdentity, efsMountOptions } from "../aws";
+import {
+    AwsClusterComponent,
+    AwsTargetArgs,
+    clusterTags,
+    discoveryTagKey,
+    createAwsFoundation,
+    createNodeIdentity,
+    createScriptBundle,
+    efsMountOptions,
+    scriptBundleStatements,
+    scriptPrefix,
+} from "../aws";
 import { createNodes } from "./nodes";
 
-export { awsPlatformOutputs, networkFromPlatform } from "../aws";
+export { awsPlatformOutputs, discoveryTagKey, networkFromPlatform } from "../aws";
 
-export interface AwsClusterArgs {
-    config: ClusterConfig;
-    /** AWS region (the aws:region of the stack). */
-    region: string;
-    /** From the platform stack; when absent the component creates the VPC. */
-    network?: AwsNetwork;
-    /** IS super admin password from config; generated when absent. */
-    adminPassword?: pulumi.Output<string>;
-}
+export type AwsClusterArgs = AwsTargetArgs;
 
 /** EC2 accepts at most 16 KB of user-data (before base64). */
 export const userDataLimitBytes = 16384;
 
-/** gzip (cloud-init unpacks it) keeps the user-data under EC2's limit; mtime 0 keeps it stable. */
+/** gzip (cloud-init unpacks it) keeps the user-data under EC2's limit; a fixed header keeps it stable. */
 export function userDataBase64(cloudInit: string): string {
-    const packed = zlib.gzipSync(Buffer.from(cloudInit, "utf8"), { level: 9 });
+    const packed = gzipStable(cloudInit);
     if (packed.length > userDataLimitBytes) {
         throw new pulumi.RunError(
             `the nodes' cloud-init is ${packed.length} bytes gzipped; EC2 accepts ${userDataLimitBytes}`,
@@ -37,22 +39,7 @@ export function userDataBase64(cloudInit: string): string {
     return packed.toString("base64");
 }
 
-/** The tag the aws membership scheme filters instances by. */
-export const discoveryTagKey = "wso2is-cluster";
-
-export class AwsCluster extends pulumi.ComponentResource {
-    public readonly url: pulumi.Output<string>;
-    public readonly hostname: pulumi.Output<string>;
-    public readonly loadBalancerDnsName: pulumi.Output<string>;
-    public readonly databaseEndpoint: pulumi.Output<string>;
-    public readonly databaseSecretArn: pulumi.Output<string>;
-    public readonly sharedFsId: pulumi.Output<string>;
-    public readonly nodeSecurityGroupId: pulumi.Output<string>;
-    public readonly autoScalingGroupName: pulumi.Output<string>;
-    public readonly membershipScheme: pulumi.Output<string>;
-    public readonly nodeCount: pulumi.Output<number>;
-    /** The cluster's token-signing certificate (PEM, public): relying parties may pin it. */
-    public readonly signingCertificatePem: pulumi.Output<string>;
+export class AwsCluster extends AwsClusterComponent {
     /** The cluster model the nodes' files are rendered from (resolved values). */
     public readonly model: pulumi.Output<ClusterModel>;
     /** cloud-init user-data of the launch template (plain text; holds no secret). */
@@ -62,7 +49,7 @@ export class AwsCluster extends pulumi.ComponentResource {
         super("wso2is:aws:Cluster", name, {}, opts);
         const { config } = args;
         const clusterName = name;
-        const tags = { [discoveryTagKey]: clusterName, "managed-by": "pulumi" };
+        const tags = clusterTags(clusterName);
 
         // IS calls itself by the public hostname (pinned to the node), so 9443 serves a
         // certificate for that name from the cluster's own CA instead of IS's CN=localhost one.
@@ -71,35 +58,54 @@ export class AwsCluster extends pulumi.ComponentResource {
             { hostname: config.hostname, nodeIps: [], clusterName },
             this,
         );
-        const { network, groups, secret, kmsKeyArn, database, sharedFs, loadBalancer } = createAwsFoundation(
+        const foundation = createAwsFoundation(
             name,
             {
-                config,
-                region: args.region,
-                network: args.network,
-                adminPassword: args.adminPassword,
+                ...args,
                 backendTls,
                 clusterName,
                 tags,
             },
             this,
         );
+        const { network, groups, secret, kmsKeyArn, database, sharedFs, loadBalancer } = foundation;
 
+        // EC2 user-data holds 16 KB: the nodes fetch their scripts from the cluster's bucket.
+        const scripts = createScriptBundle(name, { production: config.production, kmsKeyArn, tags }, this);
         const identity = createNodeIdentity(
             name,
-            { secretArn: secret.secret.arn, kmsKeyArn, region: args.region, tags },
+            {
+                secretArn: secret.secret.arn,
+                kmsKeyArn,
+                statements: scriptBundleStatements(scripts.bucket.arn, kmsKeyArn, args.region),
+                region: args.region,
+                tags,
+            },
             this,
         );
 
         // Everything a node needs, resolved; none of it waits for RDS or the ALB to exist.
         this.model = pulumi
-            .all([groups.nodes.name, identity.role.name, secret.secret.arn, pulumi.output(sharedFs.source)])
-            .apply(([securityGroup, iamRole, secretArn, shareSource]) =>
+            .all([
+                groups.nodes.name,
+                identity.role.name,
+                secret.secret.arn,
+                secret.version.versionId,
+                pulumi.output(sharedFs.source),
+                scripts.bucket.bucket,
+            ])
+            .apply(([securityGroup, iamRole, secretArn, secretVersion, shareSource, bucket]) =>
                 buildClusterModel(config, {
                     clusterName,
                     database: { host: database.host, port: 3306, tls: true, adminUser: dbAdminUser },
                     sharedFs: { protocol: "nfs", source: shareSource, options: efsMountOptions },
-                    secrets: { source: "aws-secrets-manager", id: secretArn, region: args.region },
+                    secrets: {
+                        source: "aws-secrets-manager",
+                        id: secretArn,
+                        region: args.region,
+                        version: secretVersion,
+                    },
+                    scriptDelivery: { kind: "s3", bucket, region: args.region, prefix: scriptPrefix },
                     nodeIp: "aws-imds",
                     // One launch template serves every instance; each learns its IP at boot.
                     nodes: [{ name: "asg-node" }],
@@ -128,38 +134,21 @@ export class AwsCluster extends pulumi.ComponentResource {
                 userData: this.cloudInit.apply(userDataBase64),
                 discoveryTag: { key: discoveryTagKey, value: clusterName },
                 kmsKeyArn,
+                dependsOn: [
+                    ...(network.egress ?? []),
+                    ...scripts.ready,
+                    ...(identity.policy ? [identity.policy] : []),
+                ],
             },
             this,
         );
 
-        this.hostname = pulumi.output(config.hostname);
-        this.url = pulumi.output(`https://${config.hostname}`);
-        this.loadBalancerDnsName = loadBalancer.alb.dnsName;
-        this.databaseEndpoint = database.instance.address;
-        this.databaseSecretArn = secret.secret.arn;
-        this.sharedFsId = pulumi.output(sharedFs.id);
-        this.nodeSecurityGroupId = groups.nodes.id;
-        this.autoScalingGroupName = nodes.group.name;
-        this.membershipScheme = pulumi.output(config.membership);
-        this.nodeCount = pulumi.output(config.nodes);
-        this.signingCertificatePem = secret.material.signing.certificatePem;
+        this.setSharedOutputs(config, foundation, nodes.group.name);
         this.registerOutputs(this.outputs());
     }
 
     /** The stack outputs (the same names on every target where they apply). */
     public outputs(): Record<string, pulumi.Output<unknown>> {
-        return {
-            url: this.url,
-            hostname: this.hostname,
-            loadBalancerDnsName: this.loadBalancerDnsName,
-            databaseEndpoint: this.databaseEndpoint,
-            databaseSecretArn: this.databaseSecretArn,
-            sharedFsId: this.sharedFsId,
-            nodeSecurityGroupId: this.nodeSecurityGroupId,
-            autoScalingGroupName: this.autoScalingGroupName,
-            membershipScheme: this.membershipScheme,
-            nodeCount: this.nodeCount,
-            signingCertificatePem: this.signingCertificatePem,
-        };
+        return this.sharedOutputs();
     }
 }

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as autoscaling from "@pulumi/aws/autoscaling";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as ecs from "@pulumi/aws/ecs";
-import { ClusterConfig } from "../config/schema";
+import { NodeGroupArgs, createNodeLaunchTemplate, propagatedTags } from "../aws";
 import { renderEcsInstanceCloudInit } from "../render/ecsInstance";
 import { stopTimeoutSeconds } from "./containers";
 
@@ -29,15 +29,9 @@ export interface EcsCapacity {
 
 export function createCapacity(
     name: string,
-    args: {
-        config: ClusterConfig;
-        subnetIds: pulumi.Input<string>[];
-        securityGroupId: pulumi.Input<string>;
-        instanceProfileArn: pulumi.Input<string>;
-        discoveryTag: { key: string; value: string };
-        /** Production: the cluster's KMS key for the root volume (EC2 Auto Scaling may use it, components/aws/kms.ts). */
-        kmsKeyArn?: pulumi.Input<string>;
-        tags: Record<string, string>;
+    args: NodeGroupArgs & {
+        /** The private subnets' egress when this stack creates it (components/aws/network.ts). */
+        egress?: pulumi.Resource[];
     },
     parent: pulumi.Resource,
 ): EcsCapacity {
@@ -53,55 +47,23 @@ export function createCapacity(
         { parent },
     );
 
-    const instanceTags = {
-        ...args.tags,
-        Name: `${name}-node`,
-        // Hazelcast's EC2 discovery (aws-ecs scheme) lists the instances by this tag.
-        [args.discoveryTag.key]: args.discoveryTag.value,
-    };
     const userData = cluster.name.apply((clusterName) =>
         Buffer.from(renderEcsInstanceCloudInit({ clusterName, stopTimeoutSeconds }), "utf8").toString(
             "base64",
         ),
     );
-    const launchTemplate = new ec2.LaunchTemplate(
-        `${name}-node`,
+    // Hazelcast's EC2 discovery (aws-ecs scheme) lists the instances by args.discoveryTag.
+    const { launchTemplate, instanceTags, groupLaunchTemplate } = createNodeLaunchTemplate(
+        name,
         {
+            ...args,
             description: "WSO2 IS ECS container instance",
             imageId: config.node.imageId ?? `resolve:ssm:${ecsAmiParameter}`,
-            instanceType: config.node.size,
-            iamInstanceProfile: { arn: args.instanceProfileArn },
-            vpcSecurityGroupIds: [args.securityGroupId],
-            // IMDSv2 only, one hop: bridge-mode containers cannot reach it; host-mode IS reads
-            // only its address there (its AWS calls use the task role).
-            metadataOptions: {
-                httpEndpoint: "enabled",
-                httpTokens: "required",
-                httpPutResponseHopLimit: 1,
-                instanceMetadataTags: "disabled",
-            },
-            blockDeviceMappings: [
-                {
-                    // The root device of the ECS-optimised AL2023 AMI.
-                    deviceName: "/dev/xvda",
-                    ebs: {
-                        volumeSize: config.node.diskGb,
-                        volumeType: "gp3",
-                        encrypted: "true",
-                        ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}),
-                        deleteOnTermination: "true",
-                    },
-                },
-            ],
+            // The root device of the ECS-optimised AL2023 AMI.
+            rootDevice: "/dev/xvda",
             userData,
-            updateDefaultVersion: true,
-            tagSpecifications: [
-                { resourceType: "instance", tags: instanceTags },
-                { resourceType: "volume", tags: { ...args.tags, Name: `${name}-node` } },
-            ],
-            tags: args.tags,
         },
-        { parent },
+        parent,
     );
 
     const group = new autoscaling.Group(
@@ -111,10 +73,7 @@ export function createCapacity(
             minSize: config.nodes,
             // Room for a rolling deployment (maximum 200 %): one new instance per new task.
             maxSize: config.nodes * 2,
-            launchTemplate: {
-                id: launchTemplate.id,
-                version: pulumi.interpolate`${launchTemplate.latestVersion}`,
-            },
+            launchTemplate: groupLaunchTemplate,
             // ECS replaces failed tasks and the ALB judges IS; the group only replaces dead EC2s.
             healthCheckType: "EC2",
             healthCheckGracePeriod: 300,
@@ -132,14 +91,11 @@ export function createCapacity(
                     scaleInProtectedInstances: "Refresh",
                 },
             },
-            tags: Object.entries({ ...instanceTags, AmazonECSManaged: "true" }).map(([key, value]) => ({
-                key,
-                value,
-                propagateAtLaunch: true,
-            })),
+            tags: propagatedTags({ ...instanceTags, AmazonECSManaged: "true" }),
         },
-        // The capacity provider's managed scaling owns the desired capacity.
-        { parent, ignoreChanges: ["desiredCapacity"] },
+        // The capacity provider's managed scaling owns the desired capacity. The instances
+        // register with ECS and pull the image through the private subnets' NAT: not before it.
+        { parent, ignoreChanges: ["desiredCapacity"], dependsOn: args.egress ?? [] },
     );
 
     const capacityProvider = new ecs.CapacityProvider(

@@ -18,7 +18,7 @@ import {
 } from "../model";
 import { renderDeploymentToml } from "../render/deploymentToml";
 import { renderDbInitEnv } from "../render/nodeEnv";
-import { keystoreProgramText, scriptText } from "../render/scripts";
+import { keystoreProgramText, standaloneScriptText } from "../render/scripts";
 import { imageHome, imageUser } from "../kubernetes/names";
 
 /** Client image for the locked schema init (bash + the MySQL 8 client). */
@@ -93,6 +93,8 @@ export interface ContainerInputs {
     logGroup: string;
     size: TaskSize;
     dbAdminUser: string;
+    /** Changes when the cluster secret does (rotationDigest): a new task definition rolls the tasks. */
+    secretRotation: string;
 }
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
@@ -202,7 +204,7 @@ export function containerDefinitions(i: ContainerInputs): Record<string, unknown
             command: [configScript],
             environment: [
                 { name: configFileEnv.deploymentToml, value: b64(renderDeploymentToml(model, node)) },
-                { name: configFileEnv.dbInitScript, value: b64(scriptText("db-init.sh")) },
+                { name: configFileEnv.dbInitScript, value: b64(standaloneScriptText("db-init.sh")) },
                 { name: configFileEnv.dbInitEnv, value: b64(renderDbInitEnv(model, "/boot/is")) },
                 { name: configFileEnv.keystoreProgram, value: b64(keystoreProgramText()) },
                 { name: "JDBC_DRIVER_URL", value: model.is.jdbcDriverUrl },
@@ -283,7 +285,12 @@ export function containerDefinitions(i: ContainerInputs): Record<string, unknown
                 { containerPort: isPorts.https, hostPort: isPorts.https, protocol: "tcp" },
                 { containerPort: isPorts.hazelcast, hostPort: isPorts.hazelcast, protocol: "tcp" },
             ],
-            environment: [{ name: "JVM_MEM_OPTS", value: `-Xms${i.size.heapMiB}m -Xmx${i.size.heapMiB}m` }],
+            environment: [
+                { name: "JVM_MEM_OPTS", value: `-Xms${i.size.heapMiB}m -Xmx${i.size.heapMiB}m` },
+                // ECS resolves `secrets` only when a task starts: a rotation must make a new
+                // task definition revision, which the service rolls like any other change.
+                { name: "WSO2IS_ROTATION_DIGEST", value: i.secretRotation },
+            ],
             secrets: [
                 secret(secretEnv.dbPassword, "dbAppPassword"),
                 secret(secretEnv.adminPassword, "adminPassword"),

@@ -10,48 +10,34 @@
 // instance's network stack has that address on an interface and is reachable at it.
 import * as pulumi from "@pulumi/pulumi";
 import * as ec2 from "@pulumi/aws/ec2";
-import { ClusterConfig } from "../config/schema";
 import { knownNodeSizes } from "../config/defaults";
 import { ClusterModel, buildClusterModel } from "../model";
 import { interfacePattern } from "../model/network";
 import { dbAdminUser } from "../shared/passwords";
-import { AwsNetwork, createAwsFoundation, createNodeIdentity, efsMountOptions } from "../aws";
+import {
+    AwsClusterComponent,
+    AwsTargetArgs,
+    clusterTags,
+    discoveryTagKey,
+    createAwsFoundation,
+    createNodeIdentity,
+    efsMountOptions,
+} from "../aws";
 import { createCapacity } from "./capacity";
 import { taskSize } from "./containers";
 import { createService } from "./service";
 
-export { awsPlatformOutputs, networkFromPlatform } from "../aws";
+export { awsPlatformOutputs, discoveryTagKey, networkFromPlatform } from "../aws";
 
-export interface EcsClusterArgs {
-    config: ClusterConfig;
-    /** AWS region (the aws:region of the stack). */
-    region: string;
-    /** From the platform stack; when absent the component creates the VPC. */
-    network?: AwsNetwork;
-    /** IS super admin password from config; generated when absent. */
-    adminPassword?: pulumi.Output<string>;
-}
-
-/** The tag the container instances carry and Hazelcast's discovery filters by. */
-export const discoveryTagKey = "wso2is-cluster";
+export type EcsClusterArgs = AwsTargetArgs;
 
 /** The ECS-optimised instances' managed policy: what the ECS agent needs, nothing of IS's. */
 export const ecsInstancePolicy = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role";
 
-export class EcsCluster extends pulumi.ComponentResource {
-    public readonly url: pulumi.Output<string>;
-    public readonly hostname: pulumi.Output<string>;
-    public readonly loadBalancerDnsName: pulumi.Output<string>;
-    public readonly databaseEndpoint: pulumi.Output<string>;
-    public readonly databaseSecretArn: pulumi.Output<string>;
-    public readonly sharedFsId: pulumi.Output<string>;
-    public readonly nodeSecurityGroupId: pulumi.Output<string>;
-    public readonly autoScalingGroupName: pulumi.Output<string>;
+export class EcsCluster extends AwsClusterComponent {
     public readonly ecsClusterName: pulumi.Output<string>;
     public readonly serviceName: pulumi.Output<string>;
     public readonly execRoleArn: pulumi.Output<string>;
-    public readonly membershipScheme: pulumi.Output<string>;
-    public readonly nodeCount: pulumi.Output<number>;
     /** The cluster model the task's files are rendered from (resolved values). */
     public readonly model: pulumi.Output<ClusterModel>;
     /** The task's container definitions (JSON; secrets only as valueFrom ARNs). */
@@ -61,24 +47,22 @@ export class EcsCluster extends pulumi.ComponentResource {
         super("wso2is:aws:EcsCluster", name, {}, opts);
         const { config } = args;
         const clusterName = name;
-        const tags = { [discoveryTagKey]: clusterName, "managed-by": "pulumi" };
+        const tags = clusterTags(clusterName);
 
         // Host network mode: the tasks use the instances' group, so "nodes" is the tasks' group
         // (9443 only from the ALB, 5701-5708 only from itself, MySQL and NFS only from it).
         // IS calls itself through the ALB here (no /etc/hosts pin), so 9443 keeps IS's keystore.
         // sharedFs is efs on ECS (config): tasks mount it through access points.
-        const { network, groups, secret, kmsKeyArn, database, sharedFs, loadBalancer } = createAwsFoundation(
+        const foundation = createAwsFoundation(
             name,
             {
-                config,
-                region: args.region,
-                network: args.network,
-                adminPassword: args.adminPassword,
+                ...args,
                 clusterName,
                 tags,
             },
             this,
         );
+        const { network, groups, secret, kmsKeyArn, database, sharedFs, loadBalancer } = foundation;
         const identity = createNodeIdentity(
             name,
             { region: args.region, tags, managedPolicies: { ecs: ecsInstancePolicy } },
@@ -122,6 +106,7 @@ export class EcsCluster extends pulumi.ComponentResource {
                 instanceProfileArn: identity.instanceProfile.arn,
                 discoveryTag: { key: discoveryTagKey, value: clusterName },
                 kmsKeyArn,
+                egress: network.egress,
             },
             this,
         );
@@ -135,6 +120,7 @@ export class EcsCluster extends pulumi.ComponentResource {
                 size: taskSize(knownNodeSizes[config.node.size]),
                 dbAdminUser,
                 secretArn: secret.secret.arn,
+                secretRotation: secret.material.rotationDigest,
                 kmsKeyArn,
                 fileSystemId: sharedFs.fileSystem!.id,
                 fileSystemArn: sharedFs.fileSystem!.arn,
@@ -146,19 +132,10 @@ export class EcsCluster extends pulumi.ComponentResource {
             this,
         );
 
-        this.hostname = pulumi.output(config.hostname);
-        this.url = pulumi.output(`https://${config.hostname}`);
-        this.loadBalancerDnsName = loadBalancer.alb.dnsName;
-        this.databaseEndpoint = database.instance.address;
-        this.databaseSecretArn = secret.secret.arn;
-        this.sharedFsId = pulumi.output(sharedFs.id);
-        this.nodeSecurityGroupId = groups.nodes.id;
-        this.autoScalingGroupName = capacity.group.name;
+        this.setSharedOutputs(config, foundation, capacity.group.name);
         this.ecsClusterName = capacity.cluster.name;
         this.serviceName = service.service.name;
         this.execRoleArn = service.execRole.arn;
-        this.membershipScheme = pulumi.output(config.membership);
-        this.nodeCount = pulumi.output(config.nodes);
         this.containerDefinitions = service.containerDefinitions;
         this.registerOutputs(this.outputs());
     }
@@ -166,19 +143,10 @@ export class EcsCluster extends pulumi.ComponentResource {
     /** The stack outputs (the same names as the EC2 target where they apply). */
     public outputs(): Record<string, pulumi.Output<unknown>> {
         return {
-            url: this.url,
-            hostname: this.hostname,
-            loadBalancerDnsName: this.loadBalancerDnsName,
-            databaseEndpoint: this.databaseEndpoint,
-            databaseSecretArn: this.databaseSecretArn,
-            sharedFsId: this.sharedFsId,
-            nodeSecurityGroupId: this.nodeSecurityGroupId,
-            autoScalingGroupName: this.autoScalingGroupName,
+            ...this.sharedOutputs(),
             ecsClusterName: this.ecsClusterName,
             serviceName: this.serviceName,
             execRoleArn: this.execRoleArn,
-            membershipScheme: this.membershipScheme,
-            nodeCount: this.nodeCount,
         };
     }
 }

@@ -52,6 +52,8 @@ export function createService(
         size: TaskSize;
         dbAdminUser: string;
         secretArn: pulumi.Output<string>;
+        /** ClusterSecretMaterial.rotationDigest. */
+        secretRotation: pulumi.Output<string>;
         /** Production: the cluster's KMS key, which encrypts the secret `valueFrom` reads. */
         kmsKeyArn?: pulumi.Output<string>;
         fileSystemId: pulumi.Input<string>;
@@ -162,8 +164,8 @@ export function createService(
     );
 
     const containers = pulumi
-        .all([args.model, args.secretArn, logGroup.name])
-        .apply(([model, secretArn, logGroupName]) =>
+        .all([args.model, args.secretArn, logGroup.name, args.secretRotation])
+        .apply(([model, secretArn, logGroupName, secretRotation]) =>
             JSON.stringify(
                 containerDefinitions({
                     model,
@@ -173,6 +175,7 @@ export function createService(
                     logGroup: logGroupName,
                     size: args.size,
                     dbAdminUser: args.dbAdminUser,
+                    secretRotation,
                 }),
             ),
         );

@@ -13,10 +13,11 @@ import { ClusterConfig } from "../config/schema";
 import { ClusterModel, buildClusterModel } from "../model";
 import { renderDbInitEnv } from "../render/nodeEnv";
 import { isEnvValue, renderDeploymentToml } from "../render/deploymentToml";
-import { keystoreProgramText, scriptText } from "../render/scripts";
+import { keystoreProgramText, standaloneScriptText } from "../render/scripts";
 import { secretEnv as isEnv, signingKeystore } from "../model";
 import { IngressArgs, createIngress } from "./ingress";
 import { createNetworkPolicies, createServices } from "./network";
+import { rotationDigest } from "../shared/clusterSecret";
 import { createRbac } from "./rbac";
 import { healthPath, imageHome, imageUser, labels, livenessPath, ports, selector } from "./names";
 import { resolvedImages } from "./images";
@@ -110,9 +111,9 @@ export class Workload extends pulumi.ComponentResource {
                 data: {
                     "deployment.toml": this.deploymentToml,
                     "db-init.env": dbInitEnv,
-                    "db-init.sh": scriptText("db-init.sh"),
+                    "db-init.sh": standaloneScriptText("db-init.sh"),
                     "BuildKeystores.java": keystoreProgramText(),
-                    "first-start-gate.sh": scriptText("first-start-gate.sh"),
+                    "first-start-gate.sh": standaloneScriptText("first-start-gate.sh"),
                 },
             },
             o,
@@ -120,26 +121,25 @@ export class Workload extends pulumi.ComponentResource {
 
         const quoted = (v: pulumi.Output<string>) => v.apply((s) => `'${s.replace(/'/g, `'"'"'`)}'`);
         const secretName = "wso2is-secrets";
+        const secretData: Record<string, pulumi.Output<string>> = {
+            // What IS reads through $env{}, in the form that reaches it intact (isEnvValue).
+            [isEnv.dbPassword]: args.passwords.dbApp.apply(isEnvValue),
+            [isEnv.adminPassword]: args.passwords.admin.apply(isEnvValue),
+            [isEnv.encryptionKey]: args.keys.encryptionKey,
+            [isEnv.signingKeystorePassword]: args.keys.signing.keystorePassword.apply(isEnvValue),
+            // The keystores init container's inputs, as they are.
+            "signing.crt": args.keys.signing.certificatePem,
+            "signing.key": args.keys.signing.privateKeyPem,
+            "signing.password": args.keys.signing.keystorePassword,
+            "secrets.env": pulumi.interpolate`WSO2_DB_ADMIN_USER='${args.database.adminUser}'\nWSO2_DB_ADMIN_PASSWORD=${quoted(args.passwords.dbAdmin)}\nWSO2_DB_PASSWORD=${quoted(args.passwords.dbApp)}\n`,
+        };
         const secret = new core.Secret(
             `${name}-secrets`,
-            {
-                metadata: { name: secretName, namespace, labels },
-                type: "Opaque",
-                stringData: {
-                    // What IS reads through $env{}, in the form that reaches it intact (isEnvValue).
-                    [isEnv.dbPassword]: args.passwords.dbApp.apply(isEnvValue),
-                    [isEnv.adminPassword]: args.passwords.admin.apply(isEnvValue),
-                    [isEnv.encryptionKey]: args.keys.encryptionKey,
-                    [isEnv.signingKeystorePassword]: args.keys.signing.keystorePassword.apply(isEnvValue),
-                    // The keystores init container's inputs, as they are.
-                    "signing.crt": args.keys.signing.certificatePem,
-                    "signing.key": args.keys.signing.privateKeyPem,
-                    "signing.password": args.keys.signing.keystorePassword,
-                    "secrets.env": pulumi.interpolate`WSO2_DB_ADMIN_USER='${args.database.adminUser}'\nWSO2_DB_ADMIN_PASSWORD=${quoted(args.passwords.dbAdmin)}\nWSO2_DB_PASSWORD=${quoted(args.passwords.dbApp)}\n`,
-                },
-            },
+            { metadata: { name: secretName, namespace, labels }, type: "Opaque", stringData: secretData },
             { ...o, additionalSecretOutputs: ["stringData", "data"] },
         );
+        // Pods read the Secret only when they start: a changed value rolls them (rotationDigest).
+        const secretDigest = rotationDigest(args.keys.encryptionKey, secretData);
 
         // Stateful: the share survives pod and workload changes; protected in production.
         const share = new core.PersistentVolumeClaim(
@@ -189,7 +189,10 @@ export class Workload extends pulumi.ComponentResource {
                     template: {
                         metadata: {
                             labels: { ...labels, ...selector },
-                            annotations: { "wso2is-cluster/config-sha256": checksum },
+                            annotations: {
+                                "wso2is-cluster/config-sha256": checksum,
+                                "wso2is-cluster/rotation-hmac-sha256": secretDigest,
+                            },
                         },
                         spec: {
                             serviceAccountName: serviceAccount.metadata.name,
@@ -246,22 +249,14 @@ export class Workload extends pulumi.ComponentResource {
                                         { name: "JDBC_DRIVER_SHA256", value: config.is.jdbcDriverSha256 },
                                     ],
                                     volumeMounts: [{ name: "artifacts", mountPath: "/artifacts" }],
-                                    securityContext: restricted(),
-                                    resources: {
-                                        requests: { cpu: "50m", memory: "32Mi" },
-                                        limits: { cpu: "500m", memory: "128Mi" },
-                                    },
+                                    ...initRuntime(["50m", "32Mi"], ["500m", "128Mi"]),
                                 },
                                 {
                                     name: "dbscripts",
                                     image: images.is,
                                     command: ["sh", "-ec", `cp -R ${home}/dbscripts /is/`],
                                     volumeMounts: [{ name: "dbscripts", mountPath: "/is" }],
-                                    securityContext: restricted(),
-                                    resources: {
-                                        requests: { cpu: "50m", memory: "32Mi" },
-                                        limits: { cpu: "500m", memory: "128Mi" },
-                                    },
+                                    ...initRuntime(["50m", "32Mi"], ["500m", "128Mi"]),
                                 },
                                 {
                                     // The cluster's signing keystore and a truststore that trusts it,
@@ -290,11 +285,7 @@ export class Workload extends pulumi.ComponentResource {
                                         { name: "signing", mountPath: "/signing", readOnly: true },
                                         { name: "keystores", mountPath: "/keystores" },
                                     ],
-                                    securityContext: restricted(),
-                                    resources: {
-                                        requests: { cpu: "100m", memory: "256Mi" },
-                                        limits: { cpu: "1", memory: "512Mi" },
-                                    },
+                                    ...initRuntime(["100m", "256Mi"], ["1", "512Mi"]),
                                 },
                                 {
                                     name: "db-init",
@@ -311,11 +302,7 @@ export class Workload extends pulumi.ComponentResource {
                                         { name: "boot", mountPath: "/boot" },
                                         { name: "secrets", mountPath: "/secrets", readOnly: true },
                                     ],
-                                    securityContext: restricted(),
-                                    resources: {
-                                        requests: { cpu: "100m", memory: "128Mi" },
-                                        limits: { cpu: "1", memory: "512Mi" },
-                                    },
+                                    ...initRuntime(["100m", "128Mi"], ["1", "512Mi"]),
                                 },
                                 {
                                     // Native sidecar (runs beside IS): the gate's holder heartbeats until IS
@@ -333,11 +320,7 @@ export class Workload extends pulumi.ComponentResource {
                                         { name: "boot", mountPath: "/boot" },
                                         { name: "secrets", mountPath: "/secrets", readOnly: true },
                                     ],
-                                    securityContext: restricted(),
-                                    resources: {
-                                        requests: { cpu: "10m", memory: "32Mi" },
-                                        limits: { cpu: "200m", memory: "128Mi" },
-                                    },
+                                    ...initRuntime(["10m", "32Mi"], ["200m", "128Mi"]),
                                 },
                             ],
                             containers: [
@@ -507,6 +490,17 @@ export class Workload extends pulumi.ComponentResource {
             ingressAddress: this.ingressAddress,
         });
     }
+}
+
+/** An init container's last fields: the restricted context, requests and limits as [cpu, memory]. */
+function initRuntime(request: [string, string], limit: [string, string]) {
+    return {
+        securityContext: restricted(),
+        resources: {
+            requests: { cpu: request[0], memory: request[1] },
+            limits: { cpu: limit[0], memory: limit[1] },
+        },
+    };
 }
 
 /** The container security context every container gets: no root, no escalation, no caps. */

@@ -19,3 +19,21 @@ export const bootstrapBudgetSeconds = 3600;
 /** Launch to healthy for a new node at worst: what a load balancer's grace and a rolling
  * update's health gate must allow. */
 export const nodeReadySeconds = bootstrapBudgetSeconds + isStartSeconds;
+
+/** Longest secret fetch at a start (fetch-secrets.sh with Key Vault: 60 tries 10 s apart, for a
+ * new VM's role assignment to propagate; Microsoft documents up to 10 minutes). */
+export const secretFetchSeconds = 600;
+
+/** Longest wait of a node behind another node's first start of IS (first-start-gate.sh `enter`,
+ * FIRST_START_WAIT) and of the holder for its own IS to turn healthy (FIRST_START_HOLD_TIMEOUT). */
+export const firstStartWaitSeconds = 1800;
+
+/** db-init.sh polls the database every this many seconds while it waits for it. */
+export const dbWaitPollSeconds = 10;
+
+/** The bootstrap unit's restart delays (systemd >= 254 RestartSteps/RestartMaxDelaySec): the
+ * first retry after 15 s, growing over 8 steps to 5 minutes, then every 5 minutes. */
+export const bootstrapRestart = { firstDelaySeconds: 15, maxDelaySeconds: 300, steps: 8 } as const;
+
+/** The JVM heap's share of the node's memory (jvm-heap.sh; an override is in docs/vm-nodes.md). */
+export const jvmHeapPercent = 60;

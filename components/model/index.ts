@@ -105,9 +105,23 @@ export interface TargetFacts {
         | { protocol: "nfs"; source: string; options: string }
         | { protocol: "smb"; source: string; options: string; credentialsFile: string }
         | { protocol: "csi" };
+    /**
+     * `version`: the secret's current version (Secrets Manager VersionId, Key Vault secret
+     * version). It goes into node.env as SECRET_VERSION, so a rotation changes the nodes' files
+     * and the normal rolling replacement brings it to every node (docs/vm-nodes.md).
+     */
     secrets:
-        | { source: "aws-secrets-manager"; id: string; region: string }
-        | { source: "azure-key-vault"; id: string }
+        | {
+              source: "aws-secrets-manager";
+              id: string;
+              region: string;
+              /**
+               * The secret version the nodes are built for (Secrets Manager VersionId): part of
+               * what the launch template carries, so a rotated secret rolls the nodes.
+               */
+              version?: string;
+          }
+        | { source: "azure-key-vault"; id: string; version?: string }
         | { source: "kubernetes"; secretName: string };
     /**
      * True when 9443 must present the cluster's own certificate (the load balancer verifies it):

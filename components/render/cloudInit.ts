@@ -1,12 +1,15 @@
-// cloud-init user-data (#cloud-config) for one VM node: packages, the rendered files, the
-// share's fstab entry and the boot order of scripts/CONTRACT.md. Holds no secret: the node
-// fetches those at boot with its own cloud identity.
+// cloud-init user-data (#cloud-config) for one VM node. cloud-init only writes files and
+// starts the units (systemdUnit.ts): node.env, deployment.toml, the units, the scripts (or, with
+// s3 delivery, the fetcher and the scripts' digests) and the share's fstab entry. The boot
+// itself (packages, IS, secrets, share, schema) runs in wso2is-bootstrap.service, which retries
+// and runs again after a reboot; cloud-init's own modules never retry. Holds no secret: the
+// node fetches those with its own cloud identity.
 import * as YAML from "yaml";
-import { ClusterModel, NodeModel, dbAdminEnvFile } from "../model";
+import { ClusterModel, NodeModel } from "../model";
 import { renderDeploymentToml } from "./deploymentToml";
 import { renderNodeEnv } from "./nodeEnv";
-import { bootScripts, scriptDir, scriptText } from "./scripts";
-import { renderSystemdUnit, unitPath } from "./systemdUnit";
+import { ShippedScript, fetcherScripts, nodeScripts, scriptDir, scriptSha256, scriptText } from "./scripts";
+import { bootstrapUnitName, nodeUnits, unitName } from "./systemdUnit";
 
 export const cloudConfigHeader = "#cloud-config";
 
@@ -34,18 +37,43 @@ export function fstabLine(share: VmShare): string {
     ].join(" ");
 }
 
+/** The digests `s3` delivery checks: sha256sum's format, one line per fetched script. */
+export const scriptManifestPath = "/etc/wso2is/scripts.sha256";
+
+/** The scripts fetched from S3 (every node script the user-data does not carry). */
+export function fetchedScripts(): ShippedScript[] {
+    return nodeScripts.filter((s) => !(fetcherScripts as readonly string[]).includes(s));
+}
+
+export function renderScriptManifest(): string {
+    return fetchedScripts()
+        .map((s) => `${scriptSha256(s)}  ${s}\n`)
+        .join("");
+}
+
 export function cloudInitObject(model: ClusterModel, node: NodeModel): Record<string, unknown> {
     const fs = model.sharedFs;
     if (fs.protocol === "csi")
         throw new Error("cloud-init is for VM nodes; a CSI share belongs to Kubernetes");
-    const packages = [
-        "openjdk-21-jre-headless",
-        "unzip",
-        "curl",
-        "jq",
-        "mysql-client",
-        fs.protocol === "nfs" ? "nfs-common" : "cifs-utils",
-    ];
+
+    const script = (s: ShippedScript): WriteFile => ({
+        path: `${scriptDir}/${s}`,
+        content: scriptText(s),
+        owner: "root:root",
+        permissions: "0755",
+    });
+    const scripts: WriteFile[] =
+        model.scriptDelivery.kind === "s3"
+            ? [
+                  ...fetcherScripts.map(script),
+                  {
+                      path: scriptManifestPath,
+                      content: renderScriptManifest(),
+                      owner: "root:root",
+                      permissions: "0644",
+                  },
+              ]
+            : nodeScripts.map(script);
 
     const files: WriteFile[] = [
         {
@@ -60,13 +88,8 @@ export function cloudInitObject(model: ClusterModel, node: NodeModel): Record<st
             owner: "root:root",
             permissions: "0640",
         },
-        { path: unitPath, content: renderSystemdUnit(model), owner: "root:root", permissions: "0644" },
-        ...bootScripts.map((s) => ({
-            path: `${scriptDir}/${s}`,
-            content: scriptText(s),
-            owner: "root:root",
-            permissions: "0755",
-        })),
+        ...nodeUnits(model).map((u) => ({ ...u, owner: "root:root", permissions: "0644" })),
+        ...scripts,
         // The share's fstab entry, appended as text: cloud-init's `mounts` module would run
         // `mount -a` before the NFS/SMB client is installed. mount-share.sh mounts it (with retries);
         // nofail keeps a late share from blocking later boots.
@@ -79,43 +102,16 @@ export function cloudInitObject(model: ClusterModel, node: NodeModel): Record<st
         },
     ];
 
-    const confPath = `${model.is.home}/repository/conf/deployment.toml`;
     const doc: Record<string, unknown> = {
-        package_update: true,
-        packages,
         write_files: files,
         runcmd: [
-            // runcmd becomes one /bin/sh script; without this a failed step would not stop the boot.
-            "set -e",
-            // The database admin pair exists on the node (tmpfs) only from fetch-secrets to db-init.
-            ...bootScripts.flatMap((s) =>
-                s === "fetch-secrets.sh"
-                    ? [["env", `WSO2IS_DB_ADMIN_ENV=${dbAdminEnvFile}`, `${scriptDir}/${s}`]]
-                    : s === "db-init.sh"
-                      ? [
-                            ["env", `WSO2IS_SECRETS_ENV=${dbAdminEnvFile}`, `${scriptDir}/${s}`],
-                            ["rm", "-f", dbAdminEnvFile],
-                        ]
-                      : [[`${scriptDir}/${s}`]],
-            ),
-            [
-                "install",
-                "-o",
-                "root",
-                "-g",
-                model.is.user,
-                "-m",
-                "0640",
-                "/etc/wso2is/deployment.toml",
-                confPath,
-            ],
             ["systemctl", "daemon-reload"],
-            ["systemctl", "enable", "--now", "wso2is.service"],
+            ["systemctl", "enable", bootstrapUnitName, unitName],
+            // --no-block: runcmd runs inside cloud-final.service, which need not wait for the
+            // boot (up to an hour on a first deploy). wso2is.service pulls the bootstrap in.
+            ["systemctl", "start", "--no-block", unitName],
         ],
     };
-    // Ubuntu 24.04 ships the AWS CLI only as a snap; the secret fetch needs it.
-    if (model.secrets.source === "aws-secrets-manager")
-        doc.snap = { commands: ["snap install aws-cli --classic"] };
     return doc;
 }
 

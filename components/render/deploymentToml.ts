@@ -82,11 +82,18 @@ export function deploymentTomlObject(model: ClusterModel, node: NodeModel): Tabl
     return doc;
 }
 
+/** Where the $env{} values come from on this target (the header says so to whoever reads the file). */
+function secretSourceOf(model: ClusterModel): string {
+    if (model.secrets.source === "kubernetes") return `the Secret ${model.secrets.secretName}`;
+    if (model.membership?.scheme === "aws-ecs") return "the task definition's secrets (Secrets Manager)";
+    return "/etc/wso2is/secrets.env (fetch-secrets.sh)";
+}
+
 export function renderDeploymentToml(model: ClusterModel, node: NodeModel): string {
     const header = [
         `# deployment.toml of ${node.name} in cluster ${model.clusterName}, rendered by wso2is-cluster.`,
         `# Caching scenario ${model.caching.scenario}; membership ${model.membership?.scheme ?? "none (clustering off)"}.`,
-        "# Secrets are $env{...} placeholders filled from /etc/wso2is/secrets.env at start.",
+        `# Secrets are $env{...} placeholders, filled at start from ${secretSourceOf(model)}.`,
         "",
     ].join("\n");
     const body = TOML.stringify(deploymentTomlObject(model, node) as TOML.JsonMap);

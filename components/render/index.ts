@@ -6,3 +6,4 @@ export * from "./scripts";
 export * from "./systemdUnit";
 export * from "./nginx";
 export * from "./ecsInstance";
+export * from "./gzip";

@@ -1,5 +1,23 @@
 // /etc/wso2is/node.env: the non-secret parameters of the boot scripts (scripts/CONTRACT.md).
-import { ClusterModel, NodeModel } from "../model";
+import { ClusterModel, NodeModel, isHttpsPort } from "../model";
+import { dbWaitPollSeconds, dbWaitSeconds, firstStartWaitSeconds, jvmHeapPercent } from "../model/boot";
+
+/**
+ * The Ubuntu packages a VM node needs, in one place: bootstrap.sh installs them (apt retries,
+ * lock wait) from node.env's NODE_PACKAGES; cloud-init's `packages:` module never retries.
+ */
+export function nodePackages(model: ClusterModel): string[] {
+    return [
+        "openjdk-21-jre-headless",
+        "unzip",
+        "curl",
+        "jq",
+        "mysql-client",
+        // redirect-443.sh: the node's own calls to its public URL.
+        "nftables",
+        model.sharedFs.protocol === "smb" ? "cifs-utils" : "nfs-common",
+    ];
+}
 
 /** Single-quoted for both bash `source` and systemd EnvironmentFile. */
 function quote(value: string): string {
@@ -28,9 +46,9 @@ export function nodeEnvEntries(model: ClusterModel, node: NodeModel): [string, s
         ["DB_PORT", String(model.database.port)],
         ["DB_TLS", model.database.tls ? "required" : "disabled"],
         ["DB_APP_USER", model.database.appUser],
-        // Nodes boot while the database is still being created (about 10 minutes): wait up to 30.
-        ["DB_INIT_RETRIES", "180"],
-        ["DB_INIT_RETRY_DELAY", "10"],
+        // Nodes boot while the database is still being created: db-init waits dbWaitSeconds.
+        ["DB_INIT_RETRIES", String(Math.ceil(dbWaitSeconds / dbWaitPollSeconds))],
+        ["DB_INIT_RETRY_DELAY", String(dbWaitPollSeconds)],
         ["DB_INIT_PLAN", model.databases.map((d) => `${d.name}:${d.scripts.join(",")}`).join(" ")],
         ["SECRET_SOURCE", model.secrets.source],
         ["SECRET_ID", "id" in model.secrets ? model.secrets.id : model.secrets.secretName],
@@ -38,6 +56,17 @@ export function nodeEnvEntries(model: ClusterModel, node: NodeModel): [string, s
         ["LB_HOSTNAME", model.hostname],
     ];
     if (model.secrets.source === "aws-secrets-manager") entries.push(["AWS_REGION", model.secrets.region]);
+    // s3 delivery: where fetch-scripts.sh reads the scripts the manifest names (CONTRACT.md).
+    const delivery = model.scriptDelivery;
+    if (delivery.kind === "s3")
+        entries.push(
+            ["SCRIPT_BUCKET", delivery.bucket],
+            ["SCRIPT_REGION", delivery.region],
+            ["SCRIPT_PREFIX", delivery.prefix],
+        );
+    // Not read by any script: a new secret version changes this file, so the nodes roll.
+    if ("version" in model.secrets && model.secrets.version)
+        entries.push(["SECRET_VERSION", model.secrets.version]);
     if (model.nodeIp === "static") entries.push(["NODE_IP", node.ip]);
     // The cluster's signing keystore ([keystore.primary]/[keystore.internal]), built by fetch-secrets.sh.
     entries.push(
@@ -64,8 +93,21 @@ export function nodeEnvEntries(model: ClusterModel, node: NodeModel): [string, s
     return entries;
 }
 
+/** What only a VM node's units read (bootstrap.sh, jvm-heap.sh, redirect-443.sh, the gate). */
+export function vmNodeEnvEntries(model: ClusterModel): [string, string][] {
+    return [
+        ["NODE_PACKAGES", nodePackages(model).join(" ")],
+        ["IS_HTTPS_PORT", String(isHttpsPort)],
+        ["JVM_HEAP_PERCENT", String(jvmHeapPercent)],
+        ["FIRST_START_WAIT", String(firstStartWaitSeconds)],
+        ["FIRST_START_HOLD_TIMEOUT", String(firstStartWaitSeconds)],
+    ];
+}
+
 export function renderNodeEnv(model: ClusterModel, node: NodeModel): string {
-    const lines = nodeEnvEntries(model, node).map(([k, v]) => `${k}=${quote(v)}`);
+    const lines = [...nodeEnvEntries(model, node), ...vmNodeEnvEntries(model)].map(
+        ([k, v]) => `${k}=${quote(v)}`,
+    );
     return [
         "# Rendered by wso2is-cluster. No secrets here: they arrive in secrets.env at boot.",
         ...lines,

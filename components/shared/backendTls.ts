@@ -21,6 +21,7 @@
 // truststore (IS calls itself by the public hostname, pinned to the node).
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { watchExpiry } from "./certificateExpiry";
 import { generatedPassword } from "./passwords";
 
 /** CA validity: 10 years; the server certificate: 2 years, renewed by `pulumi up` in its last 30 days. */
@@ -92,6 +93,9 @@ export function createBackendTls(
         },
         opts,
     );
+
+    watchExpiry(`the backend (9443) CA of ${args.clusterName}`, ca, 0);
+    watchExpiry(`the backend (9443) certificate of ${args.clusterName}`, server, serverEarlyRenewalHours);
 
     return {
         caCertPem: ca.certPem,

@@ -13,10 +13,12 @@
 // database unreadable, a new signing key invalidates every token and assertion issued so far.
 // So both ignore later changes of their inputs, are protected in production, and must keep their
 // names (rename a parent only with an alias). Rotation is deliberate (docs/security.md).
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { BackendTls } from "./backendTls";
+import { watchExpiry } from "./certificateExpiry";
 import { dbAdminUser, generatedPassword } from "./passwords";
 
 /** The signing certificate's validity: 10 years; `pulumi up` re-issues it (same key) in its last 90 days. */
@@ -44,6 +46,27 @@ export interface ClusterSecretMaterial {
     };
     /** The JSON document of scripts/CONTRACT.md (a Pulumi secret). */
     document: pulumi.Output<string>;
+    /** Changes whenever the document does (rotationDigest): what rolls the nodes on a rotation. */
+    rotationDigest: pulumi.Output<string>;
+}
+
+/**
+ * A digest that changes when any of `values` changes, for what must roll the nodes or pods
+ * when a secret rotates (they read secrets only when IS starts). HMAC-SHA256 keyed with the
+ * cluster's encryption key, so it gives no way to test guesses of a weak admin password; not
+ * a secret itself, so a rotation shows in the preview's diff.
+ */
+export function rotationDigest(
+    encryptionKey: pulumi.Input<string>,
+    values: Record<string, pulumi.Input<string>>,
+): pulumi.Output<string> {
+    return pulumi.unsecret(
+        pulumi.all([encryptionKey, pulumi.all(values)]).apply(([key, resolved]) => {
+            const mac = crypto.createHmac("sha256", key);
+            for (const k of Object.keys(resolved).sort()) mac.update(`${k}\0${resolved[k]}\0`);
+            return mac.digest("hex");
+        }),
+    );
 }
 
 export function createClusterSecretMaterial(
@@ -97,6 +120,11 @@ export function createClusterSecretMaterial(
         },
         { parent },
     );
+    watchExpiry(
+        `the token-signing certificate of ${args.clusterName}`,
+        signingCert,
+        signingEarlyRenewalHours,
+    );
     const signing = {
         certificatePem: signingCert.certPem,
         privateKeyPem: pulumi.secret(signingKey.privateKeyPemPkcs8),
@@ -127,5 +155,13 @@ export function createClusterSecretMaterial(
                 : {}),
         }),
     );
-    return { dbAdminPassword, dbAppPassword, adminPassword, encryptionKey, signing, document };
+    return {
+        dbAdminPassword,
+        dbAppPassword,
+        adminPassword,
+        encryptionKey,
+        signing,
+        document,
+        rotationDigest: rotationDigest(encryptionKey, { document }),
+    };
 }

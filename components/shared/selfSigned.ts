@@ -3,6 +3,7 @@
 // it in production.
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { watchExpiry } from "./certificateExpiry";
 
 export function selfSignedCertificate(
     name: string,
@@ -24,5 +25,7 @@ export function selfSignedCertificate(
         },
         { parent },
     );
+    // No earlyRenewalHours: a development certificate, renewed once expired (certificateExpiry.ts).
+    watchExpiry(`the self-signed listener certificate for ${hostname}`, cert, 0);
     return { key, cert };
 }

@@ -1,10 +1,19 @@
 // wso2is:aws:Cluster under the mock engine: resources, their security-relevant inputs, the
 // rendered user-data, protection of stateful resources and the platform stack path.
 import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import * as zlib from "zlib";
 import * as YAML from "yaml";
 import { AwsCluster, discoveryTagKey } from "../../components/ec2";
 import { networkFromPlatform } from "../../components/aws";
+import { fetchedScripts, scriptSha256 } from "../../components/render";
+import {
+    bootWorkSeconds,
+    dbWaitSeconds,
+    isStartSeconds,
+    nodeReadySeconds,
+} from "../../components/model/boot";
+import { scriptText } from "../../components/render/scripts";
 import { ConfigError } from "../../components/config/schema";
 import { readPlatformStack } from "../../components/platform";
 import { configFor } from "../fixtures/models";
@@ -47,7 +56,20 @@ const T = {
     tlsKey: "tls:index/privateKey:PrivateKey",
     version: "aws:secretsmanager/secretVersion:SecretVersion",
     record: "aws:route53/record:Record",
+    bucket: "aws:s3/bucket:Bucket",
+    object: "aws:s3/bucketObjectv2:BucketObjectv2",
+    publicAccess: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    ownership: "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    sse: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    routeTable: "aws:ec2/routeTable:RouteTable",
+    association: "aws:ec2/routeTableAssociation:RouteTableAssociation",
 };
+
+/** `type::name` of each resource an options record depends on. */
+const dependsOnNames = (opts: { dependsOn?: unknown } | undefined): string[] =>
+    ((opts?.dependsOn as { __name?: string; __pulumiType?: string }[] | undefined) ?? []).map(
+        (d) => `${d.__pulumiType}::${d.__name}`,
+    );
 
 async function build(
     name: string,
@@ -449,6 +471,164 @@ describe("aws target (wso2is:aws:Cluster)", function () {
         assert.notStrictEqual(lts[0].inputs.userData, lts[1].inputs.userData);
     });
 
+    it("nodes launch only after the private subnets' egress, the script bundle and the role policy exist", function () {
+        const deps = dependsOnNames(dev.options.get(`${T.asg}::awsdev-nodes`));
+        const names = (t: string, prefix: string) =>
+            ofType(dev.resources, t)
+                .filter((r) => r.name.startsWith(prefix))
+                .map((r) => `${t}::${r.name}`);
+        const nats = names(T.nat, "awsdev-nat-");
+        const privateRoutes = names(T.routeTable, "awsdev-private-");
+        const privateAssociations = names(T.association, "awsdev-private-");
+        assert.strictEqual(nats.length, 1);
+        assert.strictEqual(privateAssociations.length, 2);
+        for (const n of [...nats, ...privateRoutes, ...privateAssociations])
+            assert.ok(deps.includes(n), `the group does not wait for ${n}: ${deps.join(", ")}`);
+        assert.strictEqual(privateRoutes.length, 2);
+        assert.ok(
+            !deps.includes(`${T.association}::awsdev-public-1`),
+            "the public route association is not egress",
+        );
+        for (const o of ofType(dev.resources, T.object))
+            assert.ok(deps.includes(`${T.object}::${o.name}`), o.name);
+        assert.ok(deps.includes(`${T.rolePolicy}::awsdev-node`), "the role policy");
+        // Production: one NAT per zone, both waited for.
+        const prodDeps = dependsOnNames(prod.options.get(`${T.asg}::awsprod-nodes`));
+        assert.ok(
+            ["awsprod-nat-1", "awsprod-nat-2"].every((n) => prodDeps.includes(`${T.nat}::${n}`)),
+            prodDeps.join(", "),
+        );
+    });
+
+    it("the scripts live in a private, encrypted bucket at scripts/<sha256> of the shipped text, kept when replaced", async function () {
+        for (const [stack, production] of [
+            [dev, false],
+            [prod, true],
+        ] as const) {
+            const bucket = one(stack.resources, T.bucket);
+            assert.strictEqual(bucket.inputs.forceDestroy, !production, "forceDestroy in dev only");
+            const block = one(stack.resources, T.publicAccess).inputs;
+            assert.deepStrictEqual(
+                [
+                    block.blockPublicAcls,
+                    block.blockPublicPolicy,
+                    block.ignorePublicAcls,
+                    block.restrictPublicBuckets,
+                ],
+                [true, true, true, true],
+            );
+            assert.strictEqual(
+                one(stack.resources, T.ownership).inputs.rule.objectOwnership,
+                "BucketOwnerEnforced",
+            );
+            const rule = one(stack.resources, T.sse).inputs.rules[0];
+            const kms = ofType(stack.resources, T.kms)[0]?.state?.arn;
+            assert.deepStrictEqual(
+                rule.applyServerSideEncryptionByDefault,
+                production ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: kms } : { sseAlgorithm: "AES256" },
+            );
+            const objects = ofType(stack.resources, T.object);
+            assert.strictEqual(objects.length, fetchedScripts().length);
+            // What the launch template's manifest names is exactly what the bucket holds.
+            const manifest = (
+                YAML.parse(userDataOf(stack.resources)).write_files as { path: string; content: string }[]
+            )
+                .find((f) => f.path === "/etc/wso2is/scripts.sha256")!
+                .content.trim()
+                .split("\n")
+                .map((line) => `scripts/${line.split("  ")[0]}`);
+            assert.deepStrictEqual(manifest.sort(), objects.map((o) => o.inputs.key).sort());
+            for (const script of fetchedScripts()) {
+                const o = objects.find((x) => x.inputs.key === `scripts/${scriptSha256(script)}`);
+                assert.ok(o, `no object for ${script}`);
+                assert.strictEqual(o.inputs.content, scriptText(script));
+                assert.strictEqual(o.inputs.bucket, bucket.state.bucket);
+                assert.strictEqual(stack.options.get(`${T.object}::${o.name}`)?.retainOnDelete, true);
+            }
+            // The node role: GetObject under scripts/ only; production decrypts through S3 only.
+            const policy = JSON.parse(one(stack.resources, T.rolePolicy).inputs.policy);
+            const bySid = Object.fromEntries(policy.Statement.map((x: { Sid: string }) => [x.Sid, x]));
+            assert.deepStrictEqual(bySid.ScriptBundle, {
+                Sid: "ScriptBundle",
+                Effect: "Allow",
+                Action: ["s3:GetObject"],
+                Resource: `${bucket.state.arn}/scripts/*`,
+            });
+            assert.deepStrictEqual(
+                bySid.ScriptBundleKey,
+                production
+                    ? {
+                          Sid: "ScriptBundleKey",
+                          Effect: "Allow",
+                          Action: ["kms:Decrypt"],
+                          Resource: kms,
+                          Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } },
+                      }
+                    : undefined,
+            );
+            // The model tells the renderers where the scripts are.
+            const model = await promiseOf(stack.cluster.model);
+            assert.deepStrictEqual(model.scriptDelivery, {
+                kind: "s3",
+                bucket: bucket.state.bucket,
+                region: "eu-west-1",
+                prefix: "scripts",
+            });
+        }
+    });
+
+    it("the model carries the secret's version, so a rotated secret changes what the nodes are built from", async function () {
+        const model = await promiseOf(dev.cluster.model);
+        const version = one(dev.resources, T.version).state.versionId;
+        assert.match(String(version), /^[0-9a-f-]{36}$/);
+        assert.strictEqual(model.secrets.source === "aws-secrets-manager" && model.secrets.version, version);
+        // The version follows the secret's content: the same document keeps it, a new admin
+        // password (a rotation) brings a new one, and so a new model for the nodes.
+        const versionFor = async (adminPassword: string) => {
+            const c = new AwsCluster("rotation", {
+                config: configFor("aws"),
+                region: "eu-west-1",
+                adminPassword: pulumi.secret(adminPassword),
+            });
+            const m = await promiseOf(c.model);
+            return m.secrets.source === "aws-secrets-manager" ? m.secrets.version : undefined;
+        };
+        const first = await versionFor("first-Passw0rd!");
+        assert.strictEqual(await versionFor("first-Passw0rd!"), first);
+        assert.notStrictEqual(await versionFor("second-Passw0rd!"), first);
+    });
+
+    it("ELB grace covers the database wait plus a boot (model/boot.ts); a refresh waits a day-2 boot", function () {
+        const asg = one(dev.resources, T.asg).inputs;
+        assert.strictEqual(asg.healthCheckGracePeriod, nodeReadySeconds);
+        assert.ok(asg.healthCheckGracePeriod > dbWaitSeconds + bootWorkSeconds + isStartSeconds);
+        assert.strictEqual(
+            asg.instanceRefresh.preferences.instanceWarmup,
+            String(bootWorkSeconds + isStartSeconds),
+        );
+        assert.strictEqual(asg.defaultInstanceWarmup, bootWorkSeconds + isStartSeconds);
+    });
+
+    it("the launch template changes only with the nodes' own inputs: not with allowedCidrs or backups; the image only with nodeImageName", async function () {
+        const template = async (extra: Record<string, string>) => {
+            const before = engine.records.length;
+            await build("ltstable", extra);
+            return one(engine.records.slice(before), T.lt).inputs;
+        };
+        const a = await template({});
+        const b = await template({ allowedCidrs: '["203.0.113.0/24"]', dbBackupDays: "3" });
+        assert.deepStrictEqual(b, a);
+        const c = await template({
+            nodeImageName: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20990101",
+        });
+        assert.notStrictEqual(
+            c.imageId,
+            a.imageId,
+            "a new image name must roll the nodes (the test can fail)",
+        );
+        assert.deepStrictEqual({ ...c, imageId: a.imageId }, a);
+    });
+
     it("uses the platform stack's network instead of creating one", async function () {
         setPlatformOutputs("acme/network/prod", {
             vpcId: "vpc-platform",
@@ -470,6 +650,13 @@ describe("aws target (wso2is:aws:Cluster)", function () {
         ]);
         assert.deepStrictEqual(one(r.resources, T.alb).inputs.subnets, ["subnet-pub-a", "subnet-pub-b"]);
         assert.strictEqual(ofType(r.resources, T.mountTarget).length, 3);
+        // The platform's egress predates this stack: the group waits only for its own inputs.
+        const deps = dependsOnNames(r.options.get(`${T.asg}::awsplat-nodes`));
+        assert.ok(
+            !deps.some((d) => /(natGateway|routeTable|routeTableAssociation):/.test(d)),
+            deps.join(", "),
+        );
+        assert.ok(deps.length > 0);
         for (const sg of ofType(r.resources, T.sg)) assert.strictEqual(sg.inputs.vpcId, "vpc-platform");
         assert.ok(
             engine.records.some(
@@ -519,6 +706,21 @@ describe("aws target (wso2is:aws:Cluster)", function () {
         assert.match(
             problems({ sharedFs: "azure-files-nfs" }),
             /sharedFs = "azure-files-nfs" is not available on cloud aws; allowed: efs, nfs/,
+        );
+        assert.match(
+            problems({ production: "true", nodeImageName: "" }),
+            /nodeImageName is required in production on cloud aws \(or nodeImageId\)/,
+        );
+        assert.match(
+            problems({ nodeImageName: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*" }),
+            /nodeImageName = "ubuntu\/images\/hvm-ssd-gp3\/ubuntu-noble-24.04-amd64-server-\*" must be the exact name/,
+        );
+        assert.match(
+            problems({
+                nodeImageName: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250610",
+                nodeImageId: "ami-0123456789abcdef0",
+            }),
+            /nodeImageName = .* is set together with nodeImageId: set one of them/,
         );
         assert.match(
             problems({ nodeSize: "t3.medium" }),

@@ -1,6 +1,7 @@
 // wso2is:azure:VmCluster under the mock engine: resources, their security-relevant inputs, the
 // rendered customData, protection of stateful resources, the platform stack path and SMB.
 import * as assert from "assert";
+import * as zlib from "zlib";
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -15,6 +16,7 @@ import { keyVaultSecretsUserRoleId } from "../../components/azure";
 import { buildPfx } from "../../components/azure-vm/pfx";
 import { ConfigError } from "../../components/config/schema";
 import { readPlatformStack } from "../../components/platform";
+import { nodeReadySeconds } from "../../components/model/boot";
 import { configFor } from "../fixtures/models";
 import { isKnownTomlKey } from "../fixtures/tomlKeys";
 import { RecordedResource, azureSubscription, mockId } from "../../synth/mocks";
@@ -98,7 +100,7 @@ function plain(v: any): any {
 }
 
 function customData(vm: RecordedResource): string {
-    return Buffer.from(vm.inputs.osProfile.customData, "base64").toString("utf8");
+    return zlib.gunzipSync(Buffer.from(vm.inputs.osProfile.customData, "base64")).toString("utf8");
 }
 
 function writeFile(userData: string, file: string): string {
@@ -381,7 +383,8 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
                     g.inputs.treatFailureAsDeploymentFailure,
                     g.inputs.timeoutInSeconds,
                 ],
-                [false, true, 3600],
+                // The gate allows a node's whole boot: the bootstrap budget plus IS start.
+                [false, true, nodeReadySeconds],
             );
             const script: string = g.inputs.source.script;
             const ip = prod.outputs.nodeIps[i];
@@ -1068,7 +1071,7 @@ describe("azure target (wso2is:azure:VmCluster)", function () {
                 options,
                 /^vers=3\.1\.1,uid=802,gid=802,dir_mode=0770,file_mode=0660,serverino,nosharesock,actimeo=30,_netdev,nofail,credentials=\/etc\/wso2is\/smb-credentials$/,
             );
-            assert.ok(YAML.parse(userData).packages.includes("cifs-utils"));
+            assert.ok(nodeEnv(userData).NODE_PACKAGES.split(" ").includes("cifs-utils"));
         }
         assert.ok(!JSON.stringify(r.outputs).includes(secret.smbPassword));
     });

@@ -3,6 +3,7 @@
 // security rules, secrets only by reference, production protection, the platform network.
 import * as assert from "assert";
 import * as TOML from "@iarna/toml";
+import * as pulumi from "@pulumi/pulumi";
 import { EcsCluster, discoveryTagKey, ecsInstancePolicy } from "../../components/ecs";
 import { ecsAmiParameter } from "../../components/ecs/capacity";
 import { isPorts, stopTimeoutSeconds } from "../../components/ecs/containers";
@@ -10,7 +11,7 @@ import { networkFromPlatform } from "../../components/aws";
 import { ConfigError, parseConfig } from "../../components/config/schema";
 import { renderDeploymentToml } from "../../components/render/deploymentToml";
 import { renderEcsInstanceCloudInit } from "../../components/render/ecsInstance";
-import { keystoreProgramText, scriptText } from "../../components/render/scripts";
+import { keystoreProgramText, standaloneScriptText } from "../../components/render/scripts";
 import { readPlatformStack } from "../../components/platform";
 import { configFor } from "../fixtures/models";
 import { RecordedResource, stableHex } from "../../synth/mocks";
@@ -57,12 +58,17 @@ const T = {
 async function build(
     name: string,
     extra: Record<string, string> = {},
-    more: { network?: ReturnType<typeof networkFromPlatform> } = {},
+    more: { network?: ReturnType<typeof networkFromPlatform>; adminPassword?: string } = {},
 ) {
     const options = optionsRecorder();
     const cluster = new EcsCluster(
         name,
-        { config: configFor("ecs", extra), region: "eu-west-1", network: more.network },
+        {
+            config: configFor("ecs", extra),
+            region: "eu-west-1",
+            network: more.network,
+            adminPassword: more.adminPassword === undefined ? undefined : pulumi.secret(more.adminPassword),
+        },
         { transformations: [options.transformation] },
     );
     const containers = JSON.parse(await promiseOf(cluster.containerDefinitions)) as any[];
@@ -200,6 +206,16 @@ describe("ecs target (wso2is:aws:EcsCluster)", function () {
             ),
         );
         assert.deepStrictEqual(dev.options.get(`${T.asg}::ecsdev-nodes`)?.ignoreChanges, ["desiredCapacity"]);
+        // Instances register with ECS through the NAT: they launch only once the route exists.
+        const deps = ((dev.options.get(`${T.asg}::ecsdev-nodes`)?.dependsOn as any[]) ?? []).map(
+            (d) => `${d.__pulumiType}::${d.__name}`,
+        );
+        for (const n of [
+            "aws:ec2/natGateway:NatGateway::ecsdev-nat-1",
+            "aws:ec2/routeTableAssociation:RouteTableAssociation::ecsdev-private-1",
+            "aws:ec2/routeTableAssociation:RouteTableAssociation::ecsdev-private-2",
+        ])
+            assert.ok(deps.includes(n), `the group does not wait for ${n}: ${deps.join(", ")}`);
         const cp = one(dev.resources, T.capacityProvider).inputs.autoScalingGroupProvider;
         assert.deepStrictEqual(
             [
@@ -366,7 +382,7 @@ describe("ecs target (wso2is:aws:EcsCluster)", function () {
             decoded("DEPLOYMENT_TOML_B64"),
             renderDeploymentToml(dev.model, dev.model.nodes[0]),
         );
-        assert.strictEqual(decoded("DB_INIT_SH_B64"), scriptText("db-init.sh"));
+        assert.strictEqual(decoded("DB_INIT_SH_B64"), standaloneScriptText("db-init.sh"));
         assert.strictEqual(decoded("BUILD_KEYSTORES_JAVA_B64"), keystoreProgramText());
         const keystores = container(cs, "keystores");
         assert.strictEqual(keystores.image, container(cs, "wso2is").image);
@@ -474,6 +490,7 @@ describe("ecs target (wso2is:aws:EcsCluster)", function () {
             "nodeSecurityGroupId",
             "serviceName",
             "sharedFsId",
+            "signingCertificatePem",
             "url",
         ]);
         assert.strictEqual(dev.outputs.membershipScheme, "aws-ecs");
@@ -548,6 +565,22 @@ describe("ecs target (wso2is:aws:EcsCluster)", function () {
         assert.ok(a.stateful.length >= 6, `saw ${a.stateful.length} stateful resources`);
         assert.deepStrictEqual(b.stateful, a.stateful);
         assert.notStrictEqual(b.task, a.task);
+    });
+
+    it("a rotated secret makes a new task definition (a keyed digest in the IS container's environment)", async function () {
+        const rotation = (cs: any[]) =>
+            container(cs, "wso2is").environment.find((e: any) => e.name === "WSO2IS_ROTATION_DIGEST").value;
+        const a = await build("ecsrot", {}, { adminPassword: "first-admin-pw" });
+        const b = await build("ecsrot", {}, { adminPassword: "rotated-admin-pw" });
+        const c = await build("ecsrot", { caching: "4" }, { adminPassword: "first-admin-pw" });
+        assert.match(rotation(a.containers), /^[0-9a-f]{64}$/);
+        assert.notStrictEqual(rotation(b.containers), rotation(a.containers));
+        assert.strictEqual(
+            rotation(c.containers),
+            rotation(a.containers),
+            "a config change is not a rotation",
+        );
+        assert.ok(!JSON.stringify(b.containers).includes("rotated-admin-pw"));
     });
 
     it("uses the platform stack's network, and derives the Hazelcast interface from its VPC's CIDR", async function () {

@@ -1,3 +1,4 @@
+import * as crypto from "crypto";
 // wso2is:kubernetes:Workload under the mock engine, on an explicit provider built from a
 // platform-supplied kubeconfig.
 import * as assert from "assert";
@@ -6,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { Workload } from "../../components/kubernetes";
 import * as lifecycle from "../../components/kubernetes/lifecycle";
-import { scriptText } from "../../components/render/scripts";
+import { standaloneScriptText } from "../../components/render/scripts";
 import { configFor, workloadKeys } from "../fixtures/models";
 import { engine, ofType, one, promiseOf, resourcesNamed } from "../harness";
 
@@ -27,7 +28,7 @@ const K = {
     transport: "kubernetes:traefik.io/v1alpha1:ServersTransport",
 };
 
-async function build(name: string, extra: Record<string, string> = {}) {
+async function build(name: string, extra: Record<string, string> = {}, adminPassword = "is-admin-pw-XYZ") {
     const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: "<platform:kubeconfig>" });
     const protects = new Map<string, boolean | undefined>();
     const workload = new Workload(
@@ -44,7 +45,7 @@ async function build(name: string, extra: Record<string, string> = {}) {
             passwords: {
                 dbAdmin: pulumi.secret("db-admin-pw-XYZ"),
                 dbApp: pulumi.secret("db-app-pw-XYZ"),
-                admin: pulumi.secret("is-admin-pw-XYZ"),
+                admin: pulumi.secret(adminPassword),
             },
             keys: workloadKeys(),
             storageClassName: "azurefile-csi",
@@ -259,6 +260,23 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
         );
     });
 
+    it("a rotated secret rolls the pods (a keyed digest, not the value, changes); a config change does not touch it", async function () {
+        const secretAnnotation = (r: { inputs: any }) =>
+            r.inputs.spec.template.metadata.annotations["wso2is-cluster/rotation-hmac-sha256"];
+        const mine = secretAnnotation(one(w.resources, K.deploy));
+        assert.match(mine, /^[0-9a-f]{64}$/);
+        const plainDigest = crypto.createHash("sha256").update("is-admin-pw-XYZ").digest("hex");
+        assert.notStrictEqual(mine, plainDigest);
+        let before = engine.records.length;
+        await build("krot", {}, "is-admin-pw-rotated");
+        const rotated = engine.records.slice(before).find((r) => r.type === K.deploy)!;
+        assert.notStrictEqual(secretAnnotation(rotated), mine);
+        before = engine.records.length;
+        await build("kcfg", { caching: "4" });
+        const reconfigured = engine.records.slice(before).find((r) => r.type === K.deploy)!;
+        assert.strictEqual(secretAnnotation(reconfigured), mine);
+    });
+
     it("PDB keeps all but one pod; services include the headless Hazelcast port", function () {
         assert.strictEqual(one(w.resources, K.pdb).inputs.spec.maxUnavailable, 1);
         const hz = ofType(w.resources, K.svc).find((s) => s.inputs.metadata.name === "wso2is-hazelcast")!
@@ -417,7 +435,7 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
                 });
             }
             const cm = one(w.resources, K.cm).inputs.data;
-            assert.strictEqual(cm["first-start-gate.sh"], scriptText("first-start-gate.sh"));
+            assert.strictEqual(cm["first-start-gate.sh"], standaloneScriptText("first-start-gate.sh"));
             assert.match(cm["db-init.env"], /^DB_INIT_PLAN=/m);
             const boot = isPod()
                 .volumes.find((v: any) => v.name === "boot")

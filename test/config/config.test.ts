@@ -15,6 +15,7 @@ import {
     placeholderDigests,
     seedMinimum,
 } from "../../components/config";
+import { defaultUbuntuImageName } from "../../components/config/keys";
 import { sha } from "../fixtures/models";
 
 const base = { cloud: "aws", hostname: "is.example.com", isDistributionSha256: sha, jdbcDriverSha256: sha };
@@ -60,10 +61,31 @@ describe("config", function () {
                 ...base,
                 production: "true",
                 certificate: "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123",
+                nodeImageName: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250610",
             });
             assert.deepStrictEqual(
                 [c.production, c.database.backupDays, c.database.size],
                 [true, 7, "db.m6g.large"],
+            );
+        });
+        it("nodeImageName: EC2 only; dev defaults to the pinned name, production must name one", function () {
+            assert.strictEqual(parseConfig(base).node.imageName, defaultUbuntuImageName);
+            assert.strictEqual(
+                parseConfig({ ...base, nodeImageId: "ami-0123456789abcdef0" }).node.imageName,
+                undefined,
+            );
+            assert.throws(
+                () => parseConfig({ ...base, cloud: "azure", nodeImageName: defaultUbuntuImageName }),
+                /wso2is-cluster:nodeImageName = .* only applies to cloud aws/,
+            );
+            assert.throws(
+                () =>
+                    parseConfig({
+                        ...base,
+                        production: "true",
+                        certificate: "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123",
+                    }),
+                /nodeImageName is required in production on cloud aws \(or nodeImageId\)/,
             );
         });
         it("the automatic values Pulumi.yaml declares mean 'use the default'", function () {
@@ -390,17 +412,21 @@ describe("config: Azure limits checked before deploy", function () {
         // wso2is-<stack>-files + 8 (auto-naming) must fit 64 (private endpoint): the tightest limit.
         const long = "s".repeat(44);
         const message = problemsWith(azure, long);
-        assert.match(
-            message,
-            new RegExp(
-                `the stack name "${long}" makes the Azure private endpoint name 65 characters .*Azure allows 64: use a stack name of at most 43 characters`,
+        assert.ok(
+            message.includes(
+                `the stack name "${long}" makes the Azure private endpoint name "wso2is-${long}-filesxxxxxxxx" 65 characters; Azure allows 64 (wso2is-<stack>-files plus Pulumi's auto-name suffix "xxxxxxxx"): use a stack name of at most 43 characters`,
             ),
+            message,
         );
         assert.strictEqual(parseConfig(azure, undefined, "s".repeat(43)).cloud, "azure");
         // Every name the program derives stays within its limit at the longest stack accepted.
         for (const n of azureNames(`wso2is-${"s".repeat(43)}`, 50))
             assert.ok(n.name.length <= n.limit, `${n.what}: ${n.name.length} > ${n.limit}`);
-        // Other clouds are not held to Azure's limits here.
-        assert.strictEqual(parseConfig(base, undefined, long).cloud, "aws");
+        // Other clouds have their own limits (test/config/names.test.ts): AKS derives none here.
+        assert.strictEqual(
+            parseConfig({ cloud: "aks", hostname: "is.example.com", jdbcDriverSha256: sha }, undefined, long)
+                .cloud,
+            "aks",
+        );
     });
 });

@@ -12,7 +12,15 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ClusterModel, NodeModel } from "../../components/model";
-import { BootScript, bootScripts, renderCloudInit, scriptDir, scriptText } from "../../components/render";
+import {
+    ShippedScript,
+    fetcherScripts,
+    nodeScripts,
+    renderCloudInit,
+    scriptDir,
+    scriptManifestPath,
+    scriptText,
+} from "../../components/render";
 import { awsModel, azureModel } from "../fixtures/models";
 import { exampleStacks, synthOnce } from "../fixtures/stacks";
 import { SOURCE_SCRIPTS_DIR as SCRIPTS_DIR } from "./support/scripts";
@@ -101,22 +109,28 @@ function contentProblems(text: string, where: string): string[] {
             if (!fs.existsSync(src))
                 problems.push(`${where}: ${f.path} has no source in components/render/scripts`);
             // Nodes get the source without its comment lines (scriptText), nothing else changed.
-            else if (content !== scriptText(path.basename(f.path) as BootScript))
+            else if (content !== scriptText(path.basename(f.path) as ShippedScript))
                 problems.push(
                     `${where}: ${f.path} differs from the shipped form of ${path.relative(REPO, src)}`,
                 );
         }
     }
-    // Every boot script that runcmd calls is shipped, and nothing else claims the script dir.
+    // Every node script is shipped (inline delivery), or the fetcher and the digests of the rest
+    // (s3); every script a unit or runcmd runs is one of them.
     const shipped = new Set(files.map((f) => f.path));
-    for (const s of bootScripts)
+    const manifest = String(files.find((f) => f.path === scriptManifestPath)?.content ?? "");
+    const listed = new Set(manifest.split("\n").map((l) => l.split("  ")[1]));
+    for (const s of manifest ? fetcherScripts : nodeScripts)
         if (!shipped.has(`${scriptDir}/${s}`))
             problems.push(`${where}: ${scriptDir}/${s} not in write_files`);
-    const runcmd = (doc.runcmd ?? []) as unknown[];
-    for (const c of runcmd) {
-        const exe = Array.isArray(c) ? String(c[0]) : String(c).split(/\s+/)[0];
-        if (exe.startsWith(`${scriptDir}/`) && !shipped.has(exe))
-            problems.push(`${where}: runcmd calls ${exe}, which write_files does not ship`);
+    const runs = ((doc.runcmd ?? []) as unknown[]).map((c) =>
+        Array.isArray(c) ? String(c[0]) : String(c).split(/\s+/)[0],
+    );
+    for (const f of files.filter((x) => x.path?.endsWith(".service")))
+        for (const m of String(f.content).matchAll(/^Exec\w+=[-@:+!|]*(\S+)/gm)) runs.push(m[1]);
+    for (const exe of runs) {
+        if (exe.startsWith(`${scriptDir}/`) && !shipped.has(exe) && !listed.has(path.basename(exe)))
+            problems.push(`${where}: ${exe} runs on the node but write_files does not ship it`);
     }
     return problems;
 }

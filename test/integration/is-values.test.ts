@@ -12,6 +12,7 @@ import * as TOML from "@iarna/toml";
 import { isEnvValue, renderDeploymentToml } from "../../components/render/deploymentToml";
 import { secretEnv } from "../../components/model";
 import { awsModel } from "../fixtures/models";
+import { startAwsStandIn } from "./support/aws";
 import { runScript } from "./support/scripts";
 import { ensureCommands, systemdEnvReader, tempDir } from "./support/system";
 
@@ -68,7 +69,6 @@ describe("IS values end to end ($env{} -> env file -> config tool -> XML)", func
     it("VM nodes: fetch-secrets.sh's secrets.env, read by systemd, gives IS the exact passwords", async function () {
         const nodeEnv = path.join(tmp.dir, "node.env");
         const secretsEnv = path.join(tmp.dir, "etc", "secrets.env");
-        const aws = path.join(tmp.dir, "aws");
         const secret = {
             dbAdminUser: "wso2admin",
             dbAdminPassword: "adm",
@@ -76,19 +76,23 @@ describe("IS values end to end ($env{} -> env file -> config tool -> XML)", func
             adminPassword: ADMIN,
             encryptionKey: "00112233445566778899aabbccddeeff",
         };
-        fs.writeFileSync(path.join(tmp.dir, "secret.json"), JSON.stringify(secret));
-        fs.writeFileSync(aws, `#!/usr/bin/env bash\ncat '${path.join(tmp.dir, "secret.json")}'\n`, {
-            mode: 0o755,
-        });
+        const secretId = "arn:aws:secretsmanager:eu-west-1:1:secret:x";
+        // Secrets Manager stand-in (SigV4 checked): fetch-secrets.sh's real AWS path.
+        const aws = await startAwsStandIn({ secrets: { [secretId]: JSON.stringify(secret) } });
         fs.writeFileSync(
             nodeEnv,
-            "SECRET_SOURCE='aws-secrets-manager'\nSECRET_ID='arn:aws:secretsmanager:eu-west-1:1:secret:x'\nAWS_REGION='eu-west-1'\n",
+            `SECRET_SOURCE='aws-secrets-manager'\nSECRET_ID='${secretId}'\nAWS_REGION='eu-west-1'\n`,
         );
-        const r = await runScript("fetch-secrets.sh", {
-            WSO2IS_NODE_ENV: nodeEnv,
-            WSO2IS_SECRETS_ENV: secretsEnv,
-            WSO2IS_AWS_CLI: aws,
-        });
+        let r;
+        try {
+            r = await runScript("fetch-secrets.sh", {
+                WSO2IS_NODE_ENV: nodeEnv,
+                WSO2IS_SECRETS_ENV: secretsEnv,
+                ...aws.env,
+            });
+        } finally {
+            await aws.close();
+        }
         assert.equal(r.code, 0, r.stderr);
         const env = readWithSystemd(secretsEnv);
         const toml = tomlValues();

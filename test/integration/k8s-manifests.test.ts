@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as TOML from "@iarna/toml";
 import * as YAML from "yaml";
-import { scriptText } from "../../components/render/scripts";
+import { standaloneScriptText } from "../../components/render/scripts";
 import { exampleStacks, synthOnce } from "../fixtures/stacks";
 import { unknownTomlKeys } from "../fixtures/tomlKeys";
 import { validateObject } from "../k8sModels";
@@ -86,7 +86,7 @@ describe("Kubernetes manifests of the aks example stacks", function () {
                 const doc = TOML.parse(cm.data["deployment.toml"]) as Record<string, any>;
                 assert.equal(doc.clustering.membership_scheme, "kubernetes");
                 assert.equal(doc.server.node_ip, "$env{NODE_IP}");
-                assert.equal(cm.data["db-init.sh"], scriptText("db-init.sh"));
+                assert.equal(cm.data["db-init.sh"], standaloneScriptText("db-init.sh"));
                 assert.deepEqual(unknownTomlKeys(doc), []);
                 for (const [k, v] of Object.entries(cm.data as Record<string, string>)) {
                     assert.doesNotMatch(v, /mock-secret-|BEGIN [A-Z ]*PRIVATE KEY/, `ConfigMap key ${k}`);

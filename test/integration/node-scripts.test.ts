@@ -1,11 +1,12 @@
 // node-ip.sh, fetch-secrets.sh, install-is.sh and mount-share.sh, run for real against temp
 // directories, with a local HTTP server standing in for the cloud metadata services, Key Vault
-// and the download sites, and a fake `aws` executable.
+// and the download sites, and the AWS stand-in (IMDS + Secrets Manager, SigV4 checked).
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { isEnvValue } from "../../components/render/deploymentToml";
+import { AwsStandIn, startAwsStandIn } from "./support/aws";
 import { ensureCommands, systemdEnvReader, tempDir } from "./support/system";
 import {
     HttpStub,
@@ -289,20 +290,20 @@ describe("fetch-secrets.sh", function () {
         stub = undefined;
     });
 
-    /** A fake `aws`: records its argv one per line, prints secret.json as the CLI would. */
-    function fakeAws(secretJson: string, exitCode = 0): { bin: string; argsFile: string } {
-        const bin = path.join(caseDir, "aws");
-        const argsFile = path.join(caseDir, "aws.args");
-        fs.writeFileSync(path.join(caseDir, "secret.json"), secretJson);
-        fs.writeFileSync(
-            bin,
-            `#!/usr/bin/env bash\nprintf '%s\\n' "$@" >> '${argsFile}'\n` +
-                (exitCode === 0
-                    ? `cat '${path.join(caseDir, "secret.json")}'\necho\n`
-                    : `echo "An error occurred (AccessDeniedException)" >&2\nexit ${exitCode}\n`),
-        );
-        fs.chmodSync(bin, 0o755);
-        return { bin, argsFile };
+    let aws: AwsStandIn | undefined;
+    afterEach(async function () {
+        await aws?.close();
+        aws = undefined;
+    });
+
+    /**
+     * The AWS stand-in (IMDSv2 + Secrets Manager, SigV4 checked) serving `secretString` as the
+     * SecretString of `secretId`; returns the environment that points fetch-secrets.sh at it.
+     */
+    async function fakeAws(secretString: string, secretId = "wso2is"): Promise<Record<string, string>> {
+        await aws?.close();
+        aws = await startAwsStandIn({ secrets: { [secretId]: secretString } });
+        return aws.env;
     }
 
     function assertSecretsFile(): void {
@@ -313,33 +314,40 @@ describe("fetch-secrets.sh", function () {
         assert.deepEqual(fs.readdirSync(path.dirname(secretsEnv)), ["secrets.env"], "no temp file left");
     }
 
-    it("aws-secrets-manager: calls the CLI with the right arguments, writes a 0600 file that bash and systemd read back", async function () {
-        const aws = fakeAws(JSON.stringify(SECRET));
+    it("aws-secrets-manager: a SigV4-signed GetSecretValue with the role's IMDSv2 credentials (never in argv), writes a 0600 file that bash and systemd read back", async function () {
         const secretId = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:wso2is-AbCdEf";
+        const awsEnv = await fakeAws(JSON.stringify(SECRET), secretId);
+        // Hold the call long enough to look at every process's argv while curl runs.
+        aws!.update({ delayMs: { secretsmanager: 1500 } });
         writeEnv(nodeEnv, {
             SECRET_SOURCE: "aws-secrets-manager",
             SECRET_ID: secretId,
             AWS_REGION: "eu-west-1",
         });
-        const env = { WSO2IS_NODE_ENV: nodeEnv, WSO2IS_SECRETS_ENV: secretsEnv, WSO2IS_AWS_CLI: aws.bin };
-        let r = await runScript("fetch-secrets.sh", env);
+        const env = { WSO2IS_NODE_ENV: nodeEnv, WSO2IS_SECRETS_ENV: secretsEnv, ...awsEnv };
+        const { secretAccessKey, sessionToken, accessKeyId } = aws!.config;
+        const running = runScript("fetch-secrets.sh", env);
+        let sawCurl = false;
+        let leaked = false;
+        for (let i = 0; i < 100 && !sawCurl; i++) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            sawCurl = inSomeArgv("--aws-sigv4");
+            leaked ||= inSomeArgv(secretAccessKey) || inSomeArgv(sessionToken) || inSomeArgv(accessKeyId);
+        }
+        let r = await running;
         assert.equal(r.code, 0, r.stderr);
-        assert.deepEqual(fs.readFileSync(aws.argsFile, "utf8").trim().split("\n"), [
-            "secretsmanager",
-            "get-secret-value",
-            "--region",
-            "eu-west-1",
-            "--secret-id",
-            secretId,
-            "--query",
-            "SecretString",
-            "--output",
-            "text",
-        ]);
+        assert.ok(sawCurl, "never saw the signed curl running: the argv check proved nothing");
+        assert.ok(!leaked, "a credential was visible in some process's argv");
+        const calls = aws!.requests().filter((q) => q.category === "secretsmanager");
+        assert.equal(calls.length, 1);
+        assert.equal(calls[0].sigOk, true, calls[0].sigError);
+        assert.equal(calls[0].headers["x-amz-target"], "secretsmanager.GetSecretValue");
+        assert.deepEqual(JSON.parse(calls[0].body), { SecretId: secretId });
         assertSecretsFile();
-        for (const v of Object.values(SECRET).slice(1))
+        for (const v of [...Object.values(SECRET).slice(1), secretAccessKey, sessionToken])
             assert.ok(!r.stderr.includes(v), "a secret value reached the log");
 
+        aws!.update({ delayMs: {} });
         const id = fileId(secretsEnv);
         r = await runScript("fetch-secrets.sh", env);
         assert.equal(r.code, 0, r.stderr);
@@ -347,7 +355,7 @@ describe("fetch-secrets.sh", function () {
     });
 
     it("WSO2IS_DB_ADMIN_ENV: the admin pair goes only to that file (0600), as it is; secrets.env never has it", async function () {
-        const aws = fakeAws(JSON.stringify(SECRET));
+        const awsEnv = await fakeAws(JSON.stringify(SECRET));
         writeEnv(nodeEnv, {
             SECRET_SOURCE: "aws-secrets-manager",
             SECRET_ID: "wso2is",
@@ -357,7 +365,7 @@ describe("fetch-secrets.sh", function () {
         const r = await runScript("fetch-secrets.sh", {
             WSO2IS_NODE_ENV: nodeEnv,
             WSO2IS_SECRETS_ENV: secretsEnv,
-            WSO2IS_AWS_CLI: aws.bin,
+            ...awsEnv,
             WSO2IS_DB_ADMIN_ENV: dbAdminEnv,
         });
         assert.equal(r.code, 0, r.stderr);
@@ -371,7 +379,7 @@ describe("fetch-secrets.sh", function () {
     });
 
     it("refuses an encryption key that is not 128 bits of hex, naming the key only", async function () {
-        const aws = fakeAws(JSON.stringify({ ...SECRET, encryptionKey: "not-a-key-hunter2" }));
+        const awsEnv = await fakeAws(JSON.stringify({ ...SECRET, encryptionKey: "not-a-key-hunter2" }));
         writeEnv(nodeEnv, {
             SECRET_SOURCE: "aws-secrets-manager",
             SECRET_ID: "wso2is",
@@ -380,7 +388,7 @@ describe("fetch-secrets.sh", function () {
         const r = await runScript("fetch-secrets.sh", {
             WSO2IS_NODE_ENV: nodeEnv,
             WSO2IS_SECRETS_ENV: secretsEnv,
-            WSO2IS_AWS_CLI: aws.bin,
+            ...awsEnv,
         });
         assert.notEqual(r.code, 0);
         assert.deepEqual(errorLines(r.stderr), [
@@ -490,7 +498,7 @@ describe("fetch-secrets.sh", function () {
     });
 
     it("SMB share: a secret without smbPassword fails naming the key, and writes neither file", async function () {
-        const aws = fakeAws(JSON.stringify({ ...SECRET, smbUsername: "acct" }));
+        const awsEnv = await fakeAws(JSON.stringify({ ...SECRET, smbUsername: "acct" }));
         const credentials = path.join(caseDir, "smb-credentials");
         writeEnv(nodeEnv, {
             SECRET_SOURCE: "aws-secrets-manager",
@@ -501,7 +509,7 @@ describe("fetch-secrets.sh", function () {
         const r = await runScript("fetch-secrets.sh", {
             WSO2IS_NODE_ENV: nodeEnv,
             WSO2IS_SECRETS_ENV: secretsEnv,
-            WSO2IS_AWS_CLI: aws.bin,
+            ...awsEnv,
         });
         assert.notEqual(r.code, 0);
         assert.deepEqual(errorLines(r.stderr), [
@@ -727,7 +735,7 @@ describe("fetch-secrets.sh", function () {
     });
 
     it("backend TLS: a secret without the PEMs fails naming the key, and replaces nothing", async function () {
-        const aws = fakeAws(
+        const awsEnv = await fakeAws(
             JSON.stringify({
                 ...SECRET,
                 tlsCertificate: "not a pem",
@@ -749,7 +757,7 @@ describe("fetch-secrets.sh", function () {
         const r = await runScript("fetch-secrets.sh", {
             WSO2IS_NODE_ENV: nodeEnv,
             WSO2IS_SECRETS_ENV: secretsEnv,
-            WSO2IS_AWS_CLI: aws.bin,
+            ...awsEnv,
         });
         assert.notEqual(r.code, 0);
         assert.deepEqual(errorLines(r.stderr), [
@@ -762,7 +770,7 @@ describe("fetch-secrets.sh", function () {
 
     it("refuses a secret with a missing key, naming the key only, and writes nothing", async function () {
         const { adminPassword: _dropped, ...partial } = SECRET;
-        const aws = fakeAws(JSON.stringify(partial));
+        const awsEnv = await fakeAws(JSON.stringify(partial));
         writeEnv(nodeEnv, {
             SECRET_SOURCE: "aws-secrets-manager",
             SECRET_ID: "wso2is",
@@ -771,7 +779,7 @@ describe("fetch-secrets.sh", function () {
         const r = await runScript("fetch-secrets.sh", {
             WSO2IS_NODE_ENV: nodeEnv,
             WSO2IS_SECRETS_ENV: secretsEnv,
-            WSO2IS_AWS_CLI: aws.bin,
+            ...awsEnv,
         });
         assert.notEqual(r.code, 0);
         assert.deepEqual(errorLines(r.stderr), [
@@ -789,20 +797,20 @@ describe("fetch-secrets.sh", function () {
             SECRET_ID: "wso2is",
             AWS_REGION: "eu-west-1",
         });
-        let aws = fakeAws(JSON.stringify({ ...SECRET, dbAppPassword: "line1\nline2" }));
+        let awsEnv = await fakeAws(JSON.stringify({ ...SECRET, dbAppPassword: "line1\nline2" }));
         let r = await runScript("fetch-secrets.sh", {
             WSO2IS_NODE_ENV: nodeEnv,
             WSO2IS_SECRETS_ENV: secretsEnv,
-            WSO2IS_AWS_CLI: aws.bin,
+            ...awsEnv,
         });
         assert.notEqual(r.code, 0);
         assert.match(r.stderr, /key dbAppPassword contains a control character/);
         assert.ok(!r.stderr.includes("line1"));
-        aws = fakeAws("not json at all: hunter2");
+        awsEnv = await fakeAws("not json at all: hunter2");
         r = await runScript("fetch-secrets.sh", {
             WSO2IS_NODE_ENV: nodeEnv,
             WSO2IS_SECRETS_ENV: secretsEnv,
-            WSO2IS_AWS_CLI: aws.bin,
+            ...awsEnv,
         });
         assert.notEqual(r.code, 0);
         assert.equal(errorLines(r.stderr).length, 1, r.stderr);
@@ -811,8 +819,9 @@ describe("fetch-secrets.sh", function () {
         assert.ok(!fs.existsSync(secretsEnv));
     });
 
-    it("gives up after SECRET_FETCH_RETRIES when the CLI keeps failing", async function () {
-        const aws = fakeAws("", 254);
+    it("retries Secrets Manager's 503s with a logged backoff, then succeeds", async function () {
+        const awsEnv = await fakeAws(JSON.stringify(SECRET));
+        aws!.update({ fail: { secretsmanager: 2 } });
         writeEnv(nodeEnv, {
             SECRET_SOURCE: "aws-secrets-manager",
             SECRET_ID: "wso2is",
@@ -821,13 +830,38 @@ describe("fetch-secrets.sh", function () {
         const r = await runScript("fetch-secrets.sh", {
             WSO2IS_NODE_ENV: nodeEnv,
             WSO2IS_SECRETS_ENV: secretsEnv,
-            WSO2IS_AWS_CLI: aws.bin,
-            SECRET_FETCH_RETRIES: "3",
-            SECRET_FETCH_RETRY_DELAY: "0",
+            ...awsEnv,
+        });
+        assert.equal(r.code, 0, r.stderr);
+        const calls = aws!.requests().filter((q) => q.category === "secretsmanager");
+        assert.deepEqual(
+            calls.map((q) => q.status),
+            [503, 503, 200],
+        );
+        assert.match(
+            r.stderr,
+            /secretsmanager POST .* \(HTTP 503: stand-in: not yet\): attempt 2\/8, retrying in 0s/,
+        );
+        assertSecretsFile();
+    });
+
+    it("gives up after AWS_API_RETRIES when Secrets Manager keeps failing", async function () {
+        const awsEnv = await fakeAws(JSON.stringify(SECRET));
+        aws!.update({ fail: { secretsmanager: 100 } });
+        writeEnv(nodeEnv, {
+            SECRET_SOURCE: "aws-secrets-manager",
+            SECRET_ID: "wso2is",
+            AWS_REGION: "eu-west-1",
+        });
+        const r = await runScript("fetch-secrets.sh", {
+            WSO2IS_NODE_ENV: nodeEnv,
+            WSO2IS_SECRETS_ENV: secretsEnv,
+            ...awsEnv,
+            AWS_API_RETRIES: "3",
         });
         assert.notEqual(r.code, 0);
         assert.equal(
-            fs.readFileSync(aws.argsFile, "utf8").split("secretsmanager").length - 1,
+            aws!.requests().filter((q) => q.category === "secretsmanager").length,
             3,
             "exactly 3 attempts",
         );
@@ -835,6 +869,23 @@ describe("fetch-secrets.sh", function () {
             "fetch-secrets.sh: error: could not read wso2is from Secrets Manager in eu-west-1 (does the node role allow secretsmanager:GetSecretValue?)",
         ]);
         assert.ok(!fs.existsSync(secretsEnv));
+    });
+
+    it("fails at once on a 4xx that is not throttling (ResourceNotFound), naming AWS's error", async function () {
+        const awsEnv = await fakeAws(JSON.stringify(SECRET), "some-other-secret");
+        writeEnv(nodeEnv, {
+            SECRET_SOURCE: "aws-secrets-manager",
+            SECRET_ID: "wso2is",
+            AWS_REGION: "eu-west-1",
+        });
+        const r = await runScript("fetch-secrets.sh", {
+            WSO2IS_NODE_ENV: nodeEnv,
+            WSO2IS_SECRETS_ENV: secretsEnv,
+            ...awsEnv,
+        });
+        assert.notEqual(r.code, 0);
+        assert.equal(aws!.requests().filter((q) => q.category === "secretsmanager").length, 1);
+        assert.match(r.stderr, /HTTP 400: .*ResourceNotFoundException/);
     });
 });
 

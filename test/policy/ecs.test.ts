@@ -28,6 +28,7 @@ function containers(): Props[] {
         logGroup: "wso2is-ecs-dev-is",
         size: taskSize({ vcpu: 4, memoryGb: 8 }),
         dbAdminUser: "wso2admin",
+        secretRotation: "0".repeat(64),
     }) as Props[];
 }
 const task = (cs: Props[] = containers()) => ({

@@ -7,7 +7,7 @@ import { T as AWS } from "../../policy/aws";
 import { T as AZ } from "../../policy/azure";
 import { T as K8S } from "../../policy/kubernetes";
 import * as stack from "../../policy/stack";
-import { findSecrets } from "../../policy/util";
+import { findSecrets } from "../../policy/secrets";
 import { renderCloudInit, renderDeploymentToml } from "../../components/render";
 import { awsModel, azureModel } from "../fixtures/models";
 import { deployment } from "./fixtures";

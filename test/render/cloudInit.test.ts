@@ -4,12 +4,29 @@ import * as TOML from "@iarna/toml";
 import * as YAML from "yaml";
 import { ClusterModel } from "../../components/model";
 import {
-    bootScripts,
+    nodeScripts,
+    renderBootstrapUnit,
     renderCloudInit,
     renderDeploymentToml,
+    renderFirstStartHoldUnit,
     renderNodeEnv,
     renderSystemdUnit,
     scriptText,
+} from "../../components/render";
+import * as fs from "fs";
+import * as path from "path";
+import * as zlib from "zlib";
+import { bootstrapBudgetSeconds, dbWaitSeconds } from "../../components/model/boot";
+import {
+    NodeScript,
+    bootstrapRestartDelays,
+    bootstrapStartLimitBurst,
+    bootstrapTimeoutSeconds,
+    fetcherScripts,
+    gzipStable,
+    renderScriptManifest,
+    scriptSha256,
+    scriptSourceDir,
 } from "../../components/render";
 import { awsModel, azureModel } from "../fixtures/models";
 
@@ -25,16 +42,32 @@ function file(d: Record<string, any>, path: string): { content: string; permissi
 }
 
 describe("render/cloudInit", function () {
-    it("is #cloud-config YAML with packages for NFS, JDK 21 and the MySQL client", function () {
-        const { text, doc: d } = doc(awsModel());
+    it("is #cloud-config YAML with no package module: node.env lists the packages bootstrap.sh installs", function () {
+        const model = awsModel();
+        const { text, doc: d } = doc(model);
         assert.ok(text.startsWith("#cloud-config\n"));
-        for (const p of ["openjdk-21-jre-headless", "nfs-common", "mysql-client", "jq", "curl", "unzip"])
-            assert.ok(d.packages.includes(p), p);
-        assert.ok(!d.packages.includes("cifs-utils"));
-        assert.deepStrictEqual(d.snap, { commands: ["snap install aws-cli --classic"] });
+        // cloud-init's package modules never retry; the bootstrap unit does (docs/vm-nodes.md).
+        assert.strictEqual(d.packages, undefined);
+        assert.strictEqual(d.package_update, undefined);
+        const packages = /^NODE_PACKAGES='([^']*)'$/m.exec(renderNodeEnv(model, model.nodes[0]))?.[1];
+        assert.ok(packages, "node.env has NODE_PACKAGES");
+        const list = packages.split(" ");
+        for (const p of [
+            "openjdk-21-jre-headless",
+            "nfs-common",
+            "mysql-client",
+            "jq",
+            "curl",
+            "unzip",
+            "nftables",
+        ])
+            assert.ok(list.includes(p), p);
+        assert.ok(!list.includes("cifs-utils"));
+        // No AWS CLI snap (cloud-init's snap module never retries): aws-api.sh signs with curl.
+        assert.strictEqual(d.snap, undefined);
     });
 
-    it("writes deployment.toml, node.env (0644), the unit and every boot script (0755) verbatim", function () {
+    it("writes deployment.toml, node.env (0644), the three units and every node script (0755) verbatim", function () {
         const model = awsModel();
         const { doc: d } = doc(model);
         assert.strictEqual(
@@ -44,45 +77,32 @@ describe("render/cloudInit", function () {
         assert.strictEqual(file(d, "/etc/wso2is/deployment.toml").permissions, "0640");
         assert.strictEqual(file(d, "/etc/wso2is/node.env").content, renderNodeEnv(model, model.nodes[0]));
         assert.strictEqual(file(d, "/etc/systemd/system/wso2is.service").content, renderSystemdUnit(model));
-        for (const s of bootScripts) {
+        assert.strictEqual(
+            file(d, "/etc/systemd/system/wso2is-bootstrap.service").content,
+            renderBootstrapUnit(model),
+        );
+        assert.strictEqual(
+            file(d, "/etc/systemd/system/wso2is-first-start-hold.service").content,
+            renderFirstStartHoldUnit(model),
+        );
+        for (const s of nodeScripts) {
             const f = file(d, `/usr/local/lib/wso2is/${s}`);
             assert.strictEqual(f.content, scriptText(s));
             assert.strictEqual(f.permissions, "0755");
             assert.match(f.content, /^#!\/usr\/bin\/env bash\n/);
             assert.match(f.content, /^set -E?euo pipefail$/m);
         }
+        assert.ok(nodeScripts.includes("lib.sh") && nodeScripts.includes("bootstrap.sh"));
         TOML.parse(file(d, "/etc/wso2is/deployment.toml").content);
     });
 
-    it("runs the boot steps in order, then installs the config and starts IS", function () {
-        const model = awsModel();
-        const all = doc(model).doc.runcmd as (string | string[])[];
-        // runcmd is one sh script: `set -e` first, so a failed step stops the boot before IS starts.
-        assert.strictEqual(all[0], "set -e");
-        const runcmd = all.slice(1) as string[][];
-        const dir = "/usr/local/lib/wso2is";
-        // The database admin pair lives on tmpfs only from fetch-secrets to db-init (model.dbAdminEnvFile).
-        assert.deepStrictEqual(runcmd.slice(0, bootScripts.length + 1), [
-            [`${dir}/node-ip.sh`],
-            [`${dir}/install-is.sh`],
-            ["env", "WSO2IS_DB_ADMIN_ENV=/run/wso2is/db-admin.env", `${dir}/fetch-secrets.sh`],
-            [`${dir}/mount-share.sh`],
-            [`${dir}/artifact-sync.sh`],
-            ["env", "WSO2IS_SECRETS_ENV=/run/wso2is/db-admin.env", `${dir}/db-init.sh`],
-            ["rm", "-f", "/run/wso2is/db-admin.env"],
+    it("runcmd only enables the units and starts IS without blocking: no boot logic, no set -e chain", function () {
+        const runcmd = doc(awsModel()).doc.runcmd as string[][];
+        assert.deepStrictEqual(runcmd, [
+            ["systemctl", "daemon-reload"],
+            ["systemctl", "enable", "wso2is-bootstrap.service", "wso2is.service"],
+            ["systemctl", "start", "--no-block", "wso2is.service"],
         ]);
-        assert.deepStrictEqual(runcmd[bootScripts.length + 1], [
-            "install",
-            "-o",
-            "root",
-            "-g",
-            "wso2is",
-            "-m",
-            "0640",
-            "/etc/wso2is/deployment.toml",
-            `${model.is.home}/repository/conf/deployment.toml`,
-        ]);
-        assert.deepStrictEqual(runcmd.at(-1), ["systemctl", "enable", "--now", "wso2is.service"]);
     });
 
     it("mounts the share over NFS 4.1 with an fstab entry that never blocks boot", function () {
@@ -123,7 +143,7 @@ describe("render/cloudInit", function () {
         assert.deepStrictEqual([source, type], ["//acct.file.core.windows.net/is-share", "cifs"]);
         assert.match(options, /credentials=\/etc\/wso2is\/smb-credentials/);
         assert.doesNotMatch(options, /password=/);
-        assert.ok(d.packages.includes("cifs-utils"));
+        assert.match(renderNodeEnv(model, model.nodes[0]), /^NODE_PACKAGES='[^']*\bcifs-utils\b[^']*'$/m);
         // Only the boot scripts (code that writes the credentials file at boot) may say password=.
         const rendered = (d.write_files as { path: string; content: string }[]).filter(
             (f) => !f.path.endsWith(".sh"),
@@ -179,23 +199,163 @@ describe("render/cloudInit", function () {
     });
 });
 
+/** The values of key `k` in a unit, in order. */
+function values(unit: string, k: string): string[] {
+    return unit
+        .split("\n")
+        .filter((l) => l.startsWith(`${k}=`))
+        .map((l) => l.slice(k.length + 1));
+}
+
 describe("render/systemdUnit", function () {
-    it("runs IS as its own user, restarts on failure, stops gracefully, needs the share", function () {
+    it("wso2is.service: own user, requires the bootstrap, refreshes its inputs before every start, in order", function () {
         const unit = renderSystemdUnit(awsModel());
-        const line = (k: string) =>
-            unit
-                .split("\n")
-                .filter((l) => l.startsWith(`${k}=`))
-                .map((l) => l.slice(k.length + 1));
+        const line = (k: string) => values(unit, k);
         assert.deepStrictEqual(line("User"), ["wso2is"]);
+        assert.deepStrictEqual(line("Requires"), ["wso2is-bootstrap.service"]);
+        assert.match(line("After")[0], /^wso2is-bootstrap\.service /);
+        assert.match(line("Wants")[0], /\bwso2is-first-start-hold\.service\b/);
         assert.deepStrictEqual(line("Restart"), ["on-failure"]);
         assert.deepStrictEqual(line("TimeoutStopSec"), ["120"]);
+        // The secret fetch (up to 600 s) and the gate's wait (1800 s) fit in the start timeout.
+        assert.deepStrictEqual(line("TimeoutStartSec"), ["2700"]);
         assert.deepStrictEqual(line("RequiresMountsFor"), ["/mnt/wso2is-share"]);
         assert.deepStrictEqual(line("EnvironmentFile"), [
             "/etc/wso2is/runtime.env",
             "/etc/wso2is/secrets.env",
+            "/etc/wso2is/jvm.env",
+        ]);
+        assert.deepStrictEqual(line("ExecStartPre"), [
+            "+/usr/local/lib/wso2is/node-ip.sh",
+            "+/usr/local/lib/wso2is/redirect-443.sh",
+            "+/usr/local/lib/wso2is/fetch-secrets.sh",
+            "+/usr/local/lib/wso2is/jvm-heap.sh",
+            "+/usr/local/lib/wso2is/first-start-gate.sh enter",
         ]);
         assert.deepStrictEqual(line("ExecStart"), ["/opt/wso2is/wso2is-7.1.0/bin/wso2server.sh"]);
         assert.deepStrictEqual(line("WantedBy"), ["multi-user.target"]);
+        // No heap in the unit itself: jvm.env (jvm-heap.sh) is the one place.
+        assert.doesNotMatch(unit, /JVM_MEM_OPTS|-Xmx/);
+    });
+
+    it("wso2is-bootstrap.service: oneshot, restarted on failure with a growing delay within the boot budget", function () {
+        const unit = renderBootstrapUnit(awsModel());
+        const line = (k: string) => values(unit, k);
+        assert.deepStrictEqual(line("Type"), ["oneshot"]);
+        assert.deepStrictEqual(line("RemainAfterExit"), ["yes"]);
+        assert.deepStrictEqual(line("ExecStart"), ["/usr/local/lib/wso2is/bootstrap.sh"]);
+        assert.deepStrictEqual(line("ExecStartPre"), [], "inline delivery: no fetch");
+        assert.deepStrictEqual(line("Restart"), ["on-failure"]);
+        assert.deepStrictEqual(line("RestartSec"), ["15"]);
+        assert.deepStrictEqual(line("RestartSteps"), ["8"]);
+        assert.deepStrictEqual(line("RestartMaxDelaySec"), ["300"]);
+        assert.deepStrictEqual(line("StartLimitIntervalSec"), [String(bootstrapBudgetSeconds)]);
+        // Instant failures: 15 s growing to 300 s over 8 steps, then every 300 s, for 3600 s.
+        assert.deepStrictEqual(line("StartLimitBurst"), ["18"]);
+        assert.deepStrictEqual(line("TimeoutStartSec"), ["2700"]);
+        assert.deepStrictEqual(line("UMask"), ["0027"]);
+        assert.deepStrictEqual(line("ExecStartPost"), ["/usr/bin/systemctl --no-block start wso2is.service"]);
+        assert.deepStrictEqual(line("ExecStopPost"), ["/usr/bin/rm -f /run/wso2is/db-admin.env"]);
+        assert.deepStrictEqual(line("WantedBy"), ["multi-user.target"]);
+    });
+
+    it("the burst covers the budget: restarts after instant failures span at least bootstrapBudgetSeconds", function () {
+        const burst = bootstrapStartLimitBurst();
+        const delays = bootstrapRestartDelays(burst);
+        const span = (n: number) => delays.slice(0, n).reduce((a, b) => a + b, 0);
+        assert.ok(
+            span(burst - 1) <= bootstrapBudgetSeconds,
+            `${burst - 1} restarts take ${span(burst - 1)} s`,
+        );
+        assert.ok(span(burst) > bootstrapBudgetSeconds, `${burst} restarts take ${span(burst)} s`);
+        assert.strictEqual(Math.round(delays[0]), 15);
+        assert.strictEqual(Math.round(delays[8]), 300);
+        assert.ok(bootstrapTimeoutSeconds >= dbWaitSeconds + 60, "one pass outlasts db-init's wait");
+    });
+
+    it("wso2is-first-start-hold.service: runs `hold` bound to IS", function () {
+        const unit = renderFirstStartHoldUnit(awsModel());
+        assert.deepStrictEqual(values(unit, "BindsTo"), ["wso2is.service"]);
+        assert.deepStrictEqual(values(unit, "After"), ["wso2is.service"]);
+        assert.deepStrictEqual(values(unit, "ExecStart"), ["/usr/local/lib/wso2is/first-start-gate.sh hold"]);
+        assert.deepStrictEqual(values(unit, "Install"), []);
+    });
+});
+
+describe("render: secret version and script delivery", function () {
+    it("node.env carries SECRET_VERSION when the target knows it (a rotation changes the node's files)", function () {
+        const base = azureModel();
+        assert.doesNotMatch(renderNodeEnv(base, base.nodes[0]), /SECRET_VERSION/);
+        const rotated = (version: string): ClusterModel => ({
+            ...base,
+            secrets: { source: "azure-key-vault", id: "https://v.vault.azure.net/secrets/cluster", version },
+        });
+        const a = renderCloudInit(rotated("0f1e2d"), base.nodes[0]);
+        const b = renderCloudInit(rotated("9a8b7c"), base.nodes[0]);
+        assert.match(a, /SECRET_VERSION='0f1e2d'/);
+        assert.notStrictEqual(a, b);
+    });
+
+    it("node.env: the DB wait comes from model/boot.ts, and the units' parameters are there", function () {
+        const env = renderNodeEnv(awsModel(), awsModel().nodes[0]);
+        assert.match(env, new RegExp(`^DB_INIT_RETRIES='${dbWaitSeconds / 10}'$`, "m"));
+        assert.match(env, /^DB_INIT_RETRY_DELAY='10'$/m);
+        assert.match(env, /^IS_HTTPS_PORT='9443'$/m);
+        assert.match(env, /^JVM_HEAP_PERCENT='60'$/m);
+        assert.match(env, /^FIRST_START_WAIT='1800'$/m);
+    });
+
+    it("s3 delivery: the user-data carries only the fetcher scripts and the digests of the rest", function () {
+        const model: ClusterModel = {
+            ...awsModel(),
+            scriptDelivery: { kind: "s3", bucket: "b", region: "eu-west-1", prefix: "scripts" },
+        };
+        const unit = renderBootstrapUnit(model);
+        // The fetch comes first: bootstrap.sh itself arrives with it.
+        assert.deepStrictEqual(values(unit, "ExecStartPre"), ["/usr/local/lib/wso2is/fetch-scripts.sh"]);
+        const manifest = renderScriptManifest();
+        const lines = manifest.trimEnd().split("\n");
+        assert.deepStrictEqual(
+            lines.map((l) => l.split("  ")[1]),
+            nodeScripts.filter((n) => !(fetcherScripts as readonly string[]).includes(n)),
+        );
+        for (const l of lines) {
+            const [sha, name] = l.split("  ");
+            assert.strictEqual(sha, scriptSha256(name as NodeScript), name);
+            assert.match(sha, /^[0-9a-f]{64}$/);
+        }
+        const missing = fetcherScripts.filter((n) => !fs.existsSync(path.join(scriptSourceDir, n)));
+        if (missing.length > 0) {
+            // aws-api.sh and fetch-scripts.sh come with the AWS change (branch i14-aws): until
+            // then rendering says which file is missing.
+            assert.throws(
+                () => doc(model),
+                new RegExp(`node script ${missing[0].replace(".", "\\.")} is missing`),
+            );
+            return;
+        }
+        const d = doc(model).doc;
+        const paths = (d.write_files as { path: string }[]).map((f) => f.path);
+        for (const n of fetcherScripts) assert.ok(paths.includes(`/usr/local/lib/wso2is/${n}`), n);
+        for (const n of nodeScripts.filter((x) => x !== "lib.sh"))
+            assert.ok(!paths.includes(`/usr/local/lib/wso2is/${n}`), `${n} must not be inline`);
+        assert.strictEqual(file(d, "/etc/wso2is/scripts.sha256").content, manifest);
+    });
+});
+
+describe("render/gzip", function () {
+    it("gzipStable: the exact 10-byte header on any OS, and cloud-init's decompressor reads it back", function () {
+        const text = renderCloudInit(azureModel(), azureModel().nodes[0]);
+        const packed = gzipStable(text);
+        assert.deepStrictEqual(
+            [...packed.subarray(0, 10)],
+            [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03],
+        );
+        assert.strictEqual(zlib.gunzipSync(packed).toString("utf8"), text);
+        // What a Windows operator's zlib writes (OS byte 10) must not reach the user-data.
+        const windows = zlib.gzipSync(Buffer.from(text), { level: 9 });
+        windows[9] = 10;
+        assert.notDeepStrictEqual(windows, packed);
+        assert.deepStrictEqual(gzipStable(text), packed);
     });
 });

@@ -14,7 +14,7 @@ import {
     renderDbInitEnv,
     renderDeploymentToml,
     renderEcsInstanceCloudInit,
-    scriptText,
+    standaloneScriptText,
 } from "../../components/render";
 import { stopTimeoutSeconds } from "../../components/ecs/containers";
 import * as zlib from "zlib";
@@ -202,7 +202,7 @@ describe("synth (npm run synth)", function () {
                     const [family] = fs.readdirSync(path.join(dir(), "ecs"));
                     const read = (f: string) => fs.readFileSync(path.join(dir(), "ecs", family, f), "utf8");
                     assert.equal(read("config/deployment.toml"), renderDeploymentToml(model, model.nodes[0]));
-                    assert.equal(read("config/db-init.sh"), scriptText("db-init.sh"));
+                    assert.equal(read("config/db-init.sh"), standaloneScriptText("db-init.sh"));
                     assert.equal(read("config/db-init.env"), renderDbInitEnv(model, "/boot/is"));
                     const toml = TOML.parse(read("config/deployment.toml")) as any;
                     assert.equal(toml.clustering.membership_scheme, "aws-ecs");
@@ -351,9 +351,26 @@ describe("synth (npm run synth)", function () {
             assert.equal(r.status, 1, `expected exit 1, got ${r.status}\n${r.stderr}`);
             assert.match(
                 r.stderr,
-                /the stack name "s{44}" makes the Azure private endpoint name 65 characters/,
+                /the stack name "s{44}" makes the Azure private endpoint name "wso2is-s{44}-filesxxxxxxxx" 65 characters; Azure allows 64/,
             );
             assert.match(r.stderr, /use a stack name of at most 43 characters/);
+            assert.equal(r.stdout, "");
+            assert.ok(!fs.existsSync(path.join(project, "out")));
+        } finally {
+            fs.rmSync(project, { recursive: true, force: true });
+        }
+    });
+
+    it("an AWS stack whose name overflows the ALB's 32 characters: exit 1 before any resource, nothing written", function () {
+        const stack = "s".repeat(14);
+        const project = tempProject({ [stack]: fs.readFileSync(path.join(repo, "Pulumi.dev.yaml"), "utf8") });
+        try {
+            const r = synth(["--stack", stack, "--project-dir", project]);
+            assert.equal(r.status, 1, `expected exit 1, got ${r.status}\n${r.stderr}`);
+            assert.match(
+                r.stderr,
+                /the stack name "s{14}" makes the AWS ALB name "wso2is-s{14}-alb-xxxxxxx" 33 characters; AWS allows 32 .*: use a stack name of at most 13 characters/,
+            );
             assert.equal(r.stdout, "");
             assert.ok(!fs.existsSync(path.join(project, "out")));
         } finally {
@@ -480,6 +497,7 @@ describe("synth helpers", function () {
         }
         assert.ok(!isSecretKey("key", ["value", "propagateAtLaunch"]), "an ASG tag's key");
         assert.ok(!isSecretKey("key", ["name"]), "a secretKeyRef's key");
+        assert.ok(!isSecretKey("key", ["bucket", "content"]), "an S3 object's key");
         assert.deepEqual(
             redactInputs({
                 password: "p",

@@ -40,56 +40,36 @@
 # half-applied (an operator must restore or clean up; see the message).
 set -euo pipefail
 
-readonly PROG="db-init"
+# shellcheck disable=SC2034 # read by lib.sh
+readonly PROG="db-init" DIE_LABEL="ERROR"
+# shellcheck source=/dev/null
+source "${WSO2IS_LIB:-$(dirname -- "${BASH_SOURCE[0]}")/lib.sh}"
 readonly LOCK_NAME="wso2is-db-init"
 readonly MARKER="__wso2is_done__"
 readonly HISTORY_TABLE="wso2is_schema_history"
 # The first-start gate's table (first-start-gate.sh reads and writes it as the app user).
 readonly GATE_TABLE="wso2is_first_start"
 
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-    local code=$1
-    shift
-    log "ERROR: $*"
-    exit "$code"
-}
-
 # ---------------------------------------------------------------- parameters
 NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}
 SECRETS_ENV_FILE=${WSO2IS_SECRETS_ENV:-/etc/wso2is/secrets.env}
 
-for f in "$NODE_ENV_FILE" "$SECRETS_ENV_FILE"; do
-    [[ -r $f ]] || die 2 "cannot read $f"
-done
-# Both files are root-owned and rendered with single-quoted values (valid for bash and for
-# systemd EnvironmentFile=). Variables are set, not exported: the mysql children never see
-# the secrets in their environment.
-# shellcheck source=/dev/null
-source "$NODE_ENV_FILE"
-# shellcheck source=/dev/null
-source "$SECRETS_ENV_FILE"
-
-for v in IS_HOME DB_HOST DB_PORT DB_TLS DB_APP_USER DB_INIT_PLAN \
-    WSO2_DB_ADMIN_USER WSO2_DB_ADMIN_PASSWORD WSO2_DB_PASSWORD; do
-    [[ -n ${!v:-} ]] || die 2 "$v is not set (node.env: $NODE_ENV_FILE, secrets.env: $SECRETS_ENV_FILE)"
-done
+# Both files are root-owned and rendered with single-quoted values; set, not exported: the
+# mysql children never see the secrets in their environment.
+load_env "$NODE_ENV_FILE" "$SECRETS_ENV_FILE"
+require_vars "node.env: $NODE_ENV_FILE, secrets.env: $SECRETS_ENV_FILE" IS_HOME DB_HOST DB_PORT DB_TLS \
+    DB_APP_USER DB_INIT_PLAN WSO2_DB_ADMIN_USER WSO2_DB_ADMIN_PASSWORD WSO2_DB_PASSWORD
 
 RETRIES=${DB_INIT_RETRIES:-30}
 RETRY_DELAY=${DB_INIT_RETRY_DELAY:-5}
 LOCK_TIMEOUT=${DB_INIT_LOCK_TIMEOUT:-600}
 STATEMENT_TIMEOUT=${DB_INIT_STATEMENT_TIMEOUT:-1800}
-for v in RETRIES RETRY_DELAY LOCK_TIMEOUT STATEMENT_TIMEOUT DB_PORT; do
-    [[ ${!v} =~ ^[0-9]+$ ]] || die 2 "$v must be a non-negative integer, got '${!v}'"
+for v in RETRIES RETRY_DELAY LOCK_TIMEOUT STATEMENT_TIMEOUT; do
+    is_uint "${!v}" || die 2 "$v must be a non-negative integer, got '${!v}'"
 done
 ((RETRIES >= 1)) || die 2 "DB_INIT_RETRIES must be at least 1"
 ((STATEMENT_TIMEOUT >= 1)) || die 2 "DB_INIT_STATEMENT_TIMEOUT must be at least 1"
-case $DB_TLS in
-    required | disabled) ;;
-    *) die 2 "DB_TLS must be 'required' or 'disabled', got '$DB_TLS'" ;;
-esac
-[[ $DB_HOST =~ ^[A-Za-z0-9._:-]+$ ]] || die 2 "DB_HOST '$DB_HOST' is not a host name or address"
-[[ $DB_APP_USER != *$'\n'* && ${#DB_APP_USER} -le 80 ]] || die 2 "DB_APP_USER is not a valid user name"
+check_db_params
 [[ $WSO2_DB_PASSWORD != *$'\n'* ]] || die 2 "WSO2_DB_PASSWORD must not contain a newline"
 
 # scan_dbscript <file>: SCAN_TABLES, the names of the tables the script creates, in order, and
@@ -167,16 +147,9 @@ for entry in "${plan_entries[@]}"; do
 done
 
 # ---------------------------------------------------------------- client
-if command -v mariadb >/dev/null 2>&1; then
-    # MariaDB >= 11 prints a deprecation warning on stderr when called as `mysql`.
-    MYSQL_BIN=mariadb
-elif command -v mysql >/dev/null 2>&1; then
-    MYSQL_BIN=mysql
-else
-    die 2 "no mysql client on PATH (install mysql-client or mariadb-client)"
-fi
-CLIENT_VERSION=$("$MYSQL_BIN" --version 2>&1) || die 2 "'$MYSQL_BIN --version' failed: $CLIENT_VERSION"
-if [[ $CLIENT_VERSION == *MariaDB* ]]; then CLIENT_FLAVOUR=mariadb; else CLIENT_FLAVOUR=mysql; fi
+mysql_client
+CLIENT_VERSION=$MYSQL_CLIENT_VERSION
+CLIENT_FLAVOUR=$MYSQL_CLIENT_FLAVOUR
 
 WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/wso2is-db-init.XXXXXX")
 DEFAULTS_FILE=$WORK_DIR/client.cnf
@@ -197,42 +170,8 @@ trap 'exit 143' TERM
 # A write to a dead client must fail as an error we report, not kill us silently.
 trap '' PIPE
 
-# Option-file value: double-quoted; the client unescapes \\ \" \n \t.
-cnf_quote() {
-    local s=$1
-    s=${s//\\/\\\\}
-    s=${s//\"/\\\"}
-    s=${s//$'\n'/\\n}
-    s=${s//$'\t'/\\t}
-    printf '"%s"' "$s"
-}
-
-# The admin password lives only in this 0600 file, never in argv (`ps` shows argv).
-(
-    umask 077
-    {
-        echo "[client]"
-        echo "host=$DB_HOST"
-        echo "port=$DB_PORT"
-        echo "protocol=TCP"
-        echo "user=$(cnf_quote "$WSO2_DB_ADMIN_USER")"
-        echo "password=$(cnf_quote "$WSO2_DB_ADMIN_PASSWORD")"
-        echo "connect-timeout=10"
-        echo "default-character-set=utf8mb4"
-        if [[ $DB_TLS == required ]]; then
-            if [[ $CLIENT_FLAVOUR == mysql ]]; then
-                # MySQL client (5.7.11+/8.x): refuses to connect without TLS.
-                echo "ssl-mode=REQUIRED"
-            else
-                # MariaDB client: knows no ssl-mode; `ssl` asks for TLS but (before 11.4)
-                # silently falls back to plain text when the server offers none, so the
-                # session's Ssl_cipher is checked before any secret is sent (check_tls).
-                echo "ssl=1"
-            fi
-        fi
-    } >"$DEFAULTS_FILE"
-)
-chmod 0600 "$DEFAULTS_FILE"
+# The admin password lives only in this 0600 file (lib.sh), never in argv.
+mysql_defaults_file "$DEFAULTS_FILE" "$WSO2_DB_ADMIN_USER" "$WSO2_DB_ADMIN_PASSWORD"
 
 mysql_cmd() { "$MYSQL_BIN" --defaults-extra-file="$DEFAULTS_FILE" --batch --skip-column-names "$@"; }
 

@@ -35,16 +35,11 @@
 # table: db-init has not run), 8 IS not healthy in time, or the gate was lost.
 set -euo pipefail
 
-readonly PROG="first-start-gate"
+# shellcheck disable=SC2034 # read by lib.sh
+readonly PROG="first-start-gate" DIE_LABEL="ERROR"
+# shellcheck source=/dev/null
+source "${WSO2IS_LIB:-$(dirname -- "${BASH_SOURCE[0]}")/lib.sh}"
 readonly GATE_TABLE="wso2is_first_start"
-
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-    local code=$1
-    shift
-    log "ERROR: $*"
-    exit "$code"
-}
 
 MODE=${1:-}
 case $MODE in
@@ -55,35 +50,22 @@ esac
 # ---------------------------------------------------------------- parameters
 NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}
 SECRETS_ENV_FILE=${WSO2IS_SECRETS_ENV:-/etc/wso2is/secrets.env}
-for f in "$NODE_ENV_FILE" "$SECRETS_ENV_FILE"; do
-    [[ -r $f ]] || die 2 "cannot read $f"
-done
 # Root-owned files with single-quoted values; set, not exported (the children never see them).
-# shellcheck source=/dev/null
-source "$NODE_ENV_FILE"
-# shellcheck source=/dev/null
-source "$SECRETS_ENV_FILE"
-
-for v in DB_HOST DB_PORT DB_TLS DB_APP_USER DB_INIT_PLAN WSO2_DB_PASSWORD; do
-    [[ -n ${!v:-} ]] || die 2 "$v is not set (node.env: $NODE_ENV_FILE, secrets.env: $SECRETS_ENV_FILE)"
-done
+load_env "$NODE_ENV_FILE" "$SECRETS_ENV_FILE"
+require_vars "node.env: $NODE_ENV_FILE, secrets.env: $SECRETS_ENV_FILE" DB_HOST DB_PORT DB_TLS DB_APP_USER \
+    DB_INIT_PLAN WSO2_DB_PASSWORD
 WAIT=${FIRST_START_WAIT:-1800}
 STALE=${FIRST_START_STALE:-120}
 POLL=${FIRST_START_POLL:-5}
 LOG_EVERY=${FIRST_START_LOG_EVERY:-30}
 HOLD_TIMEOUT=${FIRST_START_HOLD_TIMEOUT:-1800}
-for v in WAIT STALE POLL LOG_EVERY HOLD_TIMEOUT DB_PORT; do
-    [[ ${!v} =~ ^[0-9]+$ ]] || die 2 "$v must be a non-negative integer, got '${!v}'"
+for v in WAIT STALE POLL LOG_EVERY HOLD_TIMEOUT; do
+    is_uint "${!v}" || die 2 "$v must be a non-negative integer, got '${!v}'"
 done
 ((POLL >= 1)) || die 2 "FIRST_START_POLL must be at least 1"
 # A live holder heartbeats every POLL seconds; STALE must leave room for a few missed ones.
 ((STALE >= 2 * POLL)) || die 2 "FIRST_START_STALE ($STALE) must be at least twice FIRST_START_POLL ($POLL)"
-case $DB_TLS in
-    required | disabled) ;;
-    *) die 2 "DB_TLS must be 'required' or 'disabled', got '$DB_TLS'" ;;
-esac
-[[ $DB_HOST =~ ^[A-Za-z0-9._:-]+$ ]] || die 2 "DB_HOST '$DB_HOST' is not a host name or address"
-[[ $DB_APP_USER != *$'\n'* && ${#DB_APP_USER} -le 80 ]] || die 2 "DB_APP_USER is not a valid user name"
+check_db_params
 
 # The gate lives in the first database of the plan (db-init.sh creates it there).
 GATE_DB=${DB_INIT_PLAN%%[[:space:]]*}
@@ -96,46 +78,14 @@ NODE_ID=${FIRST_START_NODE_ID:-${HOSTNAME:-}}
 ME="'$NODE_ID'" # safe as a SQL literal: checked above
 
 # ---------------------------------------------------------------- client
-if command -v mariadb >/dev/null 2>&1; then
-    MYSQL_BIN=mariadb # MariaDB >= 11 warns on stderr when called as `mysql`
-elif command -v mysql >/dev/null 2>&1; then
-    MYSQL_BIN=mysql
-else
-    die 2 "no mysql client on PATH (install mysql-client or mariadb-client)"
-fi
-CLIENT_VERSION=$("$MYSQL_BIN" --version 2>&1) || die 2 "'$MYSQL_BIN --version' failed: $CLIENT_VERSION"
-
+mysql_client
 WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/wso2is-first-start.XXXXXX")
 DEFAULTS_FILE=$WORK_DIR/client.cnf
 ERR_FILE=$WORK_DIR/err
-
-# Option-file value: double-quoted; the client unescapes \\ \" \n \t.
-cnf_quote() {
-    local s=$1
-    s=${s//\\/\\\\}
-    s=${s//\"/\\\"}
-    s=${s//$'\t'/\\t}
-    printf '"%s"' "$s"
-}
-
-# The app password lives only in this 0600 file, never in argv. Same client settings as
-# db-init.sh (TLS: MariaDB's `ssl` may fall back to plain text, hence the Ssl_cipher check).
-(
-    umask 077
-    {
-        echo "[client]"
-        echo "host=$DB_HOST"
-        echo "port=$DB_PORT"
-        echo "protocol=TCP"
-        echo "user=$(cnf_quote "$DB_APP_USER")"
-        echo "password=$(cnf_quote "$WSO2_DB_PASSWORD")"
-        echo "connect-timeout=10"
-        echo "default-character-set=utf8mb4"
-        if [[ $DB_TLS == required ]]; then
-            if [[ $CLIENT_VERSION == *MariaDB* ]]; then echo "ssl=1"; else echo "ssl-mode=REQUIRED"; fi
-        fi
-    } >"$DEFAULTS_FILE"
-)
+# The app password lives only in this 0600 file (lib.sh), never in argv; the same client
+# settings as db-init.sh (TLS: MariaDB's `ssl` may fall back to plain text, hence the
+# Ssl_cipher check in q).
+mysql_defaults_file "$DEFAULTS_FILE" "$DB_APP_USER" "$WSO2_DB_PASSWORD"
 
 # q <statements>: runs them in one session (autocommit), after the TLS probe; the result rows
 # (tab-separated) are in Q_ROWS. Returns 1 on a connection problem worth retrying (Q_ERR says

@@ -2,7 +2,7 @@
 # install-is.sh: installs WSO2 Identity Server into IS_HOME and the MySQL JDBC driver into
 # IS_HOME/repository/components/lib, both verified by sha256, and creates the IS_USER system user.
 # A pre-baked image (IS_HOME/bin/wso2server.sh present) skips the IS download, but still gets the
-# driver and the user. The JDK and unzip come from cloud-init `packages:`, never from here.
+# driver and the user. The JDK and unzip come from bootstrap.sh (NODE_PACKAGES), never from here.
 #
 # Parameters (from node.env, see CONTRACT.md): IS_HOME, IS_USER, IS_ZIP_URL, IS_ZIP_SHA256,
 # JDBC_DRIVER_URL, JDBC_DRIVER_SHA256.
@@ -11,23 +11,16 @@
 # Idempotent: a second run downloads nothing and changes nothing.
 set -Eeuo pipefail
 
+# shellcheck disable=SC2034 # read by lib.sh
 readonly PROG=install-is.sh
 
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-    log "error: $*"
-    exit 1
-}
-trap 'log "error: command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+# shellcheck source=/dev/null
+source "${WSO2IS_LIB:-$(dirname -- "${BASH_SOURCE[0]}")/lib.sh}"
 
 NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}
 DOWNLOAD_DIR=${WSO2IS_DOWNLOAD_DIR:-/var/cache/wso2is}
 
-[[ -r $NODE_ENV_FILE ]] || die "cannot read $NODE_ENV_FILE"
-set -a
-# shellcheck source=/dev/null
-source "$NODE_ENV_FILE"
-set +a
+load_env --export "$NODE_ENV_FILE"
 
 DOWNLOAD_RETRIES=${DOWNLOAD_RETRIES:-5}
 [[ $DOWNLOAD_RETRIES =~ ^[0-9]+$ ]] || die "DOWNLOAD_RETRIES must be a non-negative integer, got '$DOWNLOAD_RETRIES'"
@@ -39,7 +32,7 @@ done
 IS_HOME=${IS_HOME%/}
 [[ $IS_USER =~ ^[a-z_][a-z0-9_-]*$ ]] || die "IS_USER '$IS_USER' is not a valid user name"
 for cmd in curl sha256sum unzip; do
-    command -v "$cmd" >/dev/null || die "$cmd is not installed (it should come from cloud-init packages:)"
+    command -v "$cmd" >/dev/null || die "$cmd is not installed (bootstrap.sh installs NODE_PACKAGES)"
 done
 
 TMP_PATHS=()
@@ -105,7 +98,8 @@ else
     zip_file=$FETCHED
     parent=$(dirname -- "$IS_HOME")
     base=$(basename -- "$IS_HOME")
-    mkdir -p -- "$parent"
+    # The IS user must traverse it, whatever the caller's umask (the bootstrap unit's is 0027).
+    (umask 022 && mkdir -p -- "$parent")
     # Unpack next to IS_HOME, then rename: a crash never leaves a half-unpacked IS_HOME.
     unpack=$(mktemp -d "$parent/.wso2is-unpack.XXXXXX")
     TMP_PATHS+=("$unpack")

@@ -9,21 +9,14 @@
 # Idempotent: an already mounted share is left alone.
 set -Eeuo pipefail
 
+# shellcheck disable=SC2034 # read by lib.sh
 readonly PROG=mount-share.sh
 
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-    log "error: $*"
-    exit 1
-}
-trap 'log "error: command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+# shellcheck source=/dev/null
+source "${WSO2IS_LIB:-$(dirname -- "${BASH_SOURCE[0]}")/lib.sh}"
 
 NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}
-[[ -r $NODE_ENV_FILE ]] || die "cannot read $NODE_ENV_FILE"
-set -a
-# shellcheck source=/dev/null
-source "$NODE_ENV_FILE"
-set +a
+load_env --export "$NODE_ENV_FILE"
 
 SHARE_MOUNT_RETRIES=${SHARE_MOUNT_RETRIES:-20}
 SHARE_MOUNT_RETRY_DELAY=${SHARE_MOUNT_RETRY_DELAY:-6}

@@ -6,7 +6,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
-import { nodeScripts, scriptText } from "../../../components/render/scripts";
+import { fetcherScripts, nodeScripts, scriptText } from "../../../components/render/scripts";
 import { tempDir } from "./system";
 
 /** The scripts' sources, comments and all. */
@@ -18,7 +18,8 @@ export const SOURCE_SCRIPTS_DIR = path.resolve(__dirname, "../../../components/r
  */
 export const SCRIPTS_DIR = (() => {
     const dir = tempDir("shipped-scripts").dir;
-    for (const name of nodeScripts) fs.writeFileSync(path.join(dir, name), scriptText(name), { mode: 0o755 });
+    for (const name of new Set([...nodeScripts, ...fetcherScripts]))
+        fs.writeFileSync(path.join(dir, name), scriptText(name), { mode: 0o755 });
     process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
     return dir;
 })();

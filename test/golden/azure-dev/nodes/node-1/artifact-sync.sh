@@ -1,18 +1,11 @@
 #!/usr/bin/env bash
 set -Eeuo pipefail
+# shellcheck disable=SC2034 # read by lib.sh
 readonly PROG=artifact-sync.sh
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-    log "error: $*"
-    exit 1
-}
-trap 'log "error: command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
-NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}
-[[ -r $NODE_ENV_FILE ]] || die "cannot read $NODE_ENV_FILE"
-set -a
 # shellcheck source=/dev/null
-source "$NODE_ENV_FILE"
-set +a
+source "${WSO2IS_LIB:-$(dirname -- "${BASH_SOURCE[0]}")/lib.sh}"
+NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}
+load_env --export "$NODE_ENV_FILE"
 LOCK_TIMEOUT=${ARTIFACT_SYNC_LOCK_TIMEOUT:-300}
 [[ $LOCK_TIMEOUT =~ ^[0-9]+$ ]] || die "ARTIFACT_SYNC_LOCK_TIMEOUT must be a non-negative integer, got '$LOCK_TIMEOUT'"
 for var in SHARE_MOUNT IS_HOME IS_USER; do

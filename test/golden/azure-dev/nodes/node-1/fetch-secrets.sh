@@ -1,26 +1,15 @@
 #!/usr/bin/env bash
 set -Eeuo pipefail
 umask 077
+# shellcheck disable=SC2034 # read by lib.sh
 readonly PROG=fetch-secrets.sh
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-    log "error: $*"
-    exit 1
-}
-trap 'log "error: command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+# shellcheck source=/dev/null
+source "${WSO2IS_LIB:-$(dirname -- "${BASH_SOURCE[0]}")/lib.sh}"
 NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}
 SECRETS_ENV_FILE=${WSO2IS_SECRETS_ENV:-/etc/wso2is/secrets.env}
-AWS_CLI=${WSO2IS_AWS_CLI:-aws}
-if [[ -z ${WSO2IS_AWS_CLI:-} ]] && ! command -v aws >/dev/null && [[ -x /snap/bin/aws ]]; then
-    AWS_CLI=/snap/bin/aws
-fi
 IMDS=${WSO2IS_IMDS_ENDPOINT:-http://169.254.169.254}
 IMDS=${IMDS%/}
-[[ -r $NODE_ENV_FILE ]] || die "cannot read $NODE_ENV_FILE"
-set -a
-# shellcheck source=/dev/null
-source "$NODE_ENV_FILE"
-set +a
+load_env --export "$NODE_ENV_FILE"
 if [[ ${SECRET_SOURCE:-} == azure-key-vault ]]; then
     RETRIES=${SECRET_FETCH_RETRIES:-60}
     RETRY_DELAY=${SECRET_FETCH_RETRY_DELAY:-10}
@@ -32,26 +21,14 @@ fi
 [[ $RETRY_DELAY =~ ^[0-9]+$ ]] || die "SECRET_FETCH_RETRY_DELAY must be a non-negative integer, got '$RETRY_DELAY'"
 [[ -n ${SECRET_SOURCE:-} ]] || die "SECRET_SOURCE is not set in $NODE_ENV_FILE"
 [[ -n ${SECRET_ID:-} ]] || die "SECRET_ID is not set in $NODE_ENV_FILE"
-command -v jq >/dev/null || die "jq is not installed (it should come from cloud-init packages:)"
-retry() {
-    local desc=$1 n=1 err
-    shift
-    while true; do
-        if { err=$("$@" 2>&1 >&3 3>&-); } 3>&1; then return 0; fi
-        err=${err//$'\n'/ }
-        err=${err:0:300}
-        if ((n >= RETRIES)); then
-            log "$desc: failed after $n attempts${err:+ (last: $err)}"
-            return 1
-        fi
-        log "$desc: attempt $n/$RETRIES failed${err:+ ($err)}, retrying in ${RETRY_DELAY}s"
-        sleep "$RETRY_DELAY"
-        n=$((n + 1))
-    done
-}
+command -v jq >/dev/null || die "jq is not installed (bootstrap.sh installs NODE_PACKAGES)"
 aws_secret() {
-    "$AWS_CLI" secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$SECRET_ID" \
-        --query SecretString --output text
+    local request
+    request=$(jq -cn --arg id "$SECRET_ID" '{SecretId: $id}')
+    aws_request "$AWS_REGION" secretsmanager POST "$(aws_endpoint secretsmanager "$AWS_REGION")/" - \
+        -H "X-Amz-Target: secretsmanager.GetSecretValue" \
+        -H "Content-Type: application/x-amz-json-1.1" --data-binary "$request" |
+        jq -er .SecretString
 }
 azure_token() {
     local url="$IMDS/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net"
@@ -67,19 +44,20 @@ azure_secret() {
 case $SECRET_SOURCE in
     aws-secrets-manager)
         [[ -n ${AWS_REGION:-} ]] || die "AWS_REGION is not set in $NODE_ENV_FILE"
-        command -v "$AWS_CLI" >/dev/null || die "the AWS CLI ($AWS_CLI) is not installed"
-        secret=$(retry "Secrets Manager get-secret-value $SECRET_ID" aws_secret) ||
+        # shellcheck source=/dev/null
+        source "$(dirname "${BASH_SOURCE[0]}")/aws-api.sh"
+        secret=$(aws_secret) ||
             die "could not read $SECRET_ID from Secrets Manager in $AWS_REGION (does the node role allow secretsmanager:GetSecretValue?)"
         ;;
     azure-key-vault)
         [[ $SECRET_ID =~ ^https://[^/]+/secrets/[^/?#]+(/[^/?#]+)?$ || $SECRET_ID =~ ^http://(127\.0\.0\.1|localhost):[0-9]+/secrets/[^/?#]+(/[^/?#]+)?$ ]] ||
             die "SECRET_ID '$SECRET_ID' is not a Key Vault secret URL (https://<vault>.vault.azure.net/secrets/<name>)"
-        token_json=$(retry "managed identity token from $IMDS" azure_token) ||
+        token_json=$(retry "$RETRIES" "$RETRY_DELAY" "$RETRY_DELAY" "managed identity token from $IMDS" azure_token) ||
             die "could not get a managed identity token for Key Vault from $IMDS (does the VM have an identity?)"
         token=$(jq -er '.access_token | strings' <<<"$token_json" 2>/dev/null) ||
             die "the managed identity answer has no access_token"
         unset token_json
-        response=$(retry "Key Vault GET $SECRET_ID" azure_secret "$token") ||
+        response=$(retry "$RETRIES" "$RETRY_DELAY" "$RETRY_DELAY" "Key Vault GET $SECRET_ID" azure_secret "$token") ||
             die "could not read $SECRET_ID from Key Vault (does the identity have the Key Vault Secrets User role?)"
         unset token
         secret=$(jq -er '.value | strings' <<<"$response" 2>/dev/null) ||

@@ -1,23 +1,16 @@
 #!/usr/bin/env bash
 set -Eeuo pipefail
+# shellcheck disable=SC2034 # read by lib.sh
 readonly PROG=node-ip.sh
 readonly PIN_MARKER="# wso2is-lb-pin"
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-    log "error: $*"
-    exit 1
-}
-trap 'log "error: command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+# shellcheck source=/dev/null
+source "${WSO2IS_LIB:-$(dirname -- "${BASH_SOURCE[0]}")/lib.sh}"
 NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}
 RUNTIME_ENV_FILE=${WSO2IS_RUNTIME_ENV:-/etc/wso2is/runtime.env}
 HOSTS_FILE=${WSO2IS_HOSTS_FILE:-/etc/hosts}
 IMDS=${WSO2IS_IMDS_ENDPOINT:-http://169.254.169.254}
 IMDS=${IMDS%/}
-[[ -r $NODE_ENV_FILE ]] || die "cannot read $NODE_ENV_FILE"
-set -a
-# shellcheck source=/dev/null
-source "$NODE_ENV_FILE"
-set +a
+load_env --export "$NODE_ENV_FILE"
 IMDS_RETRIES=${IMDS_RETRIES:-10}
 IMDS_RETRY_DELAY=${IMDS_RETRY_DELAY:-3}
 [[ $IMDS_RETRIES =~ ^[1-9][0-9]*$ ]] || die "IMDS_RETRIES must be a positive integer, got '$IMDS_RETRIES'"
@@ -26,22 +19,6 @@ IMDS_RETRY_DELAY=${IMDS_RETRY_DELAY:-3}
 [[ -n ${LB_HOSTNAME:-} ]] || die "LB_HOSTNAME is not set in $NODE_ENV_FILE"
 [[ $LB_HOSTNAME =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]] || die "LB_HOSTNAME '$LB_HOSTNAME' is not a valid host name"
 CURL_OPTS=(--fail --silent --show-error --noproxy '*' --connect-timeout 2 --max-time 10)
-retry() {
-    local desc=$1 n=1 err
-    shift
-    while true; do
-        if { err=$("$@" 2>&1 >&3 3>&-); } 3>&1; then return 0; fi
-        err=${err//$'\n'/ }
-        err=${err:0:300}
-        if ((n >= IMDS_RETRIES)); then
-            log "$desc: failed after $n attempts${err:+ (last: $err)}"
-            return 1
-        fi
-        log "$desc: attempt $n/$IMDS_RETRIES failed${err:+ ($err)}, retrying in ${IMDS_RETRY_DELAY}s"
-        sleep "$IMDS_RETRY_DELAY"
-        n=$((n + 1))
-    done
-}
 aws_token() {
     curl "${CURL_OPTS[@]}" -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" "$IMDS/latest/api/token"
 }
@@ -63,14 +40,14 @@ is_ipv4() {
 }
 case $NODE_IP_SOURCE in
     aws-imds)
-        token=$(retry "IMDSv2 token (PUT $IMDS/latest/api/token)" aws_token) ||
+        token=$(retry "$IMDS_RETRIES" "$IMDS_RETRY_DELAY" "$IMDS_RETRY_DELAY" "IMDSv2 token (PUT $IMDS/latest/api/token)" aws_token) ||
             die "could not get an IMDSv2 token from $IMDS"
         [[ -n $token ]] || die "IMDSv2 returned an empty token"
-        ip=$(retry "IMDSv2 local-ipv4" aws_local_ipv4 "$token") ||
+        ip=$(retry "$IMDS_RETRIES" "$IMDS_RETRY_DELAY" "$IMDS_RETRY_DELAY" "IMDSv2 local-ipv4" aws_local_ipv4 "$token") ||
             die "could not read meta-data/local-ipv4 from $IMDS"
         ;;
     azure-imds)
-        ip=$(retry "Azure IMDS privateIpAddress" azure_private_ip) ||
+        ip=$(retry "$IMDS_RETRIES" "$IMDS_RETRY_DELAY" "$IMDS_RETRY_DELAY" "Azure IMDS privateIpAddress" azure_private_ip) ||
             die "could not read the private IP from the Azure IMDS at $IMDS"
         ;;
     static)

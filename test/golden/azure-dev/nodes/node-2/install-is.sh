@@ -1,19 +1,12 @@
 #!/usr/bin/env bash
 set -Eeuo pipefail
+# shellcheck disable=SC2034 # read by lib.sh
 readonly PROG=install-is.sh
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-    log "error: $*"
-    exit 1
-}
-trap 'log "error: command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+# shellcheck source=/dev/null
+source "${WSO2IS_LIB:-$(dirname -- "${BASH_SOURCE[0]}")/lib.sh}"
 NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}
 DOWNLOAD_DIR=${WSO2IS_DOWNLOAD_DIR:-/var/cache/wso2is}
-[[ -r $NODE_ENV_FILE ]] || die "cannot read $NODE_ENV_FILE"
-set -a
-# shellcheck source=/dev/null
-source "$NODE_ENV_FILE"
-set +a
+load_env --export "$NODE_ENV_FILE"
 DOWNLOAD_RETRIES=${DOWNLOAD_RETRIES:-5}
 [[ $DOWNLOAD_RETRIES =~ ^[0-9]+$ ]] || die "DOWNLOAD_RETRIES must be a non-negative integer, got '$DOWNLOAD_RETRIES'"
 for var in IS_HOME IS_USER JDBC_DRIVER_URL JDBC_DRIVER_SHA256; do
@@ -23,7 +16,7 @@ done
 IS_HOME=${IS_HOME%/}
 [[ $IS_USER =~ ^[a-z_][a-z0-9_-]*$ ]] || die "IS_USER '$IS_USER' is not a valid user name"
 for cmd in curl sha256sum unzip; do
-    command -v "$cmd" >/dev/null || die "$cmd is not installed (it should come from cloud-init packages:)"
+    command -v "$cmd" >/dev/null || die "$cmd is not installed (bootstrap.sh installs NODE_PACKAGES)"
 done
 TMP_PATHS=()
 cleanup() { ((${#TMP_PATHS[@]} == 0)) || rm -rf -- "${TMP_PATHS[@]}"; }
@@ -82,7 +75,7 @@ else
     zip_file=$FETCHED
     parent=$(dirname -- "$IS_HOME")
     base=$(basename -- "$IS_HOME")
-    mkdir -p -- "$parent"
+    (umask 022 && mkdir -p -- "$parent")
     unpack=$(mktemp -d "$parent/.wso2is-unpack.XXXXXX")
     TMP_PATHS+=("$unpack")
     log "unpacking $zip_file into $parent"

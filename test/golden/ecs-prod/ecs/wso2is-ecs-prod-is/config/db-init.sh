@@ -1,45 +1,145 @@
 #!/usr/bin/env bash
 set -euo pipefail
-readonly PROG="db-init"
+# shellcheck disable=SC2034 # read by lib.sh
+readonly PROG="db-init" DIE_LABEL="ERROR"
+# shellcheck source=/dev/null
+log() { printf '%s: %s\n' "${PROG:-wso2is}" "$*" >&2; }
+die() {
+    local code=1
+    if (($# > 1)) && [[ $1 =~ ^[0-9]+$ ]]; then
+        code=$1
+        shift
+    fi
+    log "${DIE_LABEL:-error}: $*"
+    exit "$code"
+}
+trap 'log "error: command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+retry() {
+    local stream=0 attempts delay max what n=1 rc err v
+    if [[ $1 == --stream ]]; then
+        stream=1
+        shift
+    fi
+    attempts=$1 delay=$2 max=$3 what=$4
+    shift 4
+    for v in "$attempts" "$delay" "$max"; do
+        is_uint "$v" || die 2 "retry: ATTEMPTS, DELAY and MAX_DELAY must be non-negative integers, got '$attempts' '$delay' '$max'"
+    done
+    ((attempts >= 1)) || die 2 "retry: ATTEMPTS must be at least 1 ($what)"
+    ((max >= delay)) || max=$delay
+    while true; do
+        rc=0
+        err=
+        if ((stream)); then
+            "$@" || rc=$?
+        else
+            { err=$("$@" 2>&1 >&3 3>&-); } 3>&1 || rc=$?
+        fi
+        ((rc != 0)) || return 0
+        err=${err//$'\n'/ }
+        err=${err:0:300}
+        if ((n >= attempts)); then
+            log "$what: failed after $n attempts (exit $rc)${err:+ (last: $err)}"
+            return "$rc"
+        fi
+        log "waiting for $what: attempt $n/$attempts failed (exit $rc)${err:+: $err}; next try in ${delay}s"
+        sleep "$delay"
+        delay=$((delay * 2 > max ? max : delay * 2))
+        n=$((n + 1))
+    done
+}
+load_env() {
+    local export=0 f
+    if [[ $1 == --export ]]; then
+        export=1
+        shift
+    fi
+    for f in "$@"; do
+        [[ -r $f ]] || die 2 "cannot read $f"
+    done
+    for f in "$@"; do
+        if ((export)); then set -a; fi
+        # shellcheck source=/dev/null
+        source "$f"
+        if ((export)); then set +a; fi
+    done
+    return 0
+}
+require_vars() {
+    local where=$1 v
+    shift
+    for v in "$@"; do
+        [[ -n ${!v:-} ]] || die 2 "$v is not set ($where)"
+    done
+}
+mysql_client() {
+    if command -v mariadb >/dev/null 2>&1; then
+        MYSQL_BIN=mariadb
+    elif command -v mysql >/dev/null 2>&1; then
+        MYSQL_BIN=mysql
+    else
+        die 2 "no mysql client on PATH (install mysql-client or mariadb-client)"
+    fi
+    MYSQL_CLIENT_VERSION=$("$MYSQL_BIN" --version 2>&1) || die 2 "'$MYSQL_BIN --version' failed: $MYSQL_CLIENT_VERSION"
+    if [[ $MYSQL_CLIENT_VERSION == *MariaDB* ]]; then MYSQL_CLIENT_FLAVOUR=mariadb; else MYSQL_CLIENT_FLAVOUR=mysql; fi
+}
+cnf_quote() {
+    local s=$1
+    s=${s//\\/\\\\}
+    s=${s//\"/\\\"}
+    s=${s//$'\n'/\\n}
+    s=${s//$'\t'/\\t}
+    printf '"%s"' "$s"
+}
+mysql_defaults_file() {
+    local file=$1 user=$2 password=$3
+    (
+        umask 077
+        {
+            echo "[client]"
+            echo "host=$DB_HOST"
+            echo "port=$DB_PORT"
+            echo "protocol=TCP"
+            echo "user=$(cnf_quote "$user")"
+            echo "password=$(cnf_quote "$password")"
+            echo "connect-timeout=10"
+            echo "default-character-set=utf8mb4"
+            if [[ $DB_TLS == required ]]; then
+                if [[ $MYSQL_CLIENT_FLAVOUR == mysql ]]; then echo "ssl-mode=REQUIRED"; else echo "ssl=1"; fi
+            fi
+        } >"$file"
+    )
+    chmod 0600 -- "$file"
+}
+check_db_params() {
+    is_uint "$DB_PORT" || die 2 "DB_PORT must be a non-negative integer, got '$DB_PORT'"
+    case $DB_TLS in
+        required | disabled) ;;
+        *) die 2 "DB_TLS must be 'required' or 'disabled', got '$DB_TLS'" ;;
+    esac
+    [[ $DB_HOST =~ ^[A-Za-z0-9._:-]+$ ]] || die 2 "DB_HOST '$DB_HOST' is not a host name or address"
+    [[ $DB_APP_USER != *$'\n'* && ${#DB_APP_USER} -le 80 ]] || die 2 "DB_APP_USER is not a valid user name"
+}
 readonly LOCK_NAME="wso2is-db-init"
 readonly MARKER="__wso2is_done__"
 readonly HISTORY_TABLE="wso2is_schema_history"
 readonly GATE_TABLE="wso2is_first_start"
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-    local code=$1
-    shift
-    log "ERROR: $*"
-    exit "$code"
-}
 NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}
 SECRETS_ENV_FILE=${WSO2IS_SECRETS_ENV:-/etc/wso2is/secrets.env}
-for f in "$NODE_ENV_FILE" "$SECRETS_ENV_FILE"; do
-    [[ -r $f ]] || die 2 "cannot read $f"
-done
-# shellcheck source=/dev/null
-source "$NODE_ENV_FILE"
-# shellcheck source=/dev/null
-source "$SECRETS_ENV_FILE"
-for v in IS_HOME DB_HOST DB_PORT DB_TLS DB_APP_USER DB_INIT_PLAN \
-    WSO2_DB_ADMIN_USER WSO2_DB_ADMIN_PASSWORD WSO2_DB_PASSWORD; do
-    [[ -n ${!v:-} ]] || die 2 "$v is not set (node.env: $NODE_ENV_FILE, secrets.env: $SECRETS_ENV_FILE)"
-done
+load_env "$NODE_ENV_FILE" "$SECRETS_ENV_FILE"
+require_vars "node.env: $NODE_ENV_FILE, secrets.env: $SECRETS_ENV_FILE" IS_HOME DB_HOST DB_PORT DB_TLS \
+    DB_APP_USER DB_INIT_PLAN WSO2_DB_ADMIN_USER WSO2_DB_ADMIN_PASSWORD WSO2_DB_PASSWORD
 RETRIES=${DB_INIT_RETRIES:-30}
 RETRY_DELAY=${DB_INIT_RETRY_DELAY:-5}
 LOCK_TIMEOUT=${DB_INIT_LOCK_TIMEOUT:-600}
 STATEMENT_TIMEOUT=${DB_INIT_STATEMENT_TIMEOUT:-1800}
-for v in RETRIES RETRY_DELAY LOCK_TIMEOUT STATEMENT_TIMEOUT DB_PORT; do
-    [[ ${!v} =~ ^[0-9]+$ ]] || die 2 "$v must be a non-negative integer, got '${!v}'"
+for v in RETRIES RETRY_DELAY LOCK_TIMEOUT STATEMENT_TIMEOUT; do
+    is_uint "${!v}" || die 2 "$v must be a non-negative integer, got '${!v}'"
 done
 ((RETRIES >= 1)) || die 2 "DB_INIT_RETRIES must be at least 1"
 ((STATEMENT_TIMEOUT >= 1)) || die 2 "DB_INIT_STATEMENT_TIMEOUT must be at least 1"
-case $DB_TLS in
-    required | disabled) ;;
-    *) die 2 "DB_TLS must be 'required' or 'disabled', got '$DB_TLS'" ;;
-esac
-[[ $DB_HOST =~ ^[A-Za-z0-9._:-]+$ ]] || die 2 "DB_HOST '$DB_HOST' is not a host name or address"
-[[ $DB_APP_USER != *$'\n'* && ${#DB_APP_USER} -le 80 ]] || die 2 "DB_APP_USER is not a valid user name"
+check_db_params
 [[ $WSO2_DB_PASSWORD != *$'\n'* ]] || die 2 "WSO2_DB_PASSWORD must not contain a newline"
 scan_dbscript() {
     # shellcheck disable=SC2016 # a regex: $ and backticks are literal
@@ -100,15 +200,9 @@ for entry in "${plan_entries[@]}"; do
         PLAN_SCRIPTS+=("$s")
     done
 done
-if command -v mariadb >/dev/null 2>&1; then
-    MYSQL_BIN=mariadb
-elif command -v mysql >/dev/null 2>&1; then
-    MYSQL_BIN=mysql
-else
-    die 2 "no mysql client on PATH (install mysql-client or mariadb-client)"
-fi
-CLIENT_VERSION=$("$MYSQL_BIN" --version 2>&1) || die 2 "'$MYSQL_BIN --version' failed: $CLIENT_VERSION"
-if [[ $CLIENT_VERSION == *MariaDB* ]]; then CLIENT_FLAVOUR=mariadb; else CLIENT_FLAVOUR=mysql; fi
+mysql_client
+CLIENT_VERSION=$MYSQL_CLIENT_VERSION
+CLIENT_FLAVOUR=$MYSQL_CLIENT_FLAVOUR
 WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/wso2is-db-init.XXXXXX")
 DEFAULTS_FILE=$WORK_DIR/client.cnf
 PROBE_ERR=$WORK_DIR/probe.err
@@ -125,35 +219,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap '' PIPE
-cnf_quote() {
-    local s=$1
-    s=${s//\\/\\\\}
-    s=${s//\"/\\\"}
-    s=${s//$'\n'/\\n}
-    s=${s//$'\t'/\\t}
-    printf '"%s"' "$s"
-}
-(
-    umask 077
-    {
-        echo "[client]"
-        echo "host=$DB_HOST"
-        echo "port=$DB_PORT"
-        echo "protocol=TCP"
-        echo "user=$(cnf_quote "$WSO2_DB_ADMIN_USER")"
-        echo "password=$(cnf_quote "$WSO2_DB_ADMIN_PASSWORD")"
-        echo "connect-timeout=10"
-        echo "default-character-set=utf8mb4"
-        if [[ $DB_TLS == required ]]; then
-            if [[ $CLIENT_FLAVOUR == mysql ]]; then
-                echo "ssl-mode=REQUIRED"
-            else
-                echo "ssl=1"
-            fi
-        fi
-    } >"$DEFAULTS_FILE"
-)
-chmod 0600 "$DEFAULTS_FILE"
+mysql_defaults_file "$DEFAULTS_FILE" "$WSO2_DB_ADMIN_USER" "$WSO2_DB_ADMIN_PASSWORD"
 mysql_cmd() { "$MYSQL_BIN" --defaults-extra-file="$DEFAULTS_FILE" --batch --skip-column-names "$@"; }
 check_tls() {
     if [[ $DB_TLS == required && -z $1 ]]; then
