@@ -254,15 +254,24 @@ async function runScenario(sc: Scenario, image: string): Promise<Outcome> {
         const httpsNames = [downloadHost];
         if (aws) httpsNames.push(`secretsmanager.${env.AWS_REGION}.amazonaws.com`);
         else httpsNames.push(new URL(env.SECRET_ID).hostname);
-        // Script delivery from S3 (EC2): the bucket serves every rendered file by its sha256, the
-        // way the stack uploads them (scripts/CONTRACT.md).
+        // Script delivery from S3 (EC2): the bucket serves the objects the stack uploads, as the
+        // synth recorded them (resources.json: bucket, key, content).
         const s3 = new Map<string, string>();
         if (env.SCRIPT_BUCKET) {
             httpsNames.push(`${env.SCRIPT_BUCKET}.s3.${env.SCRIPT_REGION}.amazonaws.com`);
-            for (const f of fs.readdirSync(nodeDir)) {
-                const file = path.join(nodeDir, f);
-                s3.set(`${env.SCRIPT_BUCKET}/${env.SCRIPT_PREFIX.replace(/\/$/, "")}/${sha256(file)}`, file);
+            const resources = JSON.parse(
+                fs.readFileSync(path.join(nodeDir, "../../resources.json"), "utf8"),
+            ) as { type: string; inputs: Record<string, unknown> }[];
+            const objDir = path.join(dir, "s3");
+            fs.mkdirSync(objDir, { recursive: true });
+            for (const r of resources.filter((x) => x.type === "aws:s3/bucketObjectv2:BucketObjectv2")) {
+                const { bucket, key, content } = r.inputs as { bucket: string; key: string; content: string };
+                const file = path.join(objDir, key.replace(/\//g, "_"));
+                fs.writeFileSync(file, content);
+                s3.set(`${bucket}/${key}`, file);
             }
+            if (s3.size === 0)
+                throw new Error(`node.env names SCRIPT_BUCKET but the synth uploads no object`);
         }
         const pki = makeTestPki(pkiDir, [...httpsNames, env.DB_HOST]);
         const secret = makeClusterSecret(path.join(dir, "secret"), env.LB_HOSTNAME);
@@ -329,8 +338,7 @@ async function runScenario(sc: Scenario, image: string): Promise<Outcome> {
 
         const units = ["wso2is-bootstrap.service", "wso2is.service"];
         // Shorter waits between retries (scripts/CONTRACT.md's tuning knobs); node.env's own
-        // values (DB_INIT_RETRIES, SHARE_MOUNT_RETRIES) stay as rendered. cloud-final runs the
-        // boot scripts where runcmd still does.
+        // values (DB_INIT_RETRIES, SHARE_MOUNT_RETRIES) stay as rendered.
         const retryEnv = [
             "[Service]",
             ...Object.entries({
@@ -351,7 +359,7 @@ async function runScenario(sc: Scenario, image: string): Promise<Outcome> {
                 [guestAddr.nfs]: [shareHost],
             },
             extraAddress: env.NODE_IP_SOURCE === "static" ? env.NODE_IP : undefined,
-            dropIns: { "wso2is-bootstrap.service": bootstrapDropIn, "cloud-final.service": retryEnv },
+            dropIns: { "wso2is-bootstrap.service": bootstrapDropIn },
             units,
             probeTimeout,
         });
