@@ -291,7 +291,7 @@ async function runScenario(sc: Scenario, image: string): Promise<Outcome> {
                       region: env.AWS_REGION,
                       secretId: env.SECRET_ID,
                       localIpv4: guestAddr.node,
-                      s3: new Map(),
+                      s3,
                   }
                 : undefined,
             azure: aws ? undefined : { secretUrl: env.SECRET_ID, privateIp: env.NODE_IP },
