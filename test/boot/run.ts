@@ -452,7 +452,9 @@ async function runScenario(sc: Scenario, image: string): Promise<Outcome> {
             };
         }
         if (!healthy)
-            failures.push(`not healthy: ${all("failed").join("; ") || "no verdict from the probe"}`);
+            failures.push(
+                `not healthy: ${all("failed").join("; ") || `no verdict from the probe (last: ${all("waiting").at(-1) ?? "nothing"})`}`,
+            );
         if (cloudInitErrors.length > 0)
             failures.push(`cloud-init errors: ${JSON.stringify(cloudInitErrors).slice(0, 600)}`);
         if (healthy) {
