@@ -448,7 +448,11 @@ async function runScenario(sc: Scenario, image: string): Promise<Outcome> {
             return {
                 ok: failures.length === 0,
                 line: `boot ${sc.name}: ${failures.length === 0 ? "failed as expected" : "WRONG"} after ${wall} s: ${reason.trim().slice(0, 200)}`,
-                details: failures.concat([`work directory ${dir}`]),
+                details: [
+                    ...failures,
+                    ...details.filter((d) => !failures.includes(d)),
+                    `work directory ${dir}`,
+                ],
             };
         }
         if (!healthy)
@@ -538,7 +542,7 @@ async function runScenario(sc: Scenario, image: string): Promise<Outcome> {
         return {
             ok: failures.length === 0,
             line: `boot ${sc.name}: ${failures.length === 0 ? `IS healthy in ${wall} s` : `FAILED after ${wall} s`} (${summary.join("; ")})`,
-            details: failures.concat([`work directory ${dir}`]),
+            details: [...failures, ...details.filter((d) => !failures.includes(d)), `work directory ${dir}`],
         };
     } finally {
         for (const stop of stopAll.reverse()) {
