@@ -75,10 +75,8 @@ export function createClusterKey(
         // Losing the key loses the data: never replaced or deleted by an innocent change.
         { parent, protect: true, retainOnDelete: true },
     );
-    new kms.Alias(
-        `${name}-key`,
-        { name: `alias/wso2is-${args.clusterName}`, targetKeyId: key.keyId },
-        { parent },
-    );
+    // clusterName is already "wso2is-<stack>" (config/names.ts): alias/wso2is-prod. Renaming
+    // the alias replaces only the alias; the key keeps its id.
+    new kms.Alias(`${name}-key`, { name: `alias/${args.clusterName}`, targetKeyId: key.keyId }, { parent });
     return { key, arn: key.arn };
 }
