@@ -40,7 +40,7 @@ export interface Scenario {
     breakUserData?: (cloudConfig: string) => string;
     /** What the probe's failure must mention. */
     expectFailure?: RegExp;
-    /** The bootstrap unit's StartLimitBurst for this run (a broken boot fails for good sooner). */
+    /** A start limit for the bootstrap unit in this run (a broken boot then fails for good). */
     bootstrapStartLimitBurst?: number;
 }
 
@@ -349,7 +349,12 @@ async function runScenario(sc: Scenario, image: string): Promise<Outcome> {
         ].join("\n");
         const bootstrapDropIn =
             retryEnv +
-            (sc.bootstrapStartLimitBurst ? `\n[Unit]\nStartLimitBurst=${sc.bootstrapStartLimitBurst}` : "");
+            // The product's bootstrap unit never stops retrying (StartLimitIntervalSec=0: the load
+            // balancer's grace gives up on the node); a broken scenario puts a start limit back so
+            // its boot ends in a failed unit, with the reason, that the probe reports.
+            (sc.bootstrapStartLimitBurst
+                ? `\n[Unit]\nStartLimitIntervalSec=1h\nStartLimitBurst=${sc.bootstrapStartLimitBurst}`
+                : "");
         const harness = harnessBoothook({
             testCaPem: pki.caPem,
             clusterCaPem: secret.clusterCaPem,
