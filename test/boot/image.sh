@@ -79,7 +79,9 @@ log "building a Debian $SUITE image into $OUT (mmdebstrap, a few minutes)"
 # the NoCloud seed is looked for, and apt keeps the empty source list (no mirror offline, so
 # `apt-get update` succeeds doing nothing and `apt-get install` finds every package installed).
 # shellcheck disable=SC2016 # the hooks expand $1 (the root directory) inside mmdebstrap
+# Acquire::Retries: a mirror hiccup on a fresh CI machine retries instead of failing the run.
 mmdebstrap --mode=root --variant=minbase --aptopt='APT::Install-Recommends "false"' \
+    --aptopt='Acquire::Retries "5"' \
     --include="$(
         IFS=,
         echo "${PACKAGES[*]}"
