@@ -3,6 +3,7 @@
 // and the download sites, and the AWS stand-in (IMDS + Secrets Manager, SigV4 checked).
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { isEnvValue } from "../../components/render/deploymentToml";
@@ -641,13 +642,28 @@ describe("fetch-secrets.sh", function () {
             TLS_KEYSTORE_ALIAS: "wso2is-backend",
             TLS_CA_ALIAS: "wso2is-cluster-ca",
         });
+        // keytool through a shim that counts its runs (then runs the real one): a start with
+        // nothing changed must not start a JVM.
+        const shimDir = path.join(caseDir, "shim");
+        const keytoolRuns = path.join(caseDir, "keytool-runs");
+        fs.mkdirSync(shimDir);
+        const realKeytool = execFileSync("bash", ["-c", "command -v keytool"], { encoding: "utf8" }).trim();
+        fs.writeFileSync(
+            path.join(shimDir, "keytool"),
+            `#!/bin/sh\necho "$1" >>'${keytoolRuns}'\nexec '${realKeytool}' "$@"\n`,
+            { mode: 0o755 },
+        );
+        const runsSoFar = () =>
+            fs.existsSync(keytoolRuns) ? fs.readFileSync(keytoolRuns, "utf8").split("\n").length - 1 : 0;
         const env = {
             WSO2IS_NODE_ENV: nodeEnv,
             WSO2IS_SECRETS_ENV: secretsEnv,
             WSO2IS_IMDS_ENDPOINT: stub.base,
+            PATH: `${shimDir}:${process.env.PATH}`,
         };
         let r = await runScript("fetch-secrets.sh", env);
         assert.equal(r.code, 0, r.stderr);
+        assert.ok(runsSoFar() >= 2, "the first run checks and adds with keytool");
         assert.deepEqual(readWithSystemd(secretsEnv), {
             ...EXPECTED,
             WSO2_SIGNING_KEYSTORE_PASSWORD: signing.signingKeystorePassword,
@@ -715,7 +731,17 @@ describe("fetch-secrets.sh", function () {
         assert.equal(trusted("wso2is-signing"), fingerprint("signing.pem"));
         assert.equal(trusted("wso2carbon"), fingerprint("other.pem"), "IS's own entries stay");
 
+        // What was checked, root-only beside the truststore: both aliases against its current bytes.
+        const marker = `${truststore}.trusted`;
+        assert.equal(fs.statSync(marker).mode & 0o777, 0o600);
+        const truststoreSum = crypto.createHash("sha256").update(fs.readFileSync(truststore)).digest("hex");
+        assert.deepEqual(fs.readFileSync(marker, "utf8").trim().split("\n").sort(), [
+            `${truststoreSum} wso2is-cluster-ca ${fingerprint("ca.pem")}`,
+            `${truststoreSum} wso2is-signing ${fingerprint("signing.pem")}`,
+        ]);
+
         const ids = [fileId(secretsEnv), fileId(keystore), fileId(truststore), fileId(signingKeystore)];
+        const runsBefore = runsSoFar();
         r = await runScript("fetch-secrets.sh", env);
         assert.equal(r.code, 0, r.stderr);
         assert.deepEqual(
@@ -723,7 +749,17 @@ describe("fetch-secrets.sh", function () {
             ids,
             "an unchanged secret must leave every file untouched",
         );
-        assert.match(r.stderr, /already trusts wso2is-cluster-ca/);
+        assert.match(r.stderr, /already trusts wso2is-cluster-ca \(unchanged since checked\)/);
+        assert.equal(runsSoFar(), runsBefore, "an unchanged truststore is not listed again with keytool");
+
+        // A truststore changed behind our back (an IS upgrade's, a hand edit): checked again, and
+        // an alias that went missing is added back.
+        keytool("-delete", "-keystore", truststore, "-storepass", "wso2carbon", "-alias", "wso2is-signing");
+        r = await runScript("fetch-secrets.sh", env);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /added wso2is-signing/);
+        assert.equal(trusted("wso2is-signing"), fingerprint("signing.pem"));
+        assert.ok(runsSoFar() > runsBefore);
 
         // A new CA (a re-created cluster PKI) replaces the trusted entry and the keystore.
         makeCa("ca2");
