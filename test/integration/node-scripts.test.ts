@@ -526,6 +526,9 @@ describe("fetch-secrets.sh", function () {
     });
 
     it("keystores: builds the signing keystore and IS's 9443 keystore from the secret's PEMs, trusts the cluster CA and the signing certificate; a rerun changes nothing", async function () {
+        // About 15 keytool and openssl runs, each a JVM or a key operation: ~50 s on an idle 2-core
+        // machine, more beside a qemu guest.
+        this.timeout(240000);
         ensureCommands({ openssl: "openssl", keytool: "default-jre-headless" });
         const pki = path.join(caseDir, "pki");
         fs.mkdirSync(pki);
