@@ -8,7 +8,6 @@ import { spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import * as zlib from "zlib";
 import {
     configScript,
     dbInitScript,
@@ -16,6 +15,7 @@ import {
     isEntrypointScript,
     keystoresScript,
 } from "../../components/ecs/containers";
+import { gzipStable } from "../../components/render/gzip";
 import { keystoreProgramText } from "../../components/render/scripts";
 import { renderEcsInstanceCloudInit } from "../../components/render/ecsInstance";
 import { ensureCommands, tempDir } from "./support/system";
@@ -72,7 +72,8 @@ describe("ECS task scripts (real shells) and container-instance user data", func
         fs.writeFileSync(jar, "not really a jar\n");
         const sha = crypto.createHash("sha256").update(fs.readFileSync(jar)).digest("hex");
         const b64 = (s: string) => Buffer.from(s).toString("base64");
-        const gzB64 = (s: string) => zlib.gzipSync(s).toString("base64");
+        // Packed as containers.ts packs them (gzipStable), so gunzip reads the real bytes.
+        const gzB64 = (s: string) => gzipStable(s).toString("base64");
         const toml = '[server]\nhostname = "is.example.com"\n# quotes \' " and $dollars stay\n';
         const env = {
             DEPLOYMENT_TOML_B64: b64(toml),

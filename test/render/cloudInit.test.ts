@@ -15,12 +15,15 @@ import {
 } from "../../components/render";
 import * as fs from "fs";
 import * as path from "path";
+import * as crypto from "crypto";
 import * as zlib from "zlib";
+import * as pako from "pako";
 import { bootstrapBudgetSeconds, dbWaitSeconds } from "../../components/model/boot";
 import {
     NodeScript,
     bootstrapRestartDelays,
     fetcherScripts,
+    gzipHeader,
     gzipStable,
     renderScriptManifest,
     scriptSha256,
@@ -347,19 +350,74 @@ describe("render: secret version and script delivery", function () {
     });
 });
 
+/**
+ * A fixed input that never changes with the renderer: 290 KB of words drawn by a seeded LCG
+ * (past the 32 KB window and over many deflate blocks), some of them multi-byte UTF-8.
+ */
+function fixedGzipInput(): string {
+    const words = [
+        "wso2is",
+        "node",
+        "cloud-init",
+        "write_files",
+        "deployment.toml",
+        "Grüße",
+        "€",
+        "\t",
+        "0644",
+    ];
+    let x = 20240613;
+    const lines: string[] = [];
+    for (let i = 0; i < 6000; i++) {
+        const line: string[] = [];
+        for (let j = 0; j < 5; j++) {
+            x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+            line.push(words[x % words.length] + String((x >>> 8) % 97));
+        }
+        lines.push(line.join(" "));
+    }
+    return lines.join("\n") + "\n";
+}
+
+// The input's digest, and its gzip's: the same bytes CPython's zlib.compressobj(9, DEFLATED, 31)
+// gives on the system's libz 1.2.13 (canonical zlib; test/integration/gzip.test.ts compares the
+// user-data the same way).
+const FIXED_INPUT_SHA256 = "310b6749ea928ad7b9fa4e88acfb1f1c707a8654ef9ac0595cc2e469d0edee76";
+const FIXED_GZIP_LENGTH = 66050;
+const FIXED_GZIP_SHA256 = "e9d9b50f53f094155141ce5bb827677eeb230ceb1c0162fb8cf53709292f21af";
+
 describe("render/gzip", function () {
-    it("gzipStable: the exact 10-byte header on any OS, and cloud-init's decompressor reads it back", function () {
+    it("gzipStable: the exact 10-byte header, and what it packs unpacks to the input", function () {
         const text = renderCloudInit(azureModel(), azureModel().nodes[0]);
         const packed = gzipStable(text);
         assert.deepStrictEqual(
             [...packed.subarray(0, 10)],
             [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03],
         );
+        assert.deepStrictEqual([...packed.subarray(0, 10)], [...gzipHeader]);
         assert.strictEqual(zlib.gunzipSync(packed).toString("utf8"), text);
-        // What a Windows operator's zlib writes (OS byte 10) must not reach the user-data.
-        const windows = zlib.gzipSync(Buffer.from(text), { level: 9 });
-        windows[9] = 10;
-        assert.notDeepStrictEqual(windows, packed);
         assert.deepStrictEqual(gzipStable(text), packed);
+    });
+
+    it("gzipStable: the bytes of a fixed input are pinned (a pako upgrade that changes them rolls every node)", function () {
+        // If this fails after a dependency update, the new bytes would change every node's
+        // user-data / customData and the ECS task definition: hold the old pako or take the
+        // roll on purpose (release note), then update the digest.
+        const text = fixedGzipInput();
+        assert.strictEqual(
+            crypto.createHash("sha256").update(text, "utf8").digest("hex"),
+            FIXED_INPUT_SHA256,
+        );
+        const packed = gzipStable(text);
+        assert.strictEqual(zlib.gunzipSync(packed).toString("utf8"), text);
+        assert.strictEqual(packed.length, FIXED_GZIP_LENGTH);
+        assert.strictEqual(crypto.createHash("sha256").update(packed).digest("hex"), FIXED_GZIP_SHA256);
+    });
+
+    it("gzipStable: legacyHash is honoured (pako's default hash gives other bytes for the same input)", function () {
+        const text = fixedGzipInput();
+        const chromiumHash = Buffer.from(pako.gzip(Buffer.from(text, "utf8"), { level: 9 }));
+        assert.notDeepStrictEqual(chromiumHash, gzipStable(text));
+        assert.strictEqual(zlib.gunzipSync(chromiumHash).toString("utf8"), text);
     });
 });
