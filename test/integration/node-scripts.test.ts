@@ -840,7 +840,7 @@ describe("fetch-secrets.sh", function () {
         );
         assert.match(
             r.stderr,
-            /secretsmanager POST .* \(HTTP 503: stand-in: not yet\): attempt 2\/8, retrying in 0s/,
+            /secretsmanager POST (\S+): HTTP 503: stand-in: not yet\nfetch-secrets\.sh: waiting for secretsmanager POST \1: attempt 2\/8 failed \(exit 1\); next try in 0s\n/,
         );
         assertSecretsFile();
     });

@@ -57,6 +57,16 @@ describe("lib.sh", function () {
                 /the flaky service: failed after 2 attempts \(exit 3\) \(last: not yet \(2\)\)\n$/,
             );
 
+            // --fatal: that exit code ends the retries at once.
+            fs.rmSync(count);
+            r = await withLib(`${flaky}; retry --fatal 3 5 0 0 "the flaky service" flaky || echo "rc $?"`);
+            assert.equal(r.stdout, "rc 3\n");
+            assert.equal(r.stderr, "test: the flaky service: failed (exit 3), not retried: not yet (1)\n");
+            assert.equal(fs.readFileSync(count, "utf8"), "1\n", "one attempt");
+            r = await withLib(`retry --fatal x 2 0 0 "it" true`);
+            assert.equal(r.code, 2);
+            assert.match(r.stderr, /must be non-negative integers/);
+
             // --stream: the command's own log lines reach ours as they come.
             fs.rmSync(count);
             r = await withLib(`${flaky}; retry --stream 3 0 0 "the flaky service" flaky`);

@@ -29,22 +29,30 @@ trap 'log "error: command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 # is_uint VALUE: VALUE is a non-negative integer in decimal.
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
-# retry [--stream] ATTEMPTS DELAY MAX_DELAY WHAT COMMAND...: runs COMMAND until it succeeds, at
-# most ATTEMPTS times. After a failure it logs WHAT it waits for, the attempt and the failure,
-# and sleeps DELAY seconds, doubling each time up to MAX_DELAY (MAX_DELAY = DELAY: fixed).
-# COMMAND's stdout passes through. Its stderr is kept for the log line (300 characters), or with
-# --stream goes straight to ours (commands that log a lot themselves). Returns COMMAND's last
-# exit code after the last attempt.
+# retry [--stream] [--fatal CODE] ATTEMPTS DELAY MAX_DELAY WHAT COMMAND...: runs COMMAND until
+# it succeeds, at most ATTEMPTS times. After a failure it logs WHAT it waits for, the attempt and
+# the failure, and sleeps DELAY seconds, doubling each time up to MAX_DELAY (MAX_DELAY = DELAY:
+# fixed). COMMAND's stdout passes through. Its stderr is kept for the log line (300 characters),
+# or with --stream goes straight to ours (commands that log a lot themselves; COMMAND then runs
+# in this shell, so what it sets stays). --fatal: an exit CODE of COMMAND is a failure no wait
+# fixes, not retried. Returns COMMAND's last exit code after the last attempt.
 retry() {
-    local stream=0 attempts delay max what n=1 rc err v
-    if [[ $1 == --stream ]]; then
-        stream=1
+    local stream=0 fatal='' attempts delay max what n=1 rc err v
+    while true; do
+        case $1 in
+            --stream) stream=1 ;;
+            --fatal)
+                fatal=$2
+                shift
+                ;;
+            *) break ;;
+        esac
         shift
-    fi
+    done
     attempts=$1 delay=$2 max=$3 what=$4
     shift 4
-    for v in "$attempts" "$delay" "$max"; do
-        is_uint "$v" || die 2 "retry: ATTEMPTS, DELAY and MAX_DELAY must be non-negative integers, got '$attempts' '$delay' '$max'"
+    for v in "$attempts" "$delay" "$max" ${fatal:+"$fatal"}; do
+        is_uint "$v" || die 2 "retry: ATTEMPTS, DELAY, MAX_DELAY and CODE must be non-negative integers, got '$attempts' '$delay' '$max' '$fatal'"
     done
     ((attempts >= 1)) || die 2 "retry: ATTEMPTS must be at least 1 ($what)"
     ((max >= delay)) || max=$delay
@@ -59,6 +67,10 @@ retry() {
         ((rc != 0)) || return 0
         err=${err//$'\n'/ }
         err=${err:0:300}
+        if [[ $rc == "$fatal" ]]; then
+            log "$what: failed (exit $rc), not retried${err:+: $err}"
+            return "$rc"
+        fi
         if ((n >= attempts)); then
             log "$what: failed after $n attempts (exit $rc)${err:+ (last: $err)}"
             return "$rc"
