@@ -16,13 +16,19 @@ import {
 import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
-import { bootstrapBudgetSeconds, dbWaitSeconds } from "../../components/model/boot";
+import {
+    bootstrapBudgetSeconds,
+    dbWaitSeconds,
+    secretFetchPollSeconds,
+    secretFetchSeconds,
+} from "../../components/model/boot";
 import {
     NodeScript,
     fetcherScripts,
     gzipStable,
     renderScriptManifest,
     scriptSha256,
+    scriptSource,
     scriptSourceDir,
 } from "../../components/render";
 import { awsModel, azureModel } from "../fixtures/models";
@@ -300,6 +306,31 @@ describe("render: secret version and script delivery", function () {
         assert.match(env, /^IS_HTTPS_PORT='9443'$/m);
         assert.match(env, /^JVM_HEAP_PERCENT='60'$/m);
         assert.match(env, /^FIRST_START_WAIT='1800'$/m);
+    });
+
+    it("node.env: Key Vault's wait comes from model/boot.ts; Secrets Manager gets none (aws-api.sh's retries)", function () {
+        const env = renderNodeEnv(azureModel(), azureModel().nodes[0]);
+        assert.match(env, /^SECRET_FETCH_RETRIES='60'$/m);
+        assert.match(env, /^SECRET_FETCH_RETRY_DELAY='10'$/m);
+        assert.strictEqual(60 * secretFetchPollSeconds, secretFetchSeconds);
+        assert.doesNotMatch(renderNodeEnv(awsModel(), awsModel().nodes[0]), /SECRET_FETCH_/);
+    });
+
+    it("node.env: every budget it renders is a knob lib.sh lets the environment override, and no other", function () {
+        const knobs = /^ENV_TUNING_KNOBS=\(([^)]*)\)$/m
+            .exec(scriptSource("lib.sh"))?.[1]
+            .split(/\s+/)
+            .filter(Boolean);
+        assert.ok(knobs && knobs.length > 0, "lib.sh has ENV_TUNING_KNOBS=(...)");
+        const budgets = new Set(
+            [awsModel(), azureModel()].flatMap((m) =>
+                renderNodeEnv(m, m.nodes[0])
+                    .split("\n")
+                    .map((l) => l.split("=")[0])
+                    .filter((k) => /_(RETRIES|RETRY_DELAY|WAIT|TIMEOUT)$/.test(k)),
+            ),
+        );
+        assert.deepStrictEqual([...budgets].sort(), [...knobs].sort());
     });
 
     it("s3 delivery: the user-data carries only the fetcher scripts and the digests of the rest", function () {

@@ -10,15 +10,6 @@ SECRETS_ENV_FILE=${WSO2IS_SECRETS_ENV:-/etc/wso2is/secrets.env}
 IMDS=${WSO2IS_IMDS_ENDPOINT:-http://169.254.169.254}
 IMDS=${IMDS%/}
 load_env --export "$NODE_ENV_FILE"
-if [[ ${SECRET_SOURCE:-} == azure-key-vault ]]; then
-    RETRIES=${SECRET_FETCH_RETRIES:-60}
-    RETRY_DELAY=${SECRET_FETCH_RETRY_DELAY:-10}
-else
-    RETRIES=${SECRET_FETCH_RETRIES:-10}
-    RETRY_DELAY=${SECRET_FETCH_RETRY_DELAY:-5}
-fi
-[[ $RETRIES =~ ^[1-9][0-9]*$ ]] || die "SECRET_FETCH_RETRIES must be a positive integer, got '$RETRIES'"
-[[ $RETRY_DELAY =~ ^[0-9]+$ ]] || die "SECRET_FETCH_RETRY_DELAY must be a non-negative integer, got '$RETRY_DELAY'"
 [[ -n ${SECRET_SOURCE:-} ]] || die "SECRET_SOURCE is not set in $NODE_ENV_FILE"
 [[ -n ${SECRET_ID:-} ]] || die "SECRET_ID is not set in $NODE_ENV_FILE"
 command -v jq >/dev/null || die "jq is not installed (bootstrap.sh installs NODE_PACKAGES)"
@@ -57,14 +48,19 @@ case $SECRET_SOURCE in
             cannot_fetch "could not read $SECRET_ID from Secrets Manager in $AWS_REGION (does the node role allow secretsmanager:GetSecretValue?)"
         ;;
     azure-key-vault)
+        require_vars "node.env: $NODE_ENV_FILE" SECRET_FETCH_RETRIES SECRET_FETCH_RETRY_DELAY
+        [[ $SECRET_FETCH_RETRIES =~ ^[1-9][0-9]*$ ]] ||
+            die "SECRET_FETCH_RETRIES must be a positive integer, got '$SECRET_FETCH_RETRIES'"
+        [[ $SECRET_FETCH_RETRY_DELAY =~ ^[0-9]+$ ]] ||
+            die "SECRET_FETCH_RETRY_DELAY must be a non-negative integer, got '$SECRET_FETCH_RETRY_DELAY'"
         [[ $SECRET_ID =~ ^https://[^/]+/secrets/[^/?#]+(/[^/?#]+)?$ || $SECRET_ID =~ ^http://(127\.0\.0\.1|localhost):[0-9]+/secrets/[^/?#]+(/[^/?#]+)?$ ]] ||
             die "SECRET_ID '$SECRET_ID' is not a Key Vault secret URL (https://<vault>.vault.azure.net/secrets/<name>)"
-        token_json=$(retry "$RETRIES" "$RETRY_DELAY" "$RETRY_DELAY" "managed identity token from $IMDS" azure_token) ||
+        token_json=$(retry "$SECRET_FETCH_RETRIES" "$SECRET_FETCH_RETRY_DELAY" "$SECRET_FETCH_RETRY_DELAY" "managed identity token from $IMDS" azure_token) ||
             cannot_fetch "could not get a managed identity token for Key Vault from $IMDS (does the VM have an identity?)"
         token=$(jq -er '.access_token | strings' <<<"$token_json" 2>/dev/null) ||
             die "the managed identity answer has no access_token"
         unset token_json
-        response=$(retry "$RETRIES" "$RETRY_DELAY" "$RETRY_DELAY" "Key Vault GET $SECRET_ID" azure_secret "$token") ||
+        response=$(retry "$SECRET_FETCH_RETRIES" "$SECRET_FETCH_RETRY_DELAY" "$SECRET_FETCH_RETRY_DELAY" "Key Vault GET $SECRET_ID" azure_secret "$token") ||
             cannot_fetch "could not read $SECRET_ID from Key Vault (does the identity have the Key Vault Secrets User role?)"
         unset token
         secret=$(jq -er '.value | strings' <<<"$response" 2>/dev/null) ||

@@ -60,8 +60,12 @@ retry() {
         n=$((n + 1))
     done
 }
+ENV_TUNING_KNOBS=(SECRET_FETCH_RETRIES SECRET_FETCH_RETRY_DELAY SHARE_MOUNT_RETRIES
+    SHARE_MOUNT_RETRY_DELAY DB_INIT_RETRIES DB_INIT_RETRY_DELAY FIRST_START_WAIT
+    FIRST_START_HOLD_TIMEOUT)
 load_env() {
-    local export=0 f
+    local export=0 f k
+    local -A keep=()
     if [[ $1 == --export ]]; then
         export=1
         shift
@@ -69,11 +73,19 @@ load_env() {
     for f in "$@"; do
         [[ -r $f ]] || die 2 "cannot read $f"
     done
+    for k in "${ENV_TUNING_KNOBS[@]}"; do
+        if [[ -v $k && ${!k@a} == *x* && -n ${!k} ]]; then keep[$k]=${!k}; fi
+    done
     for f in "$@"; do
         if ((export)); then set -a; fi
         # shellcheck source=/dev/null
         source "$f"
         if ((export)); then set +a; fi
+        for k in "${!keep[@]}"; do
+            [[ ${!k} == "${keep[$k]}" ]] && continue
+            log "$k: the environment's ${keep[$k]} wins over ${!k} from $f"
+            printf -v "$k" '%s' "${keep[$k]}"
+        done
     done
     return 0
 }
