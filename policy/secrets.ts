@@ -1,11 +1,12 @@
 // Secrets in text: key names that hold one, $env{...} placeholders, and literal credentials
 // (ConfigMaps, ECS environments, user data).
 // Key names that hold a secret, and identifier-like endings that make a key not one
-// (secretArn, passwordLength, disablePasswordAuthentication, WSO2_DB_PASSWORD_FILE...).
+// (secretArn, passwordLength, disablePasswordAuthentication, WSO2_DB_PASSWORD_FILE,
+// SECRET_FETCH_RETRIES...).
 const secretKeyWords =
     /(password|passwd|passphrase|secret|token|credential|accesskey|access_key|secretkey|secret_key|accountkey|account_key|apikey|api_key|privatekey|private_key|connectionstring|connection_string|sas)/i;
 const notSecretEnding =
-    /(id|ids|arn|name|names|ref|path|file|env|url|uri|length|count|enabled|type|source|authentication|auth|policy|policies|ttl|timeout|expiry|expiration|rotation|version|required|header|keyref)$/i;
+    /(id|ids|arn|name|names|ref|path|file|env|url|uri|length|count|enabled|type|source|authentication|auth|policy|policies|ttl|timeout|retries|delay|expiry|expiration|rotation|version|required|header|keyref)$/i;
 
 export function isSecretKeyName(key: string): boolean {
     const k = key.replace(/^["']|["']$/g, "");

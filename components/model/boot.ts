@@ -21,9 +21,16 @@ export const bootstrapBudgetSeconds = 3600;
  * health gate allow (a node behind another's first start may wait longer: docs/vm-nodes.md). */
 export const nodeReadySeconds = bootstrapBudgetSeconds + isStartSeconds;
 
-/** Longest secret fetch at a start (fetch-secrets.sh with Key Vault: 60 tries 10 s apart, for a
- * new VM's role assignment to propagate; Microsoft documents up to 10 minutes). */
+/** Longest wait of fetch-secrets.sh for Key Vault (node.env SECRET_FETCH_RETRIES x
+ * SECRET_FETCH_RETRY_DELAY): a new VM's system-assigned identity gets its role only after the VM
+ * exists, and a role assignment may take 10 minutes to take effect
+ * (https://learn.microsoft.com/azure/role-based-access-control/troubleshooting). Secrets Manager
+ * has no such wait (the instance role exists before the instance): aws-api.sh's own retries
+ * cover its transient errors. */
 export const secretFetchSeconds = 600;
+
+/** fetch-secrets.sh asks Key Vault every this many seconds while it waits. */
+export const secretFetchPollSeconds = 10;
 
 /** Longest wait of a node behind another node's first start of IS (first-start-gate.sh `enter`,
  * FIRST_START_WAIT) and of the holder for its own IS to turn healthy (FIRST_START_HOLD_TIMEOUT). */

@@ -1,6 +1,13 @@
 // /etc/wso2is/node.env: the non-secret parameters of the boot scripts (scripts/CONTRACT.md).
 import { ClusterModel, NodeModel, isHttpsPort } from "../model";
-import { dbWaitPollSeconds, dbWaitSeconds, firstStartWaitSeconds, jvmHeapPercent } from "../model/boot";
+import {
+    dbWaitPollSeconds,
+    dbWaitSeconds,
+    firstStartWaitSeconds,
+    jvmHeapPercent,
+    secretFetchPollSeconds,
+    secretFetchSeconds,
+} from "../model/boot";
 
 /**
  * The Ubuntu packages a VM node needs, in one place: bootstrap.sh installs them (apt retries,
@@ -56,6 +63,13 @@ export function nodeEnvEntries(model: ClusterModel, node: NodeModel): [string, s
         ["LB_HOSTNAME", model.hostname],
     ];
     if (model.secrets.source === "aws-secrets-manager") entries.push(["AWS_REGION", model.secrets.region]);
+    // Key Vault only: a new VM waits for its role to propagate (secretFetchSeconds). Secrets
+    // Manager's read retries with aws-api.sh's budget (AWS_API_RETRIES), so it gets none.
+    if (model.secrets.source === "azure-key-vault")
+        entries.push(
+            ["SECRET_FETCH_RETRIES", String(Math.ceil(secretFetchSeconds / secretFetchPollSeconds))],
+            ["SECRET_FETCH_RETRY_DELAY", String(secretFetchPollSeconds)],
+        );
     // s3 delivery: where fetch-scripts.sh reads the scripts the manifest names (CONTRACT.md).
     const delivery = model.scriptDelivery;
     if (delivery.kind === "s3")

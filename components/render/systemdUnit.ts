@@ -26,19 +26,6 @@ export const jvmEnvFile = "/etc/wso2is/jvm.env";
 /** The end of both boot-enabled units: nothing they create is for other users; started at boot. */
 const bootUnitTail = ["UMask=0027", "", "[Install]", "WantedBy=multi-user.target", ""];
 
-/**
- * systemd >= 254 grows RestartSec towards RestartMaxDelaySec over RestartSteps restarts
- * (src/core/service.c service_restart_usec_next): restart k (1-based) waits RestartSec *
- * (RestartMaxDelaySec / RestartSec) ^ ((k - 1) / RestartSteps) while k <= RestartSteps, then
- * RestartMaxDelaySec. The delays of the first `count` restarts.
- */
-export function bootstrapRestartDelays(count: number): number[] {
-    const { firstDelaySeconds: first, maxDelaySeconds: max, steps } = bootstrapRestart;
-    return Array.from({ length: count }, (_, n) =>
-        n >= steps ? max : first * Math.pow(max / first, n / steps),
-    );
-}
-
 /** wso2is.service's start: the secret fetch and the first-start gate's `enter`, with room. */
 export const isStartTimeoutSeconds = secretFetchSeconds + firstStartWaitSeconds + 300;
 

@@ -337,8 +337,8 @@ async function runScenario(sc: Scenario, image: string): Promise<Outcome> {
         await waitPort(nfsPort, 30_000);
 
         const units = ["wso2is-bootstrap.service", "wso2is.service"];
-        // Shorter waits between retries (scripts/CONTRACT.md's tuning knobs); node.env's own
-        // values (DB_INIT_RETRIES, SHARE_MOUNT_RETRIES) stay as rendered.
+        // Shorter waits between retries (scripts/CONTRACT.md's tuning knobs; SECRET_FETCH_RETRY_DELAY
+        // wins over node.env's by lib.sh's load_env); node.env's other budgets stay as rendered.
         const retryEnv = [
             "[Service]",
             ...Object.entries({

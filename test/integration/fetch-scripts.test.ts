@@ -154,23 +154,31 @@ describe("fetch-scripts.sh (EC2: scripts from the cluster's S3 bucket)", functio
         aws.update({ fail: { s3: 2, imds: 1 } });
         const r = await runScript("fetch-scripts.sh", { ...env(), AWS_API_RETRIES: "4" });
         assert.equal(r.code, 0, r.stderr);
+        // lib.sh's retry: the attempt logs what AWS said, retry what it waits for.
         assert.match(
             r.stderr,
-            /fetch-scripts.sh: IMDS PUT \/latest\/api\/token \(HTTP 503\): attempt 1\/4, retrying in 0s/,
+            /fetch-scripts.sh: IMDS PUT \/latest\/api\/token: HTTP 503\nfetch-scripts.sh: waiting for IMDS PUT \/latest\/api\/token: attempt 1\/4 failed \(exit 1\); next try in 0s\n/,
         );
         assert.match(
             r.stderr,
-            /fetch-scripts.sh: s3 GET \S+ \(HTTP 503: stand-in: not yet\): attempt 2\/4, retrying in 0s/,
+            /fetch-scripts.sh: s3 GET (\S+): HTTP 503: stand-in: not yet\nfetch-scripts.sh: waiting for s3 GET \1: attempt 2\/4 failed \(exit 1\); next try in 0s\n/,
         );
         assert.equal(fs.readdirSync(installDir).length, 2);
     });
 
     it("a missing object fails at once, naming the key and the role's permission", async function () {
         aws.update({ objects: {} });
+        const before = s3Requests().length;
         const r = await runScript("fetch-scripts.sh", env());
         assert.notEqual(r.code, 0);
-        assert.equal(s3Requests().filter((q) => q.status === 404).length >= 1, true);
-        assert.match(r.stderr, /HTTP 404: <Error><Code>NoSuchKey/);
+        assert.deepEqual(
+            s3Requests()
+                .slice(before)
+                .map((q) => q.status),
+            [404],
+            "one GetObject, not retried",
+        );
+        assert.match(r.stderr, /: HTTP 404: <Error><Code>NoSuchKey.*\n.*: failed \(exit 3\), not retried\n/);
         assert.match(
             r.stderr,
             /could not read s3:\/\/wso2is-dev-scripts-0a1b2c\/scripts\/[0-9a-f]{64} \((node-ip|db-init)\.sh\) \(does the node role allow s3:GetObject there\?\)/,
@@ -199,12 +207,16 @@ describe("aws-api.sh (SigV4 through curl, credentials from IMDSv2)", function ()
         tmp.cleanup();
     });
 
-    /** Sources the shipped aws-api.sh under set -euo pipefail and runs `body`. */
-    const bash = (body: string, env: Record<string, string> = {}) =>
-        run("bash", ["-c", `set -Eeuo pipefail; source '${path.join(SCRIPTS_DIR, "aws-api.sh")}'; ${body}`], {
-            ...aws.env,
-            ...env,
-        });
+    /** Sources the shipped lib.sh and aws-api.sh under set -euo pipefail and runs `body`. */
+    const bash = (body: string, env: Record<string, string> = {}, lib = true) =>
+        run(
+            "bash",
+            [
+                "-c",
+                `set -Eeuo pipefail; ${lib ? `source '${path.join(SCRIPTS_DIR, "lib.sh")}'; ` : ""}source '${path.join(SCRIPTS_DIR, "aws-api.sh")}'; ${body}`,
+            ],
+            { ...aws.env, ...env },
+        );
 
     const getSecret = `aws_request eu-west-1 secretsmanager POST "$WSO2IS_AWS_ENDPOINT_URL/" - -H 'X-Amz-Target: secretsmanager.GetSecretValue' -H 'Content-Type: application/x-amz-json-1.1' --data-binary '{"SecretId":"s"}'`;
 
@@ -226,6 +238,32 @@ describe("aws-api.sh (SigV4 through curl, credentials from IMDSv2)", function ()
         );
         assert.notEqual(r.code, 0);
         assert.match(r.stderr, /HTTP 403: .*wrong session token/);
+    });
+
+    it("keeps the IMDS token and the credentials across retried attempts and calls", async function () {
+        aws.update({ fail: { secretsmanager: 1 } });
+        try {
+            const before = aws.requests().length;
+            const r = await bash(`${getSecret} >/dev/null; ${getSecret}`);
+            assert.equal(r.code, 0, r.stderr);
+            assert.match(r.stdout, /"SecretString": "v"/);
+            const calls = aws.requests().slice(before);
+            assert.deepEqual(
+                calls.filter((q) => q.category === "secretsmanager").map((q) => q.status),
+                [503, 200, 200],
+            );
+            // One token, the role, its credentials: retry --stream runs each attempt in this shell.
+            assert.deepEqual(
+                calls.filter((q) => q.category !== "secretsmanager").map((q) => `${q.method} ${q.path}`),
+                [
+                    "PUT /latest/api/token",
+                    "GET /latest/meta-data/iam/security-credentials/",
+                    `GET /latest/meta-data/iam/security-credentials/${aws.config.role}`,
+                ],
+            );
+        } finally {
+            aws.update({ fail: {} });
+        }
     });
 
     it("aws_region reads the placement region; aws_endpoint names AWS's endpoints", async function () {
@@ -260,6 +298,13 @@ describe("aws-api.sh (SigV4 through curl, credentials from IMDSv2)", function ()
         }
     });
 
+    it("needs lib.sh sourced first, and says so", async function () {
+        const r = await bash("echo unreachable", {}, false);
+        assert.equal(r.code, 2);
+        assert.equal(r.stdout, "");
+        assert.equal(r.stderr, "aws-api.sh: error: aws-api.sh needs lib.sh sourced first\n");
+    });
+
     it("refuses a retry setting that is not a small number, before any call", async function () {
         const r = await bash("echo unreachable", { AWS_API_RETRIES: "many" });
         assert.notEqual(r.code, 0);
@@ -276,10 +321,8 @@ describe("aws-api.sh (SigV4 through curl, credentials from IMDSv2)", function ()
             { AWS_API_RETRIES: "2" },
         );
         assert.notEqual(r.code, 0);
-        assert.match(
-            r.stderr,
-            /s3 GET http:\/\/127.0.0.1:9\/x \(HTTP 000: .*(connect|Connection refused).*\): attempt 1\/2/,
-        );
-        assert.match(r.stderr, /giving up after 2 attempts/);
+        assert.match(r.stderr, /s3 GET http:\/\/127.0.0.1:9\/x: HTTP 000: .*(connect|Connection refused)/);
+        assert.match(r.stderr, /waiting for s3 GET http:\/\/127.0.0.1:9\/x: attempt 1\/2 failed/);
+        assert.match(r.stderr, /s3 GET http:\/\/127.0.0.1:9\/x: failed after 2 attempts \(exit 1\)\n/);
     });
 });

@@ -7,6 +7,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { isEnvValue } from "../../components/render/deploymentToml";
+import { nodeEnvEntries } from "../../components/render/nodeEnv";
+import { azureModel } from "../fixtures/models";
 import { AwsStandIn, startAwsStandIn } from "./support/aws";
 import { ensureCommands, systemdEnvReader, tempDir } from "./support/system";
 import {
@@ -31,6 +33,11 @@ function writeEnv(file: string, vars: Record<string, string>): void {
             .join(""),
     );
 }
+
+/** node.env's Key Vault wait as an Azure VM gets it (60 x 10 s, components/model/boot.ts). */
+const KEY_VAULT_WAIT = Object.fromEntries(
+    nodeEnvEntries(azureModel(), azureModel().nodes[0]).filter(([k]) => k.startsWith("SECRET_FETCH_")),
+);
 
 function fileId(file: string): string {
     const st = fs.statSync(file);
@@ -428,6 +435,7 @@ describe("fetch-secrets.sh", function () {
         });
         writeEnv(nodeEnv, {
             SECRET_SOURCE: "azure-key-vault",
+            ...KEY_VAULT_WAIT,
             SECRET_ID: `${stub.base}/secrets/wso2is-cluster`,
         });
         const r = await runScript("fetch-secrets.sh", {
@@ -452,6 +460,80 @@ describe("fetch-secrets.sh", function () {
         assertSecretsFile();
     });
 
+    it("azure-key-vault: waits for the VM's role (403s) SECRET_FETCH_RETRIES times; the environment's value wins over node.env's", async function () {
+        let forbidden = 2;
+        stub = await startHttpStub((req: RecordedRequest): Reply => {
+            if (req.url.startsWith("/metadata/identity/oauth2/token"))
+                return { body: JSON.stringify({ access_token: "tok" }) };
+            if (req.url.startsWith("/secrets/cluster")) {
+                if (forbidden-- > 0) return { status: 403, body: '{"error":{"code":"Forbidden"}}' };
+                return { body: JSON.stringify({ value: JSON.stringify(SECRET) }) };
+            }
+            return { status: 404 };
+        });
+        assert.deepEqual(KEY_VAULT_WAIT, { SECRET_FETCH_RETRIES: "60", SECRET_FETCH_RETRY_DELAY: "10" });
+        writeEnv(nodeEnv, {
+            SECRET_SOURCE: "azure-key-vault",
+            SECRET_ID: `${stub.base}/secrets/cluster`,
+            ...KEY_VAULT_WAIT,
+        });
+        // node.env's 10 s between tries would take 20 s here; the environment's 0 s wins.
+        const env = {
+            WSO2IS_NODE_ENV: nodeEnv,
+            WSO2IS_SECRETS_ENV: secretsEnv,
+            WSO2IS_IMDS_ENDPOINT: stub.base,
+            SECRET_FETCH_RETRIES: "3",
+            SECRET_FETCH_RETRY_DELAY: "0",
+        };
+        const t0 = Date.now();
+        let r = await runScript("fetch-secrets.sh", env);
+        assert.equal(r.code, 0, r.stderr);
+        assert.ok(Date.now() - t0 < 8000, "waited node.env's 10 s");
+        assert.match(
+            r.stderr,
+            /^fetch-secrets\.sh: SECRET_FETCH_RETRIES: the environment's 3 wins over 60 from /m,
+        );
+        assert.match(
+            r.stderr,
+            /^fetch-secrets\.sh: SECRET_FETCH_RETRY_DELAY: the environment's 0 wins over 10 from /m,
+        );
+        assert.match(
+            r.stderr,
+            /waiting for Key Vault GET \S+\/secrets\/cluster: attempt 2\/3 failed \(exit 22\): curl: \(22\) The requested URL returned error: 403; next try in 0s/,
+        );
+        assertSecretsFile();
+        assert.equal(stub.requests.filter((q) => q.url.startsWith("/secrets/")).length, 3);
+
+        // A role that never arrives: exactly SECRET_FETCH_RETRIES tries, then one clear error.
+        forbidden = 100;
+        fs.rmSync(secretsEnv);
+        const before = stub.requests.length;
+        r = await runScript("fetch-secrets.sh", env);
+        assert.notEqual(r.code, 0);
+        assert.equal(stub.requests.slice(before).filter((q) => q.url.startsWith("/secrets/")).length, 3);
+        assert.deepEqual(errorLines(r.stderr), [
+            "fetch-secrets.sh: error: could not read " +
+                `${stub.base}/secrets/cluster from Key Vault (does the identity have the Key Vault Secrets User role?)`,
+        ]);
+        assert.ok(!fs.existsSync(secretsEnv));
+    });
+
+    it("azure-key-vault: node.env without the wait (SECRET_FETCH_RETRIES) is refused, naming it", async function () {
+        writeEnv(nodeEnv, {
+            SECRET_SOURCE: "azure-key-vault",
+            SECRET_ID: "https://v.vault.azure.net/secrets/cluster",
+        });
+        const r = await runScript("fetch-secrets.sh", {
+            WSO2IS_NODE_ENV: nodeEnv,
+            WSO2IS_SECRETS_ENV: secretsEnv,
+            WSO2IS_IMDS_ENDPOINT: "http://127.0.0.1:9",
+        });
+        assert.equal(r.code, 2);
+        assert.deepEqual(errorLines(r.stderr), [
+            `fetch-secrets.sh: error: SECRET_FETCH_RETRIES is not set (node.env: ${nodeEnv})`,
+        ]);
+    });
+
     it("SMB share: also writes the cifs credentials file (0600) from smbUsername/smbPassword; a rerun changes nothing", async function () {
         const smb = { smbUsername: "wso2isazdev1a2b3c", smbPassword: "k3y+/with=base64/chars'and$more==" };
         stub = await startHttpStub((req: RecordedRequest): Reply => {
@@ -464,6 +546,7 @@ describe("fetch-secrets.sh", function () {
         const credentials = path.join(caseDir, "smb", "smb-credentials");
         writeEnv(nodeEnv, {
             SECRET_SOURCE: "azure-key-vault",
+            ...KEY_VAULT_WAIT,
             SECRET_ID: `${stub.base}/secrets/cluster`,
             SMB_CREDENTIALS_FILE: credentials,
         });
@@ -638,6 +721,7 @@ describe("fetch-secrets.sh", function () {
             SIGNING_KEYSTORE_FILE: signingKeystore,
             SIGNING_KEYSTORE_ALIAS: "wso2is-signing",
             SECRET_SOURCE: "azure-key-vault",
+            ...KEY_VAULT_WAIT,
             SECRET_ID: `${stub.base}/secrets/cluster`,
             IS_HOME: isHome,
             IS_USER: group,
@@ -879,7 +963,7 @@ describe("fetch-secrets.sh", function () {
         );
         assert.match(
             r.stderr,
-            /secretsmanager POST .* \(HTTP 503: stand-in: not yet\): attempt 2\/8, retrying in 0s/,
+            /secretsmanager POST (\S+): HTTP 503: stand-in: not yet\nfetch-secrets\.sh: waiting for secretsmanager POST \1: attempt 2\/8 failed \(exit 1\); next try in 0s\n/,
         );
         assertSecretsFile();
     });

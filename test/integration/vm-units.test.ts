@@ -57,6 +57,16 @@ describe("lib.sh", function () {
                 /the flaky service: failed after 2 attempts \(exit 3\) \(last: not yet \(2\)\)\n$/,
             );
 
+            // --fatal: that exit code ends the retries at once.
+            fs.rmSync(count);
+            r = await withLib(`${flaky}; retry --fatal 3 5 0 0 "the flaky service" flaky || echo "rc $?"`);
+            assert.equal(r.stdout, "rc 3\n");
+            assert.equal(r.stderr, "test: the flaky service: failed (exit 3), not retried: not yet (1)\n");
+            assert.equal(fs.readFileSync(count, "utf8"), "1\n", "one attempt");
+            r = await withLib(`retry --fatal x 2 0 0 "it" true`);
+            assert.equal(r.code, 2);
+            assert.match(r.stderr, /must be non-negative integers/);
+
             // --stream: the command's own log lines reach ours as they come.
             fs.rmSync(count);
             r = await withLib(`${flaky}; retry --stream 3 0 0 "the flaky service" flaky`);
@@ -87,6 +97,43 @@ describe("lib.sh", function () {
             r = await withLib(`EMPTY=; require_vars "node.env" A EMPTY`, { A: "1" });
             assert.equal(r.code, 2);
             assert.equal(r.stderr, "test: error: EMPTY is not set (node.env)\n");
+        } finally {
+            tmp.cleanup();
+        }
+    });
+
+    it("load_env: a tuning knob (ENV_TUNING_KNOBS) exported to the script wins over the file, logged; nothing else does", async function () {
+        const tmp = tempDir("lib-knobs");
+        try {
+            const f = path.join(tmp.dir, "node.env");
+            fs.writeFileSync(
+                f,
+                "SECRET_FETCH_RETRIES='60'\nDB_INIT_RETRIES='180'\nFIRST_START_WAIT='1800'\nSECRET_ID='from-file'\n",
+            );
+            const show = `printf '%s ' "$SECRET_FETCH_RETRIES" "$DB_INIT_RETRIES" "$FIRST_START_WAIT" "$SECRET_ID"`;
+            // The knob from the environment stays (exported still, with --export); a key that is
+            // not a knob (SECRET_ID) and an empty knob take the file's value.
+            let r = await withLib(
+                `load_env --export "${f}"; ${show}; bash -c 'printf "%s" "$SECRET_FETCH_RETRIES"'`,
+                {
+                    SECRET_FETCH_RETRIES: "3",
+                    SECRET_ID: "from-env",
+                    DB_INIT_RETRIES: "",
+                },
+            );
+            assert.equal(r.code, 0, r.stderr);
+            assert.equal(r.stdout, "3 180 1800 from-file 3");
+            assert.equal(
+                r.stderr,
+                `test: SECRET_FETCH_RETRIES: the environment's 3 wins over 60 from ${f}\n`,
+            );
+            // The same value: nothing to say.
+            r = await withLib(`load_env "${f}"; ${show}`, { FIRST_START_WAIT: "1800" });
+            assert.equal(r.stdout, "60 180 1800 from-file ");
+            assert.equal(r.stderr, "");
+            // A shell variable of the script is no environment: the file wins.
+            r = await withLib(`FIRST_START_WAIT=5; load_env "${f}"; ${show}`);
+            assert.equal(r.stdout, "60 180 1800 from-file ");
         } finally {
             tmp.cleanup();
         }

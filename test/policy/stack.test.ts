@@ -162,6 +162,11 @@ describe("policy: stack (cross-cloud)", function () {
     it("the rendered user data of every fixture holds no secret (the finder has no false positive on our scripts)", function () {
         for (const text of [awsCloudInit, ...azureCloudInit, k8sToml])
             assert.deepEqual(findSecrets(text), []);
+        // A wait's knobs are numbers, not secrets; a secret's own value still is one.
+        assert.deepEqual(findSecrets("SECRET_FETCH_RETRIES='60'\nSECRET_FETCH_RETRY_DELAY='10'"), []);
+        assert.deepEqual(findSecrets("SECRET_FETCH='60'"), [
+            { what: "a literal value for SECRET_FETCH", line: 1 },
+        ]);
     });
 
     it("groups resources by their outermost wso2is component", function () {

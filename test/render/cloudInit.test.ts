@@ -18,15 +18,20 @@ import * as path from "path";
 import * as crypto from "crypto";
 import * as zlib from "zlib";
 import * as pako from "pako";
-import { bootstrapBudgetSeconds, dbWaitSeconds } from "../../components/model/boot";
+import {
+    bootstrapBudgetSeconds,
+    dbWaitSeconds,
+    secretFetchPollSeconds,
+    secretFetchSeconds,
+} from "../../components/model/boot";
 import {
     NodeScript,
-    bootstrapRestartDelays,
     fetcherScripts,
     gzipHeader,
     gzipStable,
     renderScriptManifest,
     scriptSha256,
+    scriptSource,
     scriptSourceDir,
 } from "../../components/render";
 import { awsModel, azureModel } from "../fixtures/models";
@@ -265,18 +270,12 @@ describe("render/systemdUnit", function () {
         assert.deepStrictEqual(line("WantedBy"), ["multi-user.target"]);
     });
 
-    it("restart delays: 15 s growing to 300 s over 8 restarts (systemd's formula), within the node's budget", function () {
-        const delays = bootstrapRestartDelays(20);
-        assert.strictEqual(Math.round(delays[0]), 15);
-        assert.strictEqual(Math.round(delays[8]), 300);
-        assert.strictEqual(Math.round(delays[19]), 300);
-        // A node that keeps failing is retried several times before its load balancer gives up.
-        const inBudget = delays.reduce(
-            (n, _, i) =>
-                delays.slice(0, i + 1).reduce((a, b) => a + b, 0) <= bootstrapBudgetSeconds ? i + 1 : n,
-            0,
-        );
-        assert.ok(inBudget >= 10, `${inBudget} restarts fit in ${bootstrapBudgetSeconds} s`);
+    it("restart delays: no wait longer than RestartMaxDelaySec, so a failing node is retried 10+ times within its budget", function () {
+        // systemd grows each delay from RestartSec towards RestartMaxDelaySec (never past it), so
+        // budget / RestartMaxDelaySec restarts fit however the steps grow.
+        const max = Number(values(renderBootstrapUnit(awsModel()), "RestartMaxDelaySec")[0]);
+        assert.strictEqual(max, 300);
+        assert.ok(Math.floor(bootstrapBudgetSeconds / max) >= 10, `${bootstrapBudgetSeconds} s / ${max} s`);
     });
 
     it("wso2is-first-start-hold.service: runs `hold` bound to IS", function () {
@@ -310,6 +309,31 @@ describe("render: secret version and script delivery", function () {
         assert.match(env, /^IS_HTTPS_PORT='9443'$/m);
         assert.match(env, /^JVM_HEAP_PERCENT='60'$/m);
         assert.match(env, /^FIRST_START_WAIT='1800'$/m);
+    });
+
+    it("node.env: Key Vault's wait comes from model/boot.ts; Secrets Manager gets none (aws-api.sh's retries)", function () {
+        const env = renderNodeEnv(azureModel(), azureModel().nodes[0]);
+        assert.match(env, /^SECRET_FETCH_RETRIES='60'$/m);
+        assert.match(env, /^SECRET_FETCH_RETRY_DELAY='10'$/m);
+        assert.strictEqual(60 * secretFetchPollSeconds, secretFetchSeconds);
+        assert.doesNotMatch(renderNodeEnv(awsModel(), awsModel().nodes[0]), /SECRET_FETCH_/);
+    });
+
+    it("node.env: every budget it renders is a knob lib.sh lets the environment override, and no other", function () {
+        const knobs = /^ENV_TUNING_KNOBS=\(([^)]*)\)$/m
+            .exec(scriptSource("lib.sh"))?.[1]
+            .split(/\s+/)
+            .filter(Boolean);
+        assert.ok(knobs && knobs.length > 0, "lib.sh has ENV_TUNING_KNOBS=(...)");
+        const budgets = new Set(
+            [awsModel(), azureModel()].flatMap((m) =>
+                renderNodeEnv(m, m.nodes[0])
+                    .split("\n")
+                    .map((l) => l.split("=")[0])
+                    .filter((k) => /_(RETRIES|RETRY_DELAY|WAIT|TIMEOUT)$/.test(k)),
+            ),
+        );
+        assert.deepStrictEqual([...budgets].sort(), [...knobs].sort());
     });
 
     it("s3 delivery: the user-data carries only the fetcher scripts and the digests of the rest", function () {

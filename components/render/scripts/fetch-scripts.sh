@@ -8,18 +8,14 @@
 #
 # Parameters (from node.env, see CONTRACT.md): SCRIPT_BUCKET, SCRIPT_REGION, SCRIPT_PREFIX.
 # Overrides (tests): WSO2IS_NODE_ENV, WSO2IS_SCRIPTS_MANIFEST (default /etc/wso2is/scripts.sha256),
-# WSO2IS_SCRIPT_DIR (default: this script's directory), and those of aws-api.sh.
+# WSO2IS_SCRIPT_DIR (default: this script's directory), WSO2IS_LIB, and those of aws-api.sh.
+# lib.sh and aws-api.sh come in the user-data beside it (scripts.ts fetcherScripts).
 set -Eeuo pipefail
 umask 022
 
 readonly PROG=fetch-scripts.sh
-
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-    log "error: $*"
-    exit 1
-}
-trap 'log "error: command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+# shellcheck source=/dev/null
+source "${WSO2IS_LIB:-$(dirname -- "${BASH_SOURCE[0]}")/lib.sh}"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}
@@ -28,11 +24,7 @@ SCRIPT_DIR=${WSO2IS_SCRIPT_DIR:-$HERE}
 # The SHA-256 of nothing: S3 requests sign it as their payload hash (aws-api.sh).
 readonly EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
-[[ -r $NODE_ENV_FILE ]] || die "cannot read $NODE_ENV_FILE"
-set -a
-# shellcheck source=/dev/null
-source "$NODE_ENV_FILE"
-set +a
+load_env "$NODE_ENV_FILE"
 [[ -r $MANIFEST ]] || die "cannot read the script manifest $MANIFEST"
 
 digest() { sha256sum "$1" | cut -d' ' -f1; }

@@ -4,7 +4,9 @@
 # systemd unit (EnvironmentFile=), and builds the keystores IS reads.
 #
 # Parameters (from node.env, see CONTRACT.md): SECRET_SOURCE (aws-secrets-manager |
-# azure-key-vault), SECRET_ID, AWS_REGION (aws), AZURE_CLIENT_ID (azure, optional: picks a
+# azure-key-vault), SECRET_ID, AWS_REGION (aws), SECRET_FETCH_RETRIES and
+# SECRET_FETCH_RETRY_DELAY (azure, required: the wait for the VM's Key Vault role; a value in the
+# environment wins, lib.sh load_env), AZURE_CLIENT_ID (azure, optional: picks a
 # user-assigned managed identity when the VM has several), SMB_CREDENTIALS_FILE (SMB shares
 # only: also write the secret's smbUsername/smbPassword there as a cifs credentials file, 0600),
 # SIGNING_KEYSTORE_FILE, SIGNING_KEYSTORE_ALIAS (the cluster's own primary keystore: a PKCS#12
@@ -18,10 +20,9 @@
 # admin pair and the app password, as they are, to that file (0600, root) for db-init.sh; the
 # caller removes it afterwards. secrets.env never holds the admin pair.
 # AWS: Secrets Manager's GetSecretValue through aws-api.sh (beside this script: curl --aws-sigv4
-# with the instance role from IMDSv2, its own retries; no AWS CLI).
+# with the instance role from IMDSv2, its own retries, AWS_API_RETRIES; no AWS CLI).
 # Overrides (tests): WSO2IS_NODE_ENV, WSO2IS_SECRETS_ENV, those of aws-api.sh,
-# WSO2IS_IMDS_ENDPOINT (default http://169.254.169.254), SECRET_FETCH_RETRIES (default 10;
-# azure-key-vault 60), SECRET_FETCH_RETRY_DELAY (seconds, default 5; azure-key-vault 10).
+# WSO2IS_IMDS_ENDPOINT (default http://169.254.169.254).
 #
 # Secret values never reach argv, the log or a file other than the ones named here.
 # Quoting: every value is written single-quoted, a ' inside it as '"'"' . Both bash and systemd
@@ -48,17 +49,6 @@ IMDS=${IMDS%/}
 
 load_env --export "$NODE_ENV_FILE"
 
-# Azure: a VM's system-assigned identity gets its Key Vault role only after the VM exists, and
-# role assignments take minutes to propagate, so Key Vault gets 10 minutes by default.
-if [[ ${SECRET_SOURCE:-} == azure-key-vault ]]; then
-    RETRIES=${SECRET_FETCH_RETRIES:-60}
-    RETRY_DELAY=${SECRET_FETCH_RETRY_DELAY:-10}
-else
-    RETRIES=${SECRET_FETCH_RETRIES:-10}
-    RETRY_DELAY=${SECRET_FETCH_RETRY_DELAY:-5}
-fi
-[[ $RETRIES =~ ^[1-9][0-9]*$ ]] || die "SECRET_FETCH_RETRIES must be a positive integer, got '$RETRIES'"
-[[ $RETRY_DELAY =~ ^[0-9]+$ ]] || die "SECRET_FETCH_RETRY_DELAY must be a non-negative integer, got '$RETRY_DELAY'"
 [[ -n ${SECRET_SOURCE:-} ]] || die "SECRET_SOURCE is not set in $NODE_ENV_FILE"
 [[ -n ${SECRET_ID:-} ]] || die "SECRET_ID is not set in $NODE_ENV_FILE"
 command -v jq >/dev/null || die "jq is not installed (bootstrap.sh installs NODE_PACKAGES)"
@@ -107,14 +97,21 @@ case $SECRET_SOURCE in
             cannot_fetch "could not read $SECRET_ID from Secrets Manager in $AWS_REGION (does the node role allow secretsmanager:GetSecretValue?)"
         ;;
     azure-key-vault)
+        # A new VM's identity gets its Key Vault role only after the VM exists; the wait for it
+        # to propagate is node.env's (components/model/boot.ts secretFetchSeconds).
+        require_vars "node.env: $NODE_ENV_FILE" SECRET_FETCH_RETRIES SECRET_FETCH_RETRY_DELAY
+        [[ $SECRET_FETCH_RETRIES =~ ^[1-9][0-9]*$ ]] ||
+            die "SECRET_FETCH_RETRIES must be a positive integer, got '$SECRET_FETCH_RETRIES'"
+        [[ $SECRET_FETCH_RETRY_DELAY =~ ^[0-9]+$ ]] ||
+            die "SECRET_FETCH_RETRY_DELAY must be a non-negative integer, got '$SECRET_FETCH_RETRY_DELAY'"
         [[ $SECRET_ID =~ ^https://[^/]+/secrets/[^/?#]+(/[^/?#]+)?$ || $SECRET_ID =~ ^http://(127\.0\.0\.1|localhost):[0-9]+/secrets/[^/?#]+(/[^/?#]+)?$ ]] ||
             die "SECRET_ID '$SECRET_ID' is not a Key Vault secret URL (https://<vault>.vault.azure.net/secrets/<name>)"
-        token_json=$(retry "$RETRIES" "$RETRY_DELAY" "$RETRY_DELAY" "managed identity token from $IMDS" azure_token) ||
+        token_json=$(retry "$SECRET_FETCH_RETRIES" "$SECRET_FETCH_RETRY_DELAY" "$SECRET_FETCH_RETRY_DELAY" "managed identity token from $IMDS" azure_token) ||
             cannot_fetch "could not get a managed identity token for Key Vault from $IMDS (does the VM have an identity?)"
         token=$(jq -er '.access_token | strings' <<<"$token_json" 2>/dev/null) ||
             die "the managed identity answer has no access_token"
         unset token_json
-        response=$(retry "$RETRIES" "$RETRY_DELAY" "$RETRY_DELAY" "Key Vault GET $SECRET_ID" azure_secret "$token") ||
+        response=$(retry "$SECRET_FETCH_RETRIES" "$SECRET_FETCH_RETRY_DELAY" "$SECRET_FETCH_RETRY_DELAY" "Key Vault GET $SECRET_ID" azure_secret "$token") ||
             cannot_fetch "could not read $SECRET_ID from Key Vault (does the identity have the Key Vault Secrets User role?)"
         unset token
         secret=$(jq -er '.value | strings' <<<"$response" 2>/dev/null) ||

@@ -29,22 +29,30 @@ trap 'log "error: command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 # is_uint VALUE: VALUE is a non-negative integer in decimal.
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
-# retry [--stream] ATTEMPTS DELAY MAX_DELAY WHAT COMMAND...: runs COMMAND until it succeeds, at
-# most ATTEMPTS times. After a failure it logs WHAT it waits for, the attempt and the failure,
-# and sleeps DELAY seconds, doubling each time up to MAX_DELAY (MAX_DELAY = DELAY: fixed).
-# COMMAND's stdout passes through. Its stderr is kept for the log line (300 characters), or with
-# --stream goes straight to ours (commands that log a lot themselves). Returns COMMAND's last
-# exit code after the last attempt.
+# retry [--stream] [--fatal CODE] ATTEMPTS DELAY MAX_DELAY WHAT COMMAND...: runs COMMAND until
+# it succeeds, at most ATTEMPTS times. After a failure it logs WHAT it waits for, the attempt and
+# the failure, and sleeps DELAY seconds, doubling each time up to MAX_DELAY (MAX_DELAY = DELAY:
+# fixed). COMMAND's stdout passes through. Its stderr is kept for the log line (300 characters),
+# or with --stream goes straight to ours (commands that log a lot themselves; COMMAND then runs
+# in this shell, so what it sets stays). --fatal: an exit CODE of COMMAND is a failure no wait
+# fixes, not retried. Returns COMMAND's last exit code after the last attempt.
 retry() {
-    local stream=0 attempts delay max what n=1 rc err v
-    if [[ $1 == --stream ]]; then
-        stream=1
+    local stream=0 fatal='' attempts delay max what n=1 rc err v
+    while true; do
+        case $1 in
+            --stream) stream=1 ;;
+            --fatal)
+                fatal=$2
+                shift
+                ;;
+            *) break ;;
+        esac
         shift
-    fi
+    done
     attempts=$1 delay=$2 max=$3 what=$4
     shift 4
-    for v in "$attempts" "$delay" "$max"; do
-        is_uint "$v" || die 2 "retry: ATTEMPTS, DELAY and MAX_DELAY must be non-negative integers, got '$attempts' '$delay' '$max'"
+    for v in "$attempts" "$delay" "$max" ${fatal:+"$fatal"}; do
+        is_uint "$v" || die 2 "retry: ATTEMPTS, DELAY, MAX_DELAY and CODE must be non-negative integers, got '$attempts' '$delay' '$max' '$fatal'"
     done
     ((attempts >= 1)) || die 2 "retry: ATTEMPTS must be at least 1 ($what)"
     ((max >= delay)) || max=$delay
@@ -59,6 +67,10 @@ retry() {
         ((rc != 0)) || return 0
         err=${err//$'\n'/ }
         err=${err:0:300}
+        if [[ $rc == "$fatal" ]]; then
+            log "$what: failed (exit $rc), not retried${err:+: $err}"
+            return "$rc"
+        fi
         if ((n >= attempts)); then
             log "$what: failed after $n attempts (exit $rc)${err:+ (last: $err)}"
             return "$rc"
@@ -70,11 +82,21 @@ retry() {
     done
 }
 
+# The budgets node.env renders (components/model/boot.ts) that may be shortened from outside:
+# a value of one of these in the environment (a systemd drop-in's Environment=, a test) wins over
+# an env file's (load_env). Every other node.env key wins over the environment.
+ENV_TUNING_KNOBS=(SECRET_FETCH_RETRIES SECRET_FETCH_RETRY_DELAY SHARE_MOUNT_RETRIES
+    SHARE_MOUNT_RETRY_DELAY DB_INIT_RETRIES DB_INIT_RETRY_DELAY FIRST_START_WAIT
+    FIRST_START_HOLD_TIMEOUT)
+
 # load_env [--export] FILE...: reads each env file (root-owned, single-quoted values: valid for
 # bash `source` and for systemd's EnvironmentFile=) into the shell. Without --export the values
 # are set, not exported: the children (mysql, curl) never see secrets in their environment.
+# A knob of ENV_TUNING_KNOBS exported to this script, not empty, keeps its value (logged when a
+# file says otherwise).
 load_env() {
-    local export=0 f
+    local export=0 f k
+    local -A keep=()
     if [[ $1 == --export ]]; then
         export=1
         shift
@@ -82,11 +104,19 @@ load_env() {
     for f in "$@"; do
         [[ -r $f ]] || die 2 "cannot read $f"
     done
+    for k in "${ENV_TUNING_KNOBS[@]}"; do
+        if [[ -v $k && ${!k@a} == *x* && -n ${!k} ]]; then keep[$k]=${!k}; fi
+    done
     for f in "$@"; do
         if ((export)); then set -a; fi
         # shellcheck source=/dev/null
         source "$f"
         if ((export)); then set +a; fi
+        for k in "${!keep[@]}"; do
+            [[ ${!k} == "${keep[$k]}" ]] && continue
+            log "$k: the environment's ${keep[$k]} wins over ${!k} from $f"
+            printf -v "$k" '%s' "${keep[$k]}"
+        done
     done
     return 0
 }

@@ -10,15 +10,6 @@ SECRETS_ENV_FILE=${WSO2IS_SECRETS_ENV:-/etc/wso2is/secrets.env}
 IMDS=${WSO2IS_IMDS_ENDPOINT:-http://169.254.169.254}
 IMDS=${IMDS%/}
 load_env --export "$NODE_ENV_FILE"
-if [[ ${SECRET_SOURCE:-} == azure-key-vault ]]; then
-    RETRIES=${SECRET_FETCH_RETRIES:-60}
-    RETRY_DELAY=${SECRET_FETCH_RETRY_DELAY:-10}
-else
-    RETRIES=${SECRET_FETCH_RETRIES:-10}
-    RETRY_DELAY=${SECRET_FETCH_RETRY_DELAY:-5}
-fi
-[[ $RETRIES =~ ^[1-9][0-9]*$ ]] || die "SECRET_FETCH_RETRIES must be a positive integer, got '$RETRIES'"
-[[ $RETRY_DELAY =~ ^[0-9]+$ ]] || die "SECRET_FETCH_RETRY_DELAY must be a non-negative integer, got '$RETRY_DELAY'"
 [[ -n ${SECRET_SOURCE:-} ]] || die "SECRET_SOURCE is not set in $NODE_ENV_FILE"
 [[ -n ${SECRET_ID:-} ]] || die "SECRET_ID is not set in $NODE_ENV_FILE"
 command -v jq >/dev/null || die "jq is not installed (bootstrap.sh installs NODE_PACKAGES)"
@@ -57,14 +48,19 @@ case $SECRET_SOURCE in
             cannot_fetch "could not read $SECRET_ID from Secrets Manager in $AWS_REGION (does the node role allow secretsmanager:GetSecretValue?)"
         ;;
     azure-key-vault)
+        require_vars "node.env: $NODE_ENV_FILE" SECRET_FETCH_RETRIES SECRET_FETCH_RETRY_DELAY
+        [[ $SECRET_FETCH_RETRIES =~ ^[1-9][0-9]*$ ]] ||
+            die "SECRET_FETCH_RETRIES must be a positive integer, got '$SECRET_FETCH_RETRIES'"
+        [[ $SECRET_FETCH_RETRY_DELAY =~ ^[0-9]+$ ]] ||
+            die "SECRET_FETCH_RETRY_DELAY must be a non-negative integer, got '$SECRET_FETCH_RETRY_DELAY'"
         [[ $SECRET_ID =~ ^https://[^/]+/secrets/[^/?#]+(/[^/?#]+)?$ || $SECRET_ID =~ ^http://(127\.0\.0\.1|localhost):[0-9]+/secrets/[^/?#]+(/[^/?#]+)?$ ]] ||
             die "SECRET_ID '$SECRET_ID' is not a Key Vault secret URL (https://<vault>.vault.azure.net/secrets/<name>)"
-        token_json=$(retry "$RETRIES" "$RETRY_DELAY" "$RETRY_DELAY" "managed identity token from $IMDS" azure_token) ||
+        token_json=$(retry "$SECRET_FETCH_RETRIES" "$SECRET_FETCH_RETRY_DELAY" "$SECRET_FETCH_RETRY_DELAY" "managed identity token from $IMDS" azure_token) ||
             cannot_fetch "could not get a managed identity token for Key Vault from $IMDS (does the VM have an identity?)"
         token=$(jq -er '.access_token | strings' <<<"$token_json" 2>/dev/null) ||
             die "the managed identity answer has no access_token"
         unset token_json
-        response=$(retry "$RETRIES" "$RETRY_DELAY" "$RETRY_DELAY" "Key Vault GET $SECRET_ID" azure_secret "$token") ||
+        response=$(retry "$SECRET_FETCH_RETRIES" "$SECRET_FETCH_RETRY_DELAY" "$SECRET_FETCH_RETRY_DELAY" "Key Vault GET $SECRET_ID" azure_secret "$token") ||
             cannot_fetch "could not read $SECRET_ID from Key Vault (does the identity have the Key Vault Secrets User role?)"
         unset token
         secret=$(jq -er '.value | strings' <<<"$response" 2>/dev/null) ||
@@ -217,7 +213,8 @@ install_keystore() {
     log "wrote $file (alias $alias, mode 0640, group $IS_USER)"
 }
 trust() {
-    local alias=$1 cert=$2 dir=$IS_HOME/repository/resources/security truststore='' want have
+    local alias=$1 cert=$2 dir=$IS_HOME/repository/resources/security truststore='' want have err
+    local marker sum new_sum
     for f in client-truststore.p12 client-truststore.jks; do
         if [[ -f $dir/$f ]]; then
             truststore=$dir/$f
@@ -228,22 +225,42 @@ trust() {
         log "warning: no client-truststore.p12/.jks in $dir; IS will not trust $alias"
         return 0
     fi
-    export WSO2IS_STOREPASS=${TLS_TRUSTSTORE_STOREPASS:-wso2carbon}
+    marker=$truststore.trusted
     want=$(openssl x509 -in "$cert" -noout -fingerprint -sha256)
     want=${want#*=}
+    sum=$(sha256sum <"$truststore")
+    sum=${sum%% *}
+    if [[ -f $marker ]] && grep -qxF -- "$sum $alias $want" "$marker"; then
+        log "$truststore already trusts $alias (unchanged since checked)"
+        return 0
+    fi
+    export WSO2IS_STOREPASS=${TLS_TRUSTSTORE_STOREPASS:-wso2carbon}
     have=$(keytool -list -keystore "$truststore" -storepass:env WSO2IS_STOREPASS -alias "$alias" 2>/dev/null | sed -n 's/^Certificate fingerprint (SHA-256): //p') || have=
     if [[ $have == "$want" ]]; then
         log "$truststore already trusts $alias"
-        return 0
+    else
+        if [[ -n $have ]] && ! err=$(keytool -delete -keystore "$truststore" -storepass:env WSO2IS_STOREPASS \
+            -alias "$alias" 2>&1); then
+            die "could not remove the old $alias from $truststore: ${err//$'\n'/ }"
+        fi
+        if ! err=$(keytool -importcert -noprompt -keystore "$truststore" -storepass:env WSO2IS_STOREPASS \
+            -alias "$alias" -file "$cert" 2>&1); then
+            die "could not add $alias to $truststore (is TLS_TRUSTSTORE_STOREPASS right?): ${err//$'\n'/ }"
+        fi
+        log "added $alias to $truststore"
     fi
-    if [[ -n $have ]]; then
-        keytool -delete -keystore "$truststore" -storepass:env WSO2IS_STOREPASS -alias "$alias" >/dev/null 2>&1 ||
-            die "could not remove the old $alias from $truststore"
-    fi
-    keytool -importcert -noprompt -keystore "$truststore" -storepass:env WSO2IS_STOREPASS -alias "$alias" \
-        -file "$cert" >/dev/null 2>&1 ||
-        die "could not add $alias to $truststore (is TLS_TRUSTSTORE_STOREPASS right?)"
-    log "added $alias to $truststore"
+    new_sum=$(sha256sum <"$truststore")
+    new_sum=${new_sum%% *}
+    (
+        umask 077
+        {
+            if [[ -f $marker ]]; then
+                grep -F -- "$sum " "$marker" | grep -vF -- "$sum $alias " | sed "s/^$sum /$new_sum /" || true
+            fi
+            printf '%s %s %s\n' "$new_sum" "$alias" "$want"
+        } >"$marker.tmp"
+        mv -f -- "$marker.tmp" "$marker"
+    )
 }
 if [[ -n ${SIGNING_KEYSTORE_FILE:-} ]]; then
     install_keystore "$SIGNING_KEYSTORE_FILE" "$SIGNING_KEYSTORE_ALIAS" "$parts/signing.signingCertificate" \

@@ -2,22 +2,14 @@
 set -Eeuo pipefail
 umask 022
 readonly PROG=fetch-scripts.sh
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-    log "error: $*"
-    exit 1
-}
-trap 'log "error: command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+# shellcheck source=/dev/null
+source "${WSO2IS_LIB:-$(dirname -- "${BASH_SOURCE[0]}")/lib.sh}"
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NODE_ENV_FILE=${WSO2IS_NODE_ENV:-/etc/wso2is/node.env}
 MANIFEST=${WSO2IS_SCRIPTS_MANIFEST:-/etc/wso2is/scripts.sha256}
 SCRIPT_DIR=${WSO2IS_SCRIPT_DIR:-$HERE}
 readonly EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
-[[ -r $NODE_ENV_FILE ]] || die "cannot read $NODE_ENV_FILE"
-set -a
-# shellcheck source=/dev/null
-source "$NODE_ENV_FILE"
-set +a
+load_env "$NODE_ENV_FILE"
 [[ -r $MANIFEST ]] || die "cannot read the script manifest $MANIFEST"
 digest() { sha256sum "$1" | cut -d' ' -f1; }
 declare -a names=() sums=()
