@@ -217,7 +217,8 @@ install_keystore() {
     log "wrote $file (alias $alias, mode 0640, group $IS_USER)"
 }
 trust() {
-    local alias=$1 cert=$2 dir=$IS_HOME/repository/resources/security truststore='' want have
+    local alias=$1 cert=$2 dir=$IS_HOME/repository/resources/security truststore='' want have err
+    local marker sum new_sum
     for f in client-truststore.p12 client-truststore.jks; do
         if [[ -f $dir/$f ]]; then
             truststore=$dir/$f
@@ -228,22 +229,42 @@ trust() {
         log "warning: no client-truststore.p12/.jks in $dir; IS will not trust $alias"
         return 0
     fi
-    export WSO2IS_STOREPASS=${TLS_TRUSTSTORE_STOREPASS:-wso2carbon}
+    marker=$truststore.trusted
     want=$(openssl x509 -in "$cert" -noout -fingerprint -sha256)
     want=${want#*=}
+    sum=$(sha256sum <"$truststore")
+    sum=${sum%% *}
+    if [[ -f $marker ]] && grep -qxF -- "$sum $alias $want" "$marker"; then
+        log "$truststore already trusts $alias (unchanged since checked)"
+        return 0
+    fi
+    export WSO2IS_STOREPASS=${TLS_TRUSTSTORE_STOREPASS:-wso2carbon}
     have=$(keytool -list -keystore "$truststore" -storepass:env WSO2IS_STOREPASS -alias "$alias" 2>/dev/null | sed -n 's/^Certificate fingerprint (SHA-256): //p') || have=
     if [[ $have == "$want" ]]; then
         log "$truststore already trusts $alias"
-        return 0
+    else
+        if [[ -n $have ]] && ! err=$(keytool -delete -keystore "$truststore" -storepass:env WSO2IS_STOREPASS \
+            -alias "$alias" 2>&1); then
+            die "could not remove the old $alias from $truststore: ${err//$'\n'/ }"
+        fi
+        if ! err=$(keytool -importcert -noprompt -keystore "$truststore" -storepass:env WSO2IS_STOREPASS \
+            -alias "$alias" -file "$cert" 2>&1); then
+            die "could not add $alias to $truststore (is TLS_TRUSTSTORE_STOREPASS right?): ${err//$'\n'/ }"
+        fi
+        log "added $alias to $truststore"
     fi
-    if [[ -n $have ]]; then
-        keytool -delete -keystore "$truststore" -storepass:env WSO2IS_STOREPASS -alias "$alias" >/dev/null 2>&1 ||
-            die "could not remove the old $alias from $truststore"
-    fi
-    keytool -importcert -noprompt -keystore "$truststore" -storepass:env WSO2IS_STOREPASS -alias "$alias" \
-        -file "$cert" >/dev/null 2>&1 ||
-        die "could not add $alias to $truststore (is TLS_TRUSTSTORE_STOREPASS right?)"
-    log "added $alias to $truststore"
+    new_sum=$(sha256sum <"$truststore")
+    new_sum=${new_sum%% *}
+    (
+        umask 077
+        {
+            if [[ -f $marker ]]; then
+                grep -F -- "$sum " "$marker" | grep -vF -- "$sum $alias " | sed "s/^$sum /$new_sum /" || true
+            fi
+            printf '%s %s %s\n' "$new_sum" "$alias" "$want"
+        } >"$marker.tmp"
+        mv -f -- "$marker.tmp" "$marker"
+    )
 }
 if [[ -n ${SIGNING_KEYSTORE_FILE:-} ]]; then
     install_keystore "$SIGNING_KEYSTORE_FILE" "$SIGNING_KEYSTORE_ALIAS" "$parts/signing.signingCertificate" \
