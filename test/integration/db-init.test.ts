@@ -762,6 +762,165 @@ describe("db-init.sh against a real MariaDB", function () {
         );
     });
 
+    describe("a rotated WSO2_DB_PASSWORD (MariaDB: the plain ALTER USER path)", function () {
+        // Its own app user and database, so the other tests' user keeps its password.
+        const ROT_USER = "wso2is_rot";
+        const ROT_DB = "WSO2IS_ROT_DB";
+        const PW1 = `Rot'pw1\\"a;-- x`;
+        const PW2 = `Rot'pw2\\"b;-- y`;
+        const rot = (name: string, password: string) =>
+            writeEnv(
+                tmp.dir,
+                name,
+                { ...env, DB_APP_USER: ROT_USER, DB_INIT_PLAN: `${ROT_DB}:${CONSENT}` },
+                { ...secrets, WSO2_DB_PASSWORD: password },
+            );
+        /** CURRENT_USER() of a login as the rotation user with this password, or the client's error. */
+        function login(password: string): string {
+            const cnf = path.join(tmp.dir, "rot-login.cnf");
+            fs.writeFileSync(
+                cnf,
+                `[client]\nhost=127.0.0.1\nport=${server!.port}\nprotocol=TCP\nuser=${ROT_USER}\npassword=${cnfq(password)}\n`,
+                { mode: 0o600 },
+            );
+            try {
+                return execFileSync(
+                    client(),
+                    [
+                        `--defaults-extra-file=${cnf}`,
+                        "--batch",
+                        "--skip-column-names",
+                        "-e",
+                        "SELECT CURRENT_USER()",
+                    ],
+                    { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+                ).trim();
+            } catch (e) {
+                return String((e as { stderr?: string }).stderr ?? e).trim();
+            }
+        }
+        const hash = () =>
+            rootValue(
+                server!,
+                `SELECT authentication_string FROM mysql.user WHERE User = '${ROT_USER}' AND Host = '%'`,
+            );
+        /** The ALTER USER statements for the rotation user in the server's query log since `from` bytes. */
+        const altersSince = (from: number) =>
+            fs
+                .readFileSync(server!.generalLog, "utf8")
+                .slice(from)
+                .split("\n")
+                .filter((l) => /ALTER USER/i.test(l) && l.includes(ROT_USER));
+        const logSize = () => fs.statSync(server!.generalLog).size;
+        const userLine = (run: Run) =>
+            run.stderr.split("\n").find((l) => l.includes(`user '${ROT_USER}'`)) ?? "";
+        let version = "";
+
+        before(function () {
+            version = rootValue(server!, "SELECT VERSION()");
+            assert.match(version, /MariaDB/);
+        });
+
+        it("first boot creates the user with the password; a rotation changes it once (plain ALTER, WARNING), 3 racing nodes", async function () {
+            const first = await runInit(rot("rot1", PW1));
+            assert.equal(first.code, 0, first.stderr);
+            assert.match(userLine(first), /user 'wso2is_rot' created$/);
+            assert.equal(login(PW1), `${ROT_USER}@%`);
+            const hash1 = hash();
+
+            // The rotation: the first new nodes boot together with the new secret (one env file
+            // pair, written before any of them starts).
+            const rotated = rot("rot2", PW2);
+            const from = logSize();
+            const runs = await Promise.all(Array.from({ length: 3 }, () => runInit(rotated)));
+            runs.forEach((r, i) => assert.equal(r.code, 0, `node ${i}: ${r.stderr}`));
+            const lines = runs.map(userLine);
+            const changed = lines.filter((l) => l.includes("WARNING"));
+            assert.equal(changed.length, 1, lines.join("\n"));
+            assert.ok(
+                changed[0].includes(
+                    `WARNING: user '${ROT_USER}': WSO2_DB_PASSWORD set with a plain ALTER USER: the server (${version}) has no dual passwords (MySQL 8.0.14+), so nodes still on the previous password cannot open new database connections until they are replaced`,
+                ),
+                changed[0],
+            );
+            assert.equal(
+                lines.filter((l) =>
+                    l.endsWith(
+                        `user '${ROT_USER}' accepts WSO2_DB_PASSWORD: its password is current, not changed`,
+                    ),
+                ).length,
+                2,
+                lines.join("\n"),
+            );
+            // exactly one ALTER USER reached the server, without RETAIN (MariaDB)
+            const alters = altersSince(from);
+            assert.equal(alters.length, 1, alters.join("\n"));
+            assert.doesNotMatch(alters[0], /RETAIN/);
+            assert.equal(login(PW2), `${ROT_USER}@%`);
+            assert.notEqual(hash(), hash1);
+            // What the WARNING is about: on MariaDB the previous password is gone at once.
+            assert.match(login(PW1), /ERROR 1045/);
+            console.log(
+                `      rotation on ${version}: 3 racing nodes, 1 plain ALTER USER (general log), 2 found it current; new password accepted, old refused (1045)`,
+            );
+        });
+
+        it("a later boot with the same password: no ALTER USER at all, the hash unchanged", async function () {
+            const before = hash();
+            const from = logSize();
+            const run = await runInit(rot("rot2", PW2));
+            assert.equal(run.code, 0, run.stderr);
+            assert.match(userLine(run), /accepts WSO2_DB_PASSWORD: its password is current, not changed$/);
+            assert.deepEqual(altersSince(from), []);
+            assert.equal(hash(), before);
+            assert.equal(login(PW2), `${ROT_USER}@%`);
+            console.log(
+                `      same password again: ${userLine(run).replace(/^db-init: /, "")}; 0 ALTER USER`,
+            );
+        });
+
+        it("a login that fails other than 'access denied' (account locked): exit 4, the password left as it is", async function () {
+            rootSql(server!, `ALTER USER '${ROT_USER}'@'%' ACCOUNT LOCK`);
+            try {
+                const before = hash();
+                const from = logSize();
+                const run = await runInit(rot("rot2", PW2));
+                assert.equal(run.code, 4, run.stderr);
+                assert.match(
+                    errorLine(run),
+                    /could not tell whether user 'wso2is_rot' accepts WSO2_DB_PASSWORD \(its login failed, not with access denied\): its password is left as it is: .*ERROR 4151/,
+                );
+                assert.deepEqual(
+                    altersSince(from).filter((l) => /IDENTIFIED/i.test(l)),
+                    [],
+                );
+                assert.equal(hash(), before);
+                console.log(`      locked account: exit 4, ${errorLine(run).slice(0, 160)}`);
+            } finally {
+                rootSql(server!, `ALTER USER '${ROT_USER}'@'%' ACCOUNT UNLOCK`);
+            }
+        });
+
+        it("MariaDB has no RETAIN CURRENT PASSWORD: the statement db-init sends MySQL 8.0.14+ is a syntax error here", function () {
+            const hook = execFileSync("bash", [SCRIPT, "--app-password-sql", "8.0.36"], { encoding: "utf8" });
+            const [mode, statement] = hook.trimEnd().split("\t");
+            assert.equal(mode, "retain");
+            const real = statement
+                .replace("'app'@'%'", `'${ROT_USER}'@'%'`)
+                .replace("'<new password>'", "'Rot-pw3'");
+            assert.throws(() => rootSql(server!, real), /ERROR 1064/);
+            assert.equal(login(PW2), `${ROT_USER}@%`);
+            // and what db-init picks for this very server
+            assert.equal(
+                execFileSync("bash", [SCRIPT, "--app-password-sql", version], { encoding: "utf8" }).split(
+                    "\t",
+                )[0],
+                "plain",
+            );
+            console.log(`      ${version}: "${real}" -> ERROR 1064; db-init picks plain ALTER USER for it`);
+        });
+    });
+
     describe("DB_TLS=required", function () {
         let plain: Server | undefined;
         let plainTmp: { dir: string; cleanup: () => void } | undefined;
@@ -866,6 +1025,46 @@ describe("db-init.sh, separate layout, against a real MariaDB", function () {
         assert.deepEqual(cols(USER_DB), cols(SHARED_DB));
         console.log(
             `      separate layout, 5 racing nodes: all exit 0 in ${raceMs} ms; tables ${ID_DB} ${counts[0]}, ${SHARED_DB} ${counts[1]}, ${USER_DB} ${counts[2]}; rerun ${rerun.ms} ms, dump unchanged`,
+        );
+    });
+});
+
+// The MySQL path cannot run here (Debian ships no MySQL server): its SQL is checked against the
+// MySQL 8.0 reference manual (dual passwords since 8.0.14, ALTER USER ... RETAIN CURRENT
+// PASSWORD), not against a server. What is tested for real is the choice, by the same bash
+// function the script uses on a node, from VERSION() as RDS, Flexible Server and MariaDB
+// report it.
+describe("db-init.sh --app-password-sql: the server's VERSION() decides how a rotated password is set", function () {
+    const RETAIN = "ALTER USER 'app'@'%' IDENTIFIED BY '<new password>' RETAIN CURRENT PASSWORD;";
+    const PLAIN = "ALTER USER 'app'@'%' IDENTIFIED BY '<new password>';";
+    const cases: [string, "retain" | "plain"][] = [
+        ["8.0.36", "retain"], // RDS for MySQL 8.0
+        ["8.0.21", "retain"], // Flexible Server 8.0.21
+        ["8.0.14", "retain"], // the first with dual passwords
+        ["8.0.13", "plain"],
+        ["8.0.09", "plain"], // a leading zero is not octal
+        ["8.4.3", "retain"],
+        ["9.1.0", "retain"],
+        ["5.7.44-log", "plain"],
+        ["10.11.19-MariaDB-0+deb12u1", "plain"],
+        ["11.8.2-MariaDB-ubu2404", "plain"],
+        ["8.0.mysql_aurora.3.05.2", "plain"], // not recognised: plain, never a guess at the syntax
+        ["", "plain"],
+    ];
+
+    it(`${cases.length} version strings`, function () {
+        for (const [version, mode] of cases) {
+            const out = execFileSync("bash", [SCRIPT, "--app-password-sql", version], {
+                encoding: "utf8",
+                env: { PATH: process.env.PATH },
+            });
+            assert.equal(out, `${mode}\t${mode === "retain" ? RETAIN : PLAIN}\n`, `VERSION() '${version}'`);
+        }
+        assert.throws(
+            () => execFileSync("bash", [SCRIPT, "--app-password-sql"], { stdio: "pipe" }),
+            (e: { status: number; stderr: Buffer }) =>
+                e.status === 2 &&
+                /usage: db-init\.sh --app-password-sql SERVER_VERSION/.test(e.stderr.toString()),
         );
     });
 });

@@ -34,6 +34,14 @@
 # Last, the first database of the plan gets wso2is_first_start, the table of
 # first-start-gate.sh (one row), with SELECT/UPDATE for the app user.
 #
+# The app user (DB_APP_USER@'%'), also under the lock: created with WSO2_DB_PASSWORD when
+# missing; left alone when it accepts WSO2_DB_PASSWORD (a login as it); else the secret was
+# rotated, and on MySQL >= 8.0.14 the new password is set WITH the previous one kept as the
+# secondary (RETAIN CURRENT PASSWORD), so the nodes not yet replaced keep connecting; MariaDB
+# and older MySQL have no dual passwords: a plain ALTER USER and a WARNING (docs/database.md,
+# "The app user and a rotated password"). `db-init.sh --app-password-sql VERSION` prints what
+# a server of that VERSION() gets (a test hook: no connection, no parameters read).
+#
 # Exit codes: 0 done (also when there was nothing to do), 2 bad parameters or dbscripts,
 # 3 database unreachable, 4 access denied / TLS refused, 5 lock not obtained, 6 an SQL
 # statement or a dbscript failed, 7 the client session died or hung, 8 a script is
@@ -44,6 +52,41 @@ set -euo pipefail
 readonly PROG="db-init" DIE_LABEL="ERROR"
 # shellcheck source=/dev/null
 source "${WSO2IS_LIB:-$(dirname -- "${BASH_SOURCE[0]}")/lib.sh}"
+
+# app_password_change VERSION: how a server whose VERSION() is VERSION changes the app user's
+# password: `retain` or `plain`. MySQL 8.0 manual, 8.2.15 Password Management, "Dual Password
+# Support": "As of MySQL 8.0.14, user accounts are permitted to have dual passwords";
+# `ALTER USER ... IDENTIFIED BY 'new' RETAIN CURRENT PASSWORD` keeps the current password as the
+# secondary, "replacing any existing secondary password"; for another account it needs the
+# global CREATE USER privilege (RDS's master user and Flexible Server's admin have it).
+# MariaDB's ALTER USER has no such clause (its manual; its server answers ERROR 1064, the
+# integration test checks), and VERSION() says MariaDB. A version not recognised: `plain`.
+app_password_change() {
+    local v=$1
+    if [[ $v != *MariaDB* && $v =~ ^([0-9]+)[.]([0-9]+)[.]([0-9]+) ]]; then
+        local major=$((10#${BASH_REMATCH[1]})) minor=$((10#${BASH_REMATCH[2]})) patch=$((10#${BASH_REMATCH[3]}))
+        if ((major > 8 || (major == 8 && (minor > 0 || patch >= 14)))); then
+            echo retain
+            return 0
+        fi
+    fi
+    echo plain
+}
+
+# app_password_sql MODE USER_SQL PASSWORD_SQL: the statement (both arguments SQL literals).
+app_password_sql() {
+    local statement="ALTER USER $2 IDENTIFIED BY $3"
+    [[ $1 == retain ]] && statement+=" RETAIN CURRENT PASSWORD"
+    printf '%s;' "$statement"
+}
+
+if [[ ${1:-} == --app-password-sql ]]; then
+    (($# == 2)) || die 2 "usage: db-init.sh --app-password-sql SERVER_VERSION"
+    mode=$(app_password_change "$2")
+    printf '%s\t%s\n' "$mode" "$(app_password_sql "$mode" "'app'@'%'" "'<new password>'")"
+    exit 0
+fi
+
 readonly LOCK_NAME="wso2is-db-init"
 readonly MARKER="__wso2is_done__"
 readonly HISTORY_TABLE="wso2is_schema_history"
@@ -153,6 +196,7 @@ CLIENT_FLAVOUR=$MYSQL_CLIENT_FLAVOUR
 
 WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/wso2is-db-init.XXXXXX")
 DEFAULTS_FILE=$WORK_DIR/client.cnf
+APP_DEFAULTS_FILE=$WORK_DIR/app.cnf
 PROBE_ERR=$WORK_DIR/probe.err
 SESSION_ERR=$WORK_DIR/session.err
 SESSION_PID=""
@@ -313,6 +357,9 @@ sql_str() {
     printf "'%s'" "$s"
 }
 
+sql_value "reading the server version" "SELECT VERSION();"
+SERVER_VERSION=$SQL_VALUE
+
 log "waiting for lock '$LOCK_NAME' (up to ${LOCK_TIMEOUT}s)"
 lock_started=$SECONDS
 sql "taking lock '$LOCK_NAME'" "$((LOCK_TIMEOUT + 60))" "SELECT GET_LOCK('$LOCK_NAME', $LOCK_TIMEOUT);"
@@ -346,12 +393,48 @@ CREATE TABLE IF NOT EXISTS \`$db\`.\`$HISTORY_TABLE\` (
     fi
 done
 
-# The password travels on the client's stdin only. ALTER USER keeps it current when the
-# secret was rotated (same password: no change).
+# app_password_accepted: 0 when DB_APP_USER logs in with WSO2_DB_PASSWORD (its own 0600 option
+# file, like the admin's), 1 when the server answers access denied (1045). Anything else exits:
+# a password changed on a guess could drop the one the running nodes use.
+app_password_accepted() {
+    local out err code=""
+    mysql_defaults_file "$APP_DEFAULTS_FILE" "$DB_APP_USER" "$WSO2_DB_PASSWORD"
+    if out=$("$MYSQL_BIN" --defaults-extra-file="$APP_DEFAULTS_FILE" --batch --skip-column-names \
+        -e "SHOW SESSION STATUS LIKE 'Ssl_cipher'" 2>"$PROBE_ERR"); then
+        check_tls "$(ssl_cipher_of "$out")"
+        return 0
+    fi
+    err=$(tr '\n' ' ' <"$PROBE_ERR")
+    [[ $err =~ ERROR\ ([0-9]+) ]] && code=${BASH_REMATCH[1]}
+    [[ $code == 1045 ]] && return 1
+    die 4 "could not tell whether user '$DB_APP_USER' accepts WSO2_DB_PASSWORD (its login failed, not with access denied): its password is left as it is: $err"
+}
+
+# The app user. A rotated WSO2_DB_PASSWORD reaches the nodes one at a time (a rolling
+# replacement), so the first new node gets here while the others still connect with the
+# previous password: that one must keep working until they are replaced. Only a node whose
+# password the server refuses changes it, under the lock: the next new node finds it accepted
+# and changes nothing (a second RETAIN of the same password would make the new one the
+# secondary too, and drop the previous one). Passwords travel on the client's stdin only.
+sql_value "looking for user '$DB_APP_USER'" \
+    "SELECT COUNT(*) FROM mysql.user WHERE User = $(sql_str "$DB_APP_USER") AND Host = '%';"
 app_pw_sql=$(sql_str "$WSO2_DB_PASSWORD")
-sql "creating user '$DB_APP_USER'" "$STATEMENT_TIMEOUT" \
-    "CREATE USER IF NOT EXISTS $APP_USER_SQL IDENTIFIED BY $app_pw_sql;
-ALTER USER $APP_USER_SQL IDENTIFIED BY $app_pw_sql;"
+if [[ $SQL_VALUE == 0 ]]; then
+    sql "creating user '$DB_APP_USER'" "$STATEMENT_TIMEOUT" \
+        "CREATE USER IF NOT EXISTS $APP_USER_SQL IDENTIFIED BY $app_pw_sql;"
+    log "user '$DB_APP_USER' created"
+elif app_password_accepted; then
+    log "user '$DB_APP_USER' accepts WSO2_DB_PASSWORD: its password is current, not changed"
+else
+    mode=$(app_password_change "$SERVER_VERSION")
+    sql "changing the password of user '$DB_APP_USER'" "$STATEMENT_TIMEOUT" \
+        "$(app_password_sql "$mode" "$APP_USER_SQL" "$app_pw_sql")"
+    if [[ $mode == retain ]]; then
+        log "user '$DB_APP_USER': WSO2_DB_PASSWORD set, the previous password kept as its secondary (RETAIN CURRENT PASSWORD): nodes not yet replaced keep connecting with it; it stays valid until the next rotation or ALTER USER $APP_USER_SQL DISCARD OLD PASSWORD (docs/database.md)"
+    else
+        log "WARNING: user '$DB_APP_USER': WSO2_DB_PASSWORD set with a plain ALTER USER: the server ($SERVER_VERSION) has no dual passwords (MySQL 8.0.14+), so nodes still on the previous password cannot open new database connections until they are replaced (docs/database.md)"
+    fi
+fi
 unset app_pw_sql
 for db in "${DATABASES[@]}"; do
     sql "granting $db to '$DB_APP_USER'" "$STATEMENT_TIMEOUT" \

@@ -144,6 +144,28 @@ check_db_params() {
     [[ $DB_HOST =~ ^[A-Za-z0-9._:-]+$ ]] || die 2 "DB_HOST '$DB_HOST' is not a host name or address"
     [[ $DB_APP_USER != *$'\n'* && ${#DB_APP_USER} -le 80 ]] || die 2 "DB_APP_USER is not a valid user name"
 }
+app_password_change() {
+    local v=$1
+    if [[ $v != *MariaDB* && $v =~ ^([0-9]+)[.]([0-9]+)[.]([0-9]+) ]]; then
+        local major=$((10#${BASH_REMATCH[1]})) minor=$((10#${BASH_REMATCH[2]})) patch=$((10#${BASH_REMATCH[3]}))
+        if ((major > 8 || (major == 8 && (minor > 0 || patch >= 14)))); then
+            echo retain
+            return 0
+        fi
+    fi
+    echo plain
+}
+app_password_sql() {
+    local statement="ALTER USER $2 IDENTIFIED BY $3"
+    [[ $1 == retain ]] && statement+=" RETAIN CURRENT PASSWORD"
+    printf '%s;' "$statement"
+}
+if [[ ${1:-} == --app-password-sql ]]; then
+    (($# == 2)) || die 2 "usage: db-init.sh --app-password-sql SERVER_VERSION"
+    mode=$(app_password_change "$2")
+    printf '%s\t%s\n' "$mode" "$(app_password_sql "$mode" "'app'@'%'" "'<new password>'")"
+    exit 0
+fi
 readonly LOCK_NAME="wso2is-db-init"
 readonly MARKER="__wso2is_done__"
 readonly HISTORY_TABLE="wso2is_schema_history"
@@ -228,6 +250,7 @@ CLIENT_VERSION=$MYSQL_CLIENT_VERSION
 CLIENT_FLAVOUR=$MYSQL_CLIENT_FLAVOUR
 WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/wso2is-db-init.XXXXXX")
 DEFAULTS_FILE=$WORK_DIR/client.cnf
+APP_DEFAULTS_FILE=$WORK_DIR/app.cnf
 PROBE_ERR=$WORK_DIR/probe.err
 SESSION_ERR=$WORK_DIR/session.err
 SESSION_PID=""
@@ -352,6 +375,8 @@ sql_str() {
     s=${s//\'/\'\'}
     printf "'%s'" "$s"
 }
+sql_value "reading the server version" "SELECT VERSION();"
+SERVER_VERSION=$SQL_VALUE
 log "waiting for lock '$LOCK_NAME' (up to ${LOCK_TIMEOUT}s)"
 lock_started=$SECONDS
 sql "taking lock '$LOCK_NAME'" "$((LOCK_TIMEOUT + 60))" "SELECT GET_LOCK('$LOCK_NAME', $LOCK_TIMEOUT);"
@@ -377,10 +402,38 @@ CREATE TABLE IF NOT EXISTS \`$db\`.\`$HISTORY_TABLE\` (
         log "WARNING: database $db existed with default character set '$SQL_VALUE', not utf8mb4: its consent and shared tables follow it, so user names and consent text outside '$SQL_VALUE' will be refused (docs/database.md)"
     fi
 done
+app_password_accepted() {
+    local out err code=""
+    mysql_defaults_file "$APP_DEFAULTS_FILE" "$DB_APP_USER" "$WSO2_DB_PASSWORD"
+    if out=$("$MYSQL_BIN" --defaults-extra-file="$APP_DEFAULTS_FILE" --batch --skip-column-names \
+        -e "SHOW SESSION STATUS LIKE 'Ssl_cipher'" 2>"$PROBE_ERR"); then
+        check_tls "$(ssl_cipher_of "$out")"
+        return 0
+    fi
+    err=$(tr '\n' ' ' <"$PROBE_ERR")
+    [[ $err =~ ERROR\ ([0-9]+) ]] && code=${BASH_REMATCH[1]}
+    [[ $code == 1045 ]] && return 1
+    die 4 "could not tell whether user '$DB_APP_USER' accepts WSO2_DB_PASSWORD (its login failed, not with access denied): its password is left as it is: $err"
+}
+sql_value "looking for user '$DB_APP_USER'" \
+    "SELECT COUNT(*) FROM mysql.user WHERE User = $(sql_str "$DB_APP_USER") AND Host = '%';"
 app_pw_sql=$(sql_str "$WSO2_DB_PASSWORD")
-sql "creating user '$DB_APP_USER'" "$STATEMENT_TIMEOUT" \
-    "CREATE USER IF NOT EXISTS $APP_USER_SQL IDENTIFIED BY $app_pw_sql;
-ALTER USER $APP_USER_SQL IDENTIFIED BY $app_pw_sql;"
+if [[ $SQL_VALUE == 0 ]]; then
+    sql "creating user '$DB_APP_USER'" "$STATEMENT_TIMEOUT" \
+        "CREATE USER IF NOT EXISTS $APP_USER_SQL IDENTIFIED BY $app_pw_sql;"
+    log "user '$DB_APP_USER' created"
+elif app_password_accepted; then
+    log "user '$DB_APP_USER' accepts WSO2_DB_PASSWORD: its password is current, not changed"
+else
+    mode=$(app_password_change "$SERVER_VERSION")
+    sql "changing the password of user '$DB_APP_USER'" "$STATEMENT_TIMEOUT" \
+        "$(app_password_sql "$mode" "$APP_USER_SQL" "$app_pw_sql")"
+    if [[ $mode == retain ]]; then
+        log "user '$DB_APP_USER': WSO2_DB_PASSWORD set, the previous password kept as its secondary (RETAIN CURRENT PASSWORD): nodes not yet replaced keep connecting with it; it stays valid until the next rotation or ALTER USER $APP_USER_SQL DISCARD OLD PASSWORD (docs/database.md)"
+    else
+        log "WARNING: user '$DB_APP_USER': WSO2_DB_PASSWORD set with a plain ALTER USER: the server ($SERVER_VERSION) has no dual passwords (MySQL 8.0.14+), so nodes still on the previous password cannot open new database connections until they are replaced (docs/database.md)"
+    fi
+fi
 unset app_pw_sql
 for db in "${DATABASES[@]}"; do
     sql "granting $db to '$DB_APP_USER'" "$STATEMENT_TIMEOUT" \
