@@ -104,18 +104,16 @@ export class Workload extends pulumi.ComponentResource {
         // db-init runs in every pod's init containers: GET_LOCK makes the first one apply the
         // schema and the others wait for it, so no pod starts against an empty database.
         const dbInitEnv = this.model.apply((m) => renderDbInitEnv(m, "/is"));
+        const configData: Record<string, pulumi.Input<string>> = {
+            "deployment.toml": this.deploymentToml,
+            "db-init.env": dbInitEnv,
+            "db-init.sh": standaloneScriptText("db-init.sh"),
+            "BuildKeystores.java": keystoreProgramText(),
+            "first-start-gate.sh": standaloneScriptText("first-start-gate.sh"),
+        };
         const configMap = new core.ConfigMap(
             `${name}-config`,
-            {
-                metadata: { name: "wso2is-config", namespace, labels },
-                data: {
-                    "deployment.toml": this.deploymentToml,
-                    "db-init.env": dbInitEnv,
-                    "db-init.sh": standaloneScriptText("db-init.sh"),
-                    "BuildKeystores.java": keystoreProgramText(),
-                    "first-start-gate.sh": standaloneScriptText("first-start-gate.sh"),
-                },
-            },
+            { metadata: { name: "wso2is-config", namespace, labels }, data: configData },
             o,
         );
 
@@ -155,11 +153,14 @@ export class Workload extends pulumi.ComponentResource {
             { ...o, protect: config.production, retainOnDelete: config.production },
         );
 
-        const checksum = pulumi
-            .all([this.deploymentToml, dbInitEnv])
-            .apply(([a, b]) =>
-                crypto.createHash("sha256").update(a).update(b).update(keystoreProgramText()).digest("hex"),
-            );
+        // Pods read the ConfigMap only when they start: any changed file, a script included,
+        // rolls them. Each entry is hashed with its name and length, in name order.
+        const checksum = pulumi.output(configData).apply((data) => {
+            const hash = crypto.createHash("sha256");
+            for (const key of Object.keys(data).sort())
+                hash.update(`${key}\0${Buffer.byteLength(data[key])}\0`).update(data[key]);
+            return hash.digest("hex");
+        });
         // db-init and the first-start gate read the same files (scripts/CONTRACT.md); the gate
         // tells pods apart by name.
         const gateEnv = [

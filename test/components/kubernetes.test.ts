@@ -247,6 +247,21 @@ describe("kubernetes workload (wso2is:kubernetes:Workload)", function () {
         assert.ok(mounts.some(([p, s]: string[]) => p.endsWith("/repository/tenants") && s === "Tenants"));
     });
 
+    it("the checksum covers every file the pods read from the ConfigMap, scripts included", function () {
+        const data: Record<string, string> = one(w.resources, K.cm).inputs.data;
+        assert.ok("db-init.sh" in data && "first-start-gate.sh" in data);
+        const annotation = one(w.resources, K.deploy).inputs.spec.template.metadata.annotations[
+            "wso2is-cluster/config-sha256"
+        ];
+        const sha = (d: Record<string, string>) => {
+            const h = crypto.createHash("sha256");
+            for (const k of Object.keys(d).sort())
+                h.update(`${k}\0${Buffer.byteLength(d[k])}\0`).update(d[k]);
+            return h.digest("hex");
+        };
+        assert.strictEqual(annotation, sha(data));
+    });
+
     it("a config change rolls the pods (the checksum annotation changes)", async function () {
         const before = engine.records.length;
         await build("kroll", { caching: "4" });
