@@ -888,7 +888,7 @@ describe("db-init.sh against a real MariaDB", function () {
                 assert.equal(run.code, 4, run.stderr);
                 assert.match(
                     errorLine(run),
-                    /could not tell whether user 'wso2is_rot' accepts WSO2_DB_PASSWORD \(its login failed, not with access denied\): its password is left as it is: .*ERROR 4151/,
+                    /could not tell whether user 'wso2is_rot' accepts WSO2_DB_PASSWORD \(its login was refused, not with access denied\): its password is left as it is: .*ERROR 4151/,
                 );
                 assert.deepEqual(
                     altersSince(from).filter((l) => /IDENTIFIED/i.test(l)),
@@ -898,6 +898,49 @@ describe("db-init.sh against a real MariaDB", function () {
                 console.log(`      locked account: exit 4, ${errorLine(run).slice(0, 160)}`);
             } finally {
                 rootSql(server!, `ALTER USER '${ROT_USER}'@'%' ACCOUNT UNLOCK`);
+            }
+        });
+
+        it("a login the server does not answer (the user's connection limit reached): exit 3, the password left as it is", async function () {
+            // One connection allowed, and held by a "running node": db-init's login gets ERROR 1203.
+            rootSql(server!, `ALTER USER '${ROT_USER}'@'%' WITH MAX_USER_CONNECTIONS 1`);
+            const cnf = path.join(tmp.dir, "rot-hold.cnf");
+            fs.writeFileSync(
+                cnf,
+                `[client]\nhost=127.0.0.1\nport=${server!.port}\nprotocol=TCP\nuser=${ROT_USER}\npassword=${cnfq(PW2)}\n`,
+                { mode: 0o600 },
+            );
+            const holder = spawn(client(), [`--defaults-extra-file=${cnf}`, "-e", "SELECT SLEEP(60)"], {
+                stdio: "ignore",
+            });
+            try {
+                const deadline = Date.now() + 20000;
+                while (
+                    rootValue(
+                        server!,
+                        `SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '${ROT_USER}'`,
+                    ) !== "1"
+                ) {
+                    if (Date.now() > deadline) throw new Error("the holding connection never appeared");
+                    await new Promise((r) => setTimeout(r, 200));
+                }
+                const before = hash();
+                const from = logSize();
+                const run = await runInit(rot("rot2", PW2));
+                assert.equal(run.code, 3, run.stderr);
+                assert.match(
+                    errorLine(run),
+                    /could not tell whether user 'wso2is_rot' accepts WSO2_DB_PASSWORD \(its login did not get through: the server is unreachable or busy; it is left as it is, the bootstrap tries again\): .*ERROR 1226/,
+                );
+                assert.deepEqual(
+                    altersSince(from).filter((l) => /IDENTIFIED/i.test(l)),
+                    [],
+                );
+                assert.equal(hash(), before);
+                console.log(`      connection limit reached: exit 3, ${errorLine(run).slice(0, 160)}`);
+            } finally {
+                holder.kill("SIGKILL");
+                rootSql(server!, `ALTER USER '${ROT_USER}'@'%' WITH MAX_USER_CONNECTIONS 0`);
             }
         });
 

@@ -394,20 +394,32 @@ CREATE TABLE IF NOT EXISTS \`$db\`.\`$HISTORY_TABLE\` (
 done
 
 # app_password_accepted: 0 when DB_APP_USER logs in with WSO2_DB_PASSWORD (its own 0600 option
-# file, like the admin's), 1 when the server answers access denied (1045). Anything else exits:
-# a password changed on a guess could drop the one the running nodes use.
+# file, like the admin's, removed right after), 1 when the server answers access denied (1045).
+# Anything else exits and changes nothing (a password changed on a guess could drop the one the
+# running nodes use): a server that went away, is busy or hangs (exit 3: the bootstrap tries
+# again), any other refusal (exit 4). The login is bounded: this runs while holding the lock.
 app_password_accepted() {
-    local out err code=""
+    local out err code="" rc=0 login_timeout=60
     mysql_defaults_file "$APP_DEFAULTS_FILE" "$DB_APP_USER" "$WSO2_DB_PASSWORD"
-    if out=$("$MYSQL_BIN" --defaults-extra-file="$APP_DEFAULTS_FILE" --batch --skip-column-names \
-        -e "SHOW SESSION STATUS LIKE 'Ssl_cipher'" 2>"$PROBE_ERR"); then
+    out=$(timeout "$login_timeout" "$MYSQL_BIN" --defaults-extra-file="$APP_DEFAULTS_FILE" --batch \
+        --skip-column-names -e "SHOW SESSION STATUS LIKE 'Ssl_cipher'" 2>"$PROBE_ERR") || rc=$?
+    rm -f -- "$APP_DEFAULTS_FILE"
+    if ((rc == 0)); then
         check_tls "$(ssl_cipher_of "$out")"
         return 0
     fi
     err=$(tr '\n' ' ' <"$PROBE_ERR")
+    ((rc == 124)) && die 3 "the login of user '$DB_APP_USER' hung for ${login_timeout}s: its password is left as it is"
     [[ $err =~ ERROR\ ([0-9]+) ]] && code=${BASH_REMATCH[1]}
-    [[ $code == 1045 ]] && return 1
-    die 4 "could not tell whether user '$DB_APP_USER' accepts WSO2_DB_PASSWORD (its login failed, not with access denied): its password is left as it is: $err"
+    case $code in
+        1045) return 1 ;;
+        # Cannot connect, gone away, lost; too many connections (server, max_user_connections, the
+        # account's MAX_USER_CONNECTIONS).
+        2002 | 2003 | 2005 | 2006 | 2013 | 1040 | 1203 | 1226)
+            die 3 "could not tell whether user '$DB_APP_USER' accepts WSO2_DB_PASSWORD (its login did not get through: the server is unreachable or busy; it is left as it is, the bootstrap tries again): $err"
+            ;;
+    esac
+    die 4 "could not tell whether user '$DB_APP_USER' accepts WSO2_DB_PASSWORD (its login was refused, not with access denied): its password is left as it is: $err"
 }
 
 # The app user. A rotated WSO2_DB_PASSWORD reaches the nodes one at a time (a rolling

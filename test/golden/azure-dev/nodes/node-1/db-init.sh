@@ -263,17 +263,25 @@ CREATE TABLE IF NOT EXISTS \`$db\`.\`$HISTORY_TABLE\` (
     fi
 done
 app_password_accepted() {
-    local out err code=""
+    local out err code="" rc=0 login_timeout=60
     mysql_defaults_file "$APP_DEFAULTS_FILE" "$DB_APP_USER" "$WSO2_DB_PASSWORD"
-    if out=$("$MYSQL_BIN" --defaults-extra-file="$APP_DEFAULTS_FILE" --batch --skip-column-names \
-        -e "SHOW SESSION STATUS LIKE 'Ssl_cipher'" 2>"$PROBE_ERR"); then
+    out=$(timeout "$login_timeout" "$MYSQL_BIN" --defaults-extra-file="$APP_DEFAULTS_FILE" --batch \
+        --skip-column-names -e "SHOW SESSION STATUS LIKE 'Ssl_cipher'" 2>"$PROBE_ERR") || rc=$?
+    rm -f -- "$APP_DEFAULTS_FILE"
+    if ((rc == 0)); then
         check_tls "$(ssl_cipher_of "$out")"
         return 0
     fi
     err=$(tr '\n' ' ' <"$PROBE_ERR")
+    ((rc == 124)) && die 3 "the login of user '$DB_APP_USER' hung for ${login_timeout}s: its password is left as it is"
     [[ $err =~ ERROR\ ([0-9]+) ]] && code=${BASH_REMATCH[1]}
-    [[ $code == 1045 ]] && return 1
-    die 4 "could not tell whether user '$DB_APP_USER' accepts WSO2_DB_PASSWORD (its login failed, not with access denied): its password is left as it is: $err"
+    case $code in
+        1045) return 1 ;;
+        2002 | 2003 | 2005 | 2006 | 2013 | 1040 | 1203 | 1226)
+            die 3 "could not tell whether user '$DB_APP_USER' accepts WSO2_DB_PASSWORD (its login did not get through: the server is unreachable or busy; it is left as it is, the bootstrap tries again): $err"
+            ;;
+    esac
+    die 4 "could not tell whether user '$DB_APP_USER' accepts WSO2_DB_PASSWORD (its login was refused, not with access denied): its password is left as it is: $err"
 }
 sql_value "looking for user '$DB_APP_USER'" \
     "SELECT COUNT(*) FROM mysql.user WHERE User = $(sql_str "$DB_APP_USER") AND Host = '%';"
