@@ -36,6 +36,14 @@ export const secretFetchPollSeconds = 10;
  * FIRST_START_WAIT) and of the holder for its own IS to turn healthy (FIRST_START_HOLD_TIMEOUT). */
 export const firstStartWaitSeconds = 1800;
 
+/** Longest wait of mount-share.sh for the share (node.env SHARE_MOUNT_RETRIES x
+ * SHARE_MOUNT_RETRY_DELAY): the share's mount targets or private endpoint may still be coming up
+ * at first boot. */
+export const shareMountSeconds = 600;
+
+/** mount-share.sh tries the mount every this many seconds while it waits. */
+export const shareMountPollSeconds = 6;
+
 /** db-init.sh polls the database every this many seconds while it waits for it. */
 export const dbWaitPollSeconds = 10;
 

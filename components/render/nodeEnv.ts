@@ -7,6 +7,8 @@ import {
     jvmHeapPercent,
     secretFetchPollSeconds,
     secretFetchSeconds,
+    shareMountPollSeconds,
+    shareMountSeconds,
 } from "../model/boot";
 
 /**
@@ -46,9 +48,9 @@ export function nodeEnvEntries(model: ClusterModel, node: NodeModel): [string, s
         ["JDBC_DRIVER_URL", model.is.jdbcDriverUrl],
         ["JDBC_DRIVER_SHA256", model.is.jdbcDriverSha256],
         ["SHARE_MOUNT", model.sharedFs.mountPoint],
-        // The share's mount targets / private endpoint may still be coming up at first boot: 10 min.
-        ["SHARE_MOUNT_RETRIES", "100"],
-        ["SHARE_MOUNT_RETRY_DELAY", "6"],
+        // The share's mount targets / private endpoint may still be coming up at first boot.
+        ["SHARE_MOUNT_RETRIES", String(Math.ceil(shareMountSeconds / shareMountPollSeconds))],
+        ["SHARE_MOUNT_RETRY_DELAY", String(shareMountPollSeconds)],
         ["DB_HOST", model.database.host],
         ["DB_PORT", String(model.database.port)],
         ["DB_TLS", model.database.tls ? "required" : "disabled"],
