@@ -72,9 +72,12 @@ const secondsLeft = () => runDeadline - (Date.now() - runStarted) / 1000;
  * The product's units never stop retrying (StartLimitIntervalSec=0: the load balancer's grace
  * gives up on the node). The harness puts a start limit back on both, so a boot that keeps
  * failing ends in a failed unit, with its reason, within minutes, not at the probe's timeout.
- * A healthy boot here starts each unit once (the probe prints NRestarts).
+ * Six starts, not fewer: under qemu's TCG the guest's JVM now and then dies of SIGSEGV in
+ * JIT-compiled code (keytool in fetch-secrets, seen at nmethod entry, c1 frames), an emulation
+ * fault that a real CPU does not have; the unit's restart absorbs it, as the probe's NRestarts
+ * shows. A real regression still fails within about five minutes (RestartSec 15 s and up).
  */
-const harnessStartLimit = "[Unit]\nStartLimitIntervalSec=1h\nStartLimitBurst=3";
+const harnessStartLimit = "[Unit]\nStartLimitIntervalSec=1h\nStartLimitBurst=6";
 /** What a signal must stop (qemu, MariaDB, nfs-ganesha, the stand-ins) before the run exits. */
 const running: (() => Promise<void> | void)[] = [];
 
